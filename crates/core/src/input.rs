@@ -1,0 +1,1170 @@
+//! The execution input: raw JSON in, typed and validated values out, with the reference
+//! project's names and defaults. Every problem is reported at once, each naming the field, the
+//! value and what is allowed, before anything is changed on the user's function.
+
+use crate::payload::Payload;
+use crate::strategy::Strategy;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The smallest and largest memory sizes Lambda accepts, in MB.
+pub const MIN_POWER: u32 = 128;
+pub const MAX_POWER: u32 = 10240;
+/// The smallest `num` outside a dry run: fewer invocations cannot be trimmed meaningfully.
+pub const MIN_NUM: u32 = 5;
+pub const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
+
+/// `"ALL"`: 128 to 3008 MB in steps of 64, as the reference expands it.
+pub fn all_power_values() -> Vec<u32> {
+    (MIN_POWER..=3008).step_by(64).collect()
+}
+
+/// Every field the execution input may have.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "lambdaARN",
+    "num",
+    "powerValues",
+    "payload",
+    "payloadS3",
+    "parallelInvocation",
+    "strategy",
+    "balancedWeight",
+    "autoOptimize",
+    "autoOptimizeAlias",
+    "dryRun",
+    "preProcessorARN",
+    "postProcessorARN",
+    "discardTopBottom",
+    "sleepBetweenRunsMs",
+    "disablePayloadLogs",
+    "includeOutputResults",
+    "onlyColdStarts",
+    "allowedExceptions",
+    "maxConcurrency",
+];
+
+/// What the input may leave out and the deployment decides.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    /// The deploy-time `PowerValues`, used when the input has no `powerValues`.
+    pub power_values: Vec<u32>,
+    /// The region the tool runs in, for a `lambdaARN` that is only a name or a partial ARN.
+    pub region: Option<String>,
+}
+
+/// A reference to a Lambda function, as `lambdaARN` or a processor ARN gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    /// What the user wrote, which the Lambda API accepts as `FunctionName`.
+    pub given: String,
+    pub name: String,
+    pub partition: Option<String>,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    /// A version or alias, when the reference has one (never `$LATEST`).
+    pub qualifier: Option<String>,
+}
+
+impl FunctionRef {
+    /// Parses a function name, a partial ARN (`123456789012:function:name`) or a full ARN, each
+    /// optionally followed by `:qualifier`. `$LATEST` as a qualifier is the same as none.
+    pub fn parse(s: &str) -> Result<FunctionRef, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("must be a Lambda function name or ARN, and is empty".into());
+        }
+        let parts: Vec<&str> = s.split(':').collect();
+        let (partition, region, account, rest): (_, _, _, &[&str]) = if parts[0] == "arn" {
+            if parts.len() < 7 {
+                return Err("is not a Lambda function ARN: expected arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME".into());
+            }
+            if parts[2] != "lambda" {
+                return Err(format!(
+                    "is an ARN of service \"{}\", not of a Lambda function",
+                    parts[2]
+                ));
+            }
+            if parts[5] != "function" {
+                return Err(format!(
+                    "is a Lambda \"{}\" ARN, not a function ARN (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME)",
+                    parts[5]
+                ));
+            }
+            if !is_region(parts[3]) {
+                return Err(format!("has \"{}\" where the region should be", parts[3]));
+            }
+            if !is_account(parts[4]) {
+                return Err(format!(
+                    "has \"{}\" where the 12-digit account ID should be",
+                    parts[4]
+                ));
+            }
+            (Some(parts[1]), Some(parts[3]), Some(parts[4]), &parts[6..])
+        } else if parts.len() >= 3 && parts[1] == "function" {
+            if !is_account(parts[0]) {
+                return Err(format!(
+                    "has \"{}\" where the 12-digit account ID should be",
+                    parts[0]
+                ));
+            }
+            (None, None, Some(parts[0]), &parts[2..])
+        } else {
+            (None, None, None, &parts[..])
+        };
+        let (name, qualifier) = match rest {
+            [name] => (*name, None),
+            [name, q] => (*name, Some(*q)),
+            _ => return Err("has too many \":\"-separated parts for a Lambda function".into()),
+        };
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "has function name \"{name}\": names are 1 to 64 letters, digits, '-' or '_'"
+            ));
+        }
+        let qualifier = match qualifier {
+            None | Some("$LATEST") => None,
+            Some("") => return Err("ends with \":\" but has no qualifier after it".into()),
+            Some(q) => Some(q.to_string()),
+        };
+        Ok(FunctionRef {
+            given: s.to_string(),
+            name: name.to_string(),
+            partition: partition.map(str::to_string),
+            region: region.map(str::to_string),
+            account: account.map(str::to_string),
+            qualifier,
+        })
+    }
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `s3://bucket/key`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Location {
+    pub fn parse(s: &str) -> Result<S3Location, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or("must look like s3://BUCKET/KEY")?;
+        let (bucket, key) = rest
+            .split_once('/')
+            .ok_or("has no object key: it must look like s3://BUCKET/KEY")?;
+        if bucket.len() < 3
+            || bucket.len() > 63
+            || !bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        {
+            return Err(format!("has bucket \"{bucket}\": bucket names are 3 to 63 lowercase letters, digits, '.' or '-'"));
+        }
+        if key.is_empty() {
+            return Err("has no object key: it must look like s3://BUCKET/KEY".into());
+        }
+        // The reference percent-decodes the key, so `my%20file.json` names `my file.json`.
+        let key = percent_decode(key).ok_or("has a malformed %-escape in its key")?;
+        Ok(S3Location {
+            bucket: bucket.to_string(),
+            key,
+        })
+    }
+}
+
+impl fmt::Display for S3Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The validated execution input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionInput {
+    pub lambda: FunctionRef,
+    /// The region whose prices apply: the ARN's, else the tool's own (`None` if neither is known).
+    pub region: Option<String>,
+    /// Invocations per power value (1 in a dry run without `num`).
+    pub num: u32,
+    /// Sorted, without duplicates, never empty.
+    pub power_values: Vec<u32>,
+    /// `None` when the input has no payload: invocations then send no body.
+    pub payload: Option<Payload>,
+    pub payload_s3: Option<S3Location>,
+    pub parallel_invocation: bool,
+    pub strategy: Strategy,
+    pub balanced_weight: f64,
+    pub auto_optimize: bool,
+    pub auto_optimize_alias: Option<String>,
+    pub dry_run: bool,
+    pub pre_processor: Option<FunctionRef>,
+    pub post_processor: Option<FunctionRef>,
+    pub discard_top_bottom: f64,
+    pub sleep_between_runs_ms: u64,
+    pub disable_payload_logs: bool,
+    pub include_output_results: bool,
+    pub only_cold_starts: bool,
+    pub allowed_exceptions: Vec<String>,
+    pub max_concurrency: Option<u32>,
+}
+
+/// One problem with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    /// The offending value as JSON, or `None` when the field is missing.
+    pub value: Option<String>,
+    pub problem: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(v) => write!(f, "\"{}\" is {}: {}", self.field, shorten(v), self.problem),
+            None => write!(f, "\"{}\" is missing: {}", self.field, self.problem),
+        }
+    }
+}
+
+fn shorten(v: &str) -> String {
+    if v.chars().count() > 80 {
+        format!("{}...", v.chars().take(77).collect::<String>())
+    } else {
+        v.to_string()
+    }
+}
+
+/// Every problem found in one execution input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InputError {
+    pub problems: Vec<FieldError>,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Invalid execution input: ")?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl InputError {
+    fn single(field: &str, value: Option<&Value>, problem: impl Into<String>) -> InputError {
+        InputError {
+            problems: vec![FieldError {
+                field: field.to_string(),
+                value: value.map(Value::to_string),
+                problem: problem.into(),
+            }],
+        }
+    }
+}
+
+/// Collects problems while fields are read, so the user sees all of them at once.
+struct Reader<'a> {
+    object: &'a Map<String, Value>,
+    problems: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    /// The field's value; JSON `null` counts as absent.
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.object.get(field).filter(|v| !v.is_null())
+    }
+
+    fn fail(&mut self, field: &str, value: Option<&Value>, problem: impl Into<String>) {
+        self.problems.push(FieldError {
+            field: field.to_string(),
+            value: value.map(Value::to_string),
+            problem: problem.into(),
+        });
+    }
+
+    fn bool(&mut self, field: &str) -> bool {
+        match self.get(field) {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                self.fail(field, Some(v), "must be true or false");
+                false
+            }
+        }
+    }
+
+    fn number(&mut self, field: &str, allowed: &str) -> Option<f64> {
+        let v = self.get(field)?;
+        match v.as_f64().filter(|n| n.is_finite()) {
+            Some(n) => Some(n),
+            None => {
+                self.fail(field, Some(v), format!("must be a number {allowed}"));
+                None
+            }
+        }
+    }
+
+    /// An integer, also accepted as a string of digits (the reference parses `"10"` too).
+    fn integer(&mut self, field: &str, allowed: &str) -> Option<i64> {
+        let v = self.get(field)?;
+        let parsed = match v {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            }),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.fail(field, Some(v), format!("must be an integer {allowed}"));
+        }
+        parsed
+    }
+
+    fn string(&mut self, field: &str) -> Option<&'a str> {
+        let v = self.get(field)?;
+        match v.as_str() {
+            Some(s) => Some(s),
+            None => {
+                self.fail(field, Some(v), "must be a string");
+                None
+            }
+        }
+    }
+
+    fn function(&mut self, field: &str) -> Option<FunctionRef> {
+        let s = self.string(field)?;
+        match FunctionRef::parse(s) {
+            Ok(f) => Some(f),
+            Err(problem) => {
+                let v = self.get(field);
+                self.fail(field, v, problem);
+                None
+            }
+        }
+    }
+}
+
+impl ExecutionInput {
+    /// Parses the execution input document.
+    pub fn from_json(value: &Value, defaults: &Defaults) -> Result<ExecutionInput, InputError> {
+        let Some(object) = value.as_object() else {
+            return Err(InputError::single(
+                "(input)",
+                Some(value),
+                "the execution input must be a JSON object such as {\"lambdaARN\": \"...\", \"num\": 10}",
+            ));
+        };
+        let mut r = Reader {
+            object,
+            problems: Vec::new(),
+        };
+
+        for field in object.keys() {
+            if !KNOWN_FIELDS.contains(&field.as_str()) {
+                let hint = match closest_field(field) {
+                    Some(known) => format!("unknown field; did you mean \"{known}\"?"),
+                    None => format!(
+                        "unknown field; the known fields are {}",
+                        KNOWN_FIELDS.join(", ")
+                    ),
+                };
+                r.problems.push(FieldError {
+                    field: field.clone(),
+                    value: object.get(field).map(Value::to_string),
+                    problem: hint,
+                });
+            }
+        }
+
+        let lambda = match r.get("lambdaARN") {
+            None => {
+                r.fail(
+                    "lambdaARN",
+                    None,
+                    "give the ARN or name of the function to tune",
+                );
+                None
+            }
+            Some(_) => r.function("lambdaARN"),
+        };
+        if let Some(q) = lambda.as_ref().and_then(|l| l.qualifier.clone()) {
+            let v = r.get("lambdaARN");
+            r.fail(
+                "lambdaARN",
+                v,
+                format!("is qualified with \"{q}\", but tuning works on $LATEST: powertune publishes its own versions and aliases. Remove \":{q}\"."),
+            );
+        }
+
+        let dry_run = r.bool("dryRun");
+        let num = match r.integer(
+            "num",
+            "of at least 5 (any positive number with \"dryRun\": true)",
+        ) {
+            Some(n) if n >= i64::from(MIN_NUM) && n <= i64::from(u32::MAX) => n as u32,
+            Some(n) if dry_run && n >= 1 && n <= i64::from(u32::MAX) => n as u32,
+            Some(_) => {
+                let v = r.get("num");
+                let allowed = if dry_run {
+                    "must be at least 1"
+                } else {
+                    "must be at least 5 (or set \"dryRun\": true)"
+                };
+                r.fail("num", v, allowed);
+                MIN_NUM
+            }
+            None if r.get("num").is_some() => MIN_NUM,
+            None if dry_run => 1,
+            None => {
+                r.fail(
+                    "num",
+                    None,
+                    "give the number of invocations per power value, at least 5",
+                );
+                MIN_NUM
+            }
+        };
+
+        let power_values = read_power_values(&mut r, defaults);
+
+        let only_cold_starts = r.bool("onlyColdStarts");
+        let payload = match r.get("payload") {
+            None if object.get("payload").is_some() => Some(Payload::Static(Value::Null)),
+            None => None,
+            Some(v) => match Payload::from_value(v.clone()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    r.fail("payload", Some(v), e.to_string());
+                    None
+                }
+            },
+        };
+        if let Some(plan_error) = payload
+            .as_ref()
+            .and_then(|p| p.plan(num).err())
+            .filter(|_| !dry_run)
+        {
+            let v = r.get("payload");
+            r.fail("payload", v, plan_error.to_string());
+        }
+
+        let payload_s3 = r
+            .string("payloadS3")
+            .and_then(|s| match S3Location::parse(s) {
+                Ok(l) => Some(l),
+                Err(problem) => {
+                    let v = r.get("payloadS3");
+                    r.fail("payloadS3", v, problem);
+                    None
+                }
+            });
+        if payload_s3.is_some() && object.contains_key("payload") {
+            let v = r.get("payloadS3");
+            r.fail(
+                "payloadS3",
+                v,
+                "give either \"payload\" or \"payloadS3\", not both: the S3 object would replace the payload",
+            );
+        }
+
+        let strategy = match r.string("strategy") {
+            None => Strategy::Cost,
+            Some(s) => match s.parse::<Strategy>() {
+                Ok(st) => st,
+                Err(problem) => {
+                    let v = r.get("strategy");
+                    r.fail("strategy", v, problem);
+                    Strategy::Cost
+                }
+            },
+        };
+
+        let balanced_weight = match r.number("balancedWeight", "from 0 to 1") {
+            None => 0.5,
+            Some(w) if (0.0..=1.0).contains(&w) => w,
+            Some(w) => {
+                let v = r.get("balancedWeight");
+                r.fail(
+                    "balancedWeight",
+                    v,
+                    "must be from 0 (fastest) to 1 (cheapest)",
+                );
+                w.clamp(0.0, 1.0)
+            }
+        };
+
+        let discard_top_bottom = match r.number("discardTopBottom", "from 0 to 0.4") {
+            None if only_cold_starts => 0.0,
+            None => 0.2,
+            Some(d) if (0.0..=MAX_DISCARD_TOP_BOTTOM).contains(&d) => d,
+            Some(d) => {
+                let v = r.get("discardTopBottom");
+                r.fail(
+                    "discardTopBottom",
+                    v,
+                    "must be from 0 to 0.4 (the share of results dropped at each end)",
+                );
+                d.clamp(0.0, MAX_DISCARD_TOP_BOTTOM)
+            }
+        };
+
+        let sleep_between_runs_ms =
+            match r.integer("sleepBetweenRunsMs", "of milliseconds, 0 or more") {
+                None => 0,
+                Some(ms) if ms >= 0 => ms as u64,
+                Some(_) => {
+                    let v = r.get("sleepBetweenRunsMs");
+                    r.fail("sleepBetweenRunsMs", v, "must be 0 or more milliseconds");
+                    0
+                }
+            };
+
+        let parallel_invocation = r.bool("parallelInvocation");
+        let max_concurrency = match r.integer("maxConcurrency", "of at least 1") {
+            None => None,
+            Some(n) if n >= 1 && n <= i64::from(u32::MAX) => Some(n as u32),
+            Some(_) => {
+                let v = r.get("maxConcurrency");
+                r.fail("maxConcurrency", v, "must be at least 1");
+                None
+            }
+        };
+        if max_concurrency.is_some() && !parallel_invocation {
+            let v = r.get("maxConcurrency");
+            r.fail(
+                "maxConcurrency",
+                v,
+                "limits parallel invocations, so it needs \"parallelInvocation\": true",
+            );
+        }
+
+        let auto_optimize = r.bool("autoOptimize");
+        let auto_optimize_alias = r.string("autoOptimizeAlias").and_then(|a| {
+            if is_alias_name(a) {
+                Some(a.to_string())
+            } else {
+                let v = r.get("autoOptimizeAlias");
+                r.fail(
+                    "autoOptimizeAlias",
+                    v,
+                    "must be an alias name: 1 to 128 letters, digits, '-' or '_', not only digits",
+                );
+                None
+            }
+        });
+        if auto_optimize_alias.is_some() && !auto_optimize {
+            let v = r.get("autoOptimizeAlias");
+            r.fail(
+                "autoOptimizeAlias",
+                v,
+                "is only used with \"autoOptimize\": true",
+            );
+        }
+
+        let pre_processor = r.function("preProcessorARN");
+        let post_processor = r.function("postProcessorARN");
+
+        let allowed_exceptions = match r.get("allowedExceptions") {
+            None => Vec::new(),
+            Some(Value::Array(items))
+                if items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(|s| !s.is_empty())) =>
+            {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            }
+            Some(v) => {
+                r.fail(
+                    "allowedExceptions",
+                    Some(v),
+                    "must be a list of error types, such as [\"HandledError\"]",
+                );
+                Vec::new()
+            }
+        };
+
+        let disable_payload_logs = r.bool("disablePayloadLogs");
+        let include_output_results = r.bool("includeOutputResults");
+
+        let problems = std::mem::take(&mut r.problems);
+        match lambda {
+            Some(lambda) if problems.is_empty() => Ok(ExecutionInput {
+                region: lambda.region.clone().or_else(|| defaults.region.clone()),
+                lambda,
+                num,
+                power_values,
+                payload,
+                payload_s3,
+                parallel_invocation,
+                strategy,
+                balanced_weight,
+                auto_optimize,
+                auto_optimize_alias,
+                dry_run,
+                pre_processor,
+                post_processor,
+                discard_top_bottom,
+                sleep_between_runs_ms,
+                disable_payload_logs,
+                include_output_results,
+                only_cold_starts,
+                allowed_exceptions,
+                max_concurrency,
+            }),
+            _ => Err(InputError { problems }),
+        }
+    }
+
+    /// The input as a JSON document with the reference's field names, complete with every
+    /// default, that parses back to the same input.
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("lambdaARN".into(), Value::from(self.lambda.given.clone()));
+        o.insert("num".into(), Value::from(self.num));
+        o.insert("powerValues".into(), Value::from(self.power_values.clone()));
+        if let Some(p) = &self.payload {
+            o.insert("payload".into(), p.to_value());
+        }
+        if let Some(s3) = &self.payload_s3 {
+            o.insert("payloadS3".into(), Value::from(s3.to_string()));
+        }
+        o.insert(
+            "parallelInvocation".into(),
+            Value::from(self.parallel_invocation),
+        );
+        o.insert("strategy".into(), Value::from(self.strategy.as_str()));
+        o.insert("balancedWeight".into(), Value::from(self.balanced_weight));
+        o.insert("autoOptimize".into(), Value::from(self.auto_optimize));
+        if let Some(a) = &self.auto_optimize_alias {
+            o.insert("autoOptimizeAlias".into(), Value::from(a.clone()));
+        }
+        o.insert("dryRun".into(), Value::from(self.dry_run));
+        if let Some(p) = &self.pre_processor {
+            o.insert("preProcessorARN".into(), Value::from(p.given.clone()));
+        }
+        if let Some(p) = &self.post_processor {
+            o.insert("postProcessorARN".into(), Value::from(p.given.clone()));
+        }
+        o.insert(
+            "discardTopBottom".into(),
+            Value::from(self.discard_top_bottom),
+        );
+        o.insert(
+            "sleepBetweenRunsMs".into(),
+            Value::from(self.sleep_between_runs_ms),
+        );
+        o.insert(
+            "disablePayloadLogs".into(),
+            Value::from(self.disable_payload_logs),
+        );
+        o.insert(
+            "includeOutputResults".into(),
+            Value::from(self.include_output_results),
+        );
+        o.insert("onlyColdStarts".into(), Value::from(self.only_cold_starts));
+        o.insert(
+            "allowedExceptions".into(),
+            Value::from(self.allowed_exceptions.clone()),
+        );
+        if let Some(m) = self.max_concurrency {
+            o.insert("maxConcurrency".into(), Value::from(m));
+        }
+        Value::Object(o)
+    }
+}
+
+fn read_power_values(r: &mut Reader<'_>, defaults: &Defaults) -> Vec<u32> {
+    const ALLOWED: &str = "must be a list of integers from 128 to 10240 (MB), or \"ALL\"";
+    let mut values = match r.get("powerValues") {
+        None if defaults.power_values.is_empty() => {
+            r.fail(
+                "powerValues",
+                None,
+                "give a list of memory sizes; this deployment has no default PowerValues",
+            );
+            return Vec::new();
+        }
+        None => defaults.power_values.clone(),
+        Some(Value::String(s)) if s == "ALL" => return all_power_values(),
+        Some(Value::Array(items)) if items.is_empty() => {
+            r.fail(
+                "powerValues",
+                r.get("powerValues"),
+                "must list at least one memory size",
+            );
+            return Vec::new();
+        }
+        Some(Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let value = item.as_u64().or_else(|| {
+                    item.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .map(|f| f as u64)
+                });
+                match value {
+                    Some(v) if (u64::from(MIN_POWER)..=u64::from(MAX_POWER)).contains(&v) => {
+                        out.push(v as u32)
+                    }
+                    Some(_) => r.fail(
+                        "powerValues",
+                        Some(item),
+                        "is outside 128..=10240 MB, the memory sizes Lambda accepts",
+                    ),
+                    None => r.fail("powerValues", Some(item), "is not an integer number of MB"),
+                }
+            }
+            out
+        }
+        Some(v) => {
+            r.fail("powerValues", Some(v), ALLOWED);
+            return Vec::new();
+        }
+    };
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+fn is_alias_name(a: &str) -> bool {
+    !a.is_empty()
+        && a.len() <= 128
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !a.chars().all(|c| c.is_ascii_digit())
+}
+
+/// The known field nearest to `unknown`, if one is near enough to be a typo.
+fn closest_field(unknown: &str) -> Option<&'static str> {
+    let lower = unknown.to_ascii_lowercase();
+    KNOWN_FIELDS
+        .iter()
+        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == b[j] {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::Strategy;
+    use proptest::prelude::{prop_assert, proptest};
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:my-func";
+
+    fn defaults() -> Defaults {
+        Defaults {
+            power_values: vec![128, 256, 512, 1024, 1536, 3008],
+            region: Some("us-east-2".into()),
+        }
+    }
+
+    fn parse(v: Value) -> Result<ExecutionInput, InputError> {
+        ExecutionInput::from_json(&v, &defaults())
+    }
+
+    fn problem(v: Value) -> String {
+        parse(v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_input_gets_the_reference_defaults() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 10})).unwrap();
+        assert_eq!(i.num, 10);
+        assert_eq!(i.power_values, vec![128, 256, 512, 1024, 1536, 3008]);
+        assert_eq!(i.strategy, Strategy::Cost);
+        assert_eq!(i.balanced_weight, 0.5);
+        assert_eq!(i.discard_top_bottom, 0.2);
+        assert_eq!(i.sleep_between_runs_ms, 0);
+        assert_eq!(i.payload, None);
+        assert!(!i.parallel_invocation && !i.dry_run && !i.auto_optimize && !i.only_cold_starts);
+        assert_eq!(i.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(i.lambda.name, "my-func");
+    }
+
+    #[test]
+    fn only_cold_starts_does_not_trim_by_default() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true})).unwrap();
+        assert_eq!(i.discard_top_bottom, 0.0);
+    }
+
+    #[test]
+    fn missing_or_empty_lambda_arn_is_rejected() {
+        assert!(problem(json!({"num": 10})).contains("\"lambdaARN\" is missing"));
+        assert!(problem(json!({"lambdaARN": "", "num": 10})).contains("empty"));
+    }
+
+    #[test]
+    fn arns_of_other_things_are_rejected() {
+        let m = problem(json!({"lambdaARN": "arn:aws:s3:::bucket/key:x:y", "num": 10}));
+        assert!(m.contains("service \"s3\""), "{m}");
+        let m = problem(
+            json!({"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:layer:l:1", "num": 10}),
+        );
+        assert!(m.contains("\"layer\" ARN"), "{m}");
+        let m = problem(json!({"lambdaARN": "arn:aws:lambda", "num": 10}));
+        assert!(m.contains("not a Lambda function ARN"), "{m}");
+    }
+
+    #[test]
+    fn qualified_arns_are_rejected_because_tuning_works_on_latest() {
+        for q in ["prod", "7"] {
+            let m = problem(json!({"lambdaARN": format!("{ARN}:{q}"), "num": 10}));
+            assert!(m.contains("$LATEST"), "{m}");
+            assert!(m.contains(q), "{m}");
+        }
+        assert!(parse(json!({"lambdaARN": format!("{ARN}:$LATEST"), "num": 10})).is_ok());
+    }
+
+    #[test]
+    fn names_and_partial_arns_are_accepted_with_the_tools_region() {
+        let i = parse(json!({"lambdaARN": "my-func", "num": 5})).unwrap();
+        assert_eq!(i.lambda.name, "my-func");
+        assert_eq!(i.region.as_deref(), Some("us-east-2"));
+        let i = parse(json!({"lambdaARN": "123456789012:function:my-func", "num": 5})).unwrap();
+        assert_eq!(i.lambda.account.as_deref(), Some("123456789012"));
+        assert_eq!(i.region.as_deref(), Some("us-east-2"));
+        let i = parse(
+            json!({"lambdaARN": "arn:aws-cn:lambda:cn-north-1:123456789012:function:f", "num": 5}),
+        )
+        .unwrap();
+        assert_eq!(i.region.as_deref(), Some("cn-north-1"));
+        assert_eq!(i.lambda.partition.as_deref(), Some("aws-cn"));
+    }
+
+    #[test]
+    fn num_must_be_an_integer_of_at_least_five() {
+        assert!(problem(json!({"lambdaARN": ARN})).contains("\"num\" is missing"));
+        assert!(problem(json!({"lambdaARN": ARN, "num": 3})).contains("at least 5"));
+        assert!(problem(json!({"lambdaARN": ARN, "num": 10.5})).contains("integer"));
+        assert!(problem(json!({"lambdaARN": ARN, "num": "ten"})).contains("integer"));
+        assert_eq!(
+            parse(json!({"lambdaARN": ARN, "num": "10"})).unwrap().num,
+            10
+        );
+    }
+
+    #[test]
+    fn dry_run_allows_small_or_missing_num() {
+        assert_eq!(
+            parse(json!({"lambdaARN": ARN, "num": 1, "dryRun": true}))
+                .unwrap()
+                .num,
+            1
+        );
+        assert_eq!(
+            parse(json!({"lambdaARN": ARN, "dryRun": true}))
+                .unwrap()
+                .num,
+            1
+        );
+        assert!(problem(json!({"lambdaARN": ARN, "num": 0, "dryRun": true})).contains("at least 1"));
+    }
+
+    #[test]
+    fn power_values_are_sorted_deduplicated_and_bounded() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512, 128, 512, 256.0]}))
+            .unwrap();
+        assert_eq!(i.power_values, vec![128, 256, 512]);
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": [64, 20000, 256.5]}));
+        assert!(m.contains("\"powerValues\" is 64"), "{m}");
+        assert!(m.contains("\"powerValues\" is 20000"), "{m}");
+        assert!(m.contains("256.5") && m.contains("not an integer"), "{m}");
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": []}))
+                .contains("at least one")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": "some"})).contains("\"ALL\"")
+        );
+    }
+
+    #[test]
+    fn all_expands_to_128_through_3008_in_steps_of_64() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 5, "powerValues": "ALL"})).unwrap();
+        assert_eq!(i.power_values.len(), 46);
+        assert_eq!(i.power_values.first(), Some(&128));
+        assert_eq!(i.power_values.last(), Some(&3008));
+        assert!(i.power_values.windows(2).all(|w| w[1] - w[0] == 64));
+    }
+
+    #[test]
+    fn missing_power_values_without_a_default_is_an_error() {
+        let err =
+            ExecutionInput::from_json(&json!({"lambdaARN": ARN, "num": 5}), &Defaults::default())
+                .unwrap_err();
+        assert!(err.to_string().contains("\"powerValues\" is missing"));
+    }
+
+    #[test]
+    fn strategy_and_weight_are_checked() {
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "strategy": "fastest"}));
+        assert!(
+            m.contains("\"strategy\" is \"fastest\"") && m.contains("balanced"),
+            "{m}"
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "balancedWeight": 1.5})).contains("from 0")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "balancedWeight": "half"}))
+                .contains("number")
+        );
+        let i = parse(
+            json!({"lambdaARN": ARN, "num": 5, "strategy": "balanced", "balancedWeight": 0.9}),
+        )
+        .unwrap();
+        assert_eq!((i.strategy, i.balanced_weight), (Strategy::Balanced, 0.9));
+    }
+
+    #[test]
+    fn discard_top_bottom_must_be_a_number_up_to_0_4() {
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": 0.5})).contains("0.4")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": -0.1})).contains("0.4")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": "0.1"}))
+                .contains("number")
+        );
+        assert_eq!(
+            parse(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": 0.4}))
+                .unwrap()
+                .discard_top_bottom,
+            0.4
+        );
+    }
+
+    #[test]
+    fn sleep_between_runs_must_not_be_negative() {
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "sleepBetweenRunsMs": -1}))
+                .contains("0 or more")
+        );
+        assert_eq!(
+            parse(json!({"lambdaARN": ARN, "num": 5, "sleepBetweenRunsMs": 250}))
+                .unwrap()
+                .sleep_between_runs_ms,
+            250
+        );
+    }
+
+    #[test]
+    fn payload_s3_must_be_an_s3_url() {
+        for bad in [
+            "",
+            "/",
+            "bucket/key.json",
+            "s3://bucket/",
+            "s3://key.json",
+            "s3://",
+            "s3://B_ad/key",
+        ] {
+            let m = problem(json!({"lambdaARN": ARN, "num": 5, "payloadS3": bad}));
+            assert!(m.contains("\"payloadS3\""), "{bad}: {m}");
+        }
+        let i = parse(
+            json!({"lambdaARN": ARN, "num": 5, "payloadS3": "s3://my-bucket/dir/my%20file.json"}),
+        )
+        .unwrap();
+        assert_eq!(
+            i.payload_s3,
+            Some(S3Location {
+                bucket: "my-bucket".into(),
+                key: "dir/my file.json".into()
+            })
+        );
+        assert!(problem(
+            json!({"lambdaARN": ARN, "num": 5, "payloadS3": "s3://my-bucket/k", "payload": {}})
+        )
+        .contains("not both"));
+    }
+
+    #[test]
+    fn weighted_payloads_must_fit_num() {
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "payload": [
+            {"payload": 1, "weight": 10}, {"payload": 2, "weight": 60}, {"payload": 3, "weight": 30}]}));
+        assert!(m.contains("gets no invocation"), "{m}");
+        let six: Vec<Value> = (0..6).map(|i| json!({"payload": i, "weight": 1})).collect();
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "payload": six}));
+        assert!(m.contains("raise \"num\" to at least 6"), "{m}");
+    }
+
+    #[test]
+    fn payloads_are_kept_as_given() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 5, "payload": {"a": 1}})).unwrap();
+        assert_eq!(i.payload, Some(Payload::Static(json!({"a": 1}))));
+        let i = parse(json!({"lambdaARN": ARN, "num": 5, "payload": null})).unwrap();
+        assert_eq!(i.payload, Some(Payload::Static(Value::Null)));
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_the_closest_known_one() {
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "stratgy": "speed"}));
+        assert!(
+            m.contains("\"stratgy\"") && m.contains("did you mean \"strategy\""),
+            "{m}"
+        );
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "parallelinvocations": true}));
+        assert!(m.contains("did you mean \"parallelInvocation\""), "{m}");
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "zzz": 1}));
+        assert!(m.contains("the known fields are"), "{m}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err =
+            parse(json!({"lambdaARN": "", "num": 2, "strategy": "x", "discardTopBottom": 0.9}))
+                .unwrap_err();
+        let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec!["lambdaARN", "num", "strategy", "discardTopBottom"]
+        );
+    }
+
+    #[test]
+    fn options_that_need_another_option_say_so() {
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "maxConcurrency": 2}))
+                .contains("parallelInvocation")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "autoOptimizeAlias": "live"}))
+                .contains("autoOptimize")
+        );
+        assert!(problem(
+            json!({"lambdaARN": ARN, "num": 5, "autoOptimize": true, "autoOptimizeAlias": "12"})
+        )
+        .contains("alias name"));
+        let i = parse(
+            json!({"lambdaARN": ARN, "num": 5, "parallelInvocation": true, "maxConcurrency": 2,
+            "autoOptimize": true, "autoOptimizeAlias": "live"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (i.max_concurrency, i.auto_optimize_alias.as_deref()),
+            (Some(2), Some("live"))
+        );
+    }
+
+    #[test]
+    fn booleans_and_lists_are_typed() {
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "parallelInvocation": "true"}))
+                .contains("true or false")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "allowedExceptions": "E"}))
+                .contains("list of error types")
+        );
+        assert!(
+            problem(json!({"lambdaARN": ARN, "num": 5, "preProcessorARN": "arn:aws:sqs:x"}))
+                .contains("preProcessorARN")
+        );
+        assert!(problem(json!(["not", "an", "object"])).contains("JSON object"));
+    }
+
+    #[test]
+    fn the_canonical_document_parses_back_to_the_same_input() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 7, "powerValues": [1024, 128], "strategy": "balanced",
+            "payload": [{"payload": {"x": 1}, "weight": 2}, {"payload": "y", "weight": 1}],
+            "parallelInvocation": true, "maxConcurrency": 3, "preProcessorARN": "pre:live",
+            "allowedExceptions": ["E1"], "onlyColdStarts": true, "autoOptimize": true, "autoOptimizeAlias": "best"})).unwrap();
+        assert_eq!(parse(i.to_json()).unwrap(), i);
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_never_panics(
+            arn in "[a-z0-9:$_-]{0,80}",
+            num in proptest::option::of(-10i64..100),
+            powers in proptest::collection::vec(-100i64..20000, 0..8),
+            extra in proptest::option::of("[a-zA-Z]{1,20}"),
+        ) {
+            let mut o = json!({"lambdaARN": arn, "powerValues": powers});
+            if let Some(n) = num { o["num"] = json!(n); }
+            if let Some(k) = extra { o[k] = json!(1); }
+            if let Ok(i) = parse(o) {
+                prop_assert!(!i.power_values.is_empty());
+                prop_assert!(i.power_values.windows(2).all(|w| w[0] < w[1]));
+                prop_assert!(i.num >= MIN_NUM);
+            }
+        }
+
+        #[test]
+        fn function_refs_never_panic(s in ".{0,100}") {
+            let _ = FunctionRef::parse(&s);
+            let _ = S3Location::parse(&s);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Statistics of one power value's durations: the trimmed mean the reference project reports,
+//! plus percentiles, spread and a confidence interval that says how far to trust that mean.
+
+use serde::{Deserialize, Serialize};
+
+/// The reference project's trimmed mean: sort, drop `floor(n * discard)` values at each end and
+/// average the rest. An empty list averages to 0. At least one value is always kept, whatever
+/// `discard` is, so the result is a value the caller actually measured.
+pub fn trimmed_mean(values: &[f64], discard: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let sorted = sorted(values);
+    let kept = trimmed(&sorted, discard);
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+/// How many values `trimmed_mean` drops at each end of `n` values.
+pub fn trim_count(n: usize, discard: f64) -> usize {
+    if n == 0 || !(discard > 0.0) {
+        return 0;
+    }
+    // `as` saturates and floors positive values, as the reference's parseInt does.
+    let k = (n as f64 * discard) as usize;
+    k.min((n - 1) / 2)
+}
+
+/// A closed interval, used for confidence intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Everything we report about a list of durations (or costs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// How many values were summarized.
+    pub count: usize,
+    /// The trimmed mean, as `trimmed_mean` computes it.
+    pub trimmed_mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    /// Sample standard deviation of all values (n - 1 in the denominator).
+    pub std_dev: f64,
+    /// 95% confidence interval of the trimmed mean; `None` with fewer than two kept values.
+    pub ci95: Option<Interval>,
+}
+
+/// Summarizes `values`; `None` when there are none.
+pub fn summarize(values: &[f64], discard: f64) -> Option<Summary> {
+    if values.is_empty() {
+        return None;
+    }
+    let sorted = sorted(values);
+    let n = sorted.len();
+    let kept = trimmed(&sorted, discard);
+    let trimmed_mean = kept.iter().sum::<f64>() / kept.len() as f64;
+    let mean = sorted.iter().sum::<f64>() / n as f64;
+    let std_dev = if n > 1 {
+        (sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    Some(Summary {
+        count: n,
+        trimmed_mean,
+        min: sorted[0],
+        max: sorted[n - 1],
+        p50: percentile_of_sorted(&sorted, 0.50),
+        p90: percentile_of_sorted(&sorted, 0.90),
+        p99: percentile_of_sorted(&sorted, 0.99),
+        std_dev,
+        ci95: trimmed_mean_ci95(&sorted, trim_count(n, discard), trimmed_mean),
+    })
+}
+
+/// Percentile `p` (0..=1) by linear interpolation between the closest ranks (the method numpy
+/// and R use by default), so p50 of an even-sized list is the mean of the middle two.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(percentile_of_sorted(&sorted(values), p))
+}
+
+fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
+    let p = p.clamp(0.0, 1.0);
+    let rank = (sorted.len() - 1) as f64 * p;
+    let low = rank.floor() as usize;
+    let high = rank.ceil() as usize;
+    sorted[low] + (rank - low as f64) * (sorted[high] - sorted[low])
+}
+
+/// Yuen's confidence interval for a trimmed mean: the winsorized variance gives the standard
+/// error, with `h - 1` degrees of freedom where `h` values are kept. With no trimming it is the
+/// familiar Student t interval of the mean. A plain t interval around a trimmed mean would be
+/// too narrow, because trimming removes exactly the values that widen it.
+fn trimmed_mean_ci95(sorted: &[f64], g: usize, trimmed_mean: f64) -> Option<Interval> {
+    let n = sorted.len();
+    let h = n - 2 * g;
+    if h < 2 {
+        return None;
+    }
+    let (lowest_kept, highest_kept) = (sorted[g], sorted[n - g - 1]);
+    let winsorized = sorted.iter().map(|v| v.clamp(lowest_kept, highest_kept));
+    let w_mean = winsorized.clone().sum::<f64>() / n as f64;
+    let w_ss = winsorized.map(|v| (v - w_mean).powi(2)).sum::<f64>();
+    let standard_error = (w_ss / (h as f64 * (h - 1) as f64)).sqrt();
+    let margin = student_t_975(h - 1) * standard_error;
+    Some(Interval {
+        low: trimmed_mean - margin,
+        high: trimmed_mean + margin,
+    })
+}
+
+/// The 0.975 quantile of Student's t distribution with `df` degrees of freedom (the multiplier
+/// of a two-sided 95% interval). Exact table values up to 30, then the Cornish-Fisher expansion,
+/// which is within 1e-5 of the true quantile from there on.
+pub fn student_t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706204736,
+        4.302652730,
+        3.182446305,
+        2.776445105,
+        2.570581836,
+        2.446911851,
+        2.364624252,
+        2.306004135,
+        2.262157163,
+        2.228138852,
+        2.200985160,
+        2.178812830,
+        2.160368656,
+        2.144786688,
+        2.131449546,
+        2.119905299,
+        2.109815578,
+        2.100922040,
+        2.093024054,
+        2.085963447,
+        2.079613845,
+        2.073873068,
+        2.068657610,
+        2.063898562,
+        2.059538553,
+        2.055529439,
+        2.051830516,
+        2.048407142,
+        2.045229642,
+        2.042272456,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[df - 1],
+        _ => t_quantile_expansion(df as f64),
+    }
+}
+
+fn t_quantile_expansion(nu: f64) -> f64 {
+    const Z: f64 = 1.959_963_984_540_054; // 0.975 quantile of the standard normal
+    let z2 = Z * Z;
+    let g1 = (z2 + 1.0) * Z / 4.0;
+    let g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * Z / 96.0;
+    let g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * Z / 384.0;
+    let g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * Z / 92160.0;
+    Z + g1 / nu + g2 / nu.powi(2) + g3 / nu.powi(3) + g4 / nu.powi(4)
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
+fn trimmed(sorted: &[f64], discard: f64) -> &[f64] {
+    let k = trim_count(sorted.len(), discard);
+    &sorted[k..sorted.len() - k]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn trimmed_mean_drops_the_top_and_bottom_share() {
+        assert_eq!(trimmed_mean(&[1.0, 2.0, 3.0, 4.0, 2000.0], 0.2), 3.0);
+        assert_eq!(trimmed_mean(&[2000.0, 4.0, 1.0, 3.0, 2.0], 0.4), 3.0);
+    }
+
+    #[test]
+    fn trimmed_mean_without_trimming_is_the_mean() {
+        assert_eq!(trimmed_mean(&[1.0, 2.0, 3.0, 4.0, 2000.0], 0.0), 402.0);
+    }
+
+    #[test]
+    fn trimmed_mean_of_ten_values_matches_the_reference() {
+        let values = [0.2, 0.5, 2.0, 3.0, 3.0, 4.0, 4.5, 10.0, 50.0, 200.0];
+        assert_eq!(trimmed_mean(&values, 0.2), 4.416666666666667);
+    }
+
+    #[test]
+    fn trimmed_mean_of_nothing_is_zero() {
+        assert_eq!(trimmed_mean(&[], 0.2), 0.0);
+    }
+
+    #[test]
+    fn trimmed_mean_of_too_few_values_keeps_them_all() {
+        assert_eq!(trimmed_mean(&[1.0], 0.4), 1.0);
+        assert_eq!(trimmed_mean(&[1.0, 3.0], 0.4), 2.0);
+    }
+
+    #[test]
+    fn percentiles_interpolate_between_ranks() {
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.5), Some(5.5));
+        assert!((percentile(&values, 0.9).unwrap() - 9.1).abs() < 1e-12);
+        assert!((percentile(&values, 0.99).unwrap() - 9.91).abs() < 1e-12);
+        assert_eq!(percentile(&values, 0.0), Some(1.0));
+        assert_eq!(percentile(&values, 1.0), Some(10.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn summary_reports_spread_and_extremes() {
+        let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 0.0).unwrap();
+        assert_eq!(s.count, 8);
+        assert_eq!((s.min, s.max), (2.0, 9.0));
+        assert_eq!(s.trimmed_mean, 5.0);
+        // sum of squared deviations is 32, over n - 1 = 7
+        assert!((s.std_dev - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        assert_eq!(s.p50, 4.5);
+    }
+
+    #[test]
+    fn untrimmed_interval_is_the_student_t_interval() {
+        // mean 5, s = sqrt(32/7), n = 8, t(7) = 2.364624252
+        let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 0.0).unwrap();
+        let margin = 2.364624252 * (32.0f64 / 7.0).sqrt() / 8.0f64.sqrt();
+        let ci = s.ci95.unwrap();
+        assert!((ci.low - (5.0 - margin)).abs() < 1e-9);
+        assert!((ci.high - (5.0 + margin)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn trimmed_interval_uses_the_winsorized_variance() {
+        // n = 10, 20% trimming: g = 2, h = 6. Winsorized sample:
+        // [2,2,2,3,3,4,4.5,10,10,10], mean 5.05, squared deviations sum 111.225.
+        let values = [0.2, 0.5, 2.0, 3.0, 3.0, 4.0, 4.5, 10.0, 50.0, 200.0];
+        let s = summarize(&values, 0.2).unwrap();
+        let se = (111.225f64 / (6.0 * 5.0)).sqrt();
+        let ci = s.ci95.unwrap();
+        let expected_low = 4.416666666666667 - 2.570581836 * se;
+        assert!((ci.low - expected_low).abs() < 1e-9, "{ci:?}");
+        // The outliers 50 and 200 would make a plain t interval absurdly wide.
+        assert!(ci.high < 10.0);
+    }
+
+    #[test]
+    fn a_single_value_has_no_interval() {
+        let s = summarize(&[3.0], 0.2).unwrap();
+        assert_eq!(s.ci95, None);
+        assert_eq!((s.p50, s.p99, s.std_dev), (3.0, 3.0, 0.0));
+    }
+
+    #[test]
+    fn t_quantiles_are_continuous_past_the_table() {
+        // Known quantiles: t(0.975; 30) = 2.042272456, t(0.975; 60) = 2.000297822,
+        // t(0.975; 120) = 1.979930405.
+        assert!((t_quantile_expansion(30.0) - 2.042272456).abs() < 1e-5);
+        assert!((student_t_975(60) - 2.000297822).abs() < 1e-6);
+        assert!((student_t_975(120) - 1.979930405).abs() < 1e-6);
+        assert!(student_t_975(31) < student_t_975(30));
+    }
+
+    proptest! {
+        #[test]
+        fn trimmed_mean_never_panics_and_stays_within_range(
+            values in proptest::collection::vec(-1e9f64..1e9, 0..200),
+            discard in -1.0f64..2.0,
+        ) {
+            let mean = trimmed_mean(&values, discard);
+            if values.is_empty() {
+                prop_assert_eq!(mean, 0.0);
+            } else {
+                let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
+                let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                prop_assert!(mean >= min - 1e-6 * min.abs().max(1.0));
+                prop_assert!(mean <= max + 1e-6 * max.abs().max(1.0));
+            }
+        }
+
+        #[test]
+        fn summary_percentiles_are_ordered(
+            values in proptest::collection::vec(0f64..1e6, 1..100),
+            discard in 0.0f64..0.4,
+        ) {
+            let s = summarize(&values, discard).unwrap();
+            prop_assert!(s.min <= s.p50 && s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max);
+            if let Some(ci) = s.ci95 {
+                prop_assert!(ci.low <= s.trimmed_mean && s.trimmed_mean <= ci.high);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The visualization URL the public power-tuning UI reads: powers, durations and costs packed
+//! into the URL hash, which browsers never send to the server.
+//!
+//! Format: `<base>[?currency=CNY]#<A>;<B>;<C>` where A is the power values as little-endian
+//! Int16, B the durations and C the costs as little-endian Float32, each in standard base64,
+//! all sorted by power.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+pub const DEFAULT_BASE_URL: &str = "https://lambda-power-tuning.show/";
+
+/// One point of the chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub power: u32,
+    pub duration: f64,
+    pub cost: f64,
+}
+
+/// Builds the URL; `region` decides the currency (the China regions bill in CNY).
+pub fn encode(points: &[Point], base_url: &str, region: &str) -> String {
+    let mut sorted = points.to_vec();
+    sorted.sort_by_key(|p| p.power);
+    let powers: Vec<u8> = sorted
+        .iter()
+        // Lambda's largest memory size, 10240, fits an Int16 comfortably.
+        .flat_map(|p| (p.power.min(i16::MAX as u32) as i16).to_le_bytes())
+        .collect();
+    let floats = |f: fn(&Point) -> f64| -> Vec<u8> {
+        sorted
+            .iter()
+            .flat_map(|p| (f(p) as f32).to_le_bytes())
+            .collect()
+    };
+    let currency = if region.starts_with("cn-") {
+        "?currency=CNY"
+    } else {
+        ""
+    };
+    format!(
+        "{base_url}{currency}#{};{};{}",
+        STANDARD.encode(powers),
+        STANDARD.encode(floats(|p| p.duration)),
+        STANDARD.encode(floats(|p| p.cost)),
+    )
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("The visualization URL has no \"#\" followed by three \";\"-separated parts.")]
+    NoHash,
+    #[error("Part {part} of the visualization URL is not valid base64: {reason}")]
+    Base64 { part: usize, reason: String },
+    #[error("The visualization URL's parts disagree: {powers} power values, {durations} durations, {costs} costs.")]
+    Lengths {
+        powers: usize,
+        durations: usize,
+        costs: usize,
+    },
+}
+
+/// Reads the points back from a visualization URL (values as Float32 holds them).
+pub fn decode(url: &str) -> Result<Vec<Point>, DecodeError> {
+    let (_, hash) = url.split_once('#').ok_or(DecodeError::NoHash)?;
+    let parts: Vec<&str> = hash.split(';').collect();
+    let [a, b, c] = parts[..] else {
+        return Err(DecodeError::NoHash);
+    };
+    let bytes = |part: usize, s: &str| {
+        STANDARD.decode(s).map_err(|e| DecodeError::Base64 {
+            part,
+            reason: e.to_string(),
+        })
+    };
+    let (a, b, c) = (bytes(1, a)?, bytes(2, b)?, bytes(3, c)?);
+    if a.len() % 2 != 0
+        || b.len() % 4 != 0
+        || c.len() % 4 != 0
+        || a.len() / 2 != b.len() / 4
+        || b.len() != c.len()
+    {
+        return Err(DecodeError::Lengths {
+            powers: a.len() / 2,
+            durations: b.len() / 4,
+            costs: c.len() / 4,
+        });
+    }
+    let f32s = |v: &[u8]| -> Vec<f64> {
+        v.chunks_exact(4)
+            .map(|ch| f64::from(f32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]])))
+            .collect()
+    };
+    let (durations, costs) = (f32s(&b), f32s(&c));
+    Ok(a.chunks_exact(2)
+        .zip(durations.into_iter().zip(costs))
+        .map(|(p, (duration, cost))| Point {
+            power: i16::from_le_bytes([p[0], p[1]]).max(0) as u32,
+            duration,
+            cost,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn p(power: u32, duration: f64, cost: f64) -> Point {
+        Point {
+            power,
+            duration,
+            cost,
+        }
+    }
+
+    #[test]
+    fn encodes_like_the_reference() {
+        // The reference's own test case: (power 1, duration 2, cost 3), (2, 2, 2), (3, 1, 2).
+        let points = [p(1, 2.0, 3.0), p(2, 2.0, 2.0), p(3, 1.0, 2.0)];
+        assert_eq!(
+            encode(&points, "https://prefix/", "us-east-1"),
+            "https://prefix/#AQACAAMA;AAAAQAAAAEAAAIA/;AABAQAAAAEAAAABA"
+        );
+    }
+
+    #[test]
+    fn encodes_the_issue_lists() {
+        // powers [1,2,3], durations [2,2,2], costs [1,1,2]
+        let points = [p(1, 2.0, 1.0), p(2, 2.0, 1.0), p(3, 2.0, 2.0)];
+        assert_eq!(
+            encode(&points, "https://prefix/", "us-east-1"),
+            "https://prefix/#AQACAAMA;AAAAQAAAAEAAAABA;AACAPwAAgD8AAABA"
+        );
+    }
+
+    #[test]
+    fn sorts_by_power() {
+        let points = [p(3, 1.0, 2.0), p(1, 2.0, 3.0), p(2, 2.0, 2.0)];
+        assert!(encode(&points, "x/", "eu-west-1")
+            .ends_with("#AQACAAMA;AAAAQAAAAEAAAIA/;AABAQAAAAEAAAABA"));
+    }
+
+    #[test]
+    fn china_regions_show_yuan() {
+        let url = encode(&[p(128, 1.0, 1.0)], DEFAULT_BASE_URL, "cn-northwest-1");
+        assert!(url.starts_with("https://lambda-power-tuning.show/?currency=CNY#"));
+        assert!(!encode(&[p(128, 1.0, 1.0)], DEFAULT_BASE_URL, "us-east-1").contains("currency"));
+    }
+
+    #[test]
+    fn decode_reads_back_what_encode_wrote() {
+        let points = [p(128, 100.5, 2.1e-7), p(10240, 3.25, 1e-3)];
+        let back = decode(&encode(&points, DEFAULT_BASE_URL, "us-east-1")).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].power, 10240);
+        assert_eq!(back[0].duration, 100.5);
+        assert!((back[0].cost - 2.1e-7).abs() < 1e-13);
+    }
+
+    #[test]
+    fn decode_rejects_broken_urls() {
+        assert_eq!(decode("https://x/"), Err(DecodeError::NoHash));
+        assert!(matches!(
+            decode("https://x/#AQ;A;A"),
+            Err(DecodeError::Base64 { .. })
+        ));
+        assert!(matches!(
+            decode("https://x/#AQACAAMA;AAAAQA==;AAAAQA=="),
+            Err(DecodeError::Lengths { .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips_within_float32_precision(
+            raw in proptest::collection::vec((128u32..=10240, 0.0f64..1e6, 0.0f64..1.0), 0..20)
+        ) {
+            let points: Vec<Point> = raw.iter().map(|&(a, b, c)| p(a, b, c)).collect();
+            let back = decode(&encode(&points, "b/", "us-east-1")).unwrap();
+            prop_assert_eq!(back.len(), points.len());
+            let mut sorted = points.clone();
+            sorted.sort_by_key(|p| p.power);
+            for (x, y) in sorted.iter().zip(&back) {
+                prop_assert_eq!(x.power, y.power);
+                prop_assert!((x.duration - y.duration).abs() <= x.duration * 1e-6 + 1e-30);
+                prop_assert!((x.cost - y.cost).abs() <= x.cost * 1e-6 + 1e-30);
+            }
+        }
+
+        #[test]
+        fn decode_never_panics(s in ".{0,120}") {
+            let _ = decode(&s);
+        }
+    }
+}
