@@ -1,1 +1,66 @@
-fn main() {}
+//! `powertune`: the command line tool.
+
+mod analyze;
+mod report;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "powertune",
+    version,
+    about = "Find the memory size that makes a Lambda function cheapest, fastest, or both."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Re-analyze a saved run: read the Analyzer's event (execution input + "stats") and print
+    /// the recommendation, without invoking anything.
+    Analyze(analyze::Args),
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The result document, as the state machine returns it.
+    Json,
+    /// A readable table with the recommendation marked.
+    Table,
+}
+
+/// A failure, with the exit code it maps to.
+pub enum Failure {
+    /// The user's file or flags are wrong (exit code 2).
+    BadInput(String),
+    /// Anything else (exit code 1).
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -229,8 +229,8 @@ pub fn analyze(
         cost: best.average_price,
         duration: best.average_duration,
         state_machine: StateMachineCosts {
-            execution_cost: run.cost(&transition_price),
-            lambda_cost: stats.iter().map(|s| s.total_cost).sum(),
+            execution_cost: round_money(run.cost(&transition_price)),
+            lambda_cost: round_money(stats.iter().map(|s| s.total_cost).sum()),
             visualization: visualization::encode(&points, &options.visualization_base_url, region),
         },
         stats: options.include_output_results.then(|| stats.to_vec()),
@@ -240,6 +240,12 @@ pub fn analyze(
         currency: Currency::of_region(region),
         warnings,
     })
+}
+
+/// Rounds a sum of money to 1e-12, so float noise (0.00030000000000000003) does not reach the
+/// document; no price we know has digits that fine.
+fn round_money(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
 }
 
 /// What the Analyzer step receives: the execution input's fields, plus `stats` (one entry per

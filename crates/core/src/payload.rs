@@ -127,7 +127,7 @@ pub fn weighted_counts(weights: &[f64], num: u32) -> Result<Vec<u32>, PayloadErr
     let mut done: u32 = 0;
     for (index, &weight) in weights.iter().enumerate() {
         let share = (weight * f64::from(num) / total).floor();
-        if !(share >= 1.0) {
+        if !share.is_finite() || share < 1.0 {
             return Err(PayloadError::WeightTooSmall {
                 index,
                 weight,
@@ -267,7 +267,8 @@ mod tests {
             assert_eq!(p, Payload::Static(v.clone()));
             let plan = p.plan(10).unwrap();
             assert_eq!(plan.len(), 10);
-            assert!(plan.iter().all(|b| b == v.to_string()));
+            let expected = v.to_string();
+            assert!(plan.iter().all(|b| b == expected));
         }
     }
 

@@ -17,7 +17,7 @@ pub fn trimmed_mean(values: &[f64], discard: f64) -> f64 {
 
 /// How many values `trimmed_mean` drops at each end of `n` values.
 pub fn trim_count(n: usize, discard: f64) -> usize {
-    if n == 0 || !(discard > 0.0) {
+    if n == 0 || discard.is_nan() || discard <= 0.0 {
         return 0;
     }
     // `as` saturates and floors positive values, as the reference's parseInt does.

@@ -59,6 +59,9 @@ impl Candidate {
     }
 }
 
+/// A total order of candidates, best first.
+type Order = Box<dyn Fn(&Candidate, &Candidate) -> Ordering>;
+
 /// The index in `candidates` of the optimal power value, or `None` when no candidate succeeded.
 ///
 /// - cost: lowest cost; equal costs go to the faster one.
@@ -72,7 +75,7 @@ pub fn select(strategy: Strategy, balanced_weight: f64, candidates: &[Candidate]
         .filter(|&i| candidates[i].usable())
         .collect();
     let by_power = |a: &Candidate, b: &Candidate| a.power.cmp(&b.power);
-    let order: Box<dyn Fn(&Candidate, &Candidate) -> Ordering> = match strategy {
+    let order: Order = match strategy {
         Strategy::Cost => Box::new(move |a, b| {
             a.cost
                 .total_cmp(&b.cost)

@@ -1,0 +1,115 @@
+//! `powertune analyze`: re-run the Analyzer on a saved event, offline.
+
+use crate::report;
+use crate::{Failure, OutputFormat};
+use anyhow::Context;
+use powertune_core::input::Defaults;
+use powertune_core::output::{analyze, AnalysisOptions, AnalyzerEvent};
+use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::strategy::Strategy;
+use powertune_core::visualization::DEFAULT_BASE_URL;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The Analyzer event: a JSON file with the execution input's fields and "stats", or "-"
+    /// for standard input.
+    file: PathBuf,
+
+    /// Print JSON (the default when standard output is not a terminal) or a table.
+    #[arg(long, short)]
+    output: Option<OutputFormat>,
+
+    /// Use this strategy instead of the file's.
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<Strategy>,
+
+    /// Use this balanced weight (0 = fastest .. 1 = cheapest) instead of the file's.
+    #[arg(long, value_parser = parse_weight)]
+    balanced_weight: Option<f64>,
+
+    /// The region the run's state machine ran in (prices the execution and picks the currency).
+    /// Defaults to the tuned function's region.
+    #[arg(long)]
+    region: Option<String>,
+
+    /// Base of the visualization URL [env: visualizationURL] [default: https://lambda-power-tuning.show/]
+    #[arg(long)]
+    visualization_url: Option<String>,
+}
+
+fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    s.parse::<Strategy>()
+        .map_err(|problem| format!("\"{s}\" {problem}"))
+}
+
+fn parse_weight(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
+        _ => Err(format!(
+            "\"{s}\" must be a number from 0 (fastest) to 1 (cheapest)"
+        )),
+    }
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let name = args.file.display().to_string();
+    let text =
+        read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
+    let event = AnalyzerEvent::from_json(&json, &Defaults::default())
+        .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
+
+    let input = &event.input;
+    let strategy = args.strategy.unwrap_or(input.strategy);
+    let options = AnalysisOptions {
+        strategy,
+        balanced_weight: args.balanced_weight.unwrap_or(input.balanced_weight),
+        include_output_results: input.include_output_results,
+        region: args.region.clone().or_else(|| input.region.clone()),
+        visualization_base_url: args
+            .visualization_url
+            .clone()
+            .or_else(|| std::env::var("visualizationURL").ok())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        publisher_rounds: event.publisher_rounds,
+    };
+    let result =
+        analyze(&event.stats, &options).map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
+
+    let stdout = std::io::stdout();
+    let format = args.output.unwrap_or(if stdout.is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
+    let text = match format {
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&result).context("cannot serialize the result")? + "\n"
+        }
+        OutputFormat::Table => {
+            // The request charge is the same for both architectures; the function's region
+            // decides it.
+            let lambda_region = input.region.as_deref().unwrap_or("us-east-1");
+            let request_price = lambda_price(lambda_region, Architecture::X86_64).per_request;
+            report::table(&result, &event.stats, request_price)
+        }
+    };
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn read(path: &PathBuf) -> std::io::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path)
+    }
+}
