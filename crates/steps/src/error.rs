@@ -1,0 +1,186 @@
+//! The errors a step can end with, each with a stable `errorType` that the state machine's
+//! `Retry` and `Catch` rules match on.
+
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use lambda_runtime::Diagnostic;
+use powertune_core::input::InputError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The execution input (or an event built from it) is invalid. Never retried.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The function's configuration update ended with `LastUpdateStatus: Failed`.
+    #[error("Updating {function} to {memory} MB failed: {reason}")]
+    UpdateFailed {
+        function: String,
+        memory: u32,
+        reason: String,
+    },
+    /// A wait for the function or a version to settle ran out of time.
+    #[error("{0}")]
+    WaitTimedOut(String),
+    /// PublishVersion returned a version this run did not create.
+    #[error("{0}")]
+    VersionConflict(String),
+    /// The tuned function returned an error that `allowedExceptions` does not list.
+    #[error("{0}")]
+    InvocationError(String),
+    /// The pre- or post-processor returned an error.
+    #[error("{0}")]
+    ProcessorError(String),
+    /// An invocation's log tail had no REPORT to read the duration from.
+    #[error("{0}")]
+    NoReport(String),
+    /// `payloadS3` names an object the Executor may not read.
+    #[error("{0}")]
+    PayloadAccessDenied(String),
+    /// `payloadS3` names an object that does not exist.
+    #[error("{0}")]
+    PayloadNotFound(String),
+    /// Any other failure to read `payloadS3`.
+    #[error("{0}")]
+    PayloadUnreadable(String),
+    /// The Analyzer has nothing it can recommend.
+    #[error("{0}")]
+    AnalysisFailed(String),
+    /// The Cleaner could not remove everything the run created.
+    #[error("{0}")]
+    CleanupIncomplete(String),
+    /// An AWS service error; `error_type` is `<Service>.<Code>`, such as
+    /// `Lambda.TooManyRequestsException`.
+    #[error("{message}")]
+    Service { error_type: String, message: String },
+}
+
+impl StepError {
+    /// The stable name the state machine matches on.
+    pub fn error_type(&self) -> String {
+        let name = match self {
+            StepError::InvalidInput(_) => "PowerTuning.InvalidInput",
+            StepError::UpdateFailed { .. } => "PowerTuning.UpdateFailed",
+            StepError::WaitTimedOut(_) => "PowerTuning.WaitTimedOut",
+            StepError::VersionConflict(_) => "PowerTuning.VersionConflict",
+            StepError::InvocationError(_) => "PowerTuning.InvocationError",
+            StepError::ProcessorError(_) => "PowerTuning.ProcessorError",
+            StepError::NoReport(_) => "PowerTuning.NoReport",
+            StepError::PayloadAccessDenied(_) => "PowerTuning.PayloadAccessDenied",
+            StepError::PayloadNotFound(_) => "PowerTuning.PayloadNotFound",
+            StepError::PayloadUnreadable(_) => "PowerTuning.PayloadUnreadable",
+            StepError::AnalysisFailed(_) => "PowerTuning.AnalysisFailed",
+            StepError::CleanupIncomplete(_) => "PowerTuning.CleanupIncomplete",
+            StepError::Service { error_type, .. } => return error_type.clone(),
+        };
+        name.to_string()
+    }
+
+    /// Every `errorType` a step can produce, apart from the `Lambda.*` and `S3.*` service codes.
+    pub const POWER_TUNING_TYPES: &'static [&'static str] = &[
+        "PowerTuning.InvalidInput",
+        "PowerTuning.UpdateFailed",
+        "PowerTuning.WaitTimedOut",
+        "PowerTuning.VersionConflict",
+        "PowerTuning.InvocationError",
+        "PowerTuning.ProcessorError",
+        "PowerTuning.NoReport",
+        "PowerTuning.PayloadAccessDenied",
+        "PowerTuning.PayloadNotFound",
+        "PowerTuning.PayloadUnreadable",
+        "PowerTuning.AnalysisFailed",
+        "PowerTuning.CleanupIncomplete",
+    ];
+
+    /// Wraps an AWS SDK error of `service` ("Lambda", "S3") with what was being done.
+    pub fn aws<E, R>(service: &str, doing: &str, err: SdkError<E, R>) -> StepError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let (code, detail) = match &err {
+            SdkError::ServiceError(e) => (
+                e.err().code().unwrap_or("ServiceError").to_string(),
+                e.err()
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.err().to_string()),
+            ),
+            SdkError::TimeoutError(_) => {
+                ("Timeout".to_string(), "the request timed out".to_string())
+            }
+            SdkError::DispatchFailure(e) => (
+                "DispatchFailure".to_string(),
+                format!("the request could not be sent: {e:?}"),
+            ),
+            other => ("SdkError".to_string(), format!("{other}")),
+        };
+        StepError::Service {
+            error_type: format!("{service}.{code}"),
+            message: format!("{doing} failed: {code}: {detail}"),
+        }
+    }
+
+    /// Whether this is Lambda throttling the caller.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, StepError::Service { error_type, .. } if error_type == "Lambda.TooManyRequestsException")
+    }
+}
+
+impl From<InputError> for StepError {
+    fn from(e: InputError) -> Self {
+        StepError::InvalidInput(e.to_string())
+    }
+}
+
+impl From<StepError> for Diagnostic {
+    fn from(e: StepError) -> Self {
+        Diagnostic {
+            error_type: e.error_type(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostics_carry_the_stable_error_type() {
+        let d: Diagnostic = StepError::InvalidInput("bad num".into()).into();
+        assert_eq!(d.error_type, "PowerTuning.InvalidInput");
+        assert_eq!(d.error_message, "bad num");
+        let s = StepError::Service {
+            error_type: "Lambda.TooManyRequestsException".into(),
+            message: "Invoke failed".into(),
+        };
+        assert!(s.is_throttling());
+        assert_eq!(
+            Diagnostic::from(s).error_type,
+            "Lambda.TooManyRequestsException"
+        );
+    }
+
+    #[test]
+    fn every_power_tuning_type_is_listed() {
+        let samples = [
+            StepError::InvalidInput(String::new()),
+            StepError::UpdateFailed {
+                function: String::new(),
+                memory: 128,
+                reason: String::new(),
+            },
+            StepError::WaitTimedOut(String::new()),
+            StepError::VersionConflict(String::new()),
+            StepError::InvocationError(String::new()),
+            StepError::ProcessorError(String::new()),
+            StepError::NoReport(String::new()),
+            StepError::PayloadAccessDenied(String::new()),
+            StepError::PayloadNotFound(String::new()),
+            StepError::PayloadUnreadable(String::new()),
+            StepError::AnalysisFailed(String::new()),
+            StepError::CleanupIncomplete(String::new()),
+        ];
+        let names: Vec<String> = samples.iter().map(StepError::error_type).collect();
+        assert_eq!(names, StepError::POWER_TUNING_TYPES);
+    }
+}

@@ -1,0 +1,380 @@
+//! Executor: invokes one power value `num` times and turns the REPORTs into statistics.
+
+use crate::error::StepError;
+use crate::events::{alias_name, parse_input, ExecutorEvent, ExecutorOutput};
+use crate::lambda::{Invocation, LambdaApi};
+use aws_sdk_s3::error::SdkError;
+use powertune_core::input::{FunctionRef, S3Location};
+use powertune_core::logs::{parse_report, Report};
+use powertune_core::output::PowerStats;
+use powertune_core::payload::{Payload, PayloadPlan};
+use powertune_core::pricing::lambda_price;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Throttled invokes are retried this many times, with exponential backoff and full jitter.
+const THROTTLE_RETRIES: u32 = 8;
+const THROTTLE_BASE: Duration = Duration::from_millis(100);
+const THROTTLE_CAP: Duration = Duration::from_secs(20);
+
+#[tracing::instrument(skip_all, fields(step = "executor", function = %event.function.arn, power = event.value))]
+pub async fn execute(
+    lambda: &LambdaApi,
+    s3: Option<&aws_sdk_s3::Client>,
+    event: ExecutorEvent,
+) -> Result<ExecutorOutput, StepError> {
+    let input = parse_input(&event.input)?;
+    let value = event.value;
+    let num = if input.dry_run { 1 } else { input.num };
+
+    let payload = match &input.payload_s3 {
+        Some(location) => {
+            let s3 = s3.ok_or_else(|| {
+                StepError::PayloadUnreadable(format!(
+                    "{location} cannot be read: no S3 client is configured."
+                ))
+            })?;
+            Some(fetch_payload(s3, location).await?)
+        }
+        None => input.payload.clone(),
+    };
+    let plan = payload_plan(payload.as_ref(), num)?;
+
+    let job = Arc::new(Job {
+        lambda: lambda.clone(),
+        function: event.function.arn.clone(),
+        value,
+        num,
+        disable_payload_logs: input.disable_payload_logs,
+        allowed_exceptions: input.allowed_exceptions.clone(),
+        pre: input.pre_processor.clone(),
+        post: input.post_processor.clone(),
+    });
+    let aliases: Vec<String> = (0..num)
+        .map(|i| alias_name(value, input.only_cold_starts, i))
+        .collect();
+    let payloads: Vec<Option<String>> = (0..num as usize)
+        .map(|i| plan.as_ref().and_then(|p| p.get(i)).map(str::to_string))
+        .collect();
+
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(num as usize);
+    if input.parallel_invocation {
+        let limit = input.max_concurrency.unwrap_or(num).max(1) as usize;
+        let permits = Arc::new(Semaphore::new(limit));
+        let mut tasks = JoinSet::new();
+        for (i, (alias, payload)) in aliases.into_iter().zip(payloads).enumerate() {
+            let job = job.clone();
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                job.run(i as u32, alias, payload).await
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let outcome = joined.map_err(|e| {
+                StepError::InvocationError(format!(
+                    "An invocation task of {value} MB panicked: {e}"
+                ))
+            })?;
+            match outcome {
+                Ok(o) => outcomes.push(o),
+                Err(e) => {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+            }
+        }
+    } else {
+        for (i, (alias, payload)) in aliases.into_iter().zip(payloads).enumerate() {
+            if i > 0 && input.sleep_between_runs_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(input.sleep_between_runs_ms)).await;
+            }
+            outcomes.push(job.run(i as u32, alias, payload).await?);
+        }
+    }
+
+    if input.dry_run {
+        return Ok(ExecutorOutput::DryRun {
+            value,
+            dry_run: true,
+        });
+    }
+    let errors = outcomes.iter().filter(|o| o.allowed_error).count() as u32;
+    let reports: Vec<Report> = outcomes.into_iter().map(|o| o.report).collect();
+    let price = lambda_price(&event.function.region, event.function.architecture);
+    let stats = PowerStats::from_reports(value, &reports, errors, &price, input.discard_top_bottom);
+    tracing::info!(
+        average_duration = stats.average_duration,
+        average_price = stats.average_price,
+        "power value measured"
+    );
+    Ok(ExecutorOutput::Stats(stats))
+}
+
+/// The payload of every invocation; `None` when the input has no payload. In a dry run a
+/// weighted payload sends its first item.
+fn payload_plan(payload: Option<&Payload>, num: u32) -> Result<Option<PayloadPlan>, StepError> {
+    let Some(payload) = payload else {
+        return Ok(None);
+    };
+    match payload.plan(num) {
+        Ok(plan) => Ok(Some(plan)),
+        Err(_) if num == 1 => match payload {
+            Payload::Weighted(items) => Ok(items.first().map(|first| PayloadPlan {
+                runs: vec![(powertune_core::payload::encode(&first.payload), 1)],
+            })),
+            Payload::Static(_) => Ok(None),
+        },
+        Err(e) => Err(StepError::InvalidInput(format!("\"payload\": {e}"))),
+    }
+}
+
+/// Reads `payloadS3`: JSON documents are parsed (and may be weighted payloads), anything else is
+/// sent as a string.
+pub async fn fetch_payload(
+    s3: &aws_sdk_s3::Client,
+    location: &S3Location,
+) -> Result<Payload, StepError> {
+    let response = s3
+        .get_object()
+        .bucket(&location.bucket)
+        .key(&location.key)
+        .send()
+        .await;
+    let body = match response {
+        Ok(out) => out
+            .body
+            .collect()
+            .await
+            .map_err(|e| {
+                StepError::PayloadUnreadable(format!("Reading {location} failed midway: {e}"))
+            })?
+            .into_bytes(),
+        Err(e) => {
+            let status = match &e {
+                SdkError::ServiceError(se) => Some(se.raw().status().as_u16()),
+                _ => None,
+            };
+            return Err(match status {
+                Some(403) => StepError::PayloadAccessDenied(format!(
+                    "Permission denied reading {location}: the Executor may read only the S3 bucket and keys named at deploy time. Redeploy with the payloadS3Bucket (and payloadS3Key) parameters covering this object."
+                )),
+                Some(404) => StepError::PayloadNotFound(format!(
+                    "The object {location} does not exist. Check \"payloadS3\" in the execution input, and that the deploy parameter payloadS3Bucket names its bucket."
+                )),
+                _ => {
+                    let inner = StepError::aws("S3", &format!("GetObject {location}"), e);
+                    StepError::PayloadUnreadable(inner.to_string())
+                }
+            });
+        }
+    };
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let value = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+    Payload::from_value(value)
+        .map_err(|e| StepError::InvalidInput(format!("The payload in {location}: {e}")))
+}
+
+/// What every invocation of one power value shares.
+struct Job {
+    lambda: LambdaApi,
+    function: String,
+    value: u32,
+    num: u32,
+    disable_payload_logs: bool,
+    allowed_exceptions: Vec<String>,
+    pre: Option<FunctionRef>,
+    post: Option<FunctionRef>,
+}
+
+/// One measured invocation.
+struct Outcome {
+    report: Report,
+    /// It returned an error listed in `allowedExceptions`.
+    allowed_error: bool,
+}
+
+impl Job {
+    async fn run(
+        &self,
+        i: u32,
+        alias: String,
+        payload: Option<String>,
+    ) -> Result<Outcome, StepError> {
+        let mut payload = payload;
+        if let Some(pre) = &self.pre {
+            let out = invoke_retrying(&self.lambda, &pre.given, None, payload.as_deref()).await?;
+            if out.function_error.is_some() {
+                return Err(StepError::ProcessorError(format!(
+                    "The pre-processor {} failed{}: {}",
+                    pre.given,
+                    self.payload_note(payload.as_deref()),
+                    describe_error(&out.payload)
+                )));
+            }
+            let text = String::from_utf8_lossy(&out.payload).trim().to_string();
+            // An empty or null result keeps the original payload, as the reference does.
+            if !text.is_empty() && text != "null" {
+                payload = Some(text);
+            }
+        }
+
+        let out = invoke_retrying(
+            &self.lambda,
+            &self.function,
+            Some(&alias),
+            payload.as_deref(),
+        )
+        .await?;
+        if let Some(post) = &self.post {
+            let response = String::from_utf8_lossy(&out.payload).into_owned();
+            let processed =
+                invoke_retrying(&self.lambda, &post.given, None, Some(&response)).await?;
+            if processed.function_error.is_some() {
+                return Err(StepError::ProcessorError(format!(
+                    "The post-processor {} failed on the response of invocation {} at {} MB: {}",
+                    post.given,
+                    i + 1,
+                    self.value,
+                    describe_error(&processed.payload)
+                )));
+            }
+        }
+
+        let mut allowed_error = false;
+        if out.function_error.is_some() {
+            let error_type = error_type_of(&out.payload);
+            if error_type
+                .as_deref()
+                .is_some_and(|t| self.allowed_exceptions.iter().any(|a| a == t))
+            {
+                allowed_error = true;
+            } else {
+                return Err(StepError::InvocationError(format!(
+                    "The function failed at {} MB (invocation {} of {}, alias {alias}){}: {}",
+                    self.value,
+                    i + 1,
+                    self.num,
+                    self.payload_note(payload.as_deref()),
+                    describe_error(&out.payload)
+                )));
+            }
+        }
+
+        let tail = out.log_tail.as_deref().unwrap_or("");
+        let report = parse_report(tail, out.request_id.as_deref())
+            .map_err(|e| StepError::NoReport(format!("Invocation {} of {alias}: {e}", i + 1)))?;
+        Ok(Outcome {
+            report,
+            allowed_error,
+        })
+    }
+
+    fn payload_note(&self, payload: Option<&str>) -> String {
+        match payload {
+            Some(p) if !self.disable_payload_logs => format!(" with payload {p}"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Invokes, retrying throttling (`TooManyRequestsException`) with exponential backoff and full
+/// jitter; a throttled attempt is not a result.
+async fn invoke_retrying(
+    lambda: &LambdaApi,
+    function: &str,
+    qualifier: Option<&str>,
+    payload: Option<&str>,
+) -> Result<Invocation, StepError> {
+    let mut attempt = 0;
+    loop {
+        match lambda.invoke(function, qualifier, payload).await {
+            Err(e) if e.is_throttling() && attempt < THROTTLE_RETRIES => {
+                let ceiling = THROTTLE_BASE.saturating_mul(1 << attempt).min(THROTTLE_CAP);
+                let delay = ceiling.mul_f64(jitter());
+                tracing::warn!(
+                    attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    "invoke throttled; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A number in [0, 1) that differs between calls; good enough to spread retries.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn error_type_of(payload: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Value>(payload)
+        .ok()?
+        .get("errorType")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// "Type: message" from a Lambda error payload, or the raw payload.
+fn describe_error(payload: &[u8]) -> String {
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(v) if v.get("errorType").is_some() || v.get("errorMessage").is_some() => format!(
+            "{}: {}",
+            v.get("errorType")
+                .and_then(Value::as_str)
+                .unwrap_or("Error"),
+            v.get("errorMessage").and_then(Value::as_str).unwrap_or("")
+        ),
+        _ => String::from_utf8_lossy(payload).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_error_payloads_are_described() {
+        let p = br#"{"errorType":"Runtime.OutOfMemory","errorMessage":"Runtime exited with error: signal: killed"}"#;
+        assert_eq!(error_type_of(p).as_deref(), Some("Runtime.OutOfMemory"));
+        assert_eq!(
+            describe_error(p),
+            "Runtime.OutOfMemory: Runtime exited with error: signal: killed"
+        );
+        assert_eq!(describe_error(b"plain"), "plain");
+        assert_eq!(error_type_of(b"plain"), None);
+    }
+
+    #[test]
+    fn jitter_stays_in_the_unit_interval() {
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j));
+        }
+    }
+
+    #[test]
+    fn dry_runs_send_the_first_weighted_payload() {
+        let p = Payload::from_value(
+            serde_json::json!([{"payload": "a", "weight": 1}, {"payload": "b", "weight": 1}]),
+        )
+        .unwrap();
+        let plan = payload_plan(Some(&p), 1).unwrap().unwrap();
+        assert_eq!(plan.runs, vec![("\"a\"".to_string(), 1)]);
+        assert_eq!(payload_plan(None, 5).unwrap(), None);
+    }
+}

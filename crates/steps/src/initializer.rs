@@ -1,0 +1,103 @@
+//! Initializer: validates the execution input, records the function's `$LATEST` configuration
+//! and plans one version + alias per configuration. It changes nothing.
+
+use crate::error::StepError;
+use crate::events::{alias_name, Configuration, FunctionSnapshot, Plan};
+use crate::lambda::LambdaApi;
+use powertune_core::input::{Defaults, ExecutionInput};
+use serde_json::Value;
+
+/// Plans a run. `run_id` must be unique per execution (the bins use the Lambda request ID).
+#[tracing::instrument(skip_all, fields(step = "initializer"))]
+pub async fn initialize(
+    lambda: &LambdaApi,
+    raw_input: &Value,
+    defaults: &Defaults,
+    run_id: &str,
+) -> Result<Plan, StepError> {
+    let input = ExecutionInput::from_json(raw_input, defaults)?;
+    let function = input.lambda.given.clone();
+    tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
+
+    let config = lambda.latest_config(&function).await?;
+    if config.last_update_in_progress {
+        // UpdateFunctionConfiguration fails while another update is in progress.
+        lambda
+            .wait_until_updated(&function, config.memory_size)
+            .await?;
+    }
+    let region = input
+        .region
+        .clone()
+        .or_else(|| arn_region(&config.function_arn))
+        .unwrap_or_else(|| "us-east-1".to_string());
+
+    let run_id: String = run_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    let per_value = if input.only_cold_starts { input.num } else { 1 };
+    let configurations = input
+        .power_values
+        .iter()
+        .flat_map(|&power_value| {
+            (0..per_value).map(move |i| {
+                (
+                    power_value,
+                    alias_name(power_value, input.only_cold_starts, i),
+                )
+            })
+        })
+        .map(|(power_value, alias)| Configuration {
+            description: format!("powertune run {run_id}: {alias}"),
+            power_value,
+            alias,
+            version: None,
+        })
+        .collect();
+
+    Ok(Plan {
+        input: input.to_json(),
+        function: FunctionSnapshot {
+            arn: config.function_arn,
+            region,
+            architecture: config.architecture,
+            memory_size: config.memory_size,
+            description: config.description,
+            snap_start: config.snap_start,
+        },
+        run_id,
+        configurations,
+        published: 0,
+        publisher_rounds: 0,
+        done: false,
+    })
+}
+
+fn arn_region(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    (parts.len() > 3 && parts[0] == "arn").then(|| parts[3].to_string())
+}
+
+/// The defaults a deployment sets through environment variables: `defaultPowerValues`
+/// (comma-separated, from the template's `PowerValues`) and `AWS_REGION`.
+pub fn defaults_from_env() -> Result<Defaults, StepError> {
+    let power_values = match std::env::var("defaultPowerValues") {
+        Ok(s) if !s.trim().is_empty() => s
+            .split(',')
+            .map(|v| {
+                v.trim().parse::<u32>().map_err(|_| {
+                    StepError::InvalidInput(format!(
+                        "The deployment's defaultPowerValues \"{s}\" is not a comma-separated list of integers."
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    Ok(Defaults {
+        power_values,
+        region: std::env::var("AWS_REGION").ok(),
+    })
+}

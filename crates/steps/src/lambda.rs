@@ -1,0 +1,431 @@
+//! The one seam to AWS Lambda: the calls the steps make, named for what they do, over the
+//! official SDK client.
+
+use crate::error::StepError;
+use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::operation::RequestId;
+use aws_sdk_lambda::types::{LastUpdateStatus, LogType, SnapStartApplyOn, State};
+use aws_sdk_lambda::Client;
+use aws_smithy_types::Blob;
+use powertune_core::pricing::Architecture;
+use std::time::{Duration, Instant};
+
+/// How long to wait for a function or version to settle, and how often to look.
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    pub poll: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Waits {
+    /// Lambda's own waiters poll about every second; updates usually settle in a few seconds, a
+    /// SnapStart version can take minutes.
+    fn default() -> Self {
+        Waits {
+            poll: Duration::from_millis(500),
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The `$LATEST` configuration the steps care about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionConfig {
+    pub function_arn: String,
+    pub memory_size: u32,
+    pub description: String,
+    pub architecture: Architecture,
+    pub snap_start: bool,
+    pub last_update_in_progress: bool,
+}
+
+/// What one invocation returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    pub request_id: Option<String>,
+    pub function_error: Option<String>,
+    /// The decoded log tail (`LogType=Tail`), when Lambda returned one.
+    pub log_tail: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LambdaApi {
+    client: Client,
+    waits: Waits,
+}
+
+impl LambdaApi {
+    pub fn new(client: Client) -> Self {
+        LambdaApi {
+            client,
+            waits: Waits::default(),
+        }
+    }
+
+    pub fn with_waits(mut self, waits: Waits) -> Self {
+        self.waits = waits;
+        self
+    }
+
+    pub fn waits(&self) -> Waits {
+        self.waits
+    }
+
+    /// `$LATEST`'s configuration.
+    pub async fn latest_config(&self, function: &str) -> Result<FunctionConfig, StepError> {
+        let out = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier("$LATEST")
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("GetFunctionConfiguration of {function}"),
+                    e,
+                )
+            })?;
+        let architecture = match out.architectures().first() {
+            None => Architecture::X86_64,
+            Some(a) => a
+                .as_str()
+                .parse::<Architecture>()
+                .map_err(|e| StepError::InvalidInput(format!("{function} cannot be tuned: {e}")))?,
+        };
+        Ok(FunctionConfig {
+            function_arn: out
+                .function_arn()
+                .map(unqualified)
+                .unwrap_or(function)
+                .to_string(),
+            memory_size: out.memory_size().unwrap_or(128).max(0) as u32,
+            description: out.description().unwrap_or_default().to_string(),
+            architecture,
+            snap_start: out
+                .snap_start()
+                .and_then(|s| s.apply_on())
+                .is_some_and(|a| *a == SnapStartApplyOn::PublishedVersions),
+            last_update_in_progress: out.last_update_status()
+                == Some(&LastUpdateStatus::InProgress),
+        })
+    }
+
+    /// Sets `$LATEST`'s memory and description.
+    pub async fn update_config(
+        &self,
+        function: &str,
+        memory: u32,
+        description: &str,
+    ) -> Result<(), StepError> {
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .memory_size(memory as i32)
+            .description(description)
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("UpdateFunctionConfiguration of {function} to {memory} MB"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    /// Waits until `$LATEST`'s `LastUpdateStatus` is `Successful`; `Failed` is an error that
+    /// carries Lambda's `LastUpdateStatusReason`.
+    pub async fn wait_until_updated(&self, function: &str, memory: u32) -> Result<(), StepError> {
+        let started = Instant::now();
+        loop {
+            let out = self
+                .client
+                .get_function_configuration()
+                .function_name(function)
+                .qualifier("$LATEST")
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::aws(
+                        "Lambda",
+                        &format!("GetFunctionConfiguration of {function}"),
+                        e,
+                    )
+                })?;
+            match out.last_update_status() {
+                None | Some(LastUpdateStatus::Successful) => return Ok(()),
+                Some(LastUpdateStatus::Failed) => {
+                    return Err(StepError::UpdateFailed {
+                        function: function.to_string(),
+                        memory,
+                        reason: out
+                            .last_update_status_reason()
+                            .unwrap_or("Lambda gave no reason")
+                            .to_string(),
+                    })
+                }
+                Some(_) => {}
+            }
+            if started.elapsed() >= self.waits.timeout {
+                return Err(StepError::WaitTimedOut(format!(
+                    "{function} was still updating after {} s.",
+                    self.waits.timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(self.waits.poll).await;
+        }
+    }
+
+    /// Publishes `$LATEST` as a version; returns its number and description.
+    pub async fn publish_version(&self, function: &str) -> Result<(String, String), StepError> {
+        let out = self
+            .client
+            .publish_version()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| StepError::aws("Lambda", &format!("PublishVersion of {function}"), e))?;
+        let version = out.version().unwrap_or_default().to_string();
+        Ok((version, out.description().unwrap_or_default().to_string()))
+    }
+
+    /// Waits until a version's `State` is `Active` (SnapStart versions start `Pending`).
+    pub async fn wait_until_active(&self, function: &str, version: &str) -> Result<(), StepError> {
+        let started = Instant::now();
+        loop {
+            let out = self
+                .client
+                .get_function_configuration()
+                .function_name(function)
+                .qualifier(version)
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::aws(
+                        "Lambda",
+                        &format!("GetFunctionConfiguration of {function}:{version}"),
+                        e,
+                    )
+                })?;
+            match out.state() {
+                None | Some(State::Active) => return Ok(()),
+                Some(State::Failed) => {
+                    return Err(StepError::UpdateFailed {
+                        function: format!("{function}:{version}"),
+                        memory: out.memory_size().unwrap_or_default().max(0) as u32,
+                        reason: out
+                            .state_reason()
+                            .unwrap_or("the version failed to activate")
+                            .to_string(),
+                    })
+                }
+                Some(_) => {}
+            }
+            if started.elapsed() >= self.waits.timeout {
+                return Err(StepError::WaitTimedOut(format!(
+                    "Version {version} of {function} was not active after {} s.",
+                    self.waits.timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(self.waits.poll).await;
+        }
+    }
+
+    /// A published version's description.
+    pub async fn version_description(
+        &self,
+        function: &str,
+        version: &str,
+    ) -> Result<String, StepError> {
+        let out = self
+            .client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("GetFunctionConfiguration of {function}:{version}"),
+                    e,
+                )
+            })?;
+        Ok(out.description().unwrap_or_default().to_string())
+    }
+
+    /// The version an alias points at, or `None` when the alias does not exist.
+    pub async fn alias_version(
+        &self,
+        function: &str,
+        alias: &str,
+    ) -> Result<Option<String>, StepError> {
+        match self
+            .client
+            .get_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.function_version().map(str::to_string)),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => Ok(None),
+            Err(e) => Err(StepError::aws(
+                "Lambda",
+                &format!("GetAlias {alias} of {function}"),
+                e,
+            )),
+        }
+    }
+
+    /// Points `alias` at `version`, creating the alias if it does not exist.
+    pub async fn point_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        version: &str,
+    ) -> Result<(), StepError> {
+        if self.alias_version(function, alias).await?.is_some() {
+            self.client
+                .update_alias()
+                .function_name(function)
+                .name(alias)
+                .function_version(version)
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::aws("Lambda", &format!("UpdateAlias {alias} of {function}"), e)
+                })?;
+        } else {
+            self.client
+                .create_alias()
+                .function_name(function)
+                .name(alias)
+                .function_version(version)
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::aws("Lambda", &format!("CreateAlias {alias} of {function}"), e)
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Deletes an alias; one that does not exist is fine.
+    pub async fn delete_alias(&self, function: &str, alias: &str) -> Result<(), StepError> {
+        match self
+            .client
+            .delete_alias()
+            .function_name(function)
+            .name(alias)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => Ok(()),
+            Err(e) => Err(StepError::aws(
+                "Lambda",
+                &format!("DeleteAlias {alias} of {function}"),
+                e,
+            )),
+        }
+    }
+
+    /// Deletes a published version; one that does not exist is fine. Never `$LATEST`.
+    pub async fn delete_version(&self, function: &str, version: &str) -> Result<(), StepError> {
+        if version == "$LATEST" || version.is_empty() {
+            return Ok(());
+        }
+        match self
+            .client
+            .delete_function()
+            .function_name(function)
+            .qualifier(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => Ok(()),
+            Err(e) => Err(StepError::aws(
+                "Lambda",
+                &format!("DeleteFunction {function}:{version}"),
+                e,
+            )),
+        }
+    }
+
+    /// Invokes `function` (at `qualifier`, if given) synchronously, asking for the log tail.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Option<&str>,
+    ) -> Result<Invocation, StepError> {
+        let mut request = self
+            .client
+            .invoke()
+            .function_name(function)
+            .log_type(LogType::Tail);
+        if let Some(q) = qualifier {
+            request = request.qualifier(q);
+        }
+        if let Some(p) = payload {
+            request = request.payload(Blob::new(p.as_bytes()));
+        }
+        let target = match qualifier {
+            Some(q) => format!("{function}:{q}"),
+            None => function.to_string(),
+        };
+        let out = request
+            .send()
+            .await
+            .map_err(|e| StepError::aws("Lambda", &format!("Invoke of {target}"), e))?;
+        use base64::Engine;
+        let log_tail = out.log_result().map(|b64| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap_or_default();
+            // The tail is cut at 4 KB, possibly inside a UTF-8 character.
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+        Ok(Invocation {
+            request_id: out.request_id().map(str::to_string),
+            function_error: out.function_error().map(str::to_string),
+            log_tail,
+            payload: out
+                .payload()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// `arn:...:function:name:qualifier` -> `arn:...:function:name`.
+fn unqualified(arn: &str) -> &str {
+    let parts: Vec<&str> = arn.splitn(8, ':').collect();
+    if parts.len() == 8 {
+        let cut = arn.len() - parts[7].len() - 1;
+        &arn[..cut]
+    } else {
+        arn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn qualifiers_are_cut_from_arns() {
+        assert_eq!(
+            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"),
+            "arn:aws:lambda:us-east-1:123456789012:function:f"
+        );
+        assert_eq!(
+            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            "arn:aws:lambda:us-east-1:123456789012:function:f"
+        );
+    }
+}

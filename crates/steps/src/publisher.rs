@@ -1,0 +1,110 @@
+//! Publisher: publishes the plan's configurations (update `$LATEST`, wait, publish a version,
+//! point the alias at it) as many per invocation as fit in the time left, then restores
+//! `$LATEST`. The state machine calls it again until the plan says `done`.
+
+use crate::error::StepError;
+use crate::events::{Configuration, Plan};
+use crate::lambda::LambdaApi;
+use std::time::{Duration, Instant};
+
+/// Time kept in reserve at the end of an invocation, beyond twice the slowest configuration so
+/// far: a Lambda killed mid-configuration would leave a version no plan records.
+pub const SAFETY_MARGIN: Duration = Duration::from_secs(5);
+
+/// Publishes what fits in `budget` (the invocation's remaining time) and returns the plan with
+/// its progress.
+#[tracing::instrument(skip_all, fields(step = "publisher", function = %plan.function.arn))]
+pub async fn publish(
+    lambda: &LambdaApi,
+    mut plan: Plan,
+    budget: Duration,
+) -> Result<Plan, StepError> {
+    let started = Instant::now();
+    let first = plan.published;
+    let mut slowest = Duration::ZERO;
+    let fits = |slowest: Duration, factor: u32| {
+        budget.saturating_sub(started.elapsed()) > slowest * factor + SAFETY_MARGIN
+    };
+
+    while plan.published < plan.configurations.len() {
+        // Always make progress, so the state machine's loop ends.
+        if plan.published > first && !fits(slowest, 2) {
+            break;
+        }
+        let t0 = Instant::now();
+        let index = plan.published;
+        let version = publish_one(lambda, &plan, &plan.configurations[index]).await?;
+        plan.configurations[index].version = Some(version);
+        plan.published += 1;
+        slowest = slowest.max(t0.elapsed());
+    }
+
+    if plan.published == plan.configurations.len()
+        && !plan.done
+        && (plan.published == first || fits(slowest, 1))
+    {
+        restore_latest(lambda, &plan).await?;
+        plan.done = true;
+    }
+    plan.publisher_rounds += 1;
+    tracing::info!(
+        published = plan.published,
+        of = plan.configurations.len(),
+        this_round = plan.published - first,
+        done = plan.done,
+        "publisher round finished"
+    );
+    Ok(plan)
+}
+
+/// update -> wait -> publish -> alias (-> wait until active, with SnapStart).
+async fn publish_one(
+    lambda: &LambdaApi,
+    plan: &Plan,
+    config: &Configuration,
+) -> Result<String, StepError> {
+    let function = plan.function.arn.as_str();
+    tracing::info!(power = config.power_value, alias = %config.alias, "publishing configuration");
+    lambda
+        .update_config(function, config.power_value, &config.description)
+        .await?;
+    lambda
+        .wait_until_updated(function, config.power_value)
+        .await?;
+    let (version, description) = lambda.publish_version(function).await?;
+    if description != config.description {
+        // Lambda returned an existing version instead of publishing ours: it is not ours to use
+        // or delete.
+        return Err(StepError::VersionConflict(format!(
+            "PublishVersion of {function} returned version {version} (\"{description}\") instead of a new version for {}; another deployment may be changing the function at the same time.",
+            config.alias
+        )));
+    }
+    let aliased = async {
+        lambda
+            .point_alias(function, &config.alias, &version)
+            .await?;
+        if plan.function.snap_start {
+            lambda.wait_until_active(function, &version).await?;
+        }
+        Ok::<(), StepError>(())
+    }
+    .await;
+    if let Err(e) = aliased {
+        // The version is in no plan yet, so nobody else would delete it.
+        if let Err(cleanup) = lambda.delete_version(function, &version).await {
+            tracing::warn!(version = %version, error = %cleanup, "could not delete the version of a failed configuration");
+        }
+        return Err(e);
+    }
+    Ok(version)
+}
+
+/// Puts `$LATEST`'s memory and description back. No version is published.
+pub async fn restore_latest(lambda: &LambdaApi, plan: &Plan) -> Result<(), StepError> {
+    let f = &plan.function;
+    lambda
+        .update_config(&f.arn, f.memory_size, &f.description)
+        .await?;
+    lambda.wait_until_updated(&f.arn, f.memory_size).await
+}
