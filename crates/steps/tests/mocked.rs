@@ -1,0 +1,897 @@
+//! Each step against aws-smithy-mocks rules that check the exact requests. `RuleMode::Sequential`
+//! rules must be hit in order, each once, so these tests also pin the order of the calls.
+
+use aws_sdk_lambda::error::ErrorMetadata;
+use aws_sdk_lambda::operation::create_alias::CreateAliasOutput;
+use aws_sdk_lambda::operation::delete_alias::{DeleteAliasError, DeleteAliasOutput};
+use aws_sdk_lambda::operation::delete_function::DeleteFunctionOutput;
+use aws_sdk_lambda::operation::get_alias::{GetAliasError, GetAliasOutput};
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
+use aws_sdk_lambda::operation::update_alias::UpdateAliasOutput;
+use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationOutput;
+use aws_sdk_lambda::types::error::{
+    ResourceNotFoundException, ServiceException, TooManyRequestsException,
+};
+use aws_sdk_lambda::types::{Architecture as LambdaArchitecture, LastUpdateStatus, LogType};
+use aws_sdk_lambda::Client;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_types::Blob;
+use base64::Engine;
+use powertune_core::input::Defaults;
+use powertune_core::pricing::Architecture;
+use powertune_steps::events::{
+    Configuration, ExecutorEvent, ExecutorOutput, FunctionSnapshot, OptimizerEvent, Plan,
+};
+use powertune_steps::lambda::{LambdaApi, Waits};
+use powertune_steps::{cleaner, executor, initializer, optimizer, publisher, StepError};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:target";
+
+fn api(mode: RuleMode, rules: &[&Rule]) -> LambdaApi {
+    let client: Client = mock_client!(aws_sdk_lambda, mode, rules);
+    LambdaApi::new(client).with_waits(Waits {
+        poll: Duration::from_millis(1),
+        timeout: Duration::from_secs(5),
+    })
+}
+
+fn config(
+    memory: i32,
+    description: &str,
+    status: LastUpdateStatus,
+) -> GetFunctionConfigurationOutput {
+    GetFunctionConfigurationOutput::builder()
+        .function_arn(ARN)
+        .memory_size(memory)
+        .description(description)
+        .architectures(LambdaArchitecture::Arm64)
+        .last_update_status(status)
+        .build()
+}
+
+fn get_latest(memory: i32, description: &'static str, status: LastUpdateStatus) -> Rule {
+    mock!(Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some(ARN) && r.qualifier() == Some("$LATEST"))
+        .then_output(move || config(memory, description, status.clone()))
+}
+
+fn update(memory: i32, description: &'static str) -> Rule {
+    mock!(Client::update_function_configuration)
+        .match_requests(move |r| {
+            r.function_name() == Some(ARN)
+                && r.memory_size() == Some(memory)
+                && r.description() == Some(description)
+        })
+        .then_output(|| UpdateFunctionConfigurationOutput::builder().build())
+}
+
+fn publish(version: &'static str, description: &'static str) -> Rule {
+    mock!(Client::publish_version)
+        .match_requests(|r| r.function_name() == Some(ARN))
+        .then_output(move || {
+            PublishVersionOutput::builder()
+                .version(version)
+                .description(description)
+                .build()
+        })
+}
+
+fn alias_missing(alias: &'static str) -> Rule {
+    mock!(Client::get_alias)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.name() == Some(alias))
+        .then_error(|| {
+            GetAliasError::ResourceNotFoundException(ResourceNotFoundException::builder().build())
+        })
+}
+
+fn alias_at(alias: &'static str, version: &'static str) -> Rule {
+    mock!(Client::get_alias)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.name() == Some(alias))
+        .then_output(move || {
+            GetAliasOutput::builder()
+                .name(alias)
+                .function_version(version)
+                .build()
+        })
+}
+
+fn create_alias(alias: &'static str, version: &'static str) -> Rule {
+    mock!(Client::create_alias)
+        .match_requests(move |r| {
+            r.function_name() == Some(ARN)
+                && r.name() == Some(alias)
+                && r.function_version() == Some(version)
+        })
+        .then_output(|| CreateAliasOutput::builder().build())
+}
+
+fn update_alias(alias: &'static str, version: &'static str) -> Rule {
+    mock!(Client::update_alias)
+        .match_requests(move |r| {
+            r.function_name() == Some(ARN)
+                && r.name() == Some(alias)
+                && r.function_version() == Some(version)
+        })
+        .then_output(|| UpdateAliasOutput::builder().build())
+}
+
+fn delete_alias(alias: &'static str) -> Rule {
+    mock!(Client::delete_alias)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.name() == Some(alias))
+        .then_output(|| DeleteAliasOutput::builder().build())
+}
+
+fn delete_version(version: &'static str) -> Rule {
+    mock!(Client::delete_function)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.qualifier() == Some(version))
+        .then_output(|| DeleteFunctionOutput::builder().build())
+}
+
+fn snapshot() -> FunctionSnapshot {
+    FunctionSnapshot {
+        arn: ARN.into(),
+        region: "eu-west-1".into(),
+        architecture: Architecture::Arm64,
+        memory_size: 1024,
+        description: "original".into(),
+        snap_start: false,
+    }
+}
+
+fn plan(configs: &[(u32, &str, &str)]) -> Plan {
+    Plan {
+        input: json!({"lambdaARN": ARN, "num": 5, "powerValues": [128, 256]}),
+        function: snapshot(),
+        run_id: "run1".into(),
+        configurations: configs
+            .iter()
+            .map(|(p, a, d)| Configuration {
+                power_value: *p,
+                alias: a.to_string(),
+                description: d.to_string(),
+                version: None,
+            })
+            .collect(),
+        published: 0,
+        publisher_rounds: 0,
+        done: false,
+    }
+}
+
+// ---------------------------------------------------------------- Initializer
+
+#[tokio::test]
+async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&get_latest(1024, "original", LastUpdateStatus::Successful)],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 10, "powerValues": [512, 128]});
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "8f1c-22ab-4d")
+        .await
+        .unwrap();
+    assert_eq!(plan.function, snapshot());
+    assert_eq!(plan.run_id, "8f1c22ab4d");
+    let aliases: Vec<&str> = plan
+        .configurations
+        .iter()
+        .map(|c| c.alias.as_str())
+        .collect();
+    assert_eq!(aliases, ["RAM128", "RAM512"]);
+    assert_eq!(
+        plan.configurations[0].description,
+        "powertune run 8f1c22ab4d: RAM128"
+    );
+    assert_eq!(plan.input["discardTopBottom"], 0.2);
+    assert!(!plan.done);
+}
+
+#[tokio::test]
+async fn initializer_plans_num_distinct_versions_for_cold_starts() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&get_latest(1024, "original", LastUpdateStatus::Successful)],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [256], "onlyColdStarts": true});
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "r")
+        .await
+        .unwrap();
+    let aliases: Vec<&str> = plan
+        .configurations
+        .iter()
+        .map(|c| c.alias.as_str())
+        .collect();
+    assert_eq!(
+        aliases,
+        ["RAM256-0", "RAM256-1", "RAM256-2", "RAM256-3", "RAM256-4"]
+    );
+    let mut descriptions: Vec<&str> = plan
+        .configurations
+        .iter()
+        .map(|c| c.description.as_str())
+        .collect();
+    descriptions.dedup();
+    assert_eq!(
+        descriptions.len(),
+        5,
+        "each version needs its own description"
+    );
+}
+
+#[tokio::test]
+async fn initializer_rejects_bad_input_before_calling_aws() {
+    // No rules: any AWS call would panic.
+    let lambda = api(RuleMode::Sequential, &[]);
+    let err = initializer::initialize(
+        &lambda,
+        &json!({"lambdaARN": ARN, "num": 3, "stratgy": "cost"}),
+        &Defaults::default(),
+        "r",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("\"num\" is 3"), "{err}");
+    assert!(
+        err.to_string().contains("did you mean \"strategy\""),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- Publisher
+
+#[tokio::test]
+async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_latest() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &update(128, "d128"),
+            &get_latest(128, "d128", LastUpdateStatus::InProgress),
+            &get_latest(128, "d128", LastUpdateStatus::Successful),
+            &publish("7", "d128"),
+            &alias_missing("RAM128"),
+            &create_alias("RAM128", "7"),
+            &update(256, "d256"),
+            &get_latest(256, "d256", LastUpdateStatus::Successful),
+            &publish("8", "d256"),
+            &alias_at("RAM256", "3"),
+            &update_alias("RAM256", "8"),
+            // Restore: memory and description, and no PublishVersion.
+            &update(1024, "original"),
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+        ],
+    );
+    let plan = publisher::publish(
+        &lambda,
+        plan(&[(128, "RAM128", "d128"), (256, "RAM256", "d256")]),
+        Duration::from_secs(300),
+    )
+    .await
+    .unwrap();
+    assert!(plan.done);
+    assert_eq!(plan.published, 2);
+    assert_eq!(plan.publisher_rounds, 1);
+    let versions: Vec<Option<&str>> = plan
+        .configurations
+        .iter()
+        .map(|c| c.version.as_deref())
+        .collect();
+    assert_eq!(versions, [Some("7"), Some("8")]);
+}
+
+#[tokio::test]
+async fn publisher_reports_a_failed_update_with_lambdas_reason() {
+    let failed = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .last_update_status(LastUpdateStatus::Failed)
+            .last_update_status_reason("EniLimitExceeded: the VPC has no free ENIs")
+            .build()
+    });
+    let lambda = api(RuleMode::Sequential, &[&update(128, "d128"), &failed]);
+    let err = publisher::publish(
+        &lambda,
+        plan(&[(128, "RAM128", "d128")]),
+        Duration::from_secs(300),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.UpdateFailed");
+    assert!(
+        err.to_string()
+            .contains("EniLimitExceeded: the VPC has no free ENIs"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("128 MB"), "{err}");
+}
+
+#[tokio::test]
+async fn publisher_refuses_a_version_it_did_not_create() {
+    // Lambda returns the latest existing version when nothing changed: not ours to delete.
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &update(128, "d128"),
+            &get_latest(128, "d128", LastUpdateStatus::Successful),
+            &publish("3", "someone else's"),
+        ],
+    );
+    let err = publisher::publish(
+        &lambda,
+        plan(&[(128, "RAM128", "d128")]),
+        Duration::from_secs(300),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.VersionConflict");
+}
+
+#[tokio::test]
+async fn publisher_deletes_its_version_when_the_alias_cannot_be_made() {
+    let alias_fails = mock!(Client::get_alias).then_error(|| {
+        GetAliasError::ServiceException(
+            ServiceException::builder()
+                .meta(ErrorMetadata::builder().code("ServiceException").build())
+                .build(),
+        )
+    });
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &update(128, "d128"),
+            &get_latest(128, "d128", LastUpdateStatus::Successful),
+            &publish("9", "d128"),
+            &alias_fails,
+            &delete_version("9"),
+        ],
+    );
+    let err = publisher::publish(
+        &lambda,
+        plan(&[(128, "RAM128", "d128")]),
+        Duration::from_secs(300),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "Lambda.ServiceException");
+}
+
+#[tokio::test]
+async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
+    let lambda = api(
+        RuleMode::MatchAny,
+        &[
+            &mock!(Client::update_function_configuration)
+                .then_output(|| UpdateFunctionConfigurationOutput::builder().build()),
+            &mock!(Client::get_function_configuration)
+                .then_output(|| config(128, "", LastUpdateStatus::Successful)),
+            &mock!(Client::publish_version).then_compute_output(|_| {
+                PublishVersionOutput::builder()
+                    .version("1")
+                    .description("d")
+                    .build()
+            }),
+            &mock!(Client::get_alias).then_error(|| {
+                GetAliasError::ResourceNotFoundException(
+                    ResourceNotFoundException::builder().build(),
+                )
+            }),
+            &mock!(Client::create_alias).then_output(|| CreateAliasOutput::builder().build()),
+        ],
+    );
+    let mut p = plan(&[
+        (128, "RAM128", "d"),
+        (256, "RAM256", "d"),
+        (512, "RAM512", "d"),
+    ]);
+    let mut rounds = 0;
+    while !p.done {
+        p = publisher::publish(&lambda, p, Duration::ZERO)
+            .await
+            .unwrap();
+        rounds += 1;
+        assert!(rounds < 10);
+    }
+    // three rounds of one configuration each, and one more to restore $LATEST
+    assert_eq!((rounds, p.publisher_rounds, p.published), (4, 4, 3));
+}
+
+// ---------------------------------------------------------------- Executor
+
+fn tail(duration: f64, billed: u32, init: Option<f64>) -> String {
+    let init = init
+        .map(|i| format!("\tInit Duration: {i} ms"))
+        .unwrap_or_default();
+    let text = format!(
+        "START RequestId: r Version: 1\nEND RequestId: r\nREPORT RequestId: r\tDuration: {duration} ms\tBilled Duration: {billed} ms\tMemory Size: 512 MB\tMax Memory Used: 40 MB{init}\n"
+    );
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn ok_invoke(duration: f64) -> InvokeOutput {
+    InvokeOutput::builder()
+        .status_code(200)
+        .log_result(tail(duration, duration.ceil() as u32, None))
+        .payload(Blob::new("{\"ok\":true}"))
+        .build()
+}
+
+fn executor_event(input: Value) -> ExecutorEvent {
+    ExecutorEvent {
+        input,
+        function: snapshot(),
+        value: 512,
+    }
+}
+
+#[tokio::test]
+async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statistics() {
+    let durations = [10.0, 11.0, 12.0, 13.0, 100.0];
+    let rules: Vec<Rule> = durations
+        .iter()
+        .map(|&d| {
+            mock!(Client::invoke)
+                .match_requests(|r| {
+                    r.function_name() == Some(ARN)
+                        && r.qualifier() == Some("RAM512")
+                        && r.log_type() == Some(&LogType::Tail)
+                        && r.payload().map(|p| p.as_ref()) == Some(&b"{\"id\":1}"[..])
+                })
+                .then_output(move || ok_invoke(d))
+        })
+        .collect();
+    let lambda = api(RuleMode::Sequential, &rules.iter().collect::<Vec<_>>());
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"id": 1}, "discardTopBottom": 0.2});
+    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap()
+    else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.value, 512);
+    assert_eq!(stats.average_duration, 12.0); // 10 and 100 trimmed
+    let per_ms = 0.0000133334 / 1000.0 / 2.0; // arm64, 512 MB
+    assert!((stats.average_price - 12.0 * per_ms).abs() < 1e-15);
+    assert!((stats.total_cost - 146.0 * per_ms).abs() < 1e-15);
+    assert_eq!(stats.invocations, Some(5));
+    assert_eq!(stats.duration_stats.as_ref().map(|d| d.max), Some(100.0));
+}
+
+#[tokio::test]
+async fn executor_retries_throttling_without_counting_it() {
+    let throttled = || {
+        InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate exceeded")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TooManyRequestsException")
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .error(throttled)
+        .times(2)
+        .output(|| ok_invoke(5.0))
+        .times(5)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap()
+    else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.invocations, Some(5));
+    assert_eq!(invoke.num_calls(), 7);
+}
+
+fn failing_invoke(error_type: &'static str) -> InvokeOutput {
+    InvokeOutput::builder()
+        .status_code(200)
+        .function_error("Unhandled")
+        .log_result(tail(3.0, 3, None))
+        .payload(Blob::new(format!(
+            "{{\"errorType\":\"{error_type}\",\"errorMessage\":\"bad thing\"}}"
+        )))
+        .build()
+}
+
+#[tokio::test]
+async fn executor_fails_on_a_function_error_naming_power_type_message_and_payload() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&mock!(Client::invoke).then_output(|| failing_invoke("ValueError"))],
+    );
+    let input =
+        json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}});
+    let err = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvocationError");
+    let message = err.to_string();
+    for part in ["512 MB", "ValueError", "bad thing", "s3cr3t"] {
+        assert!(message.contains(part), "{part} missing from {message}");
+    }
+
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&mock!(Client::invoke).then_output(|| failing_invoke("ValueError"))],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}, "disablePayloadLogs": true});
+    let err = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+}
+
+#[tokio::test]
+async fn executor_counts_allowed_exceptions_as_results() {
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| failing_invoke("HandledError"))
+        .times(5)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "allowedExceptions": ["HandledError"]});
+    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap()
+    else {
+        panic!("statistics expected");
+    };
+    assert_eq!((stats.invocations, stats.errors), (Some(5), Some(5)));
+}
+
+#[tokio::test]
+async fn executor_sends_the_pre_processors_output_and_reports_its_errors() {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let pre = mock!(Client::invoke)
+        .match_requests(|r| r.function_name() == Some("pre") && r.qualifier().is_none())
+        .then_output(|| {
+            InvokeOutput::builder()
+                .status_code(200)
+                .payload(Blob::new("{\"prepared\":1}"))
+                .build()
+        });
+    let target = mock!(Client::invoke)
+        .match_requests(move |r| {
+            let is_target = r.function_name() == Some(ARN);
+            if is_target {
+                record.lock().unwrap().push(
+                    String::from_utf8_lossy(r.payload().map(|p| p.as_ref()).unwrap_or_default())
+                        .into_owned(),
+                );
+            }
+            is_target
+        })
+        .then_output(|| ok_invoke(4.0));
+    let post = mock!(Client::invoke)
+        .match_requests(|r| {
+            r.function_name() == Some("post")
+                && r.payload().map(|p| p.as_ref()) == Some(&b"{\"ok\":true}"[..])
+        })
+        .then_output(|| InvokeOutput::builder().status_code(200).build());
+    let mut rules: Vec<&Rule> = Vec::new();
+    for _ in 0..5 {
+        rules.extend([&pre, &target, &post]);
+    }
+    let lambda = api(RuleMode::MatchAny, &rules);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"raw": 1},
+        "preProcessorARN": "pre", "postProcessorARN": "post"});
+    executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec!["{\"prepared\":1}".to_string(); 5]
+    );
+    assert_eq!(
+        (pre.num_calls(), target.num_calls(), post.num_calls()),
+        (5, 5, 5)
+    );
+
+    let pre_fails = mock!(Client::invoke).then_output(|| failing_invoke("PreError"));
+    let lambda = api(RuleMode::Sequential, &[&pre_fails]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "preProcessorARN": "pre"});
+    let err = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.ProcessorError");
+    assert!(
+        err.to_string().contains("pre-processor pre failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn executor_runs_in_parallel_and_dry_runs_invoke_once() {
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(6.0))
+        .times(8)
+        .build();
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 8, "powerValues": [512], "parallelInvocation": true, "maxConcurrency": 3});
+    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap()
+    else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.invocations, Some(8));
+
+    let once = mock!(Client::invoke).then_output(|| ok_invoke(6.0));
+    let lambda = api(RuleMode::Sequential, &[&once]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "dryRun": true});
+    let out = executor::execute(&lambda, None, executor_event(input))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        ExecutorOutput::DryRun {
+            value: 512,
+            dry_run: true
+        }
+    );
+    assert_eq!(once.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn executor_explains_s3_403_and_404_differently() {
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payloadS3": "s3://payloads/big.json"});
+    for (status, code, expected_type, expected_text) in [
+        (
+            403,
+            "AccessDenied",
+            "PowerTuning.PayloadAccessDenied",
+            "payloadS3Bucket",
+        ),
+        (
+            404,
+            "NoSuchKey",
+            "PowerTuning.PayloadNotFound",
+            "does not exist",
+        ),
+    ] {
+        let get = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(|r| r.bucket() == Some("payloads") && r.key() == Some("big.json"))
+            .then_http_response(move || {
+                HttpResponse::new(
+                    StatusCode::try_from(status).unwrap(),
+                    SdkBody::from(format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>no</Message></Error>")),
+                )
+            });
+        let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);
+        let lambda = api(RuleMode::Sequential, &[]);
+        let err = executor::execute(&lambda, Some(&s3), executor_event(input.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), expected_type);
+        assert!(err.to_string().contains("s3://payloads/big.json"), "{err}");
+        assert!(err.to_string().contains(expected_text), "{err}");
+    }
+
+    // A readable object is fetched once and may hold weighted payloads.
+    let get = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                br#"[{"payload":{"n":1},"weight":1},{"payload":{"n":2},"weight":1}]"#,
+            ))
+            .build()
+    });
+    let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let invoke = mock!(Client::invoke)
+        .match_requests(move |r| {
+            record.lock().unwrap().push(
+                String::from_utf8_lossy(r.payload().map(|p| p.as_ref()).unwrap_or_default())
+                    .into_owned(),
+            );
+            true
+        })
+        .sequence()
+        .output(|| ok_invoke(2.0))
+        .times(6)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 6, "powerValues": [512], "payloadS3": "s3://payloads/big.json"});
+    executor::execute(&lambda, Some(&s3), executor_event(input))
+        .await
+        .unwrap();
+    assert_eq!(get.num_calls(), 1);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.iter().filter(|p| p.as_str() == "{\"n\":1}").count(), 3);
+    assert_eq!(seen.iter().filter(|p| p.as_str() == "{\"n\":2}").count(), 3);
+}
+
+#[tokio::test]
+async fn executor_without_a_report_says_which_invocation() {
+    let no_report = mock!(Client::invoke).then_output(|| {
+        InvokeOutput::builder()
+            .status_code(200)
+            .log_result(
+                base64::engine::general_purpose::STANDARD
+                    .encode("START RequestId: r\nsome output\n"),
+            )
+            .build()
+    });
+    let lambda = api(RuleMode::Sequential, &[&no_report]);
+    let err = executor::execute(
+        &lambda,
+        None,
+        executor_event(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.NoReport");
+    assert!(err.to_string().contains("RAM512"), "{err}");
+}
+
+// ---------------------------------------------------------------- Cleaner
+
+fn published_plan() -> Plan {
+    let mut p = plan(&[
+        (128, "RAM128", "powertune run run1: RAM128"),
+        (256, "RAM256", "powertune run run1: RAM256"),
+    ]);
+    p.configurations[0].version = Some("7".into());
+    p.configurations[1].version = Some("8".into());
+    p.published = 2;
+    p.done = true;
+    p
+}
+
+#[tokio::test]
+async fn cleaner_deletes_aliases_and_versions_and_restores_latest() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &alias_at("RAM128", "7"),
+            &delete_alias("RAM128"),
+            &delete_version("7"),
+            &alias_at("RAM256", "8"),
+            &delete_alias("RAM256"),
+            &delete_version("8"),
+            // $LATEST still has the last configuration's memory: restore it.
+            &get_latest(
+                256,
+                "powertune run run1: RAM256",
+                LastUpdateStatus::Successful,
+            ),
+            &update(1024, "original"),
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+        ],
+    );
+    let report = cleaner::clean(&lambda, &published_plan()).await.unwrap();
+    assert_eq!(report.deleted_aliases, ["RAM128", "RAM256"]);
+    assert_eq!(report.deleted_versions, ["7", "8"]);
+    assert!(report.restored_latest);
+}
+
+#[tokio::test]
+async fn cleaner_tries_everything_and_reports_what_failed() {
+    let delete_fails = mock!(Client::delete_alias).then_error(|| {
+        DeleteAliasError::ServiceException(
+            ServiceException::builder()
+                .meta(ErrorMetadata::builder().code("ServiceException").build())
+                .build(),
+        )
+    });
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &alias_at("RAM128", "7"),
+            &delete_fails,
+            &delete_version("7"),
+            &alias_missing("RAM256"), // already gone: fine
+            &delete_version("8"),
+            &get_latest(1024, "original", LastUpdateStatus::Successful), // already restored
+        ],
+    );
+    let err = cleaner::clean(&lambda, &published_plan())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.CleanupIncomplete");
+    let message = err.to_string();
+    assert!(message.contains("DeleteAlias RAM128"), "{message}");
+    assert!(message.contains("\"7\", \"8\""), "{message}");
+}
+
+#[tokio::test]
+async fn cleaner_leaves_aliases_it_did_not_create() {
+    // The run failed before publishing RAM256; the RAM256 alias belongs to someone else.
+    let mut p = published_plan();
+    p.configurations[1].version = None;
+    let foreign = mock!(Client::get_function_configuration)
+        .match_requests(|r| r.qualifier() == Some("2"))
+        .then_output(|| config(256, "a release", LastUpdateStatus::Successful));
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &alias_at("RAM128", "7"),
+            &delete_alias("RAM128"),
+            &delete_version("7"),
+            &alias_at("RAM256", "2"),
+            &foreign,
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+        ],
+    );
+    let report = cleaner::clean(&lambda, &p).await.unwrap();
+    assert_eq!(report.deleted_aliases, ["RAM128"]);
+    assert_eq!(report.deleted_versions, ["7"]);
+    assert!(!report.restored_latest);
+}
+
+// ---------------------------------------------------------------- Optimizer
+
+fn optimizer_event(input: Value) -> OptimizerEvent {
+    let analysis: powertune_core::output::TuningResult = serde_json::from_value(json!({
+        "power": 512, "cost": 1e-7, "duration": 20.0, "strategy": "cost", "currency": "USD",
+        "stateMachine": {"executionCost": 0.0003, "lambdaCost": 1e-5, "visualization": "https://x/#a;b;c"}
+    }))
+    .unwrap();
+    OptimizerEvent {
+        input,
+        function: snapshot(),
+        analysis,
+    }
+}
+
+#[tokio::test]
+async fn optimizer_does_nothing_without_auto_optimize() {
+    let lambda = api(RuleMode::Sequential, &[]);
+    let out = optimizer::optimize(
+        &lambda,
+        &optimizer_event(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]})),
+    )
+    .await
+    .unwrap();
+    assert!(!out.applied);
+}
+
+#[tokio::test]
+async fn optimizer_sets_memory_then_publishes_and_points_the_alias() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &update(512, "original"),
+            &get_latest(512, "original", LastUpdateStatus::Successful),
+            &publish("12", "original"),
+            &alias_missing("live"),
+            &create_alias("live", "12"),
+        ],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "autoOptimize": true, "autoOptimizeAlias": "live"});
+    let out = optimizer::optimize(&lambda, &optimizer_event(input))
+        .await
+        .unwrap();
+    assert!(out.applied);
+    assert_eq!(
+        (out.power, out.alias.as_deref(), out.version.as_deref()),
+        (Some(512), Some("live"), Some("12"))
+    );
+}
+
+#[test]
+fn step_errors_are_typed_for_the_state_machine() {
+    let e = StepError::InvocationError("x".into());
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(e).error_type,
+        "PowerTuning.InvocationError"
+    );
+}
