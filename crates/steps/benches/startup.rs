@@ -45,7 +45,11 @@ fn serve(listener: TcpListener, event: Option<&'static str>, seen: mpsc::Sender<
     });
 }
 
-fn connection(stream: TcpStream, mut event: Option<&str>, seen: &mpsc::Sender<Seen>) -> std::io::Result<()> {
+fn connection(
+    stream: TcpStream,
+    mut event: Option<&str>,
+    seen: &mpsc::Sender<Seen>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     loop {
@@ -91,7 +95,10 @@ fn connection(stream: TcpStream, mut event: Option<&str>, seen: &mpsc::Sender<Se
             if path.ends_with("/response") {
                 let _ = seen.send(Seen::Response(String::from_utf8_lossy(&body).into_owned()));
             }
-            write!(out, "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{{}}")?;
+            write!(
+                out,
+                "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{{}}"
+            )?;
         }
     }
 }
@@ -133,7 +140,10 @@ fn measure(binary: &str, event: Option<&'static str>) -> (Duration, Option<u64>)
     let started = Instant::now();
     let mut child = spawn(binary, &api);
     let first_next = loop {
-        match rx.recv_timeout(Duration::from_secs(10)).expect("the binary asks for work") {
+        match rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the binary asks for work")
+        {
             Seen::Next(at) => break at,
             Seen::Response(_) => {}
         }
@@ -141,7 +151,10 @@ fn measure(binary: &str, event: Option<&'static str>) -> (Duration, Option<u64>)
     let mut memory = None;
     if event.is_some() {
         loop {
-            match rx.recv_timeout(Duration::from_secs(10)).expect("the binary answers") {
+            match rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the binary answers")
+            {
                 Seen::Response(body) => {
                     assert!(body.contains("\"power\""), "unexpected response {body}");
                     // Its next /next shows the response is fully handled.
@@ -175,7 +188,9 @@ fn main() {
     println!("step binary start-up to first /next, {RUNS} runs each (ms: median, p90, max); size");
     for (name, path) in bins {
         let _ = measure(path, None); // warm the page cache
-        let mut times: Vec<f64> = (0..RUNS).map(|_| measure(path, None).0.as_secs_f64() * 1e3).collect();
+        let mut times: Vec<f64> = (0..RUNS)
+            .map(|_| measure(path, None).0.as_secs_f64() * 1e3)
+            .collect();
         times.sort_by(f64::total_cmp);
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         println!(
