@@ -1,0 +1,238 @@
+//! The shipped state machine and template agree with the steps: every error name the ASL
+//! matches exists, every substitution is filled, every template parameter is used, and the
+//! transition count the Analyzer prices is the one the definition makes.
+
+use powertune_core::pricing::StateMachineRun;
+use powertune_steps::StepError;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn raw_definition() -> String {
+    std::fs::read_to_string(root().join("statemachine/statemachine.asl.json")).unwrap()
+}
+
+fn template() -> String {
+    std::fs::read_to_string(root().join("template.yaml")).unwrap()
+}
+
+fn definition() -> Value {
+    let text = raw_definition().replace("${totalExecutionTimeout}", "300");
+    serde_json::from_str(&text).expect("the definition is JSON once substituted")
+}
+
+/// Every state object, nested ones (Map iterations) included.
+fn all_states(states: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
+    for (name, state) in states {
+        out.push((name.clone(), state.clone()));
+        if let Some(inner) = state
+            .pointer("/ItemProcessor/States")
+            .and_then(Value::as_object)
+        {
+            all_states(inner, out);
+        }
+    }
+}
+
+fn states() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    all_states(definition()["States"].as_object().unwrap(), &mut out);
+    out
+}
+
+#[test]
+fn every_matched_error_name_is_one_the_steps_or_step_functions_raise() {
+    let mut checked = 0;
+    for (name, state) in states() {
+        for rule in ["Retry", "Catch"] {
+            for entry in state[rule].as_array().into_iter().flatten() {
+                for error in entry["ErrorEquals"].as_array().unwrap() {
+                    let error = error.as_str().unwrap();
+                    let known = error.starts_with("States.")
+                        || StepError::POWER_TUNING_TYPES.contains(&error)
+                        || (error.starts_with("Lambda.")
+                            && (error.ends_with("Exception") || error == "Lambda.Unknown"));
+                    assert!(known, "{name} {rule} matches {error}, which nothing raises");
+                    if rule == "Retry" {
+                        assert_ne!(
+                            error, "PowerTuning.InvalidInput",
+                            "{name} retries invalid input"
+                        );
+                        assert_ne!(error, "States.ALL", "{name} retries everything");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10);
+}
+
+#[test]
+fn retries_back_off_with_jitter() {
+    for (name, state) in states() {
+        for retry in state["Retry"].as_array().into_iter().flatten() {
+            assert!(retry["BackoffRate"].as_f64().unwrap() > 1.0, "{name}");
+            assert!(retry["MaxDelaySeconds"].as_u64().is_some(), "{name}");
+            assert_eq!(retry["JitterStrategy"], "FULL", "{name}");
+        }
+    }
+}
+
+#[test]
+fn every_state_after_the_initializer_cleans_up_on_error_and_fails_with_the_original_error() {
+    let def = definition();
+    for (name, state) in states() {
+        let is_task_or_map = state["Type"] == "Task" || state["Type"] == "Map";
+        let inside_map = def["States"].get(&name).is_none();
+        if !is_task_or_map || inside_map || name == "Initializer" || name == "CleanUpOnError" {
+            continue;
+        }
+        let catch = &state["Catch"][0];
+        assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name}");
+        assert_eq!(catch["ResultPath"], "$.error", "{name}");
+        assert_eq!(catch["Next"], "CleanUpOnError", "{name}");
+    }
+    assert!(
+        def["States"]["Initializer"].get("Catch").is_none(),
+        "invalid input must fail at once"
+    );
+    let cleanup = &def["States"]["CleanUpOnError"];
+    assert_eq!(cleanup["Next"], "Failed");
+    assert_eq!(
+        cleanup["Catch"][0]["Next"], "Failed",
+        "a failed cleanup still reports the original error"
+    );
+    let failed = &def["States"]["Failed"];
+    assert_eq!(failed["Type"], "Fail");
+    assert_eq!(failed["ErrorPath"], "$.error.Error");
+    assert_eq!(failed["CausePath"], "$.error.Cause");
+}
+
+#[test]
+fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
+    let raw = raw_definition();
+    let template = template();
+    let mut placeholders: Vec<&str> = raw
+        .split("${")
+        .skip(1)
+        .filter_map(|s| s.split('}').next())
+        .collect();
+    placeholders.sort();
+    placeholders.dedup();
+    assert_eq!(placeholders.len(), 7, "{placeholders:?}");
+    for p in &placeholders {
+        assert!(
+            template.contains(&format!("        {p}: ")),
+            "DefinitionSubstitutions lacks {p}"
+        );
+    }
+
+    let parameters: Vec<&str> = template
+        .split("\nParameters:\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+        .map(|l| l.trim().trim_end_matches(':'))
+        .collect();
+    assert_eq!(parameters.len(), 11, "{parameters:?}");
+    for p in parameters {
+        let used =
+            template.contains(&format!("!Ref {p}")) || template.contains(&format!("${{{p}}}"));
+        assert!(used, "template parameter {p} is never used");
+    }
+}
+
+/// Walks the definition's happy path: `IsPublished` is true on its `rounds`-th visit, and the
+/// run is not a dry run. Counts every state entered, Map iterations included.
+fn transitions(
+    states: &Map<String, Value>,
+    start: &str,
+    power_values: usize,
+    rounds: usize,
+    visits: &mut usize,
+) -> u64 {
+    let mut count = 0;
+    let mut name = start.to_string();
+    loop {
+        let state = &states[&name];
+        count += 1;
+        let next = match state["Type"].as_str().unwrap() {
+            "Choice" => {
+                let condition_holds = if state["Choices"][0]["Variable"] == "$.done" {
+                    *visits += 1;
+                    *visits == rounds
+                } else {
+                    false // $.input.dryRun
+                };
+                if condition_holds {
+                    state["Choices"][0]["Next"].clone()
+                } else {
+                    state["Default"].clone()
+                }
+            }
+            "Map" => {
+                let inner = state["ItemProcessor"]["States"].as_object().unwrap();
+                let start = state["ItemProcessor"]["StartAt"].as_str().unwrap();
+                for _ in 0..power_values {
+                    count += transitions(inner, start, power_values, rounds, visits);
+                }
+                state["Next"].clone()
+            }
+            "Fail" | "Succeed" => return count,
+            _ => state["Next"].clone(),
+        };
+        if state["End"] == true {
+            return count;
+        }
+        name = next.as_str().unwrap().to_string();
+    }
+}
+
+#[test]
+fn the_priced_transition_count_is_the_definitions() {
+    let def = definition();
+    let states = def["States"].as_object().unwrap();
+    for (power_values, rounds) in [(1, 1), (6, 1), (6, 2), (46, 1), (46, 3)] {
+        let walked = transitions(
+            states,
+            def["StartAt"].as_str().unwrap(),
+            power_values,
+            rounds,
+            &mut 0,
+        );
+        let priced = StateMachineRun {
+            power_values,
+            publisher_rounds: rounds,
+        }
+        .transitions();
+        assert_eq!(
+            walked, priced,
+            "{power_values} power values, {rounds} rounds"
+        );
+    }
+}
+
+#[test]
+fn the_map_feeds_each_executor_one_power_value() {
+    let def = definition();
+    let map = &def["States"]["Branching"];
+    assert_eq!(map["ItemsPath"], "$.input.powerValues");
+    assert_eq!(map["ItemSelector"]["value.$"], "$$.Map.Item.Value");
+    assert_eq!(map["MaxConcurrency"], 0);
+    assert_eq!(map["ResultPath"], "$.stats");
+    // The Executor event is exactly what ExecutorEvent reads.
+    let mut keys: Vec<&str> = map["ItemSelector"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.trim_end_matches(".$"))
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["function", "input", "value"]);
+}
