@@ -1,0 +1,63 @@
+//! Function code for CreateFunction: a zip holding `bootstrap`, or (an emulator extension) a
+//! local directory, named with `"S3Bucket": "__local__"` and `"S3Key": "/path/to/dir"`.
+
+use crate::control::ApiError;
+use base64::Engine;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The `S3Bucket` that marks a local directory as the code.
+pub const LOCAL_BUCKET: &str = "__local__";
+
+/// Unpacks the `Code` of a CreateFunction request; returns (directory, CodeSha256, CodeSize).
+pub fn unpack(body: &Value, root: &Path) -> Result<(PathBuf, String, u64), ApiError> {
+    let code = &body["Code"];
+    if let Some(zip) = code["ZipFile"].as_str() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(zip)
+            .map_err(|e| ApiError::invalid(format!("Code.ZipFile is not base64: {e}")))?;
+        let sha = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
+        let name = body["FunctionName"]
+            .as_str()
+            .unwrap_or("function")
+            .replace([':', '/'], "_");
+        let dir = root.join(format!("{name}-{}", &hex(&Sha256::digest(&bytes))[..16]));
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).map_err(|e| {
+            ApiError::invalid(format!("Could not unzip the deployment package: {e}"))
+        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::invalid(format!("Could not unpack the code: {e}")))?;
+        archive.extract(&dir).map_err(|e| {
+            ApiError::invalid(format!("Could not unzip the deployment package: {e}"))
+        })?;
+        make_executable(&dir.join("bootstrap"))?;
+        return Ok((dir, sha, bytes.len() as u64));
+    }
+    if code["S3Bucket"].as_str() == Some(LOCAL_BUCKET) {
+        let dir = PathBuf::from(code["S3Key"].as_str().unwrap_or_default());
+        let bootstrap = dir.join("bootstrap");
+        let bytes = std::fs::read(&bootstrap).map_err(|e| {
+            ApiError::invalid(format!("{} cannot be read: {e}. The local code directory must hold an executable named bootstrap.", bootstrap.display()))
+        })?;
+        let sha = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
+        return Ok((dir, sha, bytes.len() as u64));
+    }
+    Err(ApiError::invalid(format!(
+        "The emulator runs code from Code.ZipFile, or from a local directory given as Code.S3Bucket \"{LOCAL_BUCKET}\" and Code.S3Key = its path."
+    )))
+}
+
+fn make_executable(path: &Path) -> Result<(), ApiError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path)
+        .map_err(|_| ApiError::invalid("The deployment package has no bootstrap at its root: a provided.al2023 function needs one."))?;
+    let mut perms = meta.permissions();
+    perms.set_mode(perms.mode() | 0o755);
+    std::fs::set_permissions(path, perms)
+        .map_err(|e| ApiError::invalid(format!("Could not make bootstrap executable: {e}")))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,115 @@
+//! powertune-emulator: a local AWS Lambda service. Its control plane and Invoke speak Lambda's
+//! HTTP API, so the AWS SDK and the aws CLI use it unmodified (`AWS_ENDPOINT_URL_LAMBDA`); its
+//! execution environments run a function's real `bootstrap` against the Runtime API, with the
+//! CPU share and memory Lambda would give each memory size.
+
+pub mod code;
+pub mod control;
+pub mod environment;
+pub mod limits;
+pub mod report;
+pub mod server;
+
+use control::ControlPlane;
+use limits::{Limits, Mode};
+use server::State;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+    /// How long `LastUpdateStatus` stays `InProgress` after an update.
+    pub update_delay: Duration,
+    /// Where unzipped code goes.
+    pub code_root: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            region: "us-east-1".into(),
+            update_delay: Duration::from_millis(100),
+            code_root: std::env::temp_dir()
+                .join(format!("powertune-emulator-{}", std::process::id())),
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops the server and kills every environment.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+}
+
+impl Emulator {
+    /// Starts the emulator on `bind` (port 0 picks a free port).
+    pub async fn start(config: Config, bind: SocketAddr) -> std::io::Result<Emulator> {
+        std::fs::create_dir_all(&config.code_root)?;
+        let limits = Limits::detect();
+        let state = Arc::new(State::new(
+            ControlPlane::new(config.region.clone(), config.update_delay),
+            limits,
+            config.code_root,
+        ));
+        let listener = TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let serving = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    _ = stopped.changed() => return,
+                };
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let state = serving.clone();
+                tokio::spawn(async move {
+                    let service =
+                        hyper::service::service_fn(move |req| server::handle(req, state.clone()));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Emulator { addr, state, stop })
+    }
+
+    /// The endpoint URL for `AWS_ENDPOINT_URL_LAMBDA`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How this host enforces power limits.
+    pub fn limits_mode(&self) -> Mode {
+        self.state.limits.mode
+    }
+
+    pub fn host_cores(&self) -> usize {
+        self.state.limits.host_cores
+    }
+
+    /// Sets the faults to inject (as `POST /_powertune/faults` does).
+    pub fn set_faults(&self, faults: server::Faults) {
+        *self.state.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.state
+            .pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}

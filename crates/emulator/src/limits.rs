@@ -1,0 +1,347 @@
+//! Power limits: an execution environment gets memory/1769 vCPU and its configured memory, as
+//! Lambda gives it. Enforced with a cgroup (v1 or v2) when this process may create one,
+//! otherwise by stopping and continuing the process (SIGSTOP/SIGCONT) and `ulimit -v`. The mode
+//! in use is reported, never silently degraded.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Lambda's memory at which a function gets one full vCPU.
+pub const MB_PER_VCPU: f64 = 1769.0;
+/// Lambda's most vCPUs (at 10,240 MB).
+pub const MAX_VCPUS: f64 = 6.0;
+/// The CFS bandwidth period: short, so short invocations are throttled evenly.
+pub const PERIOD: Duration = Duration::from_millis(10);
+/// Linux refuses CFS quotas under 1 ms; the period grows for tiny shares to keep the ratio.
+const MIN_QUOTA_US: u64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    CgroupV1,
+    CgroupV2,
+    /// SIGSTOP/SIGCONT duty cycling for CPU, `ulimit -v` (RLIMIT_AS) for memory.
+    Signals,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::CgroupV1 => "cgroup v1 (cpu quota, memory limit)",
+            Mode::CgroupV2 => "cgroup v2 (cpu.max, memory.max)",
+            Mode::Signals => "signals (SIGSTOP/SIGCONT duty cycle, RLIMIT_AS via ulimit -v)",
+        })
+    }
+}
+
+/// How this host enforces limits, found once at start-up.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub mode: Mode,
+    pub host_cores: usize,
+    cpu_root: Option<PathBuf>,
+    memory_root: Option<PathBuf>,
+}
+
+/// vCPUs Lambda gives `memory_mb`, capped at 6 and at the host's cores.
+pub fn vcpus(memory_mb: u32, host_cores: usize) -> f64 {
+    (f64::from(memory_mb) / MB_PER_VCPU)
+        .min(MAX_VCPUS)
+        .min(host_cores as f64)
+}
+
+/// CFS (period, quota) in microseconds for `vcpus`.
+pub fn cfs_quota(vcpus: f64) -> (u64, u64) {
+    let mut period = PERIOD.as_micros() as u64;
+    if vcpus * (period as f64) < MIN_QUOTA_US as f64 {
+        period = (MIN_QUOTA_US as f64 / vcpus).ceil() as u64;
+    }
+    let quota = ((period as f64) * vcpus).round() as u64;
+    (period, quota.max(MIN_QUOTA_US))
+}
+
+fn own_cgroup(controller: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    text.lines().find_map(|l| {
+        let mut parts = l.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        controllers
+            .split(',')
+            .any(|c| c == controller)
+            .then(|| path.to_string())
+    })
+}
+
+/// A directory under `mount` where we may create child cgroups: our own cgroup, else the root.
+fn writable_root(mount: &Path, own: Option<String>, probe_file: &str) -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(own) = own {
+        candidates.push(mount.join(own.trim_start_matches('/')));
+    }
+    candidates.push(mount.to_path_buf());
+    candidates.into_iter().find(|base| {
+        let probe = base.join(format!("powertune-probe-{}", std::process::id()));
+        let ok = std::fs::create_dir(&probe).is_ok() && probe.join(probe_file).exists();
+        let _ = std::fs::remove_dir(&probe);
+        ok
+    })
+}
+
+impl Limits {
+    /// Finds the best mode this process can use. `POWERTUNE_LIMITS=signals` forces the fallback.
+    pub fn detect() -> Limits {
+        let host_cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let signals = Limits {
+            mode: Mode::Signals,
+            host_cores,
+            cpu_root: None,
+            memory_root: None,
+        };
+        if std::env::var("POWERTUNE_LIMITS").as_deref() == Ok("signals") {
+            return signals;
+        }
+        let v1_cpu = writable_root(
+            Path::new("/sys/fs/cgroup/cpu"),
+            own_cgroup("cpu"),
+            "cpu.cfs_quota_us",
+        );
+        let v1_memory = writable_root(
+            Path::new("/sys/fs/cgroup/memory"),
+            own_cgroup("memory"),
+            "memory.limit_in_bytes",
+        );
+        if let (Some(cpu), Some(memory)) = (v1_cpu, v1_memory) {
+            return Limits {
+                mode: Mode::CgroupV1,
+                host_cores,
+                cpu_root: Some(cpu),
+                memory_root: Some(memory),
+            };
+        }
+        if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            if let Some(root) =
+                writable_root(Path::new("/sys/fs/cgroup"), own_cgroup(""), "cpu.max")
+            {
+                return Limits {
+                    mode: Mode::CgroupV2,
+                    host_cores,
+                    cpu_root: Some(root.clone()),
+                    memory_root: Some(root),
+                };
+            }
+        }
+        signals
+    }
+
+    /// Sets up the limits of one environment.
+    pub fn for_environment(&self, id: &str, memory_mb: u32) -> std::io::Result<EnvironmentLimits> {
+        let vcpus = vcpus(memory_mb, self.host_cores);
+        let memory_bytes = u64::from(memory_mb) * 1024 * 1024;
+        let (period, quota) = cfs_quota(vcpus);
+        let mut dirs = Vec::new();
+        match self.mode {
+            Mode::CgroupV1 => {
+                let cpu = self
+                    .cpu_root
+                    .as_ref()
+                    .map(|r| r.join(format!("powertune-{id}")))
+                    .unwrap_or_default();
+                let memory = self
+                    .memory_root
+                    .as_ref()
+                    .map(|r| r.join(format!("powertune-{id}")))
+                    .unwrap_or_default();
+                std::fs::create_dir_all(&cpu)?;
+                std::fs::write(cpu.join("cpu.cfs_period_us"), period.to_string())?;
+                std::fs::write(cpu.join("cpu.cfs_quota_us"), quota.to_string())?;
+                std::fs::create_dir_all(&memory)?;
+                std::fs::write(
+                    memory.join("memory.limit_in_bytes"),
+                    memory_bytes.to_string(),
+                )?;
+                // No swap: going over the limit must mean the OOM killer, as on Lambda.
+                let _ = std::fs::write(
+                    memory.join("memory.memsw.limit_in_bytes"),
+                    memory_bytes.to_string(),
+                );
+                dirs.push(cpu);
+                dirs.push(memory);
+            }
+            Mode::CgroupV2 => {
+                let dir = self
+                    .cpu_root
+                    .as_ref()
+                    .map(|r| r.join(format!("powertune-{id}")))
+                    .unwrap_or_default();
+                std::fs::create_dir_all(&dir)?;
+                std::fs::write(dir.join("cpu.max"), format!("{quota} {period}"))?;
+                std::fs::write(dir.join("memory.max"), memory_bytes.to_string())?;
+                let _ = std::fs::write(dir.join("memory.swap.max"), "0");
+                dirs.push(dir);
+            }
+            Mode::Signals => {}
+        }
+        Ok(EnvironmentLimits {
+            mode: self.mode,
+            vcpus,
+            memory_bytes,
+            dirs,
+        })
+    }
+}
+
+/// The limits of one environment; its cgroups are removed when it is dropped.
+#[derive(Debug)]
+pub struct EnvironmentLimits {
+    pub mode: Mode,
+    pub vcpus: f64,
+    pub memory_bytes: u64,
+    dirs: Vec<PathBuf>,
+}
+
+impl EnvironmentLimits {
+    /// The shell script that puts itself under the limits and then `exec`s the bootstrap (`$1`),
+    /// so the bootstrap never runs unlimited.
+    pub fn launcher(&self) -> String {
+        match self.mode {
+            Mode::CgroupV1 | Mode::CgroupV2 => {
+                let joins: Vec<String> = self
+                    .dirs
+                    .iter()
+                    .map(|d| format!("echo $$ > '{}/cgroup.procs'", d.display()))
+                    .collect();
+                format!("{} && exec \"$1\"", joins.join(" && "))
+            }
+            Mode::Signals => format!("ulimit -v {} && exec \"$1\"", self.memory_bytes / 1024),
+        }
+    }
+
+    /// The CPU duty cycle (run, stop) per period in signals mode; `None` when no throttling is
+    /// needed or cgroups do it.
+    pub fn duty_cycle(&self) -> Option<(Duration, Duration)> {
+        if self.mode != Mode::Signals || self.vcpus >= 1.0 {
+            return None;
+        }
+        let run = PERIOD.mul_f64(self.vcpus);
+        Some((run, PERIOD - run))
+    }
+
+    /// Peak memory of the environment so far, MB.
+    pub fn max_memory_used_mb(&self, pid: Option<u32>) -> Option<u32> {
+        let bytes = match self.mode {
+            Mode::CgroupV1 => read_u64(&self.dirs[1].join("memory.max_usage_in_bytes")),
+            Mode::CgroupV2 => read_u64(&self.dirs[0].join("memory.peak")),
+            Mode::Signals => None,
+        };
+        let bytes = bytes.or_else(|| pid.and_then(vm_hwm_bytes))?;
+        Some((bytes as f64 / 1048576.0).ceil() as u32)
+    }
+
+    /// Whether the kernel's OOM killer ended a process of this environment.
+    pub fn oom_killed(&self) -> bool {
+        let counter = |file: &Path| -> u64 {
+            std::fs::read_to_string(file)
+                .ok()
+                .and_then(|t| {
+                    t.lines()
+                        .find(|l| l.starts_with("oom_kill "))
+                        .and_then(|l| l[9..].trim().parse().ok())
+                })
+                .unwrap_or(0)
+        };
+        match self.mode {
+            // Without swap, hitting the limit (failcnt) and dying is the OOM killer; older kernels
+            // have no oom_kill counter.
+            Mode::CgroupV1 => {
+                counter(&self.dirs[1].join("memory.oom_control")) > 0
+                    || read_u64(&self.dirs[1].join("memory.failcnt")).unwrap_or(0) > 0
+            }
+            Mode::CgroupV2 => counter(&self.dirs[0].join("memory.events")) > 0,
+            Mode::Signals => false,
+        }
+    }
+}
+
+impl Drop for EnvironmentLimits {
+    fn drop(&mut self) {
+        for d in &self.dirs {
+            // Any process left is killed first: a cgroup with members cannot be removed.
+            if let Ok(procs) = std::fs::read_to_string(d.join("cgroup.procs")) {
+                for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+                    unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    }
+                }
+            }
+            for _ in 0..50 {
+                if std::fs::remove_dir(d).is_ok() || !d.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+}
+
+fn read_u64(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn vm_hwm_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vcpus_follow_lambda_and_the_host() {
+        assert!((vcpus(1769, 8) - 1.0).abs() < 1e-12);
+        assert!((vcpus(128, 8) - 128.0 / 1769.0).abs() < 1e-12);
+        assert!((vcpus(10240, 64) - 10240.0 / 1769.0).abs() < 1e-12);
+        assert_eq!(vcpus(20000, 64), 6.0);
+        assert_eq!(vcpus(10240, 2), 2.0);
+    }
+
+    #[test]
+    fn quotas_keep_the_share_and_the_kernels_minimum() {
+        assert_eq!(cfs_quota(1.0), (10_000, 10_000));
+        assert_eq!(cfs_quota(1.7), (10_000, 17_000));
+        let (period, quota) = cfs_quota(128.0 / 1769.0);
+        assert_eq!(quota, 1000);
+        assert!((quota as f64 / period as f64 - 128.0 / 1769.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn signals_mode_cycles_only_below_one_vcpu() {
+        let l = EnvironmentLimits {
+            mode: Mode::Signals,
+            vcpus: 0.25,
+            memory_bytes: 1 << 30,
+            dirs: vec![],
+        };
+        assert_eq!(
+            l.duty_cycle(),
+            Some((Duration::from_micros(2500), Duration::from_micros(7500)))
+        );
+        assert!(l.launcher().starts_with("ulimit -v 1048576"));
+        let full = EnvironmentLimits {
+            mode: Mode::Signals,
+            vcpus: 1.5,
+            memory_bytes: 1 << 30,
+            dirs: vec![],
+        };
+        assert_eq!(full.duty_cycle(), None);
+    }
+}

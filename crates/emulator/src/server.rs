@@ -1,0 +1,591 @@
+//! The Lambda HTTP API (the paths, JSON shapes and errors of `/2015-03-31/functions`), Invoke
+//! with its environment pool, and an admin API for fault injection.
+
+use crate::control::{parse_function_ref, ApiError, ControlPlane, Resolved};
+use crate::environment::{error_fields, Ended, Environment, Outcome, StartError};
+use crate::limits::Limits;
+use crate::report;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Faults to inject, set with `POST /_powertune/faults`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Share of Invoke calls answered with 429 TooManyRequestsException (0..=1).
+    #[serde(default)]
+    pub throttle_share: f64,
+    /// Operation name (for example `UpdateFunctionConfiguration`) -> error code to answer with.
+    #[serde(default)]
+    pub fail: HashMap<String, String>,
+    /// Added to every API call.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+pub struct State {
+    pub control: Mutex<ControlPlane>,
+    pub limits: Limits,
+    pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    pub faults: Mutex<Faults>,
+    pub code_root: PathBuf,
+    pub region: String,
+    counter: AtomicU64,
+}
+
+impl State {
+    pub fn new(control: ControlPlane, limits: Limits, code_root: PathBuf) -> State {
+        let region = control.region.clone();
+        State {
+            control: Mutex::new(control),
+            limits,
+            pool: Mutex::new(HashMap::new()),
+            faults: Mutex::new(Faults::default()),
+            code_root,
+            region,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn control(&self) -> std::sync::MutexGuard<'_, ControlPlane> {
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A random-looking value for request IDs and fault decisions.
+    fn random(&self) -> u64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (n, std::time::SystemTime::now(), std::process::id()).hash(&mut h);
+        h.finish()
+    }
+
+    fn request_id(&self) -> String {
+        let (a, b) = (self.random(), self.random());
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            (a >> 32) as u32,
+            (a >> 16) as u16,
+            a as u16 & 0xfff,
+            (b >> 48) as u16 & 0xfff,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Drops the idle environments of a function (after it or a version is deleted).
+    fn drop_environments(&self, function: &str) {
+        let prefix = format!("{function}:");
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| !k.starts_with(&prefix));
+    }
+}
+
+/// What Invoke answers.
+pub struct InvokeResult {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub function_error: Option<&'static str>,
+    pub executed_version: String,
+    pub log: String,
+}
+
+fn environment_key(r: &Resolved) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", r.config).hash(&mut h);
+    format!("{}:{}:{:x}", r.function, r.version, h.finish())
+}
+
+/// Invokes a function synchronously in a warm environment, or a new one.
+pub async fn invoke(
+    state: &Arc<State>,
+    reference: &str,
+    qualifier: Option<&str>,
+    payload: Bytes,
+) -> Result<InvokeResult, ApiError> {
+    let resolved = state.control().resolve(reference, qualifier)?;
+    let share = state
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .throttle_share;
+    if share > 0.0 && (state.random() % 1_000_000) as f64 / 1_000_000.0 < share {
+        return Err(ApiError::throttled());
+    }
+    let key = environment_key(&resolved);
+    let request_id = state.request_id();
+    let warm = {
+        let mut pool = state.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = pool.entry(key.clone()).or_default();
+        let mut found = None;
+        while let Some(env) = idle.pop() {
+            if env.is_alive() {
+                found = Some(env);
+                break;
+            }
+        }
+        found
+    };
+    let env = match warm {
+        Some(env) => env,
+        None => {
+            match Environment::start(key.clone(), &resolved, &state.limits, &state.region).await {
+                Ok(env) => env,
+                Err(StartError::Io(e)) => {
+                    return Err(ApiError {
+                        status: 500,
+                        code: "ServiceException",
+                        message: format!(
+                            "Could not start {}: {e}",
+                            resolved.config.code_dir.join("bootstrap").display()
+                        ),
+                    })
+                }
+                Err(StartError::Init {
+                    error_type,
+                    message,
+                }) => {
+                    let body = json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")});
+                    let inv = report::Invocation {
+                        request_id: &request_id,
+                        version: &resolved.version,
+                        duration: Duration::ZERO,
+                        memory_size_mb: resolved.config.memory_size,
+                        max_memory_used_mb: 0,
+                        init_duration: None,
+                        status: "error",
+                    };
+                    return Ok(InvokeResult {
+                        log: render(&resolved, &inv, &[]),
+                        request_id,
+                        payload: Bytes::from(body.to_string()),
+                        function_error: Some("Unhandled"),
+                        executed_version: resolved.version.clone(),
+                    });
+                }
+            }
+        }
+    };
+
+    let mark = env.log_mark();
+    let init_duration = env.take_init_duration();
+    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
+    let qualified_arn = match qualifier {
+        Some(q) => format!("{}:{q}", resolved.function_arn),
+        None => resolved.function_arn.clone(),
+    };
+    let ended = env
+        .invoke(&request_id, &qualified_arn, payload, timeout)
+        .await;
+    let lines = env.log_since(mark);
+    let max_memory_used_mb = env.max_memory_used_mb();
+    let (body, function_error, duration, status, reusable) = match ended {
+        Ended::Answered(Outcome::Response { body, duration }) => {
+            (body, None, duration, "success", true)
+        }
+        Ended::Answered(Outcome::Error { body, duration }) => {
+            (body, Some("Unhandled"), duration, "error", true)
+        }
+        Ended::Exited { status, oom } => {
+            let error_type = if oom {
+                "Runtime.OutOfMemory"
+            } else {
+                "Runtime.ExitError"
+            };
+            let body = json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {status}")});
+            (
+                Bytes::from(body.to_string()),
+                Some("Unhandled"),
+                timeout.min(Duration::from_millis(1)),
+                "error",
+                false,
+            )
+        }
+        Ended::TimedOut => {
+            let body = json!({"errorType": "Sandbox.Timedout", "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {}.00 seconds", resolved.config.timeout)});
+            (
+                Bytes::from(body.to_string()),
+                Some("Unhandled"),
+                timeout,
+                "timeout",
+                false,
+            )
+        }
+    };
+    if reusable && env.is_alive() {
+        state
+            .pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .push(env);
+    }
+    let inv = report::Invocation {
+        request_id: &request_id,
+        version: &resolved.version,
+        duration,
+        memory_size_mb: resolved.config.memory_size,
+        max_memory_used_mb,
+        init_duration,
+        status,
+    };
+    Ok(InvokeResult {
+        log: render(&resolved, &inv, &lines),
+        request_id,
+        payload: body,
+        function_error,
+        executed_version: resolved.version.clone(),
+    })
+}
+
+fn render(resolved: &Resolved, inv: &report::Invocation<'_>, lines: &[String]) -> String {
+    if resolved.config.log_format.eq_ignore_ascii_case("JSON") {
+        report::json_log(inv, lines)
+    } else {
+        report::text_log(inv, lines)
+    }
+}
+
+type Body = Full<Bytes>;
+
+fn json_response(status: u16, value: &Value) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(value.to_string())));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    r.headers_mut()
+        .insert("Content-Type", HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error_response(e: &ApiError) -> Response<Body> {
+    let mut r = json_response(e.status, &json!({"Type": "User", "message": e.message}));
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        r.headers_mut().insert("x-amzn-ErrorType", v);
+    }
+    r
+}
+
+fn empty(status: u16) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    r
+}
+
+fn query(req: &Request<Incoming>, key: &str) -> Option<String> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The operation a request is, by Lambda's name (used by fault injection).
+fn operation(method: &Method, segments: &[&str]) -> &'static str {
+    match (method.as_str(), segments) {
+        ("POST", []) => "CreateFunction",
+        ("GET", []) => "ListFunctions",
+        ("GET", [_]) => "GetFunction",
+        ("DELETE", [_]) => "DeleteFunction",
+        ("GET", [_, "configuration"]) => "GetFunctionConfiguration",
+        ("PUT", [_, "configuration"]) => "UpdateFunctionConfiguration",
+        ("POST", [_, "versions"]) => "PublishVersion",
+        ("GET", [_, "versions"]) => "ListVersionsByFunction",
+        ("POST", [_, "aliases"]) => "CreateAlias",
+        ("GET", [_, "aliases"]) => "ListAliases",
+        ("GET", [_, "aliases", _]) => "GetAlias",
+        ("PUT", [_, "aliases", _]) => "UpdateAlias",
+        ("DELETE", [_, "aliases", _]) => "DeleteAlias",
+        ("POST", [_, "invocations"]) => "Invoke",
+        _ => "Unknown",
+    }
+}
+
+fn fault_error(code: &str) -> ApiError {
+    let (status, code): (u16, &'static str) = match code {
+        "TooManyRequestsException" => (429, "TooManyRequestsException"),
+        "ResourceNotFoundException" => (404, "ResourceNotFoundException"),
+        "ResourceConflictException" => (409, "ResourceConflictException"),
+        "InvalidParameterValueException" => (400, "InvalidParameterValueException"),
+        _ => (500, "ServiceException"),
+    };
+    ApiError {
+        status,
+        code,
+        message: format!("Injected fault: {code}"),
+    }
+}
+
+pub async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let path = req.uri().path().to_string();
+    if let Some(admin) = path.strip_prefix("/_powertune/") {
+        return Ok(admin_api(admin, req, &state).await);
+    }
+    let Some(rest) = path.strip_prefix("/2015-03-31/functions") else {
+        return Ok(error_response(&ApiError {
+            status: 404,
+            code: "UnknownOperationException",
+            message: format!("Unknown operation {path}"),
+        }));
+    };
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let method = req.method().clone();
+    let op = operation(&method, &segs);
+
+    let faults = state
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    if let Some(code) = faults.fail.get(op) {
+        return Ok(error_response(&fault_error(code)));
+    }
+
+    let qualifier = query(&req, "Qualifier");
+    let log_tail = req
+        .headers()
+        .get("X-Amz-Log-Type")
+        .and_then(|v| v.to_str().ok())
+        == Some("Tail");
+    let invocation_type = req
+        .headers()
+        .get("X-Amz-Invocation-Type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("RequestResponse")
+        .to_string();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let json_body = {
+        let body = body.clone();
+        move || {
+            serde_json::from_slice::<Value>(&body)
+                .map_err(|e| ApiError::invalid(format!("The request body is not JSON: {e}")))
+        }
+    };
+
+    let result: Result<Response<Body>, ApiError> = async {
+        match op {
+            "CreateFunction" => {
+                let b = json_body()?;
+                let (dir, sha, size) = crate::code::unpack(&b, &state.code_root)?;
+                Ok(json_response(
+                    201,
+                    &state.control().create_function(&b, dir, sha, size)?,
+                ))
+            }
+            "ListFunctions" => {
+                let c = state.control();
+                let names: Vec<String> = c.functions.keys().cloned().collect();
+                let functions: Result<Vec<Value>, ApiError> =
+                    names.iter().map(|n| c.get_configuration(n, None)).collect();
+                Ok(json_response(200, &json!({ "Functions": functions? })))
+            }
+            "GetFunction" => Ok(json_response(
+                200,
+                &state
+                    .control()
+                    .get_function(segs[0], qualifier.as_deref())?,
+            )),
+            "DeleteFunction" => {
+                state
+                    .control()
+                    .delete_function(segs[0], qualifier.as_deref())?;
+                state.drop_environments(&parse_function_ref(segs[0])?.0);
+                Ok(empty(204))
+            }
+            "GetFunctionConfiguration" => Ok(json_response(
+                200,
+                &state
+                    .control()
+                    .get_configuration(segs[0], qualifier.as_deref())?,
+            )),
+            "UpdateFunctionConfiguration" => Ok(json_response(
+                200,
+                &state
+                    .control()
+                    .update_configuration(segs[0], &json_body()?)?,
+            )),
+            "PublishVersion" => {
+                let b = if body.is_empty() {
+                    json!({})
+                } else {
+                    json_body()?
+                };
+                Ok(json_response(
+                    201,
+                    &state.control().publish_version(segs[0], &b)?,
+                ))
+            }
+            "ListVersionsByFunction" => {
+                Ok(json_response(200, &state.control().list_versions(segs[0])?))
+            }
+            "CreateAlias" => Ok(json_response(
+                201,
+                &state.control().create_alias(segs[0], &json_body()?)?,
+            )),
+            "ListAliases" => Ok(json_response(200, &state.control().list_aliases(segs[0])?)),
+            "GetAlias" => Ok(json_response(
+                200,
+                &state.control().get_alias(segs[0], segs[2])?,
+            )),
+            "UpdateAlias" => Ok(json_response(
+                200,
+                &state
+                    .control()
+                    .update_alias(segs[0], segs[2], &json_body()?)?,
+            )),
+            "DeleteAlias" => {
+                state.control().delete_alias(segs[0], segs[2])?;
+                Ok(empty(204))
+            }
+            "Invoke" => {
+                match invocation_type.as_str() {
+                    "DryRun" => {
+                        state.control().resolve(segs[0], qualifier.as_deref())?;
+                        return Ok(empty(204));
+                    }
+                    "Event" => {
+                        state.control().resolve(segs[0], qualifier.as_deref())?;
+                        let (state, function, q) =
+                            (state.clone(), segs[0].to_string(), qualifier.clone());
+                        tokio::spawn(async move {
+                            let _ = invoke(&state, &function, q.as_deref(), body).await;
+                        });
+                        return Ok(empty(202));
+                    }
+                    _ => {}
+                }
+                let out = invoke(&state, segs[0], qualifier.as_deref(), body).await?;
+                let mut r = Response::new(Full::new(out.payload));
+                let h = r.headers_mut();
+                h.insert("Content-Type", HeaderValue::from_static("application/json"));
+                if let Ok(v) = HeaderValue::from_str(&out.executed_version) {
+                    h.insert("X-Amz-Executed-Version", v);
+                }
+                if let Ok(v) = HeaderValue::from_str(&out.request_id) {
+                    h.insert("x-amzn-RequestId", v);
+                }
+                if let Some(e) = out.function_error {
+                    h.insert("X-Amz-Function-Error", HeaderValue::from_static(e));
+                }
+                if log_tail {
+                    if let Ok(v) = HeaderValue::from_str(&report::tail_base64(&out.log)) {
+                        h.insert("X-Amz-Log-Result", v);
+                    }
+                }
+                Ok(r)
+            }
+            _ => Err(ApiError {
+                status: 404,
+                code: "UnknownOperationException",
+                message: format!("Unknown operation {method} {path}"),
+            }),
+        }
+    }
+    .await;
+    Ok(result.unwrap_or_else(|e| error_response(&e)))
+}
+
+async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
+    match (req.method().clone(), path) {
+        (Method::POST, "faults") => {
+            let body = req
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            match serde_json::from_slice::<Faults>(&body) {
+                Ok(f) if (0.0..=1.0).contains(&f.throttle_share) => {
+                    *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+                    json_response(200, &json!({"status": "ok"}))
+                }
+                Ok(_) => json_response(
+                    400,
+                    &json!({"message": "throttleShare must be from 0 to 1"}),
+                ),
+                Err(e) => json_response(400, &json!({"message": format!("faults: {e}")})),
+            }
+        }
+        (Method::GET, "status") => {
+            let environments: usize = state
+                .pool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .map(Vec::len)
+                .sum();
+            json_response(
+                200,
+                &json!({
+                    "limits": state.limits.mode.to_string(),
+                    "hostCores": state.limits.host_cores,
+                    "region": state.region,
+                    "functions": state.control().functions.len(),
+                    "idleEnvironments": environments,
+                }),
+            )
+        }
+        _ => json_response(
+            404,
+            &json!({"message": format!("unknown admin path {path}")}),
+        ),
+    }
+}
+
+/// The error fields of a function error payload, for callers that report them.
+pub fn describe_function_error(payload: &[u8]) -> String {
+    let (t, m) = error_fields(payload);
+    format!("{}: {m}", t.unwrap_or_else(|| "Error".into()))
+}

@@ -1,0 +1,306 @@
+//! The emulator through the unmodified AWS SDK for Rust: control plane, Invoke with log tails,
+//! execution environments and their failures, fault injection.
+
+mod common;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use common::{client, create, emulator, example, invoke};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_returns_the_payload_and_a_report_with_init_duration_only_when_cold() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "echo", "noop", 512, 10).await;
+
+    let cold = invoke(&lambda, "echo", None, r#"{"hello":"world"}"#).await;
+    assert_eq!(cold.payload, r#"{"hello":"world"}"#);
+    assert_eq!(cold.function_error, None);
+    assert_eq!(cold.executed_version.as_deref(), Some("$LATEST"));
+    assert!(
+        cold.report.init_duration_ms.is_some(),
+        "the first invoke of an environment reports Init Duration"
+    );
+    assert_eq!(cold.report.memory_size_mb, Some(512));
+    assert!(cold.report.max_memory_used_mb.unwrap_or(0) > 0);
+    let billed = cold.report.billed_duration_ms.unwrap();
+    assert_eq!(billed, cold.report.duration_ms.unwrap().ceil().max(1.0));
+
+    let warm = invoke(&lambda, "echo", None, "{}").await;
+    assert_eq!(
+        warm.report.init_duration_ms, None,
+        "a warm environment is reused"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_invokes_get_their_own_environments() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "wait", "io-bound", 256, 10).await;
+    let calls = (0..3).map(|_| invoke(&lambda, "wait", None, r#"{"waitMs": 200}"#));
+    let results = futures_join(calls.collect()).await;
+    let cold = results
+        .iter()
+        .filter(|r| r.report.init_duration_ms.is_some())
+        .count();
+    assert_eq!(cold, 3, "three overlapping invokes need three environments");
+}
+
+async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut out = Vec::new();
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    // Poll them together on this task.
+    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> = handles.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.extend(results.into_iter().flatten());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_and_aliases_run_their_own_configuration() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 1024, 10).await;
+    lambda
+        .update_function_configuration()
+        .function_name("f")
+        .memory_size(256)
+        .description("two five six")
+        .send()
+        .await
+        .unwrap();
+    // The update is in progress for a moment: publishing now conflicts, as on Lambda.
+    let early = lambda
+        .publish_version()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Some("ResourceConflictException"));
+    let status = lambda
+        .get_function_configuration()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status.last_update_status().map(|s| s.as_str()),
+        Some("InProgress")
+    );
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let v = lambda
+        .publish_version()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.version(), Some("1"));
+    assert_eq!(v.description(), Some("two five six"));
+    lambda
+        .create_alias()
+        .function_name("f")
+        .name("RAM256")
+        .function_version("1")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .update_function_configuration()
+        .function_name("f")
+        .memory_size(2048)
+        .send()
+        .await
+        .unwrap();
+
+    let by_alias = invoke(&lambda, "f", Some("RAM256"), "{}").await;
+    assert_eq!(by_alias.report.memory_size_mb, Some(256));
+    assert_eq!(by_alias.executed_version.as_deref(), Some("1"));
+    let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+    let by_arn = invoke(&lambda, arn, Some("1"), "{}").await;
+    assert_eq!(by_arn.report.memory_size_mb, Some(256));
+
+    let deleted = lambda
+        .delete_function()
+        .function_name("f")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        deleted.code(),
+        Some("ResourceConflictException"),
+        "an alias still points at version 1"
+    );
+    lambda
+        .delete_alias()
+        .function_name("f")
+        .name("RAM256")
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .delete_function()
+        .function_name("f")
+        .qualifier("1")
+        .send()
+        .await
+        .unwrap();
+    let versions = lambda
+        .list_versions_by_function()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.versions().len(), 1);
+    let missing = lambda
+        .get_alias()
+        .function_name("f")
+        .name("RAM256")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("ResourceNotFoundException"));
+    let bad = lambda
+        .update_function_configuration()
+        .function_name("f")
+        .memory_size(64)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Some("InvalidParameterValueException"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_end_the_environment_with_lambdas_error() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "slow", "io-bound", 256, 1).await;
+    let out = invoke(&lambda, "slow", None, r#"{"waitMs": 3000}"#).await;
+    assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+    assert!(
+        out.payload.contains("Sandbox.Timedout")
+            && out.payload.contains("Task timed out after 1.00 seconds"),
+        "{}",
+        out.payload
+    );
+    assert!(out.report.duration_ms.unwrap() >= 1000.0);
+    // The next invoke needs a new environment.
+    let next = invoke(&lambda, "slow", None, r#"{"waitMs": 10}"#).await;
+    assert!(next.report.init_duration_ms.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_over_the_memory_limit_is_out_of_memory() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "hungry", "memory-hungry", 128, 30).await;
+    let out = invoke(&lambda, "hungry", None, r#"{"megabytes": 200}"#).await;
+    assert_eq!(
+        out.function_error.as_deref(),
+        Some("Unhandled"),
+        "{}",
+        out.payload
+    );
+    assert!(
+        out.payload.contains("Runtime.OutOfMemory"),
+        "{}",
+        out.payload
+    );
+
+    lambda
+        .update_function_configuration()
+        .function_name("hungry")
+        .memory_size(1024)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let ok = invoke(&lambda, "hungry", None, r#"{"megabytes": 200}"#).await;
+    assert_eq!(ok.function_error, None, "{}", ok.payload);
+    assert!(
+        ok.report.max_memory_used_mb.unwrap() >= 200,
+        "{:?}",
+        ok.report
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn function_errors_are_reported_with_their_type() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    // The CPU-bound example rejects nothing, so make the runtime fail: an unparsable payload
+    // makes lambda_runtime report a deserialization error through /error.
+    create(&lambda, "strict", "cpu-bound", 256, 10).await;
+    let out = invoke(&lambda, "strict", None, "not json").await;
+    assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
+    assert!(out.payload.contains("errorType"), "{}", out.payload);
+    assert!(out.report.duration_ms.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_can_be_injected() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    emu.set_faults(powertune_emulator::server::Faults {
+        throttle_share: 1.0,
+        fail: [("PublishVersion".to_string(), "ServiceException".to_string())].into(),
+        latency_ms: 0,
+    });
+    let throttled = lambda.invoke().function_name("f").send().await.unwrap_err();
+    assert_eq!(throttled.code(), Some("TooManyRequestsException"));
+    let failed = lambda
+        .publish_version()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(failed.code(), Some("ServiceException"));
+    emu.set_faults(Default::default());
+    assert!(lambda.invoke().function_name("f").send().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_must_hold_a_bootstrap() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let empty = std::env::temp_dir().join(format!("powertune-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = lambda
+        .create_function()
+        .function_name("nothing")
+        .role("arn:aws:iam::123456789012:role/test")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(empty.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterValueException"));
+    assert!(err.message().unwrap_or_default().contains("bootstrap"));
+    let _ = example("noop");
+}
