@@ -1,7 +1,10 @@
 //! `powertune`: the command line tool.
 
 mod analyze;
+mod emulator;
+mod local;
 mod report;
+mod tune;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -22,6 +25,11 @@ enum Command {
     /// Re-analyze a saved run: read the Analyzer's event (execution input + "stats") and print
     /// the recommendation, without invoking anything.
     Analyze(analyze::Args),
+    /// Tune a function: run it at several memory sizes and recommend the best one. With --local,
+    /// on this machine, under the CPU and memory limits Lambda gives each size.
+    Tune(tune::Args),
+    /// Run the Lambda emulator standalone, for the AWS SDKs and CLI (AWS_ENDPOINT_URL_LAMBDA).
+    Emulator(emulator::Args),
 }
 
 /// How results are printed.
@@ -51,6 +59,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Tune(args) => tune::run(args),
+        Command::Emulator(args) => emulator::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

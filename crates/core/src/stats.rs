@@ -38,6 +38,9 @@ pub struct Interval {
 pub struct Summary {
     /// How many values were summarized.
     pub count: usize,
+    /// All values added up (for durations: the function's own time).
+    #[serde(default)]
+    pub sum: f64,
     /// The trimmed mean, as `trimmed_mean` computes it.
     pub trimmed_mean: f64,
     pub min: f64,
@@ -68,6 +71,7 @@ pub fn summarize(values: &[f64], discard: f64) -> Option<Summary> {
     };
     Some(Summary {
         count: n,
+        sum: sorted.iter().sum(),
         trimmed_mean,
         min: sorted[0],
         max: sorted[n - 1],
@@ -230,6 +234,7 @@ mod tests {
     fn summary_reports_spread_and_extremes() {
         let s = summarize(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0], 0.0).unwrap();
         assert_eq!(s.count, 8);
+        assert_eq!(s.sum, 40.0);
         assert_eq!((s.min, s.max), (2.0, 9.0));
         assert_eq!(s.trimmed_mean, 5.0);
         // sum of squared deviations is 32, over n - 1 = 7

@@ -10,6 +10,7 @@ use powertune_core::output::PowerStats;
 use powertune_core::payload::{Payload, PayloadPlan};
 use powertune_core::pricing::lambda_price;
 use serde_json::Value;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -20,11 +21,24 @@ const THROTTLE_RETRIES: u32 = 8;
 const THROTTLE_BASE: Duration = Duration::from_millis(100);
 const THROTTLE_CAP: Duration = Duration::from_secs(20);
 
-#[tracing::instrument(skip_all, fields(step = "executor", function = %event.function.arn, power = event.value))]
+/// Called with the number of invocations finished so far, after each one.
+pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
+
 pub async fn execute(
     lambda: &LambdaApi,
     s3: Option<&aws_sdk_s3::Client>,
     event: ExecutorEvent,
+) -> Result<ExecutorOutput, StepError> {
+    execute_with_progress(lambda, s3, event, None).await
+}
+
+/// `execute`, reporting each finished invocation to `progress`.
+#[tracing::instrument(skip_all, fields(step = "executor", function = %event.function.arn, power = event.value))]
+pub async fn execute_with_progress(
+    lambda: &LambdaApi,
+    s3: Option<&aws_sdk_s3::Client>,
+    event: ExecutorEvent,
+    progress: Option<Progress>,
 ) -> Result<ExecutorOutput, StepError> {
     let input = parse_input(&event.input)?;
     let value = event.value;
@@ -52,6 +66,8 @@ pub async fn execute(
         allowed_exceptions: input.allowed_exceptions.clone(),
         pre: input.pre_processor.clone(),
         post: input.post_processor.clone(),
+        progress,
+        finished: AtomicU32::new(0),
     });
     let aliases: Vec<String> = (0..num)
         .map(|i| alias_name(value, input.only_cold_starts, i))
@@ -188,6 +204,8 @@ struct Job {
     allowed_exceptions: Vec<String>,
     pre: Option<FunctionRef>,
     post: Option<FunctionRef>,
+    progress: Option<Progress>,
+    finished: AtomicU32,
 }
 
 /// One measured invocation.
@@ -267,6 +285,10 @@ impl Job {
         let tail = out.log_tail.as_deref().unwrap_or("");
         let report = parse_report(tail, out.request_id.as_deref())
             .map_err(|e| StepError::NoReport(format!("Invocation {} of {alias}: {e}", i + 1)))?;
+        let finished = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(progress) = &self.progress {
+            progress(finished);
+        }
         Ok(Outcome {
             report,
             allowed_error,

@@ -1,0 +1,54 @@
+//! `powertune emulator`: the Lambda emulator on its own, until interrupted.
+
+use crate::Failure;
+use anyhow::Context;
+use powertune_emulator::{Config, Emulator};
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Port on 127.0.0.1 to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 9001)]
+    port: u16,
+    /// Region in the ARNs the emulator hands out.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// How long LastUpdateStatus stays InProgress after an update, ms.
+    #[arg(long, default_value_t = 100)]
+    update_delay_ms: u64,
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let config = Config {
+            region: args.region,
+            update_delay: Duration::from_millis(args.update_delay_ms),
+            ..Config::default()
+        };
+        let emulator = Emulator::start(config, ([127, 0, 0, 1], args.port).into())
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+        eprintln!(
+            "Lambda emulator on {} (limits: {}, {} cores). Ctrl-C stops it.",
+            emulator.endpoint(),
+            emulator.limits_mode(),
+            emulator.host_cores()
+        );
+        eprintln!(
+            "Use it with: export AWS_ENDPOINT_URL_LAMBDA={}",
+            emulator.endpoint()
+        );
+        // Tests and scripts read the endpoint from standard output.
+        println!("{}", emulator.endpoint());
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        drop(emulator);
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! Local tuning: the six steps, in the state machine's order, against the embedded emulator.
+
+use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::types::{Architecture as LambdaArchitecture, FunctionCode, Runtime};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use powertune_core::input::Defaults;
+use powertune_core::output::{PowerStats, TuningResult};
+use powertune_emulator::{Config, Emulator};
+use powertune_steps::analyzer::{self, AnalyzerEnv};
+use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan};
+use powertune_steps::lambda::{LambdaApi, Waits};
+use powertune_steps::{cleaner, executor, initializer, optimizer, publisher};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The name the function gets in the emulator.
+pub const FUNCTION_NAME: &str = "powertune-local";
+
+/// What a local run needs besides the execution input.
+pub struct LocalRun {
+    /// A directory holding `bootstrap`.
+    pub code_dir: PathBuf,
+    pub region: String,
+    pub architecture: String,
+    pub timeout_seconds: u32,
+    pub default_power_values: Vec<u32>,
+    pub visualization_base_url: String,
+    pub show_progress: bool,
+}
+
+/// What a local run produced.
+pub struct Outcome {
+    /// `None` for a dry run.
+    pub result: Option<TuningResult>,
+    pub stats: Vec<PowerStats>,
+    pub limits: String,
+    pub elapsed: Duration,
+    /// The functions' own time: the sum of every measured duration.
+    pub function_time: Duration,
+}
+
+/// Turns `<function>` into a directory holding a `bootstrap`: a bootstrap file (any name), a
+/// directory holding `bootstrap`, or a Cargo package (built for the host, release profile).
+pub fn prepare_function(path: &Path) -> Result<PathBuf> {
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("{} does not exist", path.display()))?;
+    let executable = if path.is_dir() && path.join("Cargo.toml").is_file() {
+        build_package(&path)?
+    } else if path.is_dir() {
+        let bootstrap = path.join("bootstrap");
+        if !bootstrap.is_file() {
+            bail!(
+                "{} holds neither a bootstrap nor a Cargo.toml",
+                path.display()
+            );
+        }
+        return Ok(path);
+    } else {
+        path
+    };
+    let dir = std::env::temp_dir().join(format!("powertune-local-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let link = dir.join("bootstrap");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&executable, &link)
+        .with_context(|| format!("cannot link {} as {}", executable.display(), link.display()))?;
+    Ok(dir)
+}
+
+fn build_package(dir: &Path) -> Result<PathBuf> {
+    eprintln!("Building {} (release) for this host...", dir.display());
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run cargo")?;
+    if !out.status.success() {
+        bail!("cargo build of {} failed", dir.display());
+    }
+    let executables: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["manifest_path"].as_str().map(Path::new) == Some(&dir.join("Cargo.toml"))
+        })
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .collect();
+    match executables.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => bail!("{} builds no binary", dir.display()),
+        many => bail!(
+            "{} builds {} binaries; give the one to tune as a file: {:?}",
+            dir.display(),
+            many.len(),
+            many
+        ),
+    }
+}
+
+fn progress_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Runs Initializer -> Publisher (until done) -> one Executor per power value -> Cleaner ->
+/// Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
+/// the Cleaner before it is reported, as the state machine's CleanUpOnError does.
+pub async fn run(input: Value, run: &LocalRun) -> Result<Outcome> {
+    let started = Instant::now();
+    let config = Config {
+        region: run.region.clone(),
+        update_delay: Duration::from_millis(20),
+        ..Config::default()
+    };
+    let emulator = Emulator::start(config, "127.0.0.1:0".parse()?)
+        .await
+        .context("cannot start the emulator")?;
+    let limits = format!(
+        "{} on {} cores",
+        emulator.limits_mode(),
+        emulator.host_cores()
+    );
+
+    let sdk = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(run.region.clone()))
+        .endpoint_url(emulator.endpoint())
+        .credentials_provider(Credentials::new("local", "local", None, None, "powertune"))
+        .build();
+    let client = aws_sdk_lambda::Client::from_conf(sdk);
+    client
+        .create_function()
+        .function_name(FUNCTION_NAME)
+        .runtime(Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role("arn:aws:iam::123456789012:role/powertune-local")
+        .memory_size(1024)
+        .timeout(run.timeout_seconds as i32)
+        .description("powertune local run")
+        .architectures(LambdaArchitecture::from(run.architecture.as_str()))
+        .code(
+            FunctionCode::builder()
+                .s3_bucket(powertune_emulator::code::LOCAL_BUCKET)
+                .s3_key(run.code_dir.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "the emulator refused the function: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
+    let lambda = LambdaApi::new(client).with_waits(Waits {
+        poll: Duration::from_millis(10),
+        timeout: Duration::from_secs(120),
+    });
+
+    let defaults = Defaults {
+        power_values: run.default_power_values.clone(),
+        region: Some(run.region.clone()),
+    };
+    let plan = initializer::initialize(&lambda, &input, &defaults, "local").await?;
+    match after_initializer(&lambda, plan.clone(), run).await {
+        Ok((result, stats)) => {
+            let function_ms: f64 = stats
+                .iter()
+                .filter_map(|s| s.duration_stats.as_ref())
+                .map(|d| d.sum)
+                .sum();
+            Ok(Outcome {
+                result,
+                function_time: Duration::from_secs_f64(function_ms / 1000.0),
+                stats,
+                limits,
+                elapsed: started.elapsed(),
+            })
+        }
+        Err(e) => {
+            // As CleanUpOnError: clean up, then report the original error.
+            if let Err(cleanup) = cleaner::clean(&lambda, &plan).await {
+                eprintln!("warning: cleanup after the failure also failed: {cleanup}");
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn after_initializer(
+    lambda: &LambdaApi,
+    mut plan: Plan,
+    run: &LocalRun,
+) -> Result<(Option<TuningResult>, Vec<PowerStats>)> {
+    while !plan.done {
+        plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
+    }
+    let input = plan.execution_input()?;
+    let bars = MultiProgress::new();
+    if !run.show_progress {
+        bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let total = if input.dry_run { 1 } else { input.num };
+    let mut outputs = Vec::new();
+    // One power value at a time: running them together would make them share the host's CPUs.
+    for &value in &input.power_values {
+        let bar = bars.add(ProgressBar::new(u64::from(total)));
+        bar.set_style(progress_style());
+        bar.set_prefix(format!("{value} MB"));
+        let tick = bar.clone();
+        let progress: executor::Progress = Arc::new(move |done| tick.set_position(u64::from(done)));
+        let event = ExecutorEvent {
+            input: plan.input.clone(),
+            function: plan.function.clone(),
+            value,
+        };
+        let out = executor::execute_with_progress(lambda, None, event, Some(progress)).await;
+        match &out {
+            Ok(ExecutorOutput::Stats(s)) => {
+                bar.finish_with_message(format!("{:.2} ms", s.average_duration))
+            }
+            Ok(ExecutorOutput::DryRun { .. }) => bar.finish_with_message("ok"),
+            Err(_) => bar.abandon_with_message("failed"),
+        }
+        outputs.push(out?);
+    }
+    cleaner::clean(lambda, &plan).await?;
+
+    let stats: Vec<PowerStats> = outputs
+        .into_iter()
+        .filter_map(|o| match o {
+            ExecutorOutput::Stats(s) => Some(s),
+            ExecutorOutput::DryRun { .. } => None,
+        })
+        .collect();
+    if input.dry_run {
+        return Ok((None, stats));
+    }
+    let event = AnalyzerEvent {
+        input: plan.input.clone(),
+        stats: stats.clone(),
+        publisher_rounds: plan.publisher_rounds,
+    };
+    let env = AnalyzerEnv {
+        region: Some(run.region.clone()),
+        visualization_base_url: run.visualization_base_url.clone(),
+    };
+    let analysis = analyzer::analyze(&event, &env)?;
+    if input.auto_optimize {
+        let event = OptimizerEvent {
+            input: plan.input.clone(),
+            function: plan.function.clone(),
+            analysis: analysis.clone(),
+        };
+        optimizer::optimize(lambda, &event).await?;
+    }
+    Ok((Some(analysis), stats))
+}

@@ -1,0 +1,325 @@
+//! `powertune tune`: tune a function locally (`--local`) or with the deployed state machine.
+
+use crate::local::{self, LocalRun, FUNCTION_NAME};
+use crate::report;
+use crate::{Failure, OutputFormat};
+use anyhow::Context;
+use powertune_core::input::ExecutionInput;
+use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::strategy::Strategy;
+use powertune_core::visualization::DEFAULT_BASE_URL;
+use serde_json::{json, Map, Value};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The reference project's default `PowerValues`.
+const DEFAULT_POWER_VALUES: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Tune on this machine: a bootstrap file, a directory holding one, or a Cargo package
+    /// (built for this host first).
+    #[arg(long, value_name = "FUNCTION")]
+    local: Option<PathBuf>,
+
+    /// The execution input as a JSON file; the flags below override its fields.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+
+    /// The function to tune (its ARN or name), when not tuning locally.
+    #[arg(long = "lambda-arn", value_name = "ARN")]
+    lambda_arn: Option<String>,
+
+    /// Memory sizes in MB, comma-separated, or ALL (128..3008 in steps of 64).
+    #[arg(long, value_delimiter = ',', value_name = "MB,MB,...")]
+    power_values: Option<Vec<String>>,
+
+    /// Invocations per power value.
+    #[arg(long)]
+    num: Option<u32>,
+
+    /// The payload: JSON, or @FILE to read it from a file.
+    #[arg(long)]
+    payload: Option<String>,
+
+    /// cost, speed or balanced.
+    #[arg(long, value_parser = parse_strategy)]
+    strategy: Option<Strategy>,
+
+    /// For the balanced strategy: 0 = fastest .. 1 = cheapest.
+    #[arg(long)]
+    balanced_weight: Option<f64>,
+
+    /// Invoke each power value's invocations in parallel.
+    #[arg(long)]
+    parallel: bool,
+
+    /// With --parallel: at most this many invocations at once.
+    #[arg(long)]
+    max_concurrency: Option<u32>,
+
+    /// Share of results dropped at each end before averaging (0..0.4).
+    #[arg(long)]
+    discard_top_bottom: Option<f64>,
+
+    /// Pause between invocations in series, ms.
+    #[arg(long)]
+    sleep_between_runs_ms: Option<u64>,
+
+    /// Measure cold starts only: every invocation gets a new environment.
+    #[arg(long)]
+    only_cold_starts: bool,
+
+    /// Invoke each power value once, to check the setup.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Error types counted as normal results (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',')]
+    allowed_exceptions: Vec<String>,
+
+    /// Include every power value's statistics in the result document.
+    #[arg(long)]
+    include_output_results: bool,
+
+    /// Region whose prices apply (local runs).
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+
+    /// Architecture to price a local run as [default: this host's].
+    #[arg(long, value_parser = ["x86_64", "arm64"])]
+    architecture: Option<String>,
+
+    /// The local function's timeout, seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u32,
+
+    /// Print JSON (the result document) instead of the report.
+    #[arg(long, short)]
+    output: Option<OutputFormat>,
+
+    /// Also write the result document (the state machine's output) to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    s.parse::<Strategy>()
+        .map_err(|problem| format!("\"{s}\" {problem}"))
+}
+
+/// The execution input: `--input` with the flags laid over it.
+fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
+    let mut input = match &args.input {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", path.display())))?;
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(o)) => o,
+                Ok(_) => {
+                    return Err(Failure::BadInput(format!(
+                        "{} must hold a JSON object",
+                        path.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(Failure::BadInput(format!(
+                        "{} is not valid JSON: {e}",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        None => Map::new(),
+    };
+    let mut set = |key: &str, value: Value| {
+        input.insert(key.to_string(), value);
+    };
+    if let Some(arn) = &args.lambda_arn {
+        set("lambdaARN", json!(arn));
+    }
+    if let Some(values) = &args.power_values {
+        if values.len() == 1 && values[0].eq_ignore_ascii_case("ALL") {
+            set("powerValues", json!("ALL"));
+        } else {
+            let parsed: Result<Vec<u32>, _> =
+                values.iter().map(|v| v.trim().parse::<u32>()).collect();
+            let parsed = parsed.map_err(|_| {
+                Failure::BadInput(format!(
+                    "--power-values {values:?} must be integers (MB) or ALL"
+                ))
+            })?;
+            set("powerValues", json!(parsed));
+        }
+    }
+    if let Some(n) = args.num {
+        set("num", json!(n));
+    }
+    if let Some(p) = &args.payload {
+        let text = match p.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file)
+                .map_err(|e| Failure::BadInput(format!("cannot read payload file {file}: {e}")))?,
+            None => p.clone(),
+        };
+        // Not JSON: send it as a string, as the reference does with string payloads.
+        set(
+            "payload",
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        );
+    }
+    if let Some(s) = args.strategy {
+        set("strategy", json!(s.as_str()));
+    }
+    if let Some(w) = args.balanced_weight {
+        set("balancedWeight", json!(w));
+    }
+    if args.parallel {
+        set("parallelInvocation", json!(true));
+    }
+    if let Some(m) = args.max_concurrency {
+        set("maxConcurrency", json!(m));
+    }
+    if let Some(d) = args.discard_top_bottom {
+        set("discardTopBottom", json!(d));
+    }
+    if let Some(ms) = args.sleep_between_runs_ms {
+        set("sleepBetweenRunsMs", json!(ms));
+    }
+    if args.only_cold_starts {
+        set("onlyColdStarts", json!(true));
+    }
+    if args.dry_run {
+        set("dryRun", json!(true));
+    }
+    if !args.allowed_exceptions.is_empty() {
+        set("allowedExceptions", json!(args.allowed_exceptions));
+    }
+    if args.include_output_results {
+        set("includeOutputResults", json!(true));
+    }
+    Ok(input)
+}
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    let mut input = execution_input(&args)?;
+    let Some(function) = &args.local else {
+        return Err(Failure::BadInput(
+            "give --local FUNCTION to tune on this machine (tuning through a deployed state machine is scripts/execute.sh for now)".into(),
+        ));
+    };
+    if let Some(arn) = input.get("lambdaARN").and_then(Value::as_str) {
+        if arn != FUNCTION_NAME {
+            eprintln!(
+                "note: the input's lambdaARN {arn} is not used: --local tunes {}",
+                function.display()
+            );
+        }
+    }
+    input.insert("lambdaARN".into(), json!(FUNCTION_NAME));
+    input.entry("num").or_insert(json!(10));
+    let input = Value::Object(input);
+    // Validate before building or starting anything, with the message the Initializer gives.
+    let defaults = powertune_core::input::Defaults {
+        power_values: DEFAULT_POWER_VALUES.to_vec(),
+        region: Some(args.region.clone()),
+    };
+    let parsed = ExecutionInput::from_json(&input, &defaults)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+
+    let architecture = args
+        .architecture
+        .clone()
+        .unwrap_or_else(|| match std::env::consts::ARCH {
+            "aarch64" => "arm64".to_string(),
+            _ => "x86_64".to_string(),
+        });
+    let code_dir =
+        local::prepare_function(function).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    let settings = LocalRun {
+        code_dir,
+        region: args.region.clone(),
+        architecture: architecture.clone(),
+        timeout_seconds: args.timeout,
+        default_power_values: DEFAULT_POWER_VALUES.to_vec(),
+        visualization_base_url: std::env::var("visualizationURL")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        show_progress: stderr_is_terminal,
+    };
+    let count = parsed.power_values.len();
+    eprintln!(
+        "Tuning {} locally: {} power value{} x {} invocation{}, priced as {} in {}",
+        function.display(),
+        count,
+        if count == 1 { "" } else { "s" },
+        if parsed.dry_run { 1 } else { parsed.num },
+        if parsed.num == 1 && !parsed.dry_run {
+            ""
+        } else {
+            "s"
+        },
+        architecture,
+        args.region
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(local::run(input, &settings))?;
+    eprintln!(
+        "Limits: {}. Ran in {:.1} s; the function's own time was {:.1} s.",
+        outcome.limits,
+        outcome.elapsed.as_secs_f64(),
+        outcome.function_time.as_secs_f64()
+    );
+    let Some(result) = outcome.result else {
+        println!(
+            "Dry run: every power value published and invoked once ({}).",
+            parsed
+                .power_values
+                .iter()
+                .map(|p| format!("{p} MB"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(());
+    };
+
+    let document = serde_json::to_string_pretty(&result).context("cannot serialize the result")?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{document}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let arch: Architecture = architecture
+        .parse()
+        .map_err(|e| Failure::BadInput(format!("{e}")))?;
+    let request_price = lambda_price(&args.region, arch).per_request;
+    if let Some(path) = &args.html {
+        let title = format!("powertune: {}", function.display());
+        std::fs::write(
+            path,
+            report::html(&title, &result, &outcome.stats, request_price),
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let text = match args.output.unwrap_or(OutputFormat::Table) {
+        OutputFormat::Json => format!("{document}\n"),
+        OutputFormat::Table => format!(
+            "{}\n{}",
+            report::table(&result, &outcome.stats, request_price),
+            report::chart(&result, &outcome.stats)
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(())
+}
