@@ -27,7 +27,7 @@ enum Command {
     Analyze(analyze::Args),
     /// Tune a function: run it at several memory sizes and recommend the best one. With --local,
     /// on this machine, under the CPU and memory limits Lambda gives each size.
-    Tune(tune::Args),
+    Tune(Box<tune::Args>),
     /// Run the Lambda emulator standalone, for the AWS SDKs and CLI (AWS_ENDPOINT_URL_LAMBDA).
     Emulator(emulator::Args),
 }
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
-        Command::Tune(args) => tune::run(args),
+        Command::Tune(args) => tune::run(*args),
         Command::Emulator(args) => emulator::run(args),
     };
     match result {
