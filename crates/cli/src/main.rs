@@ -3,6 +3,7 @@
 mod analyze;
 mod emulator;
 mod local;
+mod remote;
 mod report;
 mod tune;
 

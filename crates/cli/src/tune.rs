@@ -1,10 +1,11 @@
 //! `powertune tune`: tune a function locally (`--local`) or with the deployed state machine.
 
 use crate::local::{self, LocalRun, FUNCTION_NAME};
-use crate::report;
+use crate::{remote, report};
 use crate::{Failure, OutputFormat};
 use anyhow::Context;
 use powertune_core::input::ExecutionInput;
+use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::pricing::{lambda_price, Architecture};
 use powertune_core::strategy::Strategy;
 use powertune_core::visualization::DEFAULT_BASE_URL;
@@ -19,8 +20,16 @@ const DEFAULT_POWER_VALUES: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
 pub struct Args {
     /// Tune on this machine: a bootstrap file, a directory holding one, or a Cargo package
     /// (built for this host first).
-    #[arg(long, value_name = "FUNCTION")]
+    #[arg(long, value_name = "FUNCTION", conflicts_with_all = ["state_machine_arn", "stack_name"])]
     local: Option<PathBuf>,
+
+    /// Tune on AWS with this deployed powertune state machine.
+    #[arg(long, value_name = "ARN", conflicts_with = "stack_name")]
+    state_machine_arn: Option<String>,
+
+    /// Tune on AWS with the state machine of this stack (its StateMachineARN output).
+    #[arg(long, value_name = "NAME")]
+    stack_name: Option<String>,
 
     /// The execution input as a JSON file; the flags below override its fields.
     #[arg(long, value_name = "FILE")]
@@ -205,12 +214,107 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
-    let mut input = execution_input(&args)?;
-    let Some(function) = &args.local else {
-        return Err(Failure::BadInput(
-            "give --local FUNCTION to tune on this machine (tuning through a deployed state machine is scripts/execute.sh for now)".into(),
-        ));
+    let input = execution_input(&args)?;
+    let target = match (&args.state_machine_arn, &args.stack_name) {
+        (Some(arn), _) => Some(remote::Target::Arn(arn.clone())),
+        (None, Some(stack)) => Some(remote::Target::Stack(stack.clone())),
+        (None, None) => None,
     };
+    match (&args.local, target) {
+        (Some(function), _) => run_local(&args, function, input),
+        (None, Some(target)) => run_remote(&args, target, input),
+        (None, None) => Err(Failure::BadInput(
+            "say where to tune: --local FUNCTION on this machine, or --state-machine-arn ARN / --stack-name NAME on AWS".into(),
+        )),
+    }
+}
+
+fn run_remote(
+    args: &Args,
+    target: remote::Target,
+    mut input: Map<String, Value>,
+) -> Result<(), Failure> {
+    // The report needs every power value's statistics.
+    input.entry("includeOutputResults").or_insert(json!(true));
+    let input = Value::Object(input);
+    let defaults = powertune_core::input::Defaults {
+        power_values: DEFAULT_POWER_VALUES.to_vec(),
+        region: None,
+    };
+    let parsed = ExecutionInput::from_json(&input, &defaults)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let ended = runtime.block_on(remote::execute(
+        &target,
+        &input,
+        std::io::stderr().is_terminal(),
+    ))?;
+    match ended {
+        remote::Ended::Failed {
+            status,
+            error,
+            cause,
+        } => {
+            eprintln!("Execution {status}: {error}");
+            eprintln!("{cause}");
+            Err(Failure::Other(anyhow::anyhow!(
+                "the execution ended {status}"
+            )))
+        }
+        remote::Ended::Succeeded(output) if parsed.dry_run => {
+            println!("Dry run succeeded: {output}");
+            Ok(())
+        }
+        remote::Ended::Succeeded(output) => {
+            let result = remote::result_of(output)?;
+            let stats = result.stats.clone().unwrap_or_default();
+            let region = parsed.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let request_price = lambda_price(&region, Architecture::X86_64).per_request;
+            let title = format!("powertune: {}", parsed.lambda.name);
+            print_result(args, &title, &result, &stats, request_price)
+        }
+    }
+}
+
+fn print_result(
+    args: &Args,
+    title: &str,
+    result: &TuningResult,
+    stats: &[PowerStats],
+    request_price: f64,
+) -> Result<(), Failure> {
+    let document = serde_json::to_string_pretty(result).context("cannot serialize the result")?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{document}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, report::html(title, result, stats, request_price))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let text = match args.output.unwrap_or(OutputFormat::Table) {
+        OutputFormat::Json => format!("{document}\n"),
+        OutputFormat::Table => format!(
+            "{}\n{}",
+            report::table(result, stats, request_price),
+            report::chart(result, stats)
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn run_local(
+    args: &Args,
+    function: &std::path::Path,
+    mut input: Map<String, Value>,
+) -> Result<(), Failure> {
     if let Some(arn) = input.get("lambdaARN").and_then(Value::as_str) {
         if arn != FUNCTION_NAME {
             eprintln!(

@@ -506,6 +506,12 @@ pub async fn handle(
                     }
                     _ => {}
                 }
+                // Lambda hands the function {} when the request has no payload.
+                let body = if body.is_empty() {
+                    Bytes::from_static(b"{}")
+                } else {
+                    body
+                };
                 let out = invoke(&state, segs[0], qualifier.as_deref(), body).await?;
                 let mut r = Response::new(Full::new(out.payload));
                 let h = r.headers_mut();

@@ -304,3 +304,28 @@ async fn code_must_hold_a_bootstrap() {
     assert!(err.message().unwrap_or_default().contains("bootstrap"));
     let _ = example("noop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_payloads_arrive_as_an_empty_object_and_json_logs_carry_the_report() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "echo", "noop", 256, 10).await;
+    let out = lambda.invoke().function_name("echo").send().await.unwrap();
+    assert_eq!(out.payload().map(|b| b.as_ref()), Some(&b"{}"[..]));
+
+    lambda
+        .update_function_configuration()
+        .function_name("echo")
+        .logging_config(
+            aws_sdk_lambda::types::LoggingConfig::builder()
+                .log_format(aws_sdk_lambda::types::LogFormat::Json)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let json = invoke(&lambda, "echo", None, "{}").await;
+    assert!(json.report.duration_ms.is_some());
+    assert_eq!(json.report.memory_size_mb, Some(256));
+}

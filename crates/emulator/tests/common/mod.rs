@@ -24,6 +24,11 @@ pub fn example(name: &str) -> PathBuf {
     let out = Command::new(env!("CARGO"))
         .current_dir(&root)
         .args(["build", "--quiet", "-p", name, "--message-format=json"])
+        .args(if cfg!(debug_assertions) {
+            &[][..]
+        } else {
+            &["--release"][..]
+        })
         .output()
         .expect("cargo runs");
     assert!(

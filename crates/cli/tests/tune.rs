@@ -1,0 +1,296 @@
+//! `powertune tune --local` on the example functions: the fidelity of the emulator's power limits
+//! (the ratios are the behaviour under test, not timing thresholds of the tool), and the
+//! command's own behaviour. Runs are serialized: two at once would share the host's CPUs.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example(name: &str) -> String {
+    root()
+        .join("examples/functions")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn tune(args: &[&str]) -> (Output, Option<Value>) {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let json = std::env::temp_dir().join(format!(
+        "powertune-tune-test-{}-{}.json",
+        std::process::id(),
+        args.join("_").len()
+    ));
+    let _ = std::fs::remove_file(&json);
+    let out = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .arg("tune")
+        .args(args)
+        .args(["--include-output-results", "--json"])
+        .arg(&json)
+        .current_dir(root())
+        .output()
+        .expect("powertune runs");
+    let doc = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    (out, doc)
+}
+
+fn mean(doc: &Value, power: u64) -> f64 {
+    doc["stats"]
+        .as_array()
+        .and_then(|s| s.iter().find(|e| e["value"] == power))
+        .and_then(|e| e["averageDuration"].as_f64())
+        .unwrap_or_else(|| panic!("no result for {power} MB in {doc}"))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("cpu-bound"),
+        "--num",
+        "10",
+        "--power-values",
+        "128,512,1024,1769,3008",
+        "--payload",
+        r#"{"iterations": 20000000}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    let ratio = mean(&doc, 128) / mean(&doc, 1769);
+    let expected = 1769.0 / 128.0;
+    eprintln!(
+        "cpu-bound: 128/1769 = {ratio:.2} (Lambda: {expected:.2}), 1769/3008 = {:.3}",
+        mean(&doc, 1769) / mean(&doc, 3008)
+    );
+    assert!(
+        (ratio / expected - 1.0).abs() <= 0.15,
+        "128 MB / 1769 MB = {ratio:.2}, expected {expected:.2} +- 15%"
+    );
+    // No further speed-up for one thread past one vCPU.
+    let above = mean(&doc, 1769) / mean(&doc, 3008);
+    assert!(
+        (0.9..1.1).contains(&above),
+        "1769 MB / 3008 MB = {above:.3}"
+    );
+    // The cheapest is where the function gets a full vCPU or just below: never 3008 MB.
+    assert_ne!(doc["power"], 3008);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("Recommended:") && report.contains("▶"),
+        "{report}"
+    );
+}
+
+#[test]
+fn io_bound_durations_do_not_depend_on_memory() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("io-bound"),
+        "--num",
+        "10",
+        "--power-values",
+        "128,512,1024,1769,3008",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    let means: Vec<f64> = [128, 512, 1024, 1769, 3008]
+        .iter()
+        .map(|&p| mean(&doc, p))
+        .collect();
+    let (min, max) = (
+        means.iter().cloned().fold(f64::INFINITY, f64::min),
+        means.iter().cloned().fold(0.0, f64::max),
+    );
+    eprintln!("io-bound means: {means:?}");
+    assert!(
+        max / min <= 1.10,
+        "I/O-bound means differ by more than 10%: {means:?}"
+    );
+    assert_eq!(
+        doc["power"], 128,
+        "equal durations make the smallest memory the cheapest"
+    );
+}
+
+#[test]
+fn memory_hungry_runs_out_of_memory_at_128_mb_and_succeeds_at_1024() {
+    let (out, _) = tune(&[
+        "--local",
+        &example("memory-hungry"),
+        "--num",
+        "5",
+        "--power-values",
+        "128",
+        "--payload",
+        r#"{"megabytes": 300}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = stderr(&out);
+    assert!(
+        message.contains("Runtime.OutOfMemory") && message.contains("128 MB"),
+        "{message}"
+    );
+
+    let (out, doc) = tune(&[
+        "--local",
+        &example("memory-hungry"),
+        "--num",
+        "5",
+        "--power-values",
+        "1024",
+        "--payload",
+        r#"{"megabytes": 300}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let used = doc.unwrap()["stats"][0]["maxMemoryUsedMB"]
+        .as_u64()
+        .unwrap();
+    assert!(used >= 300, "Max Memory Used {used} MB for a 300 MB buffer");
+}
+
+#[test]
+fn multi_threaded_cpu_bound_keeps_speeding_up_past_one_vcpu() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("cpu-bound-threads"),
+        "--num",
+        "10",
+        "--power-values",
+        "1769,3008",
+        "--payload",
+        r#"{"iterations": 40000000}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    let speedup = mean(&doc, 1769) / mean(&doc, 3008);
+    eprintln!(
+        "cpu-bound-threads: 1769/3008 = {speedup:.2} (Lambda: {:.2} with 2 cores)",
+        3008.0 / 1769.0
+    );
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    if cores >= 2 {
+        assert!(
+            speedup > 1.3,
+            "3008 MB should be faster than 1769 MB with 2 threads: {speedup:.2}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_rejected_before_anything_is_built() {
+    let (out, _) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "3",
+        "--strategy",
+        "balanced",
+        "--balanced-weight",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains("\"num\" is 3") && message.contains("\"balancedWeight\" is 2"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("Building"),
+        "nothing is built for a bad input: {message}"
+    );
+
+    let (out, _) = tune(&["--local", "/nonexistent/function"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("does not exist"));
+}
+
+#[test]
+fn dry_runs_invoke_each_power_value_once() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("noop"),
+        "--dry-run",
+        "--power-values",
+        "128,256",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Dry run"));
+    assert!(doc.is_none(), "a dry run has no result document");
+}
+
+#[test]
+fn html_reports_are_self_contained() {
+    let html = std::env::temp_dir().join(format!("powertune-report-{}.html", std::process::id()));
+    let (out, _) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,1024",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("Recommended:"),
+        "{page}"
+    );
+    // Nothing is fetched: no script, stylesheet or image from elsewhere.
+    for needle in [
+        "<script",
+        "src=\"http",
+        "href=\"http://",
+        "<link",
+        "@import",
+    ] {
+        assert!(!page.contains(needle), "{needle} in the report");
+    }
+}
+
+#[test]
+fn the_emulator_runs_standalone_and_reports_its_limits() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .args(["emulator", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("powertune emulator starts");
+    let mut endpoint = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut endpoint)
+        .unwrap();
+    let address = endpoint.trim().trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("the emulator listens");
+    write!(
+        stream,
+        "GET /_powertune/status HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response.contains("\"limits\"") && response.contains("\"hostCores\""),
+        "{response}"
+    );
+}
