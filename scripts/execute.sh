@@ -38,8 +38,10 @@ if [ -z "$state_machine_arn" ]; then
   fi
 fi
 
+# A name of our own (moto needs one: it names unnamed executions "None").
+execution_name="powertune-$(date +%s)-$$-$RANDOM"
 execution_arn="$("${sfn[@]}" start-execution --state-machine-arn "$state_machine_arn" \
-  --input "file://$input_file" --query executionArn --output text)"
+  --name "$execution_name" --input "file://$input_file" --query executionArn --output text)"
 echo "Started $execution_arn" >&2
 
 started=$SECONDS

@@ -61,9 +61,16 @@ pub async fn execute(target: &Target, input: &Value, show_progress: bool) -> Res
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let arn = state_machine_arn(&config, target).await?;
     let sfn = aws_sdk_sfn::Client::new(&config);
+    // A name of our own: it shows in the console, and moto needs one (it names unnamed
+    // executions "None", so a second unnamed one conflicts).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let name = format!("powertune-{}-{:06}", now.as_secs(), now.subsec_micros());
     let started = sfn
         .start_execution()
         .state_machine_arn(&arn)
+        .name(name)
         .input(input.to_string())
         .send()
         .await

@@ -37,11 +37,21 @@ pub fn unpack(body: &Value, root: &Path) -> Result<(PathBuf, String, u64), ApiEr
     if code["S3Bucket"].as_str() == Some(LOCAL_BUCKET) {
         let dir = PathBuf::from(code["S3Key"].as_str().unwrap_or_default());
         let bootstrap = dir.join("bootstrap");
-        let bytes = std::fs::read(&bootstrap).map_err(|e| {
+        let meta = std::fs::metadata(&bootstrap).map_err(|e| {
             ApiError::invalid(format!("{} cannot be read: {e}. The local code directory must hold an executable named bootstrap.", bootstrap.display()))
         })?;
-        let sha = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
-        return Ok((dir, sha, bytes.len() as u64));
+        // The code is not copied, so it is identified by where it is and when it changed rather
+        // than by hashing a possibly large debug binary.
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let identity = format!("{}:{}:{modified}", bootstrap.display(), meta.len());
+        let sha =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(identity.as_bytes()));
+        return Ok((dir, sha, meta.len()));
     }
     Err(ApiError::invalid(format!(
         "The emulator runs code from Code.ZipFile, or from a local directory given as Code.S3Bucket \"{LOCAL_BUCKET}\" and Code.S3Key = its path."

@@ -26,6 +26,9 @@ pub struct Faults {
     /// Share of Invoke calls answered with 429 TooManyRequestsException (0..=1).
     #[serde(default)]
     pub throttle_share: f64,
+    /// Throttle only these functions (by name); all of them when empty.
+    #[serde(default)]
+    pub throttle_functions: Vec<String>,
     /// Operation name (for example `UpdateFunctionConfiguration`) -> error code to answer with.
     #[serde(default)]
     pub fail: HashMap<String, String>,
@@ -41,6 +44,8 @@ pub struct State {
     pub faults: Mutex<Faults>,
     pub code_root: PathBuf,
     pub region: String,
+    /// Invocations per function name (all versions), for tests and `GET /_powertune/status`.
+    pub invocations: Mutex<std::collections::BTreeMap<String, u64>>,
     counter: AtomicU64,
 }
 
@@ -54,6 +59,7 @@ impl State {
             faults: Mutex::new(Faults::default()),
             code_root,
             region,
+            invocations: Mutex::new(Default::default()),
             counter: AtomicU64::new(0),
         }
     }
@@ -115,14 +121,20 @@ pub async fn invoke(
     payload: Bytes,
 ) -> Result<InvokeResult, ApiError> {
     let resolved = state.control().resolve(reference, qualifier)?;
-    let share = state
-        .faults
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .throttle_share;
-    if share > 0.0 && (state.random() % 1_000_000) as f64 / 1_000_000.0 < share {
+    let (share, only) = {
+        let faults = state.faults.lock().unwrap_or_else(|e| e.into_inner());
+        (faults.throttle_share, faults.throttle_functions.clone())
+    };
+    let targeted = only.is_empty() || only.contains(&resolved.function);
+    if targeted && share > 0.0 && (state.random() % 1_000_000) as f64 / 1_000_000.0 < share {
         return Err(ApiError::throttled());
     }
+    *state
+        .invocations
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(resolved.function.clone())
+        .or_default() += 1;
     let key = environment_key(&resolved);
     let request_id = state.request_id();
     let warm = {
@@ -580,6 +592,7 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
                     "region": state.region,
                     "functions": state.control().functions.len(),
                     "idleEnvironments": environments,
+                    "invocations": state.invocations.lock().unwrap_or_else(|e| e.into_inner()).clone(),
                 }),
             )
         }

@@ -265,6 +265,7 @@ async fn faults_can_be_injected() {
     create(&lambda, "f", "noop", 128, 10).await;
     emu.set_faults(powertune_emulator::server::Faults {
         throttle_share: 1.0,
+        throttle_functions: vec![],
         fail: [("PublishVersion".to_string(), "ServiceException".to_string())].into(),
         latency_ms: 0,
     });
@@ -277,6 +278,13 @@ async fn faults_can_be_injected() {
         .await
         .unwrap_err();
     assert_eq!(failed.code(), Some("ServiceException"));
+    // Throttling can be aimed at chosen functions.
+    emu.set_faults(powertune_emulator::server::Faults {
+        throttle_share: 1.0,
+        throttle_functions: vec!["other".into()],
+        ..Default::default()
+    });
+    assert!(lambda.invoke().function_name("f").send().await.is_ok());
     emu.set_faults(Default::default());
     assert!(lambda.invoke().function_name("f").send().await.is_ok());
 }
