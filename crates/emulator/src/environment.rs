@@ -496,12 +496,7 @@ async fn runtime_api(
         return Ok(r);
     }
     if rest == "init/error" {
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = read_body(req).await;
         if let Some(tx) = shared.init.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = tx.send(Init::Failed(body));
         }
@@ -514,12 +509,7 @@ async fn runtime_api(
             }
             _ => return Ok(reply(StatusCode::NOT_FOUND, "unknown path")),
         };
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = read_body(req).await;
         let Some((started, done)) = shared
             .in_flight
             .lock()
@@ -541,4 +531,13 @@ async fn runtime_api(
         return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
     }
     Ok(reply(StatusCode::NOT_FOUND, "unknown path"))
+}
+
+/// A request's whole body; a body cut off midway counts as empty.
+pub(crate) async fn read_body(req: Request<Incoming>) -> Bytes {
+    req.into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
 }

@@ -2,11 +2,11 @@
 //! with its environment pool, and an admin API for fault injection.
 
 use crate::control::{parse_function_ref, ApiError, ControlPlane, Resolved};
-use crate::environment::{error_fields, Ended, Environment, Outcome, StartError};
+use crate::environment::{error_fields, read_body, Ended, Environment, Outcome, StartError};
 use crate::limits::Limits;
 use crate::report;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response, StatusCode};
@@ -412,12 +412,7 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("RequestResponse")
         .to_string();
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = read_body(req).await;
     let json_body = {
         let body = body.clone();
         move || {
@@ -558,12 +553,7 @@ pub async fn handle(
 async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
     match (req.method().clone(), path) {
         (Method::POST, "faults") => {
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            let body = read_body(req).await;
             match serde_json::from_slice::<Faults>(&body) {
                 Ok(f) if (0.0..=1.0).contains(&f.throttle_share) => {
                     *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;

@@ -3,6 +3,7 @@
 
 use crate::error::StepError;
 use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::operation::RequestId;
 use aws_sdk_lambda::types::{LastUpdateStatus, LogType, SnapStartApplyOn, State};
 use aws_sdk_lambda::Client;
@@ -74,20 +75,7 @@ impl LambdaApi {
 
     /// `$LATEST`'s configuration.
     pub async fn latest_config(&self, function: &str) -> Result<FunctionConfig, StepError> {
-        let out = self
-            .client
-            .get_function_configuration()
-            .function_name(function)
-            .qualifier("$LATEST")
-            .send()
-            .await
-            .map_err(|e| {
-                StepError::aws(
-                    "Lambda",
-                    &format!("GetFunctionConfiguration of {function}"),
-                    e,
-                )
-            })?;
+        let out = self.configuration(function, "$LATEST").await?;
         let architecture = match out.architectures().first() {
             None => Architecture::X86_64,
             Some(a) => a
@@ -140,44 +128,69 @@ impl LambdaApi {
     /// Waits until `$LATEST`'s `LastUpdateStatus` is `Successful`; `Failed` is an error that
     /// carries Lambda's `LastUpdateStatusReason`.
     pub async fn wait_until_updated(&self, function: &str, memory: u32) -> Result<(), StepError> {
+        self.wait_for(
+            function,
+            "$LATEST",
+            &format!("{function} was still updating"),
+            |out| match out.last_update_status() {
+                None | Some(LastUpdateStatus::Successful) => Ok(true),
+                Some(LastUpdateStatus::Failed) => Err(StepError::UpdateFailed {
+                    function: function.to_string(),
+                    memory,
+                    reason: out
+                        .last_update_status_reason()
+                        .unwrap_or("Lambda gave no reason")
+                        .to_string(),
+                }),
+                Some(_) => Ok(false),
+            },
+        )
+        .await
+    }
+
+    /// Polls the configuration at `qualifier` until `settled` says it is (`Ok(true)`) or that it
+    /// never will be (an error); `pending` describes the wait when it times out.
+    async fn wait_for(
+        &self,
+        function: &str,
+        qualifier: &str,
+        pending: &str,
+        settled: impl Fn(&GetFunctionConfigurationOutput) -> Result<bool, StepError>,
+    ) -> Result<(), StepError> {
         let started = Instant::now();
         loop {
-            let out = self
-                .client
-                .get_function_configuration()
-                .function_name(function)
-                .qualifier("$LATEST")
-                .send()
-                .await
-                .map_err(|e| {
-                    StepError::aws(
-                        "Lambda",
-                        &format!("GetFunctionConfiguration of {function}"),
-                        e,
-                    )
-                })?;
-            match out.last_update_status() {
-                None | Some(LastUpdateStatus::Successful) => return Ok(()),
-                Some(LastUpdateStatus::Failed) => {
-                    return Err(StepError::UpdateFailed {
-                        function: function.to_string(),
-                        memory,
-                        reason: out
-                            .last_update_status_reason()
-                            .unwrap_or("Lambda gave no reason")
-                            .to_string(),
-                    })
-                }
-                Some(_) => {}
+            if settled(&self.configuration(function, qualifier).await?)? {
+                return Ok(());
             }
             if started.elapsed() >= self.waits.timeout {
                 return Err(StepError::WaitTimedOut(format!(
-                    "{function} was still updating after {} s.",
+                    "{pending} after {} s.",
                     self.waits.timeout.as_secs()
                 )));
             }
             tokio::time::sleep(self.waits.poll).await;
         }
+    }
+
+    /// The configuration of `$LATEST` or of a version or alias.
+    async fn configuration(
+        &self,
+        function: &str,
+        qualifier: &str,
+    ) -> Result<GetFunctionConfigurationOutput, StepError> {
+        self.client
+            .get_function_configuration()
+            .function_name(function)
+            .qualifier(qualifier)
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("GetFunctionConfiguration of {function}:{qualifier}"),
+                    e,
+                )
+            })
     }
 
     /// Publishes `$LATEST` as a version; returns its number and description.
@@ -195,44 +208,24 @@ impl LambdaApi {
 
     /// Waits until a version's `State` is `Active` (SnapStart versions start `Pending`).
     pub async fn wait_until_active(&self, function: &str, version: &str) -> Result<(), StepError> {
-        let started = Instant::now();
-        loop {
-            let out = self
-                .client
-                .get_function_configuration()
-                .function_name(function)
-                .qualifier(version)
-                .send()
-                .await
-                .map_err(|e| {
-                    StepError::aws(
-                        "Lambda",
-                        &format!("GetFunctionConfiguration of {function}:{version}"),
-                        e,
-                    )
-                })?;
-            match out.state() {
-                None | Some(State::Active) => return Ok(()),
-                Some(State::Failed) => {
-                    return Err(StepError::UpdateFailed {
-                        function: format!("{function}:{version}"),
-                        memory: out.memory_size().unwrap_or_default().max(0) as u32,
-                        reason: out
-                            .state_reason()
-                            .unwrap_or("the version failed to activate")
-                            .to_string(),
-                    })
-                }
-                Some(_) => {}
-            }
-            if started.elapsed() >= self.waits.timeout {
-                return Err(StepError::WaitTimedOut(format!(
-                    "Version {version} of {function} was not active after {} s.",
-                    self.waits.timeout.as_secs()
-                )));
-            }
-            tokio::time::sleep(self.waits.poll).await;
-        }
+        self.wait_for(
+            function,
+            version,
+            &format!("Version {version} of {function} was not active"),
+            |out| match out.state() {
+                None | Some(State::Active) => Ok(true),
+                Some(State::Failed) => Err(StepError::UpdateFailed {
+                    function: format!("{function}:{version}"),
+                    memory: out.memory_size().unwrap_or_default().max(0) as u32,
+                    reason: out
+                        .state_reason()
+                        .unwrap_or("the version failed to activate")
+                        .to_string(),
+                }),
+                Some(_) => Ok(false),
+            },
+        )
+        .await
     }
 
     /// A published version's description.
@@ -241,21 +234,12 @@ impl LambdaApi {
         function: &str,
         version: &str,
     ) -> Result<String, StepError> {
-        let out = self
-            .client
-            .get_function_configuration()
-            .function_name(function)
-            .qualifier(version)
-            .send()
-            .await
-            .map_err(|e| {
-                StepError::aws(
-                    "Lambda",
-                    &format!("GetFunctionConfiguration of {function}:{version}"),
-                    e,
-                )
-            })?;
-        Ok(out.description().unwrap_or_default().to_string())
+        Ok(self
+            .configuration(function, version)
+            .await?
+            .description()
+            .unwrap_or_default()
+            .to_string())
     }
 
     /// The version an alias points at, or `None` when the alias does not exist.
