@@ -155,7 +155,14 @@ fn escape(s: &str) -> String {
 }
 
 /// An SVG line chart of `points` (power, value), with the recommended power highlighted.
-fn svg_chart(title: &str, unit: &str, points: &[(u32, f64)], best: u32, color: &str) -> String {
+fn svg_chart(
+    title: &str,
+    prefix: &str,
+    unit: &str,
+    points: &[(u32, f64)],
+    best: u32,
+    color: &str,
+) -> String {
     let (w, h, left, right, top, bottom) = (460.0, 260.0, 70.0, 20.0, 30.0, 40.0);
     if points.is_empty() {
         return String::new();
@@ -194,7 +201,7 @@ fn svg_chart(title: &str, unit: &str, points: &[(u32, f64)], best: u32, color: &
             "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
             left - 6.0,
             y(v) + 3.0,
-            escape(&format!("{}{unit}", significant(v)))
+            escape(&format!("{prefix}{}{unit}", significant(v)))
         ));
     }
     let path: Vec<String> = points
@@ -212,7 +219,7 @@ fn svg_chart(title: &str, unit: &str, points: &[(u32, f64)], best: u32, color: &
             (3.5, color)
         };
         svg.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{p} MB: {}{unit}</title></circle>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{p} MB: {prefix}{}{unit}</title></circle>",
             x(*p),
             y(*v),
             escape(&significant(*v))
@@ -245,7 +252,11 @@ pub fn html(
     sorted.sort_by_key(|s| s.value);
     let ok: Vec<&&PowerStats> = sorted.iter().filter(|s| s.succeeded()).collect();
     let durations: Vec<(u32, f64)> = ok.iter().map(|s| (s.value, s.average_duration)).collect();
-    let costs: Vec<(u32, f64)> = ok.iter().map(|s| (s.value, s.average_price)).collect();
+    // Per million invocations: amounts a reader can compare at a glance.
+    let costs: Vec<(u32, f64)> = ok
+        .iter()
+        .map(|s| (s.value, s.average_price * 1e6))
+        .collect();
     let mut rows = String::new();
     for s in &sorted {
         let class = if s.value == result.power {
@@ -294,8 +305,8 @@ td:first-child,th:first-child{{text-align:left}}tr.best{{background:#fde8e8;font
         result.strategy,
         result.duration,
         significant(result.cost),
-        svg_chart("Duration (trimmed mean)", " ms", &durations, result.power, "#1f77b4"),
-        svg_chart("Cost per invocation", "", &costs, result.power, "#2ca02c"),
+        svg_chart("Duration (trimmed mean)", "", " ms", &durations, result.power, "#1f77b4"),
+        svg_chart("Cost per million invocations (duration charge)", symbol, "", &costs, result.power, "#2ca02c"),
         significant(result.state_machine.lambda_cost),
         significant(result.state_machine.execution_cost),
         if warnings.is_empty() { String::new() } else { format!("<ul>{warnings}</ul>") },
