@@ -13,6 +13,8 @@ pub const MB_PER_VCPU: f64 = 1769.0;
 pub const MAX_VCPUS: f64 = 6.0;
 /// The CFS bandwidth period: short, so short invocations are throttled evenly.
 pub const PERIOD: Duration = Duration::from_millis(10);
+/// The shortest running slice in signals mode.
+const MIN_SIGNAL_RUN: Duration = Duration::from_millis(2);
 /// Linux refuses CFS quotas under 1 ms; the period grows for tiny shares to keep the ratio.
 const MIN_QUOTA_US: u64 = 1000;
 
@@ -224,8 +226,11 @@ impl EnvironmentLimits {
         if self.mode != Mode::Signals || self.vcpus >= 1.0 {
             return None;
         }
-        let run = PERIOD.mul_f64(self.vcpus);
-        Some((run, PERIOD - run))
+        // Timers and signal delivery are only good to about a millisecond, so the running
+        // slice is kept at 2 ms or more and the period grows for small shares.
+        let period = PERIOD.max(MIN_SIGNAL_RUN.div_f64(self.vcpus));
+        let run = period.mul_f64(self.vcpus);
+        Some((run, period - run))
     }
 
     /// Peak memory of the environment so far, MB.
