@@ -337,3 +337,115 @@ async fn empty_payloads_arrive_as_an_empty_object_and_json_logs_carry_the_report
     assert!(json.report.duration_ms.is_some());
     assert_eq!(json.report.memory_size_mb, Some(256));
 }
+
+/// A shell-script bootstrap, for runtimes that misbehave.
+fn script_function(name: &str, script: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("powertune-script-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bootstrap = dir.join("bootstrap");
+    std::fs::write(&bootstrap, script).unwrap();
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+async fn create_from_dir(lambda: &aws_sdk_lambda::Client, name: &str, dir: &std::path::Path) {
+    lambda
+        .create_function()
+        .function_name(name)
+        .role("arn:aws:iam::123456789012:role/test")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(dir.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_failures_are_reported_as_lambda_reports_them() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let crash = script_function("crash", "#!/bin/sh\necho 'cannot start' >&2\nexit 3\n");
+    create_from_dir(&lambda, "crash", &crash).await;
+    let out = lambda.invoke().function_name("crash").send().await.unwrap();
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let payload =
+        String::from_utf8_lossy(out.payload().map(|b| b.as_ref()).unwrap_or_default()).into_owned();
+    assert!(
+        payload.contains("Runtime.ExitError")
+            && payload.contains("exit status 3")
+            && payload.contains("cannot start"),
+        "{payload}"
+    );
+
+    let init_error = script_function(
+        "init-error",
+        "#!/bin/sh\ncurl -s -X POST \"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/init/error\" -d '{\"errorType\":\"Init.BadConfig\",\"errorMessage\":\"no table name\"}' >/dev/null\nsleep 5\n",
+    );
+    create_from_dir(&lambda, "init-error", &init_error).await;
+    let out = lambda
+        .invoke()
+        .function_name("init-error")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let payload =
+        String::from_utf8_lossy(out.payload().map(|b| b.as_ref()).unwrap_or_default()).into_owned();
+    assert!(
+        payload.contains("Init.BadConfig") && payload.contains("no table name"),
+        "{payload}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zip_packages_with_a_bootstrap_run() {
+    use std::io::Write;
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let bootstrap = std::fs::read(example("noop").join("bootstrap")).unwrap();
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    archive
+        .start_file(
+            "bootstrap",
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .unix_permissions(0o755),
+        )
+        .unwrap();
+    archive.write_all(&bootstrap).unwrap();
+    let zipped = archive.finish().unwrap().into_inner();
+    let created = lambda
+        .create_function()
+        .function_name("zipped")
+        .role("arn:aws:iam::123456789012:role/test")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zipped))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(created.code_sha256().is_some_and(|s| !s.is_empty()));
+    let out = invoke(&lambda, "zipped", None, r#"{"from":"zip"}"#).await;
+    assert_eq!(out.payload, r#"{"from":"zip"}"#);
+
+    let not_a_zip = lambda
+        .create_function()
+        .function_name("broken")
+        .role("arn:aws:iam::123456789012:role/test")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(b"not a zip".to_vec()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(not_a_zip.code(), Some("InvalidParameterValueException"));
+}
