@@ -55,6 +55,22 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The CPU ratios hold under cgroup limits; the SIGSTOP/SIGCONT fallback (no root) is coarser
+/// (README, "Fidelity limits"). Such a run says so and skips the ratio checks, unless
+/// `POWERTUNE_REQUIRE_CGROUPS` is set, as `.ci/run` (root) sets it.
+fn cgroup_limits(out: &Output) -> bool {
+    let cgroups = stderr(out).contains("Limits: cgroup");
+    if !cgroups {
+        assert!(
+            std::env::var_os("POWERTUNE_REQUIRE_CGROUPS").is_none(),
+            "cgroup limits are required here: {}",
+            stderr(out)
+        );
+        eprintln!("skipped the ratio checks: no cgroup limits on this machine (run as root)");
+    }
+    cgroups
+}
+
 #[test]
 fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
     let (out, doc) = tune(&[
@@ -68,6 +84,9 @@ fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
         r#"{"iterations": 20000000}"#,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    if !cgroup_limits(&out) {
+        return;
+    }
     let doc = doc.expect("the result document");
     let ratio = mean(&doc, 128) / mean(&doc, 1769);
     let expected = 1769.0 / 128.0;
@@ -174,6 +193,9 @@ fn multi_threaded_cpu_bound_keeps_speeding_up_past_one_vcpu() {
         r#"{"iterations": 40000000}"#,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    if !cgroup_limits(&out) {
+        return;
+    }
     let doc = doc.expect("the result document");
     let speedup = mean(&doc, 1769) / mean(&doc, 3008);
     eprintln!(
