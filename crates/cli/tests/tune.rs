@@ -134,6 +134,22 @@ fn io_bound_durations_do_not_depend_on_memory() {
         means.iter().cloned().fold(0.0, f64::max),
     );
     eprintln!("io-bound means: {means:?}");
+    // "Ran in E s; the function's own time was F s": 50 invocations of 100 ms each.
+    let line = stderr(&out)
+        .lines()
+        .find(|l| l.contains("the function's own time was"))
+        .map(str::to_string)
+        .expect("the timing line");
+    let seconds: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|t| t.parse::<f64>().ok())
+        .collect();
+    let (elapsed, own) = (seconds[seconds.len() - 2], seconds[seconds.len() - 1]);
+    assert!(
+        (5.0..=6.0).contains(&own),
+        "own time {own} s for 50 x 100 ms: {line}"
+    );
+    assert!(elapsed >= own, "{line}");
     assert!(
         max / min <= 1.10,
         "I/O-bound means differ by more than 10%: {means:?}"
