@@ -2,7 +2,7 @@
 //! with its environment pool, and an admin API for fault injection.
 
 use crate::control::{parse_function_ref, ApiError, ControlPlane, Resolved};
-use crate::environment::{error_fields, read_body, Ended, Environment, Outcome, StartError};
+use crate::environment::{read_body, Ended, Environment, Outcome, StartError};
 use crate::limits::Limits;
 use crate::report;
 use bytes::Bytes;
@@ -591,10 +591,4 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
             &json!({"message": format!("unknown admin path {path}")}),
         ),
     }
-}
-
-/// The error fields of a function error payload, for callers that report them.
-pub fn describe_function_error(payload: &[u8]) -> String {
-    let (t, m) = error_fields(payload);
-    format!("{}: {m}", t.unwrap_or_else(|| "Error".into()))
 }

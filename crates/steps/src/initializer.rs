@@ -4,7 +4,7 @@
 use crate::error::StepError;
 use crate::events::{alias_name, Configuration, FunctionSnapshot, Plan};
 use crate::lambda::LambdaApi;
-use powertune_core::input::{Defaults, ExecutionInput};
+use powertune_core::input::{Defaults, ExecutionInput, FunctionRef};
 use serde_json::Value;
 
 /// Plans a run. `run_id` must be unique per execution (the bins use the Lambda request ID).
@@ -29,7 +29,11 @@ pub async fn initialize(
     let region = input
         .region
         .clone()
-        .or_else(|| arn_region(&config.function_arn))
+        .or_else(|| {
+            FunctionRef::parse(&config.function_arn)
+                .ok()
+                .and_then(|f| f.region)
+        })
         .unwrap_or_else(|| "us-east-1".to_string());
 
     let run_id: String = run_id
@@ -73,11 +77,6 @@ pub async fn initialize(
         publisher_rounds: 0,
         done: false,
     })
-}
-
-fn arn_region(arn: &str) -> Option<String> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    (parts.len() > 3 && parts[0] == "arn").then(|| parts[3].to_string())
 }
 
 /// The defaults a deployment sets through environment variables: `defaultPowerValues`

@@ -388,14 +388,17 @@ impl LambdaApi {
     }
 }
 
-/// `arn:...:function:name:qualifier` -> `arn:...:function:name`.
+/// `arn:...:function:name:qualifier` -> `arn:...:function:name`, with the core's ARN parser.
 fn unqualified(arn: &str) -> &str {
-    let parts: Vec<&str> = arn.splitn(8, ':').collect();
-    if parts.len() == 8 {
-        let cut = arn.len() - parts[7].len() - 1;
-        &arn[..cut]
-    } else {
-        arn
+    // The parser reads `$LATEST` as no qualifier at all.
+    if let Some(bare) = arn.strip_suffix(":$LATEST") {
+        return bare;
+    }
+    match powertune_core::input::FunctionRef::parse(arn) {
+        Ok(f) => f
+            .qualifier
+            .map_or(arn, |q| arn.strip_suffix(&format!(":{q}")).unwrap_or(arn)),
+        Err(_) => arn,
     }
 }
 
@@ -409,6 +412,10 @@ mod tests {
         );
         assert_eq!(
             super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            "arn:aws:lambda:us-east-1:123456789012:function:f"
+        );
+        assert_eq!(
+            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f:RAM512"),
             "arn:aws:lambda:us-east-1:123456789012:function:f"
         );
     }
