@@ -73,6 +73,14 @@ pub struct Version {
     pub number: u32,
     pub config: Config,
     pub last_modified: String,
+    /// Until when the version is `State: Pending` (Lambda: not invocable until `Active`).
+    pub pending_until: Option<Instant>,
+}
+
+impl Version {
+    fn pending(&self, now: Instant) -> bool {
+        self.pending_until.is_some_and(|t| now < t)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +102,8 @@ pub struct Function {
     pub aliases: BTreeMap<String, Alias>,
     pub next_version: u32,
     pub revision: u64,
+    /// Reserved concurrency (`PutFunctionConcurrency`); `Some(0)` means it cannot be invoked.
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Function {
@@ -114,6 +124,9 @@ pub struct Resolved {
     /// `$LATEST` or a version number.
     pub version: String,
     pub config: Config,
+    /// The version is still `Pending`: Lambda answers Invoke with ResourceConflictException.
+    pub pending: bool,
+    pub reserved_concurrency: Option<u32>,
 }
 
 /// All functions of the emulated account and region.
@@ -123,6 +136,8 @@ pub struct ControlPlane {
     pub functions: BTreeMap<String, Function>,
     /// How long `LastUpdateStatus` stays `InProgress` after an update.
     pub update_delay: Duration,
+    /// How long a new version stays `State: Pending` (0: Active at once, as moto has it).
+    pub version_pending: Duration,
 }
 
 /// `name`, `name:qualifier`, `ACCOUNT:function:name[:q]` or a full ARN -> (name, qualifier).
@@ -226,6 +241,7 @@ impl ControlPlane {
             region: region.into(),
             functions: BTreeMap::new(),
             update_delay,
+            version_pending: Duration::ZERO,
         }
     }
 
@@ -304,6 +320,7 @@ impl ControlPlane {
             aliases: BTreeMap::new(),
             next_version: 1,
             revision: 1,
+            reserved_concurrency: None,
         };
         self.functions.insert(name.clone(), function);
         let f = &self.functions[&name];
@@ -353,6 +370,7 @@ impl ControlPlane {
         let qualifier = qualifier.map(str::to_string).or(q);
         let f = self.function(&name)?;
         let arn = f.arn(&self.region);
+        let mut pending = false;
         let (version, config) = match qualifier.as_deref() {
             None | Some("$LATEST") => ("$LATEST".to_string(), f.latest.clone()),
             Some(q) => {
@@ -370,6 +388,7 @@ impl ControlPlane {
                         .ok_or_else(|| {
                             ApiError::not_found(format!("Function not found: {arn}:{q}"))
                         })?;
+                    pending = v.pending(Instant::now());
                     (version, v.config.clone())
                 }
             }
@@ -379,6 +398,8 @@ impl ControlPlane {
             function_arn: arn,
             version,
             config,
+            pending,
+            reserved_concurrency: f.reserved_concurrency,
         })
     }
 
@@ -451,6 +472,7 @@ impl ControlPlane {
     pub fn publish_version(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let now = Instant::now();
+        let pending = self.version_pending;
         let f = self.function_mut(&name)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
@@ -481,6 +503,7 @@ impl ControlPlane {
                         number: n,
                         config,
                         last_modified: timestamp(),
+                        pending_until: (!pending.is_zero()).then(|| now + pending),
                     },
                 );
                 n
@@ -580,6 +603,35 @@ impl ControlPlane {
         Ok(())
     }
 
+    /// `GetFunctionConcurrency`: `{}` when none is reserved, as Lambda answers.
+    pub fn get_concurrency(&self, reference: &str) -> ApiResult<Value> {
+        let f = self.function(&parse_function_ref(reference)?.0)?;
+        Ok(match f.reserved_concurrency {
+            Some(n) => json!({ "ReservedConcurrentExecutions": n }),
+            None => json!({}),
+        })
+    }
+
+    /// `PutFunctionConcurrency`.
+    pub fn put_concurrency(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
+        let (name, _) = parse_function_ref(reference)?;
+        let n = body["ReservedConcurrentExecutions"]
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| {
+                ApiError::invalid("ReservedConcurrentExecutions must be a non-negative integer")
+            })?;
+        self.function_mut(&name)?.reserved_concurrency = Some(n);
+        Ok(json!({ "ReservedConcurrentExecutions": n }))
+    }
+
+    /// `DeleteFunctionConcurrency`.
+    pub fn delete_concurrency(&mut self, reference: &str) -> ApiResult<()> {
+        let (name, _) = parse_function_ref(reference)?;
+        self.function_mut(&name)?.reserved_concurrency = None;
+        Ok(())
+    }
+
     pub fn list_aliases(&self, reference: &str) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function(&name)?;
@@ -648,7 +700,21 @@ impl ControlPlane {
                 f.revision, f.revision
             )),
         );
-        o.insert("State".into(), json!("Active"));
+        let pending = version
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| f.versions.get(&n))
+            .is_some_and(|v| v.pending(Instant::now()));
+        if pending {
+            o.insert("State".into(), json!("Pending"));
+            o.insert(
+                "StateReason".into(),
+                json!("The function is being created."),
+            );
+            o.insert("StateReasonCode".into(), json!("Creating"));
+        } else {
+            o.insert("State".into(), json!("Active"));
+        }
         o.insert(
             "LastUpdateStatus".into(),
             json!(if in_progress {

@@ -77,6 +77,8 @@ pub struct Environment {
     /// Init Duration, reported by the first invocation only.
     init_duration: std::sync::Mutex<Option<Duration>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Killed by fault injection: its invocation ends as a timeout.
+    killed_as_timeout: std::sync::atomic::AtomicBool,
 }
 
 static ENV_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -168,6 +170,7 @@ impl Environment {
             limits: env_limits,
             init_duration: std::sync::Mutex::new(None),
             tasks,
+            killed_as_timeout: std::sync::atomic::AtomicBool::new(false),
         };
         let mut exited = exit_rx;
         tokio::select! {
@@ -274,6 +277,9 @@ impl Environment {
                 Err(_) => Ended::Exited { status: "the runtime API stopped".into(), oom: false },
             },
             status = exit_status(&mut exited) => {
+                if self.killed_as_timeout.load(Ordering::SeqCst) {
+                    return Ended::TimedOut;
+                }
                 // Let the last lines of output arrive.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 let oom = self.limits.oom_killed()
@@ -285,6 +291,12 @@ impl Environment {
                 Ended::TimedOut
             }
         }
+    }
+
+    /// Kills the process mid-invocation; the invocation ends as a timeout would.
+    pub fn kill_as_timeout(&self) {
+        self.killed_as_timeout.store(true, Ordering::SeqCst);
+        self.kill();
     }
 
     pub fn kill(&self) {

@@ -35,6 +35,28 @@ pub struct Faults {
     /// Added to every API call.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Share of control-plane calls (every operation but Invoke) answered with 429
+    /// TooManyRequestsException (0..=1), as Lambda does past its control-plane request quota.
+    #[serde(default)]
+    pub control_plane_throttle_share: f64,
+    /// How long a newly published version stays `State: Pending`; invoking it meanwhile
+    /// answers 409 ResourceConflictException, as Lambda does for a function that is not Active.
+    #[serde(default)]
+    pub version_pending_ms: u64,
+    /// Kills one invocation of a function (a step, in the end-to-end suite) between two of the
+    /// API calls it makes, as a timeout or an out-of-memory kill would. Fires once.
+    #[serde(default)]
+    pub kill_step: Option<KillStep>,
+}
+
+/// `{"function": NAME, "afterCalls": N}`: once an invocation of NAME has made N API calls to
+/// the emulator, its environment is killed when it makes the next one, and the invocation ends
+/// as a timeout does (`Sandbox.Timedout`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KillStep {
+    pub function: String,
+    pub after_calls: u32,
 }
 
 pub struct State {
@@ -46,6 +68,10 @@ pub struct State {
     pub region: String,
     /// Invocations per function name (all versions), for tests and `GET /_powertune/status`.
     pub invocations: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Environments running an invocation, by function name (what `killStep` kills).
+    running: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    /// API calls made while the `killStep` function was running.
+    kill_step_calls: AtomicU64,
     counter: AtomicU64,
 }
 
@@ -60,6 +86,8 @@ impl State {
             code_root,
             region,
             invocations: Mutex::new(Default::default()),
+            running: Mutex::new(HashMap::new()),
+            kill_step_calls: AtomicU64::new(0),
             counter: AtomicU64::new(0),
         }
     }
@@ -86,6 +114,56 @@ impl State {
             (b >> 48) as u16 & 0xfff,
             b & 0xffff_ffff_ffff
         )
+    }
+
+    /// A draw in [0, 1) for fault shares.
+    fn chance(&self) -> f64 {
+        (self.random() % 1_000_000) as f64 / 1_000_000.0
+    }
+
+    /// Counts an API call against `killStep`; when it is one call too many, kills the running
+    /// invocation of that function and clears the fault. Returns whether it killed.
+    fn kill_step_if_due(&self) -> bool {
+        let kill = {
+            let faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+            match &faults.kill_step {
+                Some(k) => k.clone(),
+                None => return false,
+            }
+        };
+        let victims: Vec<Arc<Environment>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&kill.function)
+            .cloned()
+            .unwrap_or_default();
+        if victims.is_empty() {
+            return false;
+        }
+        let calls = self.kill_step_calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if calls <= u64::from(kill.after_calls) {
+            return false;
+        }
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .kill_step = None;
+        self.kill_step_calls.store(0, Ordering::SeqCst);
+        for env in victims {
+            env.kill_as_timeout();
+        }
+        true
+    }
+
+    fn set_running(&self, function: &str, env: &Arc<Environment>, running: bool) {
+        let mut map = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let list = map.entry(function.to_string()).or_default();
+        if running {
+            list.push(env.clone());
+        } else {
+            list.retain(|e| !Arc::ptr_eq(e, env));
+        }
     }
 
     /// Drops the idle environments of a function (after it or a version is deleted).
@@ -121,12 +199,26 @@ pub async fn invoke(
     payload: Bytes,
 ) -> Result<InvokeResult, ApiError> {
     let resolved = state.control().resolve(reference, qualifier)?;
+    if resolved.pending {
+        return Err(ApiError::conflict(format!(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending ({}:{})",
+            resolved.function_arn, resolved.version
+        )));
+    }
+    if resolved.reserved_concurrency == Some(0) {
+        // Lambda: reserved concurrency 0 throttles every invocation.
+        return Err(ApiError {
+            message: "Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded"
+                .into(),
+            ..ApiError::throttled()
+        });
+    }
     let (share, only) = {
         let faults = state.faults.lock().unwrap_or_else(|e| e.into_inner());
         (faults.throttle_share, faults.throttle_functions.clone())
     };
     let targeted = only.is_empty() || only.contains(&resolved.function);
-    if targeted && share > 0.0 && (state.random() % 1_000_000) as f64 / 1_000_000.0 < share {
+    if targeted && share > 0.0 && state.chance() < share {
         return Err(ApiError::throttled());
     }
     *state
@@ -197,9 +289,11 @@ pub async fn invoke(
         Some(q) => format!("{}:{q}", resolved.function_arn),
         None => resolved.function_arn.clone(),
     };
+    state.set_running(&resolved.function, &env, true);
     let ended = env
         .invoke(&request_id, &qualified_arn, payload, timeout)
         .await;
+    state.set_running(&resolved.function, &env, false);
     let lines = env.log_since(mark);
     let max_memory_used_mb = env.max_memory_used_mb();
     let (body, function_error, duration, status, reusable) = match ended {
@@ -345,6 +439,9 @@ fn operation(method: &Method, segments: &[&str]) -> &'static str {
         ("PUT", [_, "aliases", _]) => "UpdateAlias",
         ("DELETE", [_, "aliases", _]) => "DeleteAlias",
         ("POST", [_, "invocations"]) => "Invoke",
+        ("GET", [_, "concurrency"]) => "GetFunctionConcurrency",
+        ("PUT", [_, "concurrency"]) => "PutFunctionConcurrency",
+        ("DELETE", [_, "concurrency"]) => "DeleteFunctionConcurrency",
         _ => "Unknown",
     }
 }
@@ -372,7 +469,15 @@ pub async fn handle(
     if let Some(admin) = path.strip_prefix("/_powertune/") {
         return Ok(admin_api(admin, req, &state).await);
     }
-    let Some(rest) = path.strip_prefix("/2015-03-31/functions") else {
+    // Lambda's API dates its paths by when each operation appeared.
+    let rest = [
+        "/2015-03-31/functions",
+        "/2017-10-31/functions",
+        "/2019-09-30/functions",
+    ]
+    .iter()
+    .find_map(|prefix| path.strip_prefix(prefix));
+    let Some(rest) = rest else {
         return Ok(error_response(&ApiError {
             status: 404,
             code: "UnknownOperationException",
@@ -396,8 +501,22 @@ pub async fn handle(
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
+    if state.kill_step_if_due() {
+        // The caller is gone; this answer reaches nobody.
+        return Ok(error_response(&ApiError {
+            status: 500,
+            code: "ServiceException",
+            message: "Injected fault: the calling environment was killed".into(),
+        }));
+    }
     if let Some(code) = faults.fail.get(op) {
         return Ok(error_response(&fault_error(code)));
+    }
+    if op != "Invoke"
+        && faults.control_plane_throttle_share > 0.0
+        && state.chance() < faults.control_plane_throttle_share
+    {
+        return Ok(error_response(&ApiError::throttled()));
     }
 
     let qualifier = query(&req, "Qualifier");
@@ -469,10 +588,9 @@ pub async fn handle(
                 } else {
                     json_body()?
                 };
-                Ok(json_response(
-                    201,
-                    &state.control().publish_version(segs[0], &b)?,
-                ))
+                let mut control = state.control();
+                control.version_pending = Duration::from_millis(faults.version_pending_ms);
+                Ok(json_response(201, &control.publish_version(segs[0], &b)?))
             }
             "ListVersionsByFunction" => {
                 Ok(json_response(200, &state.control().list_versions(segs[0])?))
@@ -482,6 +600,18 @@ pub async fn handle(
                 &state.control().create_alias(segs[0], &json_body()?)?,
             )),
             "ListAliases" => Ok(json_response(200, &state.control().list_aliases(segs[0])?)),
+            "GetFunctionConcurrency" => Ok(json_response(
+                200,
+                &state.control().get_concurrency(segs[0])?,
+            )),
+            "PutFunctionConcurrency" => Ok(json_response(
+                200,
+                &state.control().put_concurrency(segs[0], &json_body()?)?,
+            )),
+            "DeleteFunctionConcurrency" => {
+                state.control().delete_concurrency(segs[0])?;
+                Ok(empty(204))
+            }
             "GetAlias" => Ok(json_response(
                 200,
                 &state.control().get_alias(segs[0], segs[2])?,
@@ -555,13 +685,17 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
         (Method::POST, "faults") => {
             let body = read_body(req).await;
             match serde_json::from_slice::<Faults>(&body) {
-                Ok(f) if (0.0..=1.0).contains(&f.throttle_share) => {
+                Ok(f)
+                    if (0.0..=1.0).contains(&f.throttle_share)
+                        && (0.0..=1.0).contains(&f.control_plane_throttle_share) =>
+                {
+                    state.kill_step_calls.store(0, Ordering::SeqCst);
                     *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
                     json_response(200, &json!({"status": "ok"}))
                 }
                 Ok(_) => json_response(
                     400,
-                    &json!({"message": "throttleShare must be from 0 to 1"}),
+                    &json!({"message": "throttleShare and controlPlaneThrottleShare must be from 0 to 1"}),
                 ),
                 Err(e) => json_response(400, &json!({"message": format!("faults: {e}")})),
             }

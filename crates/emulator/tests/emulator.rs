@@ -268,6 +268,7 @@ async fn faults_can_be_injected() {
         throttle_functions: vec![],
         fail: [("PublishVersion".to_string(), "ServiceException".to_string())].into(),
         latency_ms: 0,
+        ..Default::default()
     });
     let throttled = lambda.invoke().function_name("f").send().await.unwrap_err();
     assert_eq!(throttled.code(), Some("TooManyRequestsException"));
@@ -448,4 +449,179 @@ async fn zip_packages_with_a_bootstrap_run() {
         .await
         .unwrap_err();
     assert_eq!(not_a_zip.code(), Some("InvalidParameterValueException"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_plane_throttling_spares_invoke() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    emu.set_faults(powertune_emulator::server::Faults {
+        control_plane_throttle_share: 1.0,
+        ..Default::default()
+    });
+    // With retries off, every control-plane call answers 429 and Invoke still runs.
+    let no_retries = aws_sdk_lambda::Client::from_conf(
+        lambda
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    for _ in 0..5 {
+        let err = no_retries
+            .get_function_configuration()
+            .function_name("f")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("TooManyRequestsException"));
+    }
+    assert!(no_retries.invoke().function_name("f").send().await.is_ok());
+    emu.set_faults(Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_versions_stay_pending_and_cannot_be_invoked_meanwhile() {
+    use aws_sdk_lambda::types::State;
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    emu.set_faults(powertune_emulator::server::Faults {
+        version_pending_ms: 400,
+        ..Default::default()
+    });
+    let v = lambda
+        .publish_version()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    let version = v.version().unwrap().to_string();
+    assert_eq!(v.state(), Some(&State::Pending));
+    let conflict = lambda
+        .invoke()
+        .function_name("f")
+        .qualifier(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(conflict.code(), Some("ResourceConflictException"));
+    // $LATEST is not pending.
+    assert!(lambda.invoke().function_name("f").send().await.is_ok());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let config = lambda
+        .get_function_configuration()
+        .function_name("f")
+        .qualifier(&version)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.state(), Some(&State::Active));
+    assert!(lambda
+        .invoke()
+        .function_name("f")
+        .qualifier(&version)
+        .send()
+        .await
+        .is_ok());
+    emu.set_faults(Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_step_dies_between_two_api_calls_as_a_timeout() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "target", "noop", 128, 10).await;
+    // A "step" that answers each event after five GetFunctionConfiguration calls.
+    let step = script_function(
+        "calls-five-times",
+        "#!/bin/sh\napi=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\nwhile true; do\n  id=$(curl -s -D - -o /dev/null \"$api/invocation/next\" | tr -d '\\r' | sed -n 's/^Lambda-Runtime-Aws-Request-Id: //ip')\n  for i in 1 2 3 4 5; do curl -s -o /dev/null \"$EMULATOR/2015-03-31/functions/target/configuration\"; done\n  curl -s -X POST \"$api/invocation/$id/response\" -d '\"done\"' >/dev/null\ndone\n",
+    );
+    lambda
+        .create_function()
+        .function_name("step")
+        .role("arn:aws:iam::123456789012:role/test")
+        .timeout(30)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("EMULATOR", emu.endpoint())
+                .build(),
+        )
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(step.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let answered = lambda.invoke().function_name("step").send().await.unwrap();
+    assert_eq!(answered.function_error(), None);
+
+    emu.set_faults(powertune_emulator::server::Faults {
+        kill_step: Some(powertune_emulator::server::KillStep {
+            function: "step".into(),
+            after_calls: 2,
+        }),
+        ..Default::default()
+    });
+    let killed = lambda.invoke().function_name("step").send().await.unwrap();
+    assert_eq!(killed.function_error(), Some("Unhandled"));
+    let payload = String::from_utf8_lossy(killed.payload().map(|b| b.as_ref()).unwrap_or_default())
+        .into_owned();
+    assert!(payload.contains("Sandbox.Timedout"), "{payload}");
+    // The fault fires once: the next invocation (a new environment) answers.
+    let again = lambda.invoke().function_name("step").send().await.unwrap();
+    assert_eq!(again.function_error(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_concurrency_zero_throttles_every_invoke() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    let none = lambda
+        .get_function_concurrency()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.reserved_concurrent_executions(), None);
+    lambda
+        .put_function_concurrency()
+        .function_name("f")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .unwrap();
+    let got = lambda
+        .get_function_concurrency()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.reserved_concurrent_executions(), Some(0));
+    let no_retries = aws_sdk_lambda::Client::from_conf(
+        lambda
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let err = no_retries
+        .invoke()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("TooManyRequestsException"));
+    lambda
+        .delete_function_concurrency()
+        .function_name("f")
+        .send()
+        .await
+        .unwrap();
+    assert!(lambda.invoke().function_name("f").send().await.is_ok());
 }
