@@ -169,13 +169,14 @@ pub async fn run(input: Value, run: &LocalRun) -> Result<Outcome> {
     let lambda = LambdaApi::new(client).with_waits(Waits {
         poll: Duration::from_millis(10),
         timeout: Duration::from_secs(120),
+        ..Waits::default()
     });
 
     let defaults = Defaults {
         power_values: run.default_power_values.clone(),
         region: Some(run.region.clone()),
     };
-    let plan = initializer::initialize(&lambda, &input, &defaults, "local").await?;
+    let plan = initializer::initialize(&lambda, &input, &defaults, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run).await {
         Ok((result, stats)) => {
             let function_ms: f64 = stats
@@ -228,7 +229,13 @@ async fn after_initializer(
             function: plan.function.clone(),
             value,
         };
-        let out = executor::execute_with_progress(lambda, None, event, Some(progress)).await;
+        let out = executor::execute_with_progress(
+            &executor::Lambdas::same(lambda),
+            None,
+            event,
+            Some(progress),
+        )
+        .await;
         match &out {
             Ok(ExecutorOutput::Stats(s)) => {
                 bar.finish_with_message(format!("{:.2} ms", s.average_duration))

@@ -1,81 +1,112 @@
 //! Cleaner: deletes every alias and version the run created and restores `$LATEST`. It tries
 //! everything, then reports what it could not do.
+//!
+//! The run's versions are found by the marker in their description, not only from the plan: a
+//! Publisher killed or retried mid-round publishes versions that no plan records.
 
 use crate::error::StepError;
 use crate::events::{CleanupReport, Plan};
 use crate::lambda::LambdaApi;
+use std::collections::BTreeSet;
 
 #[tracing::instrument(skip_all, fields(step = "cleaner", function = %plan.function.arn))]
 pub async fn clean(lambda: &LambdaApi, plan: &Plan) -> Result<CleanupReport, StepError> {
     let function = plan.function.arn.as_str();
-    let marker = format!("powertune run {}", plan.run_id);
+    let marker = plan.marker();
     let mut report = CleanupReport::default();
 
-    for config in &plan.configurations {
-        let alias_version = match lambda.alias_version(function, &config.alias).await {
-            Ok(v) => v,
-            Err(e) => {
-                report.failures.push(e.to_string());
-                None
-            }
-        };
-        // An alias is ours if it points at a version this run published. Without a recorded
-        // version (the run failed while publishing it), the version's description tells.
-        let ours = match (&alias_version, &config.version) {
-            (Some(a), Some(v)) => a == v,
-            (Some(a), None) => lambda
-                .version_description(function, a)
-                .await
-                .map(|d| d.starts_with(&marker))
-                .unwrap_or(false),
-            (None, _) => false,
-        };
-        if ours {
-            match lambda.delete_alias(function, &config.alias).await {
-                Ok(()) => report.deleted_aliases.push(config.alias.clone()),
-                Err(e) => report.failures.push(e.to_string()),
-            }
-        } else if alias_version.is_some() {
-            tracing::warn!(alias = %config.alias, "alias exists but was not created by this run; left alone");
+    // Ours: every version whose description carries the run's marker, and those in the plan.
+    let mut ours: BTreeSet<String> = plan.versions.iter().cloned().collect();
+    match lambda.list_versions(function).await {
+        Ok(versions) => ours.extend(
+            versions
+                .into_iter()
+                .filter(|v| v.description.starts_with(&marker))
+                .map(|v| v.version),
+        ),
+        Err(e) => report.fail(e.to_string()),
+    }
+    let names: BTreeSet<String> = match plan.configurations() {
+        Ok(c) => c.into_iter().map(|c| c.alias).collect(),
+        Err(e) => {
+            report.fail(e.to_string());
+            BTreeSet::new()
         }
-        let versions = config
-            .version
-            .iter()
-            .chain(alias_version.iter().filter(|_| ours));
-        for version in versions {
-            if report.deleted_versions.contains(version) {
-                continue;
+    };
+
+    // An alias is ours if it has one of the run's names and points at one of its versions;
+    // a version cannot be deleted while an alias points at it.
+    let aliases = match lambda.list_aliases(function).await {
+        Ok(aliases) => Ok(aliases),
+        // One GetAlias per name of the run instead: slower on a big run, but it works where
+        // ListAliases does not (moto 5.2.5 does not decode an ARN in its path).
+        Err(list_error) => {
+            tracing::warn!(error = %list_error, "ListAliases failed; looking up the run's aliases one by one");
+            let mut found = Vec::new();
+            let mut failed = None;
+            for name in &names {
+                match lambda.alias_version(function, name).await {
+                    Ok(Some(version)) => found.push((name.clone(), version)),
+                    Ok(None) => {}
+                    Err(e) => failed = Some(e),
+                }
             }
-            match lambda.delete_version(function, version).await {
-                Ok(()) => report.deleted_versions.push(version.clone()),
-                Err(e) => report.failures.push(e.to_string()),
+            failed.map_or(Ok(found), Err)
+        }
+    };
+    match aliases {
+        Ok(aliases) => {
+            for (alias, version) in aliases {
+                if !ours.contains(&version) {
+                    continue;
+                }
+                if !names.contains(&alias) {
+                    tracing::warn!(alias = %alias, version = %version, "an alias this run did not create points at one of its versions; left alone");
+                    continue;
+                }
+                match lambda.delete_alias(function, &alias).await {
+                    Ok(()) => report.deleted_aliases += 1,
+                    Err(e) => report.fail(e.to_string()),
+                }
             }
+        }
+        Err(e) => report.fail(e.to_string()),
+    }
+    for version in &ours {
+        match lambda.delete_version(function, version).await {
+            Ok(()) => report.deleted_versions += 1,
+            Err(e) => report.fail(e.to_string()),
         }
     }
 
     match restore_if_changed(lambda, plan).await {
         Ok(restored) => report.restored_latest = restored,
-        Err(e) => report.failures.push(e.to_string()),
+        Err(e) => report.fail(e.to_string()),
     }
 
-    if report.failures.is_empty() {
+    if report.failure_count == 0 {
         tracing::info!(
-            aliases = report.deleted_aliases.len(),
-            versions = report.deleted_versions.len(),
+            aliases = report.deleted_aliases,
+            versions = report.deleted_versions,
             restored = report.restored_latest,
             "clean"
         );
         Ok(report)
     } else {
+        let more = report.failure_count - report.failures.len();
         Err(StepError::CleanupIncomplete(format!(
-            "Cleanup of {function} is incomplete; deleted aliases {:?} and versions {:?}, but: {}",
+            "Cleanup of {function} is incomplete; deleted {} aliases and {} versions, but: {}{}",
             report.deleted_aliases,
             report.deleted_versions,
-            report.failures.join("; ")
+            report.failures.join("; "),
+            if more > 0 {
+                format!("; and {more} more failures")
+            } else {
+                String::new()
+            }
         )))
     }
 }
-
 /// Restores `$LATEST`'s memory and description when they differ from the recorded ones.
 async fn restore_if_changed(lambda: &LambdaApi, plan: &Plan) -> Result<bool, StepError> {
     let f = &plan.function;

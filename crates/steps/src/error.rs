@@ -26,6 +26,11 @@ pub enum StepError {
     /// The tuned function returned an error that `allowedExceptions` does not list.
     #[error("{0}")]
     InvocationError(String),
+    /// Lambda kept throttling the tuned function (or a processor) after the Executor's own
+    /// retries: its concurrency is used up elsewhere. Distinct from a step's own throttled
+    /// calls (`Lambda.TooManyRequestsException`), which the state machine retries.
+    #[error("{0}")]
+    Throttled(String),
     /// The pre- or post-processor returned an error.
     #[error("{0}")]
     ProcessorError(String),
@@ -62,6 +67,7 @@ impl StepError {
             StepError::WaitTimedOut(_) => "PowerTuning.WaitTimedOut",
             StepError::VersionConflict(_) => "PowerTuning.VersionConflict",
             StepError::InvocationError(_) => "PowerTuning.InvocationError",
+            StepError::Throttled(_) => "PowerTuning.Throttled",
             StepError::ProcessorError(_) => "PowerTuning.ProcessorError",
             StepError::NoReport(_) => "PowerTuning.NoReport",
             StepError::PayloadAccessDenied(_) => "PowerTuning.PayloadAccessDenied",
@@ -81,6 +87,7 @@ impl StepError {
         "PowerTuning.WaitTimedOut",
         "PowerTuning.VersionConflict",
         "PowerTuning.InvocationError",
+        "PowerTuning.Throttled",
         "PowerTuning.ProcessorError",
         "PowerTuning.NoReport",
         "PowerTuning.PayloadAccessDenied",
@@ -125,6 +132,20 @@ impl StepError {
     }
 }
 
+/// The most characters of user data (a payload, a function's error) a message quotes: a step's
+/// error becomes part of the state, which must stay under 256 KB.
+pub const MAX_DETAIL_CHARS: usize = 1000;
+
+/// `text`, cut to [`MAX_DETAIL_CHARS`] characters with a note of how much was left out.
+pub fn truncated(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_DETAIL_CHARS {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(MAX_DETAIL_CHARS).collect();
+    format!("{kept}... ({} more characters)", count - MAX_DETAIL_CHARS)
+}
+
 impl From<InputError> for StepError {
     fn from(e: InputError) -> Self {
         StepError::InvalidInput(e.to_string())
@@ -161,6 +182,15 @@ mod tests {
     }
 
     #[test]
+    fn long_details_are_cut_with_a_note() {
+        assert_eq!(truncated("short"), "short");
+        let long = "é".repeat(MAX_DETAIL_CHARS + 5);
+        let cut = truncated(&long);
+        assert!(cut.starts_with(&"é".repeat(MAX_DETAIL_CHARS)));
+        assert!(cut.ends_with("... (5 more characters)"), "{cut}");
+    }
+
+    #[test]
     fn every_power_tuning_type_is_listed() {
         let samples = [
             StepError::InvalidInput(String::new()),
@@ -172,6 +202,7 @@ mod tests {
             StepError::WaitTimedOut(String::new()),
             StepError::VersionConflict(String::new()),
             StepError::InvocationError(String::new()),
+            StepError::Throttled(String::new()),
             StepError::ProcessorError(String::new()),
             StepError::NoReport(String::new()),
             StepError::PayloadAccessDenied(String::new()),

@@ -30,20 +30,19 @@ pub struct FunctionSnapshot {
     pub snap_start: bool,
 }
 
-/// One version + alias the Publisher creates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One version + alias the Publisher creates. Derived from the input and the run ID, never
+/// stored in the state: with `onlyColdStarts` there are `num` x power values of them, and the
+/// state must stay under Step Functions' 256 KB.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
     pub power_value: u32,
     /// `RAM<value>`, or `RAM<value>-<i>` with `onlyColdStarts`.
     pub alias: String,
     /// The description `$LATEST` gets before publishing. It is unique to this run and
     /// configuration, so `PublishVersion` always creates a new version (Lambda returns the latest
-    /// existing version when nothing changed, and that version would not be ours to delete).
+    /// existing version when nothing changed, and that version would not be ours to delete),
+    /// and it starts with the run's marker, by which the Cleaner finds every version of the run.
     pub description: String,
-    /// The published version, once there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
 }
 
 /// The Initializer's result, carried through the whole execution.
@@ -55,10 +54,10 @@ pub struct Plan {
     pub function: FunctionSnapshot,
     /// Identifies this run in the descriptions it writes.
     pub run_id: String,
-    pub configurations: Vec<Configuration>,
-    /// How many configurations are published (they are published in order).
+    /// The published versions, in the order of [`Plan::configurations`]; the first
+    /// `versions.len()` configurations are published.
     #[serde(default)]
-    pub published: usize,
+    pub versions: Vec<String>,
     /// How many Publisher invocations ran.
     #[serde(default)]
     pub publisher_rounds: usize,
@@ -73,6 +72,50 @@ impl Plan {
     pub fn execution_input(&self) -> Result<ExecutionInput, StepError> {
         parse_input(&self.input)
     }
+
+    /// Every configuration of the run, in publishing order.
+    pub fn configurations(&self) -> Result<Vec<Configuration>, StepError> {
+        Ok(configurations(&self.execution_input()?, &self.run_id))
+    }
+
+    /// How many configurations are published.
+    pub fn published(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// The start of every description this run writes.
+    pub fn marker(&self) -> String {
+        run_marker(&self.run_id)
+    }
+}
+
+/// The start of the descriptions of run `run_id` (the colon keeps run "ab" from matching "abc").
+pub fn run_marker(run_id: &str) -> String {
+    format!("powertune run {run_id}:")
+}
+
+/// The configurations of a run: one per power value, or `num` per power value with
+/// `onlyColdStarts`.
+pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration> {
+    let per_value = if input.only_cold_starts { input.num } else { 1 };
+    let marker = run_marker(run_id);
+    input
+        .power_values
+        .iter()
+        .flat_map(|&power_value| {
+            (0..per_value).map(move |i| {
+                (
+                    power_value,
+                    alias_name(power_value, input.only_cold_starts, i),
+                )
+            })
+        })
+        .map(|(power_value, alias)| Configuration {
+            description: format!("{marker} {alias}"),
+            power_value,
+            alias,
+        })
+        .collect()
 }
 
 /// Parses a validated input document; powerValues are always present in it.
@@ -142,12 +185,30 @@ pub struct Optimization {
     pub version: Option<String>,
 }
 
-/// What the Cleaner removed and restored, and what it could not.
+/// What the Cleaner removed and restored, and what it could not. Counts, not lists: the
+/// report joins the state, which must stay under 256 KB however many versions a run made.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupReport {
-    pub deleted_aliases: Vec<String>,
-    pub deleted_versions: Vec<String>,
+    pub deleted_aliases: usize,
+    pub deleted_versions: usize,
     pub restored_latest: bool,
+    /// The first [`MAX_REPORTED_FAILURES`] failures.
     pub failures: Vec<String>,
+    /// How many failures there were in all.
+    #[serde(default)]
+    pub failure_count: usize,
+}
+
+/// How many failures a cleanup report lists one by one.
+pub const MAX_REPORTED_FAILURES: usize = 10;
+
+impl CleanupReport {
+    /// Records a failure; lists at most [`MAX_REPORTED_FAILURES`] of them.
+    pub fn fail(&mut self, failure: impl Into<String>) {
+        self.failure_count += 1;
+        if self.failures.len() < MAX_REPORTED_FAILURES {
+            self.failures.push(failure.into());
+        }
+    }
 }

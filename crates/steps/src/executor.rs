@@ -1,6 +1,6 @@
 //! Executor: invokes one power value `num` times and turns the REPORTs into statistics.
 
-use crate::error::StepError;
+use crate::error::{truncated, StepError};
 use crate::events::{alias_name, parse_input, ExecutorEvent, ExecutorOutput};
 use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
@@ -24,18 +24,38 @@ const THROTTLE_CAP: Duration = Duration::from_secs(20);
 /// Called with the number of invocations finished so far, after each one.
 pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
 
+/// The Lambda clients an Executor uses: the tuned function's, and each processor's, which is in
+/// the processor ARN's own region (it may differ from the function's).
+#[derive(Debug, Clone)]
+pub struct Lambdas {
+    pub function: LambdaApi,
+    pub pre_processor: LambdaApi,
+    pub post_processor: LambdaApi,
+}
+
+impl Lambdas {
+    /// One client for the function and both processors (one region).
+    pub fn same(lambda: &LambdaApi) -> Lambdas {
+        Lambdas {
+            function: lambda.clone(),
+            pre_processor: lambda.clone(),
+            post_processor: lambda.clone(),
+        }
+    }
+}
+
 pub async fn execute(
-    lambda: &LambdaApi,
+    lambdas: &Lambdas,
     s3: Option<&aws_sdk_s3::Client>,
     event: ExecutorEvent,
 ) -> Result<ExecutorOutput, StepError> {
-    execute_with_progress(lambda, s3, event, None).await
+    execute_with_progress(lambdas, s3, event, None).await
 }
 
 /// `execute`, reporting each finished invocation to `progress`.
 #[tracing::instrument(skip_all, fields(step = "executor", function = %event.function.arn, power = event.value))]
 pub async fn execute_with_progress(
-    lambda: &LambdaApi,
+    lambdas: &Lambdas,
     s3: Option<&aws_sdk_s3::Client>,
     event: ExecutorEvent,
     progress: Option<Progress>,
@@ -58,7 +78,7 @@ pub async fn execute_with_progress(
     let plan = payload_plan(payload.as_ref(), num)?;
 
     let job = Arc::new(Job {
-        lambda: lambda.clone(),
+        lambdas: lambdas.clone(),
         function: event.function.arn.clone(),
         value,
         num,
@@ -196,7 +216,7 @@ pub async fn fetch_payload(
 
 /// What every invocation of one power value shares.
 struct Job {
-    lambda: LambdaApi,
+    lambdas: Lambdas,
     function: String,
     value: u32,
     num: u32,
@@ -224,7 +244,13 @@ impl Job {
     ) -> Result<Outcome, StepError> {
         let mut payload = payload;
         if let Some(pre) = &self.pre {
-            let out = invoke_retrying(&self.lambda, &pre.given, None, payload.as_deref()).await?;
+            let out = invoke_retrying(
+                &self.lambdas.pre_processor,
+                &pre.given,
+                None,
+                payload.as_deref(),
+            )
+            .await?;
             if out.function_error.is_some() {
                 return Err(StepError::ProcessorError(format!(
                     "The pre-processor {} failed{}: {}",
@@ -241,7 +267,7 @@ impl Job {
         }
 
         let out = invoke_retrying(
-            &self.lambda,
+            &self.lambdas.function,
             &self.function,
             Some(&alias),
             payload.as_deref(),
@@ -249,8 +275,13 @@ impl Job {
         .await?;
         if let Some(post) = &self.post {
             let response = String::from_utf8_lossy(&out.payload).into_owned();
-            let processed =
-                invoke_retrying(&self.lambda, &post.given, None, Some(&response)).await?;
+            let processed = invoke_retrying(
+                &self.lambdas.post_processor,
+                &post.given,
+                None,
+                Some(&response),
+            )
+            .await?;
             if processed.function_error.is_some() {
                 return Err(StepError::ProcessorError(format!(
                     "The post-processor {} failed on the response of invocation {} at {} MB: {}",
@@ -297,14 +328,16 @@ impl Job {
 
     fn payload_note(&self, payload: Option<&str>) -> String {
         match payload {
-            Some(p) if !self.disable_payload_logs => format!(" with payload {p}"),
+            Some(p) if !self.disable_payload_logs => format!(" with payload {}", truncated(p)),
             _ => String::new(),
         }
     }
 }
 
 /// Invokes, retrying throttling (`TooManyRequestsException`) with exponential backoff and full
-/// jitter; a throttled attempt is not a result.
+/// jitter; a throttled attempt is not a result. Throttling that outlasts the retries is
+/// `PowerTuning.Throttled`: the function's concurrency is used up, and the state machine must
+/// not re-run every invocation for it as it would for the step's own throttled calls.
 async fn invoke_retrying(
     lambda: &LambdaApi,
     function: &str,
@@ -324,6 +357,16 @@ async fn invoke_retrying(
                 );
                 tokio::time::sleep(delay).await;
                 attempt += 1;
+            }
+            Err(e) if e.is_throttling() => {
+                let target = match qualifier {
+                    Some(q) => format!("{function}:{q}"),
+                    None => function.to_string(),
+                };
+                return Err(StepError::Throttled(format!(
+                    "Lambda throttled {target} {} times in a row: {e}. Its concurrency is used up (reserved or account concurrency); tune when it is free, lower \"maxConcurrency\", or raise its concurrency.",
+                    THROTTLE_RETRIES + 1
+                )));
             }
             other => return other,
         }
@@ -351,8 +394,13 @@ fn error_type_of(payload: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
-/// "Type: message" from a Lambda error payload, or the raw payload.
+/// "Type: message" from a Lambda error payload, or the raw payload (cut to a length a state
+/// can carry).
 fn describe_error(payload: &[u8]) -> String {
+    truncated(&describe_error_in_full(payload))
+}
+
+fn describe_error_in_full(payload: &[u8]) -> String {
     match serde_json::from_slice::<Value>(payload) {
         Ok(v) if v.get("errorType").is_some() || v.get("errorMessage").is_some() => format!(
             "{}: {}",

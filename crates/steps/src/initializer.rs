@@ -2,24 +2,35 @@
 //! and plans one version + alias per configuration. It changes nothing.
 
 use crate::error::StepError;
-use crate::events::{alias_name, Configuration, FunctionSnapshot, Plan};
+use crate::events::{FunctionSnapshot, Plan};
 use crate::lambda::LambdaApi;
+use crate::state;
 use powertune_core::input::{Defaults, ExecutionInput, FunctionRef};
 use serde_json::Value;
 
 /// Plans a run. `run_id` must be unique per execution (the bins use the Lambda request ID).
+/// With `in_state_machine`, the plan must fit Step Functions' limit on a state
+/// ([`crate::state::STATE_LIMIT_BYTES`]); locally it never travels through Step Functions.
 #[tracing::instrument(skip_all, fields(step = "initializer"))]
 pub async fn initialize(
     lambda: &LambdaApi,
     raw_input: &Value,
     defaults: &Defaults,
     run_id: &str,
+    in_state_machine: bool,
 ) -> Result<Plan, StepError> {
     let input = ExecutionInput::from_json(raw_input, defaults)?;
     let function = input.lambda.given.clone();
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
 
     let config = lambda.latest_config(&function).await?;
+    // Lambda throttles every invocation of a function with reserved concurrency 0; the run
+    // could only fail, after publishing every version.
+    if lambda.reserved_concurrency(&function).await? == Some(0) {
+        return Err(StepError::InvalidInput(format!(
+            "{function} has reserved concurrency 0, so Lambda throttles every invocation of it and it cannot be tuned. Remove the reserved concurrency (or set it above 0) and start again."
+        )));
+    }
     if config.last_update_in_progress {
         // UpdateFunctionConfiguration fails while another update is in progress.
         lambda
@@ -41,27 +52,7 @@ pub async fn initialize(
         .filter(|c| c.is_ascii_alphanumeric())
         .take(12)
         .collect();
-    let per_value = if input.only_cold_starts { input.num } else { 1 };
-    let configurations = input
-        .power_values
-        .iter()
-        .flat_map(|&power_value| {
-            (0..per_value).map(move |i| {
-                (
-                    power_value,
-                    alias_name(power_value, input.only_cold_starts, i),
-                )
-            })
-        })
-        .map(|(power_value, alias)| Configuration {
-            description: format!("powertune run {run_id}: {alias}"),
-            power_value,
-            alias,
-            version: None,
-        })
-        .collect();
-
-    Ok(Plan {
+    let plan = Plan {
         input: input.to_json(),
         function: FunctionSnapshot {
             arn: config.function_arn,
@@ -72,11 +63,20 @@ pub async fn initialize(
             snap_start: config.snap_start,
         },
         run_id,
-        configurations,
-        published: 0,
+        versions: Vec::new(),
         publisher_rounds: 0,
         done: false,
-    })
+    };
+    if in_state_machine {
+        let size = state::largest_state(&plan, &input);
+        if !size.fits() {
+            return Err(StepError::InvalidInput(state::too_big_message(
+                &plan, &input, &size,
+            )));
+        }
+        tracing::info!(largest_state = size.largest, "the run's states fit");
+    }
+    Ok(plan)
 }
 
 /// The defaults a deployment sets through environment variables: `defaultPowerValues`

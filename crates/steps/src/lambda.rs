@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 pub struct Waits {
     pub poll: Duration,
     pub timeout: Duration,
+    /// Kept free before the step's own deadline: a wait gives up this long before the step
+    /// would be killed, so it fails with `PowerTuning.WaitTimedOut`, which the state machine
+    /// retries, instead of dying mid-call.
+    pub margin: Duration,
 }
 
 impl Default for Waits {
@@ -25,6 +29,7 @@ impl Default for Waits {
         Waits {
             poll: Duration::from_millis(500),
             timeout: Duration::from_secs(600),
+            margin: Duration::from_secs(5),
         }
     }
 }
@@ -50,17 +55,42 @@ pub struct Invocation {
     pub payload: Vec<u8>,
 }
 
+/// A version as `ListVersionsByFunction` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionInfo {
+    pub version: String,
+    pub description: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct LambdaApi {
+    /// Control-plane calls (configuration, versions, aliases).
     client: Client,
+    /// Invoke; its own client, so its retries differ from the control plane's.
+    invoke_client: Client,
     waits: Waits,
+    /// When the step's invocation ends; waits end `waits.margin` before it.
+    deadline: Option<Instant>,
 }
 
 impl LambdaApi {
+    /// One client for everything (tests, the local emulator).
     pub fn new(client: Client) -> Self {
         LambdaApi {
+            invoke_client: client.clone(),
             client,
             waits: Waits::default(),
+            deadline: None,
+        }
+    }
+
+    /// Separate clients for the control plane and for Invoke.
+    pub fn with_clients(control: Client, invoke: Client) -> Self {
+        LambdaApi {
+            client: control,
+            invoke_client: invoke,
+            waits: Waits::default(),
+            deadline: None,
         }
     }
 
@@ -69,8 +99,30 @@ impl LambdaApi {
         self
     }
 
+    /// Bounds every wait by the step's own deadline (the Lambda context's), less the margin.
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     pub fn waits(&self) -> Waits {
         self.waits
+    }
+
+    /// The control-plane client (its configuration is what tests check).
+    pub fn control_client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How long a wait starting now may last.
+    fn wait_budget(&self) -> Duration {
+        match self.deadline {
+            Some(d) => self.waits.timeout.min(
+                d.saturating_duration_since(Instant::now())
+                    .saturating_sub(self.waits.margin),
+            ),
+            None => self.waits.timeout,
+        }
     }
 
     /// `$LATEST`'s configuration.
@@ -158,17 +210,24 @@ impl LambdaApi {
         settled: impl Fn(&GetFunctionConfigurationOutput) -> Result<bool, StepError>,
     ) -> Result<(), StepError> {
         let started = Instant::now();
+        let budget = self.wait_budget();
         loop {
             if settled(&self.configuration(function, qualifier).await?)? {
                 return Ok(());
             }
-            if started.elapsed() >= self.waits.timeout {
+            let waited = started.elapsed();
+            if waited >= budget {
+                let why = if budget < self.waits.timeout {
+                    "; this step had no more time before its own timeout"
+                } else {
+                    ""
+                };
                 return Err(StepError::WaitTimedOut(format!(
-                    "{pending} after {} s.",
-                    self.waits.timeout.as_secs()
+                    "{pending} after {:.1} s{why}.",
+                    waited.as_secs_f64()
                 )));
             }
-            tokio::time::sleep(self.waits.poll).await;
+            tokio::time::sleep(self.waits.poll.min(budget - waited)).await;
         }
     }
 
@@ -206,7 +265,10 @@ impl LambdaApi {
         Ok((version, out.description().unwrap_or_default().to_string()))
     }
 
-    /// Waits until a version's `State` is `Active` (SnapStart versions start `Pending`).
+    /// Waits until a version's `State` is `Active`. Lambda may keep a new version `Pending` for a
+    /// while (SnapStart always, other functions sometimes), and invoking it meanwhile fails
+    /// with ResourceConflictException; in the normal case this is one
+    /// `GetFunctionConfiguration`.
     pub async fn wait_until_active(&self, function: &str, version: &str) -> Result<(), StepError> {
         self.wait_for(
             function,
@@ -228,18 +290,78 @@ impl LambdaApi {
         .await
     }
 
-    /// A published version's description.
-    pub async fn version_description(
-        &self,
-        function: &str,
-        version: &str,
-    ) -> Result<String, StepError> {
-        Ok(self
-            .configuration(function, version)
-            .await?
-            .description()
-            .unwrap_or_default()
-            .to_string())
+    /// Every published version of the function with its description (`$LATEST` left out).
+    pub async fn list_versions(&self, function: &str) -> Result<Vec<VersionInfo>, StepError> {
+        let mut versions = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_versions_by_function()
+                .function_name(function)
+                .set_marker(marker.take())
+                .max_items(1000)
+                .send()
+                .await
+                .map_err(|e| {
+                    StepError::aws("Lambda", &format!("ListVersionsByFunction {function}"), e)
+                })?;
+            versions.extend(
+                page.versions()
+                    .iter()
+                    .filter_map(|v| {
+                        Some(VersionInfo {
+                            version: v.version()?.to_string(),
+                            description: v.description().unwrap_or_default().to_string(),
+                        })
+                    })
+                    .filter(|v| v.version != "$LATEST"),
+            );
+            match page.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(versions),
+            }
+        }
+    }
+
+    /// Every alias of the function: (name, version it points at).
+    pub async fn list_aliases(&self, function: &str) -> Result<Vec<(String, String)>, StepError> {
+        let mut aliases = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_aliases()
+                .function_name(function)
+                .set_marker(marker.take())
+                .max_items(1000)
+                .send()
+                .await
+                .map_err(|e| StepError::aws("Lambda", &format!("ListAliases {function}"), e))?;
+            aliases.extend(
+                page.aliases().iter().filter_map(|a| {
+                    Some((a.name()?.to_string(), a.function_version()?.to_string()))
+                }),
+            );
+            match page.next_marker() {
+                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+                _ => return Ok(aliases),
+            }
+        }
+    }
+
+    /// The function's reserved concurrency, if any is set.
+    pub async fn reserved_concurrency(&self, function: &str) -> Result<Option<i32>, StepError> {
+        let out = self
+            .client
+            .get_function_concurrency()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws("Lambda", &format!("GetFunctionConcurrency {function}"), e)
+            })?;
+        Ok(out.reserved_concurrent_executions())
     }
 
     /// The version an alias points at, or `None` when the alias does not exist.
@@ -350,7 +472,7 @@ impl LambdaApi {
         payload: Option<&str>,
     ) -> Result<Invocation, StepError> {
         let mut request = self
-            .client
+            .invoke_client
             .invoke()
             .function_name(function)
             .log_type(LogType::Tail);

@@ -14,5 +14,6 @@ pub mod lambda;
 pub mod optimizer;
 pub mod publisher;
 pub mod runtime;
+pub mod state;
 
 pub use error::StepError;

@@ -35,10 +35,10 @@ pub async fn optimize(
         });
     };
     let (version, _) = lambda.publish_version(&f.arn).await?;
+    // As in the Publisher: the alias serves traffic once it points at the version, so the
+    // version must be Active first.
+    lambda.wait_until_active(&f.arn, &version).await?;
     lambda.point_alias(&f.arn, &alias, &version).await?;
-    if f.snap_start {
-        lambda.wait_until_active(&f.arn, &version).await?;
-    }
     tracing::info!(alias = %alias, version = %version, "alias points at the optimal version");
     Ok(Optimization {
         applied: true,

@@ -20,35 +20,34 @@ pub async fn publish(
     budget: Duration,
 ) -> Result<Plan, StepError> {
     let started = Instant::now();
-    let first = plan.published;
+    let configurations = plan.configurations()?;
+    let first = plan.published();
     let mut slowest = Duration::ZERO;
     let left = || budget.saturating_sub(started.elapsed());
 
-    while plan.published < plan.configurations.len() {
+    while plan.published() < configurations.len() {
         // Always make progress, so the state machine's loop ends.
-        if plan.published > first && !another_fits(left(), slowest) {
+        if plan.published() > first && !another_fits(left(), slowest) {
             break;
         }
         let t0 = Instant::now();
-        let index = plan.published;
-        let version = publish_one(lambda, &plan, &plan.configurations[index]).await?;
-        plan.configurations[index].version = Some(version);
-        plan.published += 1;
+        let version = publish_one(lambda, &plan, &configurations[plan.published()]).await?;
+        plan.versions.push(version);
         slowest = slowest.max(t0.elapsed());
     }
 
-    if plan.published == plan.configurations.len()
+    if plan.published() == configurations.len()
         && !plan.done
-        && (plan.published == first || restore_fits(left(), slowest))
+        && (plan.published() == first || restore_fits(left(), slowest))
     {
         restore_latest(lambda, &plan).await?;
         plan.done = true;
     }
     plan.publisher_rounds += 1;
     tracing::info!(
-        published = plan.published,
-        of = plan.configurations.len(),
-        this_round = plan.published - first,
+        published = plan.published(),
+        of = configurations.len(),
+        this_round = plan.published() - first,
         done = plan.done,
         "publisher round finished"
     );
@@ -94,7 +93,11 @@ pub fn rounds_needed(
     }
 }
 
-/// update -> wait -> publish -> alias (-> wait until active, with SnapStart).
+/// update -> wait -> publish -> wait until active -> alias. A new version can be `Pending` for a
+/// while (always with SnapStart), and invoking it meanwhile fails, so every version is waited
+/// for; normally that is one `GetFunctionConfiguration`. If the alias cannot be made, the
+/// version is deleted here; if this invocation dies first, the Cleaner finds the version by its
+/// description.
 async fn publish_one(
     lambda: &LambdaApi,
     plan: &Plan,
@@ -118,13 +121,8 @@ async fn publish_one(
         )));
     }
     let aliased = async {
-        lambda
-            .point_alias(function, &config.alias, &version)
-            .await?;
-        if plan.function.snap_start {
-            lambda.wait_until_active(function, &version).await?;
-        }
-        Ok::<(), StepError>(())
+        lambda.wait_until_active(function, &version).await?;
+        lambda.point_alias(function, &config.alias, &version).await
     }
     .await;
     if let Err(e) = aliased {

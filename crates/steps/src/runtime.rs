@@ -6,15 +6,18 @@ use crate::error::StepError;
 use crate::events::{
     AnalyzerEvent, CleanupReport, ExecutorEvent, ExecutorOutput, Optimization, OptimizerEvent, Plan,
 };
+use crate::executor::Lambdas;
 use crate::lambda::LambdaApi;
 use crate::{cleaner, executor, initializer, optimizer, publisher};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_lambda::config::retry::{RetryConfig, RetryPartition, TokenBucket};
+use aws_sdk_lambda::config::SharedHttpClient;
 use lambda_runtime::LambdaEvent;
 use powertune_core::input::Defaults;
 use powertune_core::output::TuningResult;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// `tracing` events as JSON lines, which CloudWatch Logs Insights can query by field.
 pub fn init_tracing() {
@@ -28,6 +31,66 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// TCP keepalive on every connection the steps open. A synchronous Invoke can be silent for up
+/// to 15 minutes, and a NAT gateway drops a TCP flow idle for 350 s ("How can I prevent my
+/// Lambda function connected to an Amazon VPC from timing out?", AWS Knowledge Center), which
+/// would leave the Executor waiting forever. The SDK's default connector sets no keepalive.
+pub const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+
+/// Attempts per control-plane call. Lambda's control plane allows about 15 requests per second
+/// and answers 429 past that; the reference retries 20 times. Adaptive mode also slows this
+/// client down when it is throttled.
+pub const CONTROL_PLANE_ATTEMPTS: u32 = 20;
+
+/// The steps' HTTP client: the SDK's pooled hyper client with rustls, plus TCP keepalive.
+pub fn http_client() -> Option<SharedHttpClient> {
+    use aws_smithy_http_client::{pool, proxy::ProxyConfig, tls};
+    let pool = pool::Builder::default()
+        .tcp_keepalive(TCP_KEEPALIVE)
+        .proxy_config(ProxyConfig::from_env())
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https()
+        .map_err(
+            |e| tracing::warn!(error = %e, "no keepalive HTTP client; using the SDK's default"),
+        )
+        .ok()?;
+    let client = pool::Client::new(&pool)
+        .map_err(
+            |e| tracing::warn!(error = %e, "no keepalive HTTP client; using the SDK's default"),
+        )
+        .ok()?;
+    Some(SharedHttpClient::new(client))
+}
+
+/// The Lambda clients of one region: the control plane with many adaptive retries, Invoke with
+/// the SDK's standard ones (the Executor retries throttled invocations itself).
+pub fn lambda_api(sdk: &SdkConfig, region: Option<&str>) -> LambdaApi {
+    let mut control = aws_sdk_lambda::config::Builder::from(sdk)
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(CONTROL_PLANE_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(250)),
+        )
+        // Its own retry partition with no retry quota: a throttled run needs many retries, and
+        // the SDK's default quota would stop them after about a hundred.
+        .retry_partition(
+            RetryPartition::custom("powertune-lambda-control-plane")
+                .token_bucket(TokenBucket::unlimited())
+                .build(),
+        );
+    let mut invoke = aws_sdk_lambda::config::Builder::from(sdk);
+    if let Some(r) = region {
+        control = control.region(Region::new(r.to_string()));
+        invoke = invoke.region(Region::new(r.to_string()));
+    }
+    LambdaApi::with_clients(
+        aws_sdk_lambda::Client::from_conf(control.build()),
+        aws_sdk_lambda::Client::from_conf(invoke.build()),
+    )
+}
+
 /// The AWS clients a step binary builds once, at start-up.
 #[derive(Clone)]
 pub struct Clients {
@@ -36,24 +99,48 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Credentials, region and endpoints from the environment (`AWS_ENDPOINT_URL_*` included).
+    /// Credentials, region and endpoints from the environment (`AWS_ENDPOINT_URL_*` included),
+    /// over [`http_client`].
     pub async fn from_env() -> Clients {
-        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        let lambda = LambdaApi::new(aws_sdk_lambda::Client::new(&sdk));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(http) = http_client() {
+            loader = loader.http_client(http);
+        }
+        Clients::from_sdk(loader.load().await)
+    }
+
+    pub fn from_sdk(sdk: SdkConfig) -> Clients {
+        let lambda = lambda_api(&sdk, None);
         Clients { sdk, lambda }
     }
 
-    /// A Lambda client for `region` (the tuned function's, which may differ from the tool's).
+    /// The Lambda clients for `region` (the tuned function's or a processor's, which may differ
+    /// from the tool's).
     pub fn lambda(&self, region: Option<&str>) -> LambdaApi {
         match region {
             Some(r) if Some(r) != self.sdk.region().map(Region::as_ref) => {
-                let conf = aws_sdk_lambda::config::Builder::from(&self.sdk)
-                    .region(Region::new(r.to_string()))
-                    .build();
-                LambdaApi::new(aws_sdk_lambda::Client::from_conf(conf))
+                lambda_api(&self.sdk, Some(r))
             }
             _ => self.lambda.clone(),
         }
+    }
+
+    /// The clients an Executor needs: the function's region, and each processor's own.
+    pub fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
+        let input = crate::events::parse_input(&event.input)?;
+        let function = self.lambda(Some(&event.function.region));
+        let processor = |p: &Option<powertune_core::input::FunctionRef>| match p
+            .as_ref()
+            .and_then(|f| f.region.as_deref())
+        {
+            Some(region) => self.lambda(Some(region)),
+            None => function.clone(),
+        };
+        Ok(Lambdas {
+            pre_processor: processor(&input.pre_processor),
+            post_processor: processor(&input.post_processor),
+            function,
+        })
     }
 
     /// An S3 client; path-style addressing when an endpoint override points at a local S3.
@@ -65,6 +152,11 @@ impl Clients {
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
+}
+
+/// The Lambda context's deadline as an `Instant`, for bounding waits.
+fn deadline_of<T>(event: &LambdaEvent<T>) -> Instant {
+    Instant::now() + remaining(event.context.deadline())
 }
 
 /// Time left in this invocation.
@@ -92,18 +184,25 @@ pub async fn initializer(
         .and_then(|a| powertune_core::input::FunctionRef::parse(a).ok())
         .and_then(|f| f.region);
     initializer::initialize(
-        &clients.lambda(region.as_deref()),
+        &clients
+            .lambda(region.as_deref())
+            .with_deadline(deadline_of(&event)),
         &event.payload,
         defaults,
         &event.context.request_id,
+        true,
     )
     .await
 }
 
 pub async fn publisher(clients: &Clients, event: LambdaEvent<Value>) -> Result<Plan, StepError> {
-    let plan: Plan = parse("Publisher", event.payload)?;
+    let deadline = deadline_of(&event);
     let budget = remaining(event.context.deadline());
-    publisher::publish(&clients.lambda(Some(&plan.function.region)), plan, budget).await
+    let plan: Plan = parse("Publisher", event.payload)?;
+    let lambda = clients
+        .lambda(Some(&plan.function.region))
+        .with_deadline(deadline);
+    publisher::publish(&lambda, plan, budget).await
 }
 
 pub async fn executor(
@@ -112,20 +211,19 @@ pub async fn executor(
 ) -> Result<ExecutorOutput, StepError> {
     let event: ExecutorEvent = parse("Executor", event.payload)?;
     let s3 = clients.s3();
-    executor::execute(
-        &clients.lambda(Some(&event.function.region)),
-        Some(&s3),
-        event,
-    )
-    .await
+    executor::execute(&clients.executor_lambdas(&event)?, Some(&s3), event).await
 }
 
 pub async fn cleaner(
     clients: &Clients,
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport, StepError> {
+    let deadline = deadline_of(&event);
     let plan: Plan = parse("Cleaner", event.payload)?;
-    cleaner::clean(&clients.lambda(Some(&plan.function.region)), &plan).await
+    let lambda = clients
+        .lambda(Some(&plan.function.region))
+        .with_deadline(deadline);
+    cleaner::clean(&lambda, &plan).await
 }
 
 pub async fn analyzer(
@@ -140,6 +238,10 @@ pub async fn optimizer(
     clients: &Clients,
     event: LambdaEvent<Value>,
 ) -> Result<Optimization, StepError> {
+    let deadline = deadline_of(&event);
     let event: OptimizerEvent = parse("Optimizer", event.payload)?;
-    optimizer::optimize(&clients.lambda(Some(&event.function.region)), &event).await
+    let lambda = clients
+        .lambda(Some(&event.function.region))
+        .with_deadline(deadline);
+    optimizer::optimize(&lambda, &event).await
 }

@@ -22,7 +22,7 @@ use base64::Engine;
 use powertune_core::input::Defaults;
 use powertune_core::pricing::Architecture;
 use powertune_steps::events::{
-    Configuration, ExecutorEvent, ExecutorOutput, FunctionSnapshot, OptimizerEvent, Plan,
+    ExecutorEvent, ExecutorOutput, FunctionSnapshot, OptimizerEvent, Plan,
 };
 use powertune_steps::lambda::{LambdaApi, Waits};
 use powertune_steps::{cleaner, executor, initializer, optimizer, publisher, StepError};
@@ -37,6 +37,7 @@ fn api(mode: RuleMode, rules: &[&Rule]) -> LambdaApi {
     LambdaApi::new(client).with_waits(Waits {
         poll: Duration::from_millis(1),
         timeout: Duration::from_secs(5),
+        ..Waits::default()
     })
 }
 
@@ -132,6 +133,64 @@ fn delete_version(version: &'static str) -> Rule {
         .then_output(|| DeleteFunctionOutput::builder().build())
 }
 
+fn active(version: &'static str) -> Rule {
+    mock!(Client::get_function_configuration)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.qualifier() == Some(version))
+        .then_output(|| {
+            GetFunctionConfigurationOutput::builder()
+                .state(aws_sdk_lambda::types::State::Active)
+                .build()
+        })
+}
+
+fn no_reserved_concurrency() -> Rule {
+    mock!(Client::get_function_concurrency)
+        .match_requests(|r| r.function_name() == Some(ARN))
+        .then_output(|| {
+            aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput::builder().build()
+        })
+}
+
+fn versions(list: &'static [(&'static str, &'static str)]) -> Rule {
+    mock!(Client::list_versions_by_function)
+        .match_requests(|r| r.function_name() == Some(ARN))
+        .then_output(move || {
+            let mut out = aws_sdk_lambda::operation::list_versions_by_function::ListVersionsByFunctionOutput::builder()
+                .versions(
+                    aws_sdk_lambda::types::FunctionConfiguration::builder()
+                        .version("$LATEST")
+                        .description("original")
+                        .build(),
+                );
+            for (v, d) in list {
+                out = out.versions(
+                    aws_sdk_lambda::types::FunctionConfiguration::builder()
+                        .version(*v)
+                        .description(*d)
+                        .build(),
+                );
+            }
+            out.build()
+        })
+}
+
+fn aliases(list: &'static [(&'static str, &'static str)]) -> Rule {
+    mock!(Client::list_aliases)
+        .match_requests(|r| r.function_name() == Some(ARN))
+        .then_output(move || {
+            let mut out = aws_sdk_lambda::operation::list_aliases::ListAliasesOutput::builder();
+            for (name, v) in list {
+                out = out.aliases(
+                    aws_sdk_lambda::types::AliasConfiguration::builder()
+                        .name(*name)
+                        .function_version(*v)
+                        .build(),
+                );
+            }
+            out.build()
+        })
+}
+
 fn snapshot() -> FunctionSnapshot {
     FunctionSnapshot {
         arn: ARN.into(),
@@ -143,21 +202,13 @@ fn snapshot() -> FunctionSnapshot {
     }
 }
 
-fn plan(configs: &[(u32, &str, &str)]) -> Plan {
+/// A plan of run "run1": descriptions are "powertune run run1: RAM<value>".
+fn plan(power_values: &[u32]) -> Plan {
     Plan {
-        input: json!({"lambdaARN": ARN, "num": 5, "powerValues": [128, 256]}),
+        input: json!({"lambdaARN": ARN, "num": 5, "powerValues": power_values}),
         function: snapshot(),
         run_id: "run1".into(),
-        configurations: configs
-            .iter()
-            .map(|(p, a, d)| Configuration {
-                power_value: *p,
-                alias: a.to_string(),
-                description: d.to_string(),
-                version: None,
-            })
-            .collect(),
-        published: 0,
+        versions: Vec::new(),
         publisher_rounds: 0,
         done: false,
     }
@@ -169,24 +220,25 @@ fn plan(configs: &[(u32, &str, &str)]) -> Plan {
 async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
     let lambda = api(
         RuleMode::Sequential,
-        &[&get_latest(1024, "original", LastUpdateStatus::Successful)],
+        &[
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+            &no_reserved_concurrency(),
+        ],
     );
     let input = json!({"lambdaARN": ARN, "num": 10, "powerValues": [512, 128]});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "8f1c-22ab-4d")
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "8f1c-22ab-4d", true)
         .await
         .unwrap();
+    let configurations = plan.configurations().unwrap();
     assert_eq!(plan.function, snapshot());
     assert_eq!(plan.run_id, "8f1c22ab4d");
-    let aliases: Vec<&str> = plan
-        .configurations
-        .iter()
-        .map(|c| c.alias.as_str())
-        .collect();
+    let aliases: Vec<&str> = configurations.iter().map(|c| c.alias.as_str()).collect();
     assert_eq!(aliases, ["RAM128", "RAM512"]);
     assert_eq!(
-        plan.configurations[0].description,
+        configurations[0].description,
         "powertune run 8f1c22ab4d: RAM128"
     );
+    assert!(plan.versions.is_empty());
     assert_eq!(plan.input["discardTopBottom"], 0.2);
     assert!(!plan.done);
 }
@@ -195,23 +247,22 @@ async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
 async fn initializer_plans_num_distinct_versions_for_cold_starts() {
     let lambda = api(
         RuleMode::Sequential,
-        &[&get_latest(1024, "original", LastUpdateStatus::Successful)],
+        &[
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+            &no_reserved_concurrency(),
+        ],
     );
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [256], "onlyColdStarts": true});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "r")
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "r", true)
         .await
         .unwrap();
-    let aliases: Vec<&str> = plan
-        .configurations
-        .iter()
-        .map(|c| c.alias.as_str())
-        .collect();
+    let configurations = plan.configurations().unwrap();
+    let aliases: Vec<&str> = configurations.iter().map(|c| c.alias.as_str()).collect();
     assert_eq!(
         aliases,
         ["RAM256-0", "RAM256-1", "RAM256-2", "RAM256-3", "RAM256-4"]
     );
-    let mut descriptions: Vec<&str> = plan
-        .configurations
+    let mut descriptions: Vec<&str> = configurations
         .iter()
         .map(|c| c.description.as_str())
         .collect();
@@ -232,6 +283,7 @@ async fn initializer_rejects_bad_input_before_calling_aws() {
         &json!({"lambdaARN": ARN, "num": 3, "stratgy": "cost"}),
         &Defaults::default(),
         "r",
+        true,
     )
     .await
     .unwrap_err();
@@ -250,15 +302,29 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &update(128, "d128"),
-            &get_latest(128, "d128", LastUpdateStatus::InProgress),
-            &get_latest(128, "d128", LastUpdateStatus::Successful),
-            &publish("7", "d128"),
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::InProgress,
+            ),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &publish("7", "powertune run run1: RAM128"),
+            &active("7"),
             &alias_missing("RAM128"),
             &create_alias("RAM128", "7"),
-            &update(256, "d256"),
-            &get_latest(256, "d256", LastUpdateStatus::Successful),
-            &publish("8", "d256"),
+            &update(256, "powertune run run1: RAM256"),
+            &get_latest(
+                256,
+                "powertune run run1: RAM256",
+                LastUpdateStatus::Successful,
+            ),
+            &publish("8", "powertune run run1: RAM256"),
+            &active("8"),
             &alias_at("RAM256", "3"),
             &update_alias("RAM256", "8"),
             // Restore: memory and description, and no PublishVersion.
@@ -266,22 +332,13 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
             &get_latest(1024, "original", LastUpdateStatus::Successful),
         ],
     );
-    let plan = publisher::publish(
-        &lambda,
-        plan(&[(128, "RAM128", "d128"), (256, "RAM256", "d256")]),
-        Duration::from_secs(300),
-    )
-    .await
-    .unwrap();
+    let plan = publisher::publish(&lambda, plan(&[128, 256]), Duration::from_secs(300))
+        .await
+        .unwrap();
     assert!(plan.done);
-    assert_eq!(plan.published, 2);
+    assert_eq!(plan.published(), 2);
     assert_eq!(plan.publisher_rounds, 1);
-    let versions: Vec<Option<&str>> = plan
-        .configurations
-        .iter()
-        .map(|c| c.version.as_deref())
-        .collect();
-    assert_eq!(versions, [Some("7"), Some("8")]);
+    assert_eq!(plan.versions, ["7", "8"]);
 }
 
 #[tokio::test]
@@ -292,14 +349,13 @@ async fn publisher_reports_a_failed_update_with_lambdas_reason() {
             .last_update_status_reason("EniLimitExceeded: the VPC has no free ENIs")
             .build()
     });
-    let lambda = api(RuleMode::Sequential, &[&update(128, "d128"), &failed]);
-    let err = publisher::publish(
-        &lambda,
-        plan(&[(128, "RAM128", "d128")]),
-        Duration::from_secs(300),
-    )
-    .await
-    .unwrap_err();
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&update(128, "powertune run run1: RAM128"), &failed],
+    );
+    let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.UpdateFailed");
     assert!(
         err.to_string()
@@ -315,18 +371,18 @@ async fn publisher_refuses_a_version_it_did_not_create() {
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &update(128, "d128"),
-            &get_latest(128, "d128", LastUpdateStatus::Successful),
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
             &publish("3", "someone else's"),
         ],
     );
-    let err = publisher::publish(
-        &lambda,
-        plan(&[(128, "RAM128", "d128")]),
-        Duration::from_secs(300),
-    )
-    .await
-    .unwrap_err();
+    let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.VersionConflict");
 }
 
@@ -342,36 +398,43 @@ async fn publisher_deletes_its_version_when_the_alias_cannot_be_made() {
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &update(128, "d128"),
-            &get_latest(128, "d128", LastUpdateStatus::Successful),
-            &publish("9", "d128"),
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &publish("9", "powertune run run1: RAM128"),
+            &active("9"),
             &alias_fails,
             &delete_version("9"),
         ],
     );
-    let err = publisher::publish(
-        &lambda,
-        plan(&[(128, "RAM128", "d128")]),
-        Duration::from_secs(300),
-    )
-    .await
-    .unwrap_err();
+    let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "Lambda.ServiceException");
 }
 
 #[tokio::test]
 async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
+    // PublishVersion answers with the description the last update set, as Lambda does.
+    static DESCRIPTION: Mutex<String> = Mutex::new(String::new());
     let lambda = api(
         RuleMode::MatchAny,
         &[
             &mock!(Client::update_function_configuration)
+                .match_requests(|r| {
+                    *DESCRIPTION.lock().unwrap() = r.description().unwrap_or_default().to_string();
+                    true
+                })
                 .then_output(|| UpdateFunctionConfigurationOutput::builder().build()),
             &mock!(Client::get_function_configuration)
                 .then_output(|| config(128, "", LastUpdateStatus::Successful)),
             &mock!(Client::publish_version).then_compute_output(|_| {
                 PublishVersionOutput::builder()
                     .version("1")
-                    .description("d")
+                    .description(DESCRIPTION.lock().unwrap().clone())
                     .build()
             }),
             &mock!(Client::get_alias).then_error(|| {
@@ -382,11 +445,7 @@ async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
             &mock!(Client::create_alias).then_output(|| CreateAliasOutput::builder().build()),
         ],
     );
-    let mut p = plan(&[
-        (128, "RAM128", "d"),
-        (256, "RAM256", "d"),
-        (512, "RAM512", "d"),
-    ]);
+    let mut p = plan(&[128, 256, 512]);
     let mut rounds = 0;
     while !p.done {
         p = publisher::publish(&lambda, p, Duration::ZERO)
@@ -396,7 +455,7 @@ async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
         assert!(rounds < 10);
     }
     // three rounds of one configuration each, and one more to restore $LATEST
-    assert_eq!((rounds, p.publisher_rounds, p.published), (4, 4, 3));
+    assert_eq!((rounds, p.publisher_rounds, p.published()), (4, 4, 3));
 }
 
 // ---------------------------------------------------------------- Executor
@@ -445,10 +504,13 @@ async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statist
         .collect();
     let lambda = api(RuleMode::Sequential, &rules.iter().collect::<Vec<_>>());
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"id": 1}, "discardTopBottom": 0.2});
-    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap()
-    else {
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
         panic!("statistics expected");
     };
     assert_eq!(stats.value, 512);
@@ -483,10 +545,13 @@ async fn executor_retries_throttling_without_counting_it() {
         .build();
     let lambda = api(RuleMode::Sequential, &[&invoke]);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
-    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap()
-    else {
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
         panic!("statistics expected");
     };
     assert_eq!(stats.invocations, Some(5));
@@ -512,9 +577,13 @@ async fn executor_fails_on_a_function_error_naming_power_type_message_and_payloa
     );
     let input =
         json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}});
-    let err = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap_err();
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.InvocationError");
     let message = err.to_string();
     for part in ["512 MB", "ValueError", "bad thing", "s3cr3t"] {
@@ -526,9 +595,13 @@ async fn executor_fails_on_a_function_error_naming_power_type_message_and_payloa
         &[&mock!(Client::invoke).then_output(|| failing_invoke("ValueError"))],
     );
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}, "disablePayloadLogs": true});
-    let err = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap_err();
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
     assert!(!err.to_string().contains("s3cr3t"), "{err}");
 }
 
@@ -541,10 +614,13 @@ async fn executor_counts_allowed_exceptions_as_results() {
         .build();
     let lambda = api(RuleMode::Sequential, &[&invoke]);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "allowedExceptions": ["HandledError"]});
-    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap()
-    else {
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
         panic!("statistics expected");
     };
     assert_eq!((stats.invocations, stats.errors), (Some(5), Some(5)));
@@ -587,9 +663,13 @@ async fn executor_sends_the_pre_processors_output_and_reports_its_errors() {
     let lambda = api(RuleMode::MatchAny, &rules);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"raw": 1},
         "preProcessorARN": "pre", "postProcessorARN": "post"});
-    executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap();
+    executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         vec!["{\"prepared\":1}".to_string(); 5]
@@ -602,9 +682,13 @@ async fn executor_sends_the_pre_processors_output_and_reports_its_errors() {
     let pre_fails = mock!(Client::invoke).then_output(|| failing_invoke("PreError"));
     let lambda = api(RuleMode::Sequential, &[&pre_fails]);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "preProcessorARN": "pre"});
-    let err = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap_err();
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.ProcessorError");
     assert!(
         err.to_string().contains("pre-processor pre failed"),
@@ -621,10 +705,13 @@ async fn executor_runs_in_parallel_and_dry_runs_invoke_once() {
         .build();
     let lambda = api(RuleMode::MatchAny, &[&invoke]);
     let input = json!({"lambdaARN": ARN, "num": 8, "powerValues": [512], "parallelInvocation": true, "maxConcurrency": 3});
-    let ExecutorOutput::Stats(stats) = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap()
-    else {
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
         panic!("statistics expected");
     };
     assert_eq!(stats.invocations, Some(8));
@@ -632,9 +719,13 @@ async fn executor_runs_in_parallel_and_dry_runs_invoke_once() {
     let once = mock!(Client::invoke).then_output(|| ok_invoke(6.0));
     let lambda = api(RuleMode::Sequential, &[&once]);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "dryRun": true});
-    let out = executor::execute(&lambda, None, executor_event(input))
-        .await
-        .unwrap();
+    let out = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         out,
         ExecutorOutput::DryRun {
@@ -677,9 +768,13 @@ async fn executor_explains_s3_403_and_404_differently() {
             });
         let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);
         let lambda = api(RuleMode::Sequential, &[]);
-        let err = executor::execute(&lambda, Some(&s3), executor_event(input.clone()))
-            .await
-            .unwrap_err();
+        let err = executor::execute(
+            &executor::Lambdas::same(&lambda),
+            Some(&s3),
+            executor_event(input.clone()),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.error_type(), expected_type);
         assert!(err.to_string().contains("s3://payloads/big.json"), "{err}");
         assert!(err.to_string().contains(expected_text), "{err}");
@@ -710,9 +805,13 @@ async fn executor_explains_s3_403_and_404_differently() {
         .build();
     let lambda = api(RuleMode::Sequential, &[&invoke]);
     let input = json!({"lambdaARN": ARN, "num": 6, "powerValues": [512], "payloadS3": "s3://payloads/big.json"});
-    executor::execute(&lambda, Some(&s3), executor_event(input))
-        .await
-        .unwrap();
+    executor::execute(
+        &executor::Lambdas::same(&lambda),
+        Some(&s3),
+        executor_event(input),
+    )
+    .await
+    .unwrap();
     assert_eq!(get.num_calls(), 1);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.iter().filter(|p| p.as_str() == "{\"n\":1}").count(), 3);
@@ -732,7 +831,7 @@ async fn executor_without_a_report_says_which_invocation() {
     });
     let lambda = api(RuleMode::Sequential, &[&no_report]);
     let err = executor::execute(
-        &lambda,
+        &executor::Lambdas::same(&lambda),
         None,
         executor_event(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]})),
     )
@@ -745,13 +844,8 @@ async fn executor_without_a_report_says_which_invocation() {
 // ---------------------------------------------------------------- Cleaner
 
 fn published_plan() -> Plan {
-    let mut p = plan(&[
-        (128, "RAM128", "powertune run run1: RAM128"),
-        (256, "RAM256", "powertune run run1: RAM256"),
-    ]);
-    p.configurations[0].version = Some("7".into());
-    p.configurations[1].version = Some("8".into());
-    p.published = 2;
+    let mut p = plan(&[128, 256]);
+    p.versions = vec!["7".into(), "8".into()];
     p.done = true;
     p
 }
@@ -761,11 +855,15 @@ async fn cleaner_deletes_aliases_and_versions_and_restores_latest() {
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &alias_at("RAM128", "7"),
+            &versions(&[
+                ("3", "a release"),
+                ("7", "powertune run run1: RAM128"),
+                ("8", "powertune run run1: RAM256"),
+            ]),
+            &aliases(&[("live", "3"), ("RAM128", "7"), ("RAM256", "8")]),
             &delete_alias("RAM128"),
-            &delete_version("7"),
-            &alias_at("RAM256", "8"),
             &delete_alias("RAM256"),
+            &delete_version("7"),
             &delete_version("8"),
             // $LATEST still has the last configuration's memory: restore it.
             &get_latest(
@@ -778,9 +876,37 @@ async fn cleaner_deletes_aliases_and_versions_and_restores_latest() {
         ],
     );
     let report = cleaner::clean(&lambda, &published_plan()).await.unwrap();
-    assert_eq!(report.deleted_aliases, ["RAM128", "RAM256"]);
-    assert_eq!(report.deleted_versions, ["7", "8"]);
+    assert_eq!((report.deleted_aliases, report.deleted_versions), (2, 2));
     assert!(report.restored_latest);
+}
+
+#[tokio::test]
+async fn cleaner_finds_versions_no_plan_recorded_by_their_description() {
+    // A Publisher killed mid-round published 9 (and pointed RAM512 at it) but returned no plan;
+    // another run's version 5 and the user's 3 stay.
+    let mut p = plan(&[128, 256, 512]);
+    p.versions = vec!["7".into(), "8".into()];
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &versions(&[
+                ("3", "a release"),
+                ("5", "powertune run run2: RAM128"),
+                ("7", "powertune run run1: RAM128"),
+                ("8", "powertune run run1: RAM256"),
+                ("9", "powertune run run1: RAM512"),
+            ]),
+            &aliases(&[("RAM128", "7"), ("RAM512", "9")]),
+            &delete_alias("RAM128"),
+            &delete_alias("RAM512"),
+            &delete_version("7"),
+            &delete_version("8"),
+            &delete_version("9"),
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+        ],
+    );
+    let report = cleaner::clean(&lambda, &p).await.unwrap();
+    assert_eq!((report.deleted_aliases, report.deleted_versions), (2, 3));
 }
 
 #[tokio::test]
@@ -795,11 +921,11 @@ async fn cleaner_tries_everything_and_reports_what_failed() {
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &alias_at("RAM128", "7"),
+            &versions(&[("7", "powertune run run1: RAM128")]),
+            &aliases(&[("RAM128", "7")]),
             &delete_fails,
             &delete_version("7"),
-            &alias_missing("RAM256"), // already gone: fine
-            &delete_version("8"),
+            &delete_version("8"), // already gone: fine
             &get_latest(1024, "original", LastUpdateStatus::Successful), // already restored
         ],
     );
@@ -809,31 +935,28 @@ async fn cleaner_tries_everything_and_reports_what_failed() {
     assert_eq!(err.error_type(), "PowerTuning.CleanupIncomplete");
     let message = err.to_string();
     assert!(message.contains("DeleteAlias RAM128"), "{message}");
-    assert!(message.contains("\"7\", \"8\""), "{message}");
+    assert!(
+        message.contains("deleted 0 aliases and 2 versions"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn cleaner_leaves_aliases_it_did_not_create() {
-    // The run failed before publishing RAM256; the RAM256 alias belongs to someone else.
-    let mut p = published_plan();
-    p.configurations[1].version = None;
-    let foreign = mock!(Client::get_function_configuration)
-        .match_requests(|r| r.qualifier() == Some("2"))
-        .then_output(|| config(256, "a release", LastUpdateStatus::Successful));
+    // RAM256 is an alias of the user's own version 2; "live" is not a name of this run.
     let lambda = api(
         RuleMode::Sequential,
         &[
-            &alias_at("RAM128", "7"),
+            &versions(&[("2", "a release"), ("7", "powertune run run1: RAM128")]),
+            &aliases(&[("RAM128", "7"), ("RAM256", "2"), ("live", "2")]),
             &delete_alias("RAM128"),
             &delete_version("7"),
-            &alias_at("RAM256", "2"),
-            &foreign,
+            &delete_version("8"),
             &get_latest(1024, "original", LastUpdateStatus::Successful),
         ],
     );
-    let report = cleaner::clean(&lambda, &p).await.unwrap();
-    assert_eq!(report.deleted_aliases, ["RAM128"]);
-    assert_eq!(report.deleted_versions, ["7"]);
+    let report = cleaner::clean(&lambda, &published_plan()).await.unwrap();
+    assert_eq!((report.deleted_aliases, report.deleted_versions), (1, 2));
     assert!(!report.restored_latest);
 }
 
@@ -872,6 +995,7 @@ async fn optimizer_sets_memory_then_publishes_and_points_the_alias() {
             &update(512, "original"),
             &get_latest(512, "original", LastUpdateStatus::Successful),
             &publish("12", "original"),
+            &active("12"),
             &alias_missing("live"),
             &create_alias("live", "12"),
         ],

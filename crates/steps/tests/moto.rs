@@ -78,6 +78,7 @@ fn api(m: &Moto) -> LambdaApi {
     LambdaApi::new(m.client.clone()).with_waits(Waits {
         poll: Duration::from_millis(20),
         timeout: Duration::from_secs(30),
+        ..Waits::default()
     })
 }
 
@@ -156,6 +157,7 @@ async fn a_full_run_leaves_nothing_behind() {
         &json!({"lambdaARN": arn, "num": 5}),
         &defaults,
         "run-full",
+        true,
     )
     .await
     .unwrap();
@@ -169,7 +171,7 @@ async fn a_full_run_leaves_nothing_behind() {
         "three configurations fit one round"
     );
     // Each alias points at a version with its memory; $LATEST is already restored.
-    for config in &plan.configurations {
+    for (config, version) in plan.configurations().unwrap().iter().zip(&plan.versions) {
         let alias = m
             .client
             .get_alias()
@@ -178,12 +180,12 @@ async fn a_full_run_leaves_nothing_behind() {
             .send()
             .await
             .unwrap();
-        assert_eq!(alias.function_version(), config.version.as_deref());
+        assert_eq!(alias.function_version(), Some(version.as_str()));
         let v = m
             .client
             .get_function_configuration()
             .function_name(&arn)
-            .qualifier(config.version.as_deref().unwrap())
+            .qualifier(version)
             .send()
             .await
             .unwrap();
@@ -195,7 +197,7 @@ async fn a_full_run_leaves_nothing_behind() {
     );
 
     let report = cleaner::clean(&lambda, &plan).await.unwrap();
-    assert_eq!(report.deleted_aliases.len(), 3);
+    assert_eq!(report.deleted_aliases, 3);
     assert_eq!(leftovers(&m, &arn).await, (vec![], vec![]));
     assert_eq!(
         latest(&m, &arn).await,
@@ -244,7 +246,7 @@ async fn cleanup_after_a_run_that_failed_midway_restores_everything() {
     let arn = create_function(&m, "powertune-failed-run").await;
     let lambda = api(&m);
     let input = json!({"lambdaARN": arn, "num": 5, "powerValues": [128, 256, 512], "onlyColdStarts": false});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-fail")
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-fail", true)
         .await
         .unwrap();
 
@@ -253,7 +255,7 @@ async fn cleanup_after_a_run_that_failed_midway_restores_everything() {
     let plan = publisher::publish(&lambda, plan, Duration::ZERO)
         .await
         .unwrap();
-    assert_eq!((plan.published, plan.done), (1, false));
+    assert_eq!((plan.published(), plan.done), (1, false));
     let (memory, description) = latest(&m, &arn).await;
     assert_eq!(memory, 128);
     assert!(description.starts_with("powertune run"), "{description}");
@@ -273,15 +275,11 @@ async fn cold_start_runs_publish_a_distinct_version_per_invocation() {
     let arn = create_function(&m, "powertune-cold-starts").await;
     let lambda = api(&m);
     let input = json!({"lambdaARN": arn, "num": 5, "powerValues": [256], "onlyColdStarts": true});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-cold")
+    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-cold", true)
         .await
         .unwrap();
     let plan = publish_all(&lambda, plan, Duration::from_secs(300)).await;
-    let mut versions: Vec<&str> = plan
-        .configurations
-        .iter()
-        .filter_map(|c| c.version.as_deref())
-        .collect();
+    let mut versions: Vec<&str> = plan.versions.iter().map(String::as_str).collect();
     versions.sort();
     versions.dedup();
     assert_eq!(versions.len(), 5);

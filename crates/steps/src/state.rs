@@ -1,0 +1,183 @@
+//! Step Functions' limit on the size of a state (256 KB): the largest state a run will carry,
+//! computed from the plan before anything is changed.
+//!
+//! A state over the limit fails with `States.DataLimitExceeded`, which no `Catch` can handle,
+//! so the cleanup would never run. The Initializer therefore measures the documents the run
+//! will pass around, at their largest, and refuses a run that would not fit.
+
+use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
+use powertune_core::input::ExecutionInput;
+use powertune_core::logs::Report;
+use powertune_core::output::{analyze, AnalysisOptions, PowerStats};
+use powertune_core::pricing::lambda_price;
+use powertune_core::visualization::DEFAULT_BASE_URL;
+use serde_json::{json, Value};
+
+/// "The maximum input or output size for a task, state, or execution is 256 KiB of data as a
+/// UTF-8 encoded string" (Step Functions quotas).
+pub const STATE_LIMIT_BYTES: usize = 256 * 1024;
+
+/// Room for `$.error` and `$.cleanupError` on the failure path: a step's error message is
+/// capped (see `crate::error::MAX_DETAIL_CHARS`), and Step Functions wraps it as the cause.
+pub const ERROR_ALLOWANCE_BYTES: usize = 8 * 1024;
+
+/// A version number as wide as Lambda's (an unsigned 32-bit number) for the estimate.
+const WIDEST_VERSION: &str = "4294967295";
+
+/// The largest state of a run, and what it is made of (bytes of JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateSize {
+    pub largest: usize,
+    /// The plan with every version published.
+    pub plan: usize,
+    /// The execution input's payload, which every state carries.
+    pub payload: usize,
+    /// One entry per configuration in the plan.
+    pub configurations: usize,
+    /// The Executors' statistics (and their copy in the analysis, with `includeOutputResults`).
+    pub stats: usize,
+}
+
+impl StateSize {
+    pub fn fits(&self) -> bool {
+        self.largest < STATE_LIMIT_BYTES
+    }
+}
+
+/// Measures the largest state of `plan` (an Initializer's plan, before publishing).
+pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
+    let configurations = crate::events::configurations(input, &plan.run_id).len();
+    let mut full = plan.clone();
+    full.versions = vec![WIDEST_VERSION.to_string(); configurations];
+    full.publisher_rounds = configurations + 1;
+    full.done = true;
+    let plan_value = serde_json::to_value(&full).unwrap_or(Value::Null);
+    let plan_bytes = plan_value.to_string().len();
+
+    let stats: Vec<PowerStats> = input
+        .power_values
+        .iter()
+        .map(|&p| widest_stats(p, input, &plan.function.region))
+        .collect();
+    let stats_bytes = json!(stats).to_string().len();
+    let options = AnalysisOptions {
+        strategy: input.strategy,
+        balanced_weight: input.balanced_weight,
+        include_output_results: input.include_output_results,
+        region: Some(plan.function.region.clone()),
+        visualization_base_url: format!("{DEFAULT_BASE_URL}{}", "x".repeat(200)),
+        publisher_rounds: configurations + 1,
+    };
+    let analysis_bytes = analyze(&stats, &options)
+        .map(|a| json!(a).to_string().len())
+        .unwrap_or(stats_bytes + 1024);
+    let cleanup = CleanupReport {
+        deleted_aliases: configurations,
+        deleted_versions: configurations,
+        restored_latest: true,
+        failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
+        failure_count: configurations,
+    };
+    let cleanup_bytes = json!(cleanup).to_string().len();
+    // Keys and separators of the state object: "stats", "cleanup", "analysis", "error", ...
+    let keys = 128;
+    // After the Optimizer's Parameters: the plan, the statistics, the cleanup and the analysis.
+    let succeeded = plan_bytes + stats_bytes + cleanup_bytes + analysis_bytes + keys;
+    // A failure after the Map: the plan, the statistics, the error and the cleanup's.
+    let failed = plan_bytes + stats_bytes + cleanup_bytes + 2 * ERROR_ALLOWANCE_BYTES + keys;
+    let payload = input
+        .payload
+        .as_ref()
+        .map(|p| p.to_value().to_string().len())
+        .unwrap_or(0);
+    StateSize {
+        largest: succeeded.max(failed),
+        plan: plan_bytes,
+        payload,
+        configurations,
+        stats: stats_bytes
+            + if input.include_output_results {
+                stats_bytes
+            } else {
+                0
+            },
+    }
+}
+
+/// Statistics whose every number prints as wide as real ones can.
+fn widest_stats(power: u32, input: &ExecutionInput, region: &str) -> PowerStats {
+    let reports: Vec<Report> = (0..input.num.clamp(5, 50))
+        .map(|i| Report {
+            request_id: None,
+            duration_ms: Some(123_456.789_012_3 + f64::from(i) * 0.123_456_789),
+            billed_duration_ms: Some(123_457.0 + f64::from(i)),
+            init_duration_ms: Some(9_876.543_210_9),
+            restore_duration_ms: None,
+            billed_restore_duration_ms: None,
+            memory_size_mb: Some(power),
+            max_memory_used_mb: Some(power),
+        })
+        .collect();
+    let errors = reports.len() as u32;
+    let price = lambda_price(region, powertune_core::pricing::Architecture::X86_64);
+    PowerStats::from_reports(power, &reports, errors, &price, input.discard_top_bottom)
+}
+
+/// The message for a run that would not fit: the limit, what makes the state big, and what to
+/// lower (with `onlyColdStarts`, the largest `num` that fits).
+pub fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) -> String {
+    let mut advice = Vec::new();
+    if input.only_cold_starts {
+        match largest_fitting_num(plan, input) {
+            Some(n) => advice.push(format!(
+                "lower \"num\" to at most {n} with these power values (with onlyColdStarts every invocation has a version of its own)"
+            )),
+            None => advice.push(
+                "turn off onlyColdStarts or tune fewer power values (with onlyColdStarts every invocation has a version of its own)".to_string(),
+            ),
+        }
+    }
+    if size.payload > STATE_LIMIT_BYTES / 4 {
+        advice.push(format!(
+            "put the {}-byte payload in S3 and pass \"payloadS3\" instead",
+            size.payload
+        ));
+    }
+    if input.include_output_results && size.stats > STATE_LIMIT_BYTES / 4 {
+        advice.push("set \"includeOutputResults\": false".to_string());
+    }
+    if advice.is_empty() {
+        advice.push("tune fewer power values".to_string());
+    }
+    format!(
+        "This run's largest state would be about {} bytes, over Step Functions' limit of {} bytes (256 KB) per state; the execution would fail where it cannot clean up. It holds {} configurations, a payload of {} bytes and statistics for {} power values. To make it fit, {}.",
+        size.largest,
+        STATE_LIMIT_BYTES,
+        size.configurations,
+        size.payload,
+        input.power_values.len(),
+        advice.join(", or ")
+    )
+}
+
+/// With `onlyColdStarts`, the largest `num` (at least the minimum) whose run fits.
+pub fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option<u32> {
+    let fits = |num: u32| {
+        let mut i = input.clone();
+        i.num = num;
+        largest_state(plan, &i).fits()
+    };
+    let (mut low, mut high) = (powertune_core::input::MIN_NUM, input.num);
+    if !fits(low) {
+        return None;
+    }
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    Some(low)
+}
