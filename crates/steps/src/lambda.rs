@@ -114,6 +114,11 @@ impl LambdaApi {
         &self.client
     }
 
+    /// The Invoke client.
+    pub fn invoke_client(&self) -> &Client {
+        &self.invoke_client
+    }
+
     /// How long a wait starting now may last.
     fn wait_budget(&self) -> Duration {
         match self.deadline {

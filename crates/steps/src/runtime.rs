@@ -80,7 +80,8 @@ pub fn lambda_api(sdk: &SdkConfig, region: Option<&str>) -> LambdaApi {
                 .token_bucket(TokenBucket::unlimited())
                 .build(),
         );
-    let mut invoke = aws_sdk_lambda::config::Builder::from(sdk);
+    let mut invoke =
+        aws_sdk_lambda::config::Builder::from(sdk).retry_config(RetryConfig::standard());
     if let Some(r) = region {
         control = control.region(Region::new(r.to_string()));
         invoke = invoke.region(Region::new(r.to_string()));

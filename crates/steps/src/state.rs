@@ -181,3 +181,121 @@ pub fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option<u32> {
     }
     Some(low)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::FunctionSnapshot;
+    use powertune_core::input::Defaults;
+    use powertune_core::pricing::Architecture;
+
+    fn plan_for(input: serde_json::Value) -> (Plan, ExecutionInput) {
+        let input = ExecutionInput::from_json(&input, &Defaults::default()).unwrap();
+        let plan = Plan {
+            input: input.to_json(),
+            function: FunctionSnapshot {
+                arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
+                region: "us-east-1".into(),
+                architecture: Architecture::X86_64,
+                memory_size: 1024,
+                description: "d".into(),
+                snap_start: false,
+            },
+            run_id: "abcdefabcdef".into(),
+            versions: Vec::new(),
+            publisher_rounds: 0,
+            done: false,
+        };
+        (plan, input)
+    }
+
+    const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+    #[test]
+    fn an_ordinary_run_is_far_below_the_limit() {
+        let (plan, input) = plan_for(
+            serde_json::json!({"lambdaARN": ARN, "num": 100, "powerValues": "ALL", "includeOutputResults": true}),
+        );
+        let size = largest_state(&plan, &input);
+        assert!(size.fits());
+        assert!(size.largest < STATE_LIMIT_BYTES / 2, "{size:?}");
+        assert_eq!(size.configurations, 46);
+    }
+
+    #[test]
+    fn the_largest_fitting_num_fits_and_one_more_does_not() {
+        let (plan, input) = plan_for(
+            serde_json::json!({"lambdaARN": ARN, "num": 5000, "powerValues": "ALL", "onlyColdStarts": true}),
+        );
+        assert!(!largest_state(&plan, &input).fits());
+        let n = largest_fitting_num(&plan, &input).unwrap();
+        let at = |num: u32| {
+            let mut i = input.clone();
+            i.num = num;
+            largest_state(&plan, &i)
+        };
+        assert!(at(n).fits());
+        assert!(!at(n + 1).fits());
+        assert!(n > 100, "46 power values should allow num {n} > 100");
+        let message = too_big_message(&plan, &input, &largest_state(&plan, &input));
+        assert!(message.contains(&format!("at most {n}")), "{message}");
+    }
+
+    #[test]
+    fn a_big_payload_is_sent_to_s3() {
+        let payload = "x".repeat(250_000);
+        let (plan, input) = plan_for(
+            serde_json::json!({"lambdaARN": ARN, "num": 5, "powerValues": [128], "payload": payload}),
+        );
+        let size = largest_state(&plan, &input);
+        assert!(!size.fits());
+        let message = too_big_message(&plan, &input, &size);
+        assert!(message.contains("payloadS3"), "{message}");
+    }
+
+    #[test]
+    fn the_estimate_bounds_a_real_final_state() {
+        let (mut plan, input) = plan_for(
+            serde_json::json!({"lambdaARN": ARN, "num": 20, "powerValues": [128, 256, 512, 1024], "onlyColdStarts": true, "includeOutputResults": true}),
+        );
+        let size = largest_state(&plan, &input);
+        plan.versions = (1..=80).map(|v| v.to_string()).collect();
+        plan.done = true;
+        let stats: Vec<PowerStats> = input
+            .power_values
+            .iter()
+            .map(|&p| widest_stats(p, &input, "us-east-1"))
+            .collect();
+        let mut state = serde_json::to_value(&plan).unwrap();
+        state["stats"] = json!(stats);
+        state["cleanup"] = json!(CleanupReport {
+            deleted_aliases: 80,
+            deleted_versions: 80,
+            restored_latest: true,
+            failures: vec![],
+            failure_count: 0
+        });
+        let options = AnalysisOptions {
+            strategy: input.strategy,
+            balanced_weight: input.balanced_weight,
+            include_output_results: true,
+            region: Some("us-east-1".into()),
+            visualization_base_url: DEFAULT_BASE_URL.into(),
+            publisher_rounds: 1,
+        };
+        state["analysis"] = json!(analyze(&stats, &options).unwrap());
+        let real = state.to_string().len();
+        assert!(
+            real <= size.largest,
+            "real {real} > estimate {}",
+            size.largest
+        );
+        // Above the real state by the room kept for errors and cleanup failures, no more.
+        let allowance = 2 * ERROR_ALLOWANCE_BYTES + MAX_REPORTED_FAILURES * 1024 + 4096;
+        assert!(
+            size.largest - real < allowance,
+            "the estimate {} is far from {real}",
+            size.largest
+        );
+    }
+}

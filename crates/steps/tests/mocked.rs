@@ -1056,3 +1056,105 @@ fn analyzer_reads_the_state_after_the_map() {
     let err = analyze(&none_ok, &env).unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.AnalysisFailed");
 }
+
+// ---------------------------------------------------------------- AWS strictness
+
+#[tokio::test(start_paused = true)]
+async fn lasting_throttling_of_the_tuned_function_is_powertune_throttled() {
+    let throttled = mock!(Client::invoke).then_error(|| {
+        InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TooManyRequestsException")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let lambda = api(RuleMode::MatchAny, &[&throttled]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    // Not Lambda.TooManyRequestsException, which the state machine retries (re-running every
+    // invocation each time).
+    assert_eq!(err.error_type(), "PowerTuning.Throttled");
+    assert!(err.to_string().contains("RAM512"), "{err}");
+    // One call and eight retries by the Executor, each of the SDK's standard three attempts.
+    assert_eq!(throttled.num_calls(), 9 * 3);
+}
+
+#[tokio::test]
+async fn waits_end_before_the_steps_own_deadline() {
+    let updating = mock!(Client::get_function_configuration)
+        .then_output(|| config(128, "d", LastUpdateStatus::InProgress));
+    let client: Client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&updating]);
+    let lambda = LambdaApi::new(client)
+        .with_waits(Waits {
+            poll: Duration::from_millis(10),
+            timeout: Duration::from_secs(600),
+            margin: Duration::from_millis(100),
+        })
+        .with_deadline(std::time::Instant::now() + Duration::from_millis(400));
+    // Without the deadline this wait would last 600 s; the guard fails the test instead.
+    let err = tokio::time::timeout(Duration::from_secs(60), lambda.wait_until_updated(ARN, 128))
+        .await
+        .expect("the wait ends with the step's deadline")
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.WaitTimedOut");
+    assert!(err.to_string().contains("no more time"), "{err}");
+    assert!(updating.num_calls() >= 2);
+}
+
+#[tokio::test]
+async fn initializer_rejects_a_function_with_reserved_concurrency_zero() {
+    let zero = mock!(Client::get_function_concurrency).then_output(|| {
+        aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput::builder()
+            .reserved_concurrent_executions(0)
+            .build()
+    });
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+            &zero,
+        ],
+    );
+    let err = initializer::initialize(
+        &lambda,
+        &json!({"lambdaARN": ARN, "num": 5, "powerValues": [128]}),
+        &Defaults::default(),
+        "r",
+        true,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("reserved concurrency 0"), "{err}");
+}
+
+#[tokio::test]
+async fn initializer_rejects_a_run_whose_state_would_pass_256_kb() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+            &no_reserved_concurrency(),
+        ],
+    );
+    let input =
+        json!({"lambdaARN": ARN, "num": 1000, "powerValues": "ALL", "onlyColdStarts": true});
+    let err = initializer::initialize(&lambda, &input, &Defaults::default(), "r", true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    let message = err.to_string();
+    assert!(message.contains("262144 bytes (256 KB)"), "{message}");
+    assert!(message.contains("lower \"num\" to at most"), "{message}");
+}
