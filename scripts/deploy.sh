@@ -14,7 +14,7 @@ shift $(( $# > 2 ? 2 : $# ))
 
 sam build --beta-features
 if [ -n "$bucket" ]; then
-  sam deploy --stack-name "$stack" --s3-bucket "$bucket" --capabilities CAPABILITY_IAM "$@"
+  sam deploy --stack-name "$stack" --s3-bucket "$bucket" --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset "$@"
 else
-  sam deploy --stack-name "$stack" --resolve-s3 --capabilities CAPABILITY_IAM "$@"
+  sam deploy --stack-name "$stack" --resolve-s3 --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset "$@"
 fi

@@ -538,6 +538,16 @@ impl ExecutionInput {
         let discard_top_bottom = match r.number("discardTopBottom", "from 0 to 0.4") {
             None if only_cold_starts => 0.0,
             None => 0.2,
+            // The reference forces 0 here; a value the user gave is not silently replaced.
+            Some(d) if only_cold_starts && d > 0.0 => {
+                let v = r.get("discardTopBottom");
+                r.fail(
+                    "discardTopBottom",
+                    v,
+                    "must be 0 with \"onlyColdStarts\": every invocation is a cold start, and trimming would drop the cold starts being measured. Remove it or set it to 0",
+                );
+                0.0
+            }
             Some(d) if (0.0..=MAX_DISCARD_TOP_BOTTOM).contains(&d) => d,
             Some(d) => {
                 let v = r.get("discardTopBottom");
@@ -853,6 +863,18 @@ mod tests {
     fn only_cold_starts_does_not_trim_by_default() {
         let i = parse(json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true})).unwrap();
         assert_eq!(i.discard_top_bottom, 0.0);
+        let zero = parse(
+            json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0}),
+        )
+        .unwrap();
+        assert_eq!(zero.discard_top_bottom, 0.0);
+        let p = problem(
+            json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0.2}),
+        );
+        assert!(
+            p.contains("discardTopBottom") && p.contains("must be 0 with \"onlyColdStarts\""),
+            "{p}"
+        );
     }
 
     #[test]

@@ -51,8 +51,11 @@ fn every_matched_error_name_is_one_the_steps_or_step_functions_raise() {
             for entry in state[rule].as_array().into_iter().flatten() {
                 for error in entry["ErrorEquals"].as_array().unwrap() {
                     let error = error.as_str().unwrap();
+                    // Sandbox.Timedout: the errorType of a Lambda task that timed out or was
+                    // killed, where Step Functions reports the payload's type (moto does).
                     let known = error.starts_with("States.")
                         || StepError::POWER_TUNING_TYPES.contains(&error)
+                        || error == "Sandbox.Timedout"
                         || (error.starts_with("Lambda.")
                             && (error.ends_with("Exception") || error == "Lambda.Unknown"));
                     assert!(known, "{name} {rule} matches {error}, which nothing raises");
@@ -62,6 +65,10 @@ fn every_matched_error_name_is_one_the_steps_or_step_functions_raise() {
                             "{name} retries invalid input"
                         );
                         assert_ne!(error, "States.ALL", "{name} retries everything");
+                        assert_ne!(
+                            error, "PowerTuning.Throttled",
+                            "{name} re-runs a throttled function's invocations"
+                        );
                     }
                     checked += 1;
                 }
@@ -101,15 +108,91 @@ fn every_state_after_the_initializer_cleans_up_on_error_and_fails_with_the_origi
         "invalid input must fail at once"
     );
     let cleanup = &def["States"]["CleanUpOnError"];
-    assert_eq!(cleanup["Next"], "Failed");
+    assert_eq!(cleanup["Next"], "HasCause");
     assert_eq!(
-        cleanup["Catch"][0]["Next"], "Failed",
+        cleanup["Catch"][0]["Next"], "HasCause",
         "a failed cleanup still reports the original error"
     );
+    // A Fail state's CausePath that is missing raises States.Runtime and loses the error, so
+    // Failed is reached only when the error has a Cause.
+    let choice = &def["States"]["HasCause"];
+    assert_eq!(choice["Type"], "Choice");
+    assert_eq!(choice["Choices"][0]["Variable"], "$.error.Cause");
+    assert_eq!(choice["Choices"][0]["IsPresent"], true);
+    assert_eq!(choice["Choices"][0]["Next"], "Failed");
     let failed = &def["States"]["Failed"];
     assert_eq!(failed["Type"], "Fail");
     assert_eq!(failed["ErrorPath"], "$.error.Error");
     assert_eq!(failed["CausePath"], "$.error.Cause");
+    let without = &def["States"][choice["Default"].as_str().unwrap()];
+    assert_eq!(without["Type"], "Fail");
+    assert_eq!(without["ErrorPath"], "$.error.Error");
+    assert!(without.get("CausePath").is_none() && without["Cause"].is_string());
+}
+
+#[test]
+fn transient_lambda_errors_are_retried_everywhere_and_the_executor_retries_failures_twice() {
+    // "Handle Lambda service exceptions" (Step Functions developer guide) lists these, and
+    // reports timeouts and out-of-memory kills as Lambda.Unknown.
+    let transient = [
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.TooManyRequestsException",
+    ];
+    for (name, state) in states() {
+        if state["Type"] != "Task" {
+            continue;
+        }
+        let retried: Vec<&str> = state["Retry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+            .filter_map(Value::as_str)
+            .collect();
+        for t in transient {
+            assert!(retried.contains(&t), "{name} does not retry {t}");
+        }
+    }
+    let executor = states()
+        .into_iter()
+        .find(|(n, _)| n == "Executor")
+        .unwrap()
+        .1;
+    let failures = executor["Retry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["ErrorEquals"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("PowerTuning.InvocationError"))
+        })
+        .expect("the Executor retries the function's failures");
+    assert_eq!(failures["MaxAttempts"], 2);
+    for e in ["Lambda.Unknown", "Sandbox.Timedout", "States.Timeout"] {
+        assert!(
+            failures["ErrorEquals"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(e)),
+            "{e}"
+        );
+    }
+    let publisher = &definition()["States"]["Publisher"];
+    let killed: Vec<&Value> = publisher["Retry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+        .collect();
+    assert!(
+        killed.contains(&&Value::from("Lambda.Unknown")),
+        "a killed Publisher is retried"
+    );
 }
 
 #[test]
