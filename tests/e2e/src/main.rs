@@ -170,6 +170,8 @@ async fn deploy(env: &mut Env) -> Result<()> {
 }
 
 struct Execution {
+    /// The largest state input or output in the history (bytes of UTF-8).
+    largest_state: usize,
     /// The last state entered, to tell where a failed execution failed.
     last_state: String,
     arn: String,
@@ -212,6 +214,13 @@ async fn execute(env: &Env, input: Value) -> Result<Execution> {
             .map_err(|e| anyhow!("DescribeExecution: {e}"))?;
         let status = d.status().as_str().to_string();
         if status != "RUNNING" {
+            let largest_state = largest_state(env, &arn).await?;
+            // Step Functions fails a state over 256 KB with States.DataLimitExceeded, which no
+            // Catch handles: cleanup would never run. No execution may come near it.
+            ensure!(
+                largest_state < powertune_steps::state::STATE_LIMIT_BYTES,
+                "execution {arn} carried a state of {largest_state} bytes, over Step Functions' 256 KB"
+            );
             let history = env
                 .sfn
                 .get_execution_history()
@@ -229,6 +238,7 @@ async fn execute(env: &Env, input: Value) -> Result<Execution> {
                 })
                 .unwrap_or_default();
             return Ok(Execution {
+                largest_state,
                 last_state,
                 arn,
                 status,
@@ -394,6 +404,44 @@ async fn http_post(base: &str, path: &str, body: &str) -> Result<Value> {
         format!("POST {path} HTTP/1.1\r\nHost: {{host}}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
     )
     .await
+}
+
+/// The largest input or output of any state or task in the execution's history.
+async fn largest_state(env: &Env, execution: &str) -> Result<usize> {
+    let mut largest = 0;
+    let mut token = None;
+    loop {
+        let page = env
+            .sfn
+            .get_execution_history()
+            .execution_arn(execution)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await?;
+        for e in page.events() {
+            let sizes = [
+                e.state_entered_event_details().and_then(|d| d.input()),
+                e.state_exited_event_details().and_then(|d| d.output()),
+                e.lambda_function_scheduled_event_details()
+                    .and_then(|d| d.input()),
+                e.lambda_function_succeeded_event_details()
+                    .and_then(|d| d.output()),
+                e.task_scheduled_event_details().map(|d| d.parameters()),
+                e.task_succeeded_event_details().and_then(|d| d.output()),
+                e.execution_started_event_details().and_then(|d| d.input()),
+                e.execution_succeeded_event_details()
+                    .and_then(|d| d.output()),
+            ];
+            for s in sizes.into_iter().flatten() {
+                largest = largest.max(s.len());
+            }
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(largest);
+        }
+    }
 }
 
 /// Transitions in moto's history: every state entered, Map iterations included.
@@ -782,6 +830,171 @@ async fn powertune_tune_remote(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// Runs `input` with `faults` set in the emulator, and clears them afterwards.
+async fn execute_with_faults(env: &Env, faults: Value, input: Value) -> Result<Execution> {
+    set_faults(env, faults).await?;
+    let e = execute(env, input).await;
+    set_faults(env, json!({})).await?;
+    e
+}
+
+async fn control_plane_throttled_at_half(env: &Env) -> Result<()> {
+    // Half of every control-plane call (the steps' and nothing else: faults are off while the
+    // driver checks) answers 429, as Lambda does past its ~15 requests/s quota.
+    let e = execute_with_faults(
+        env,
+        json!({"controlPlaneThrottleShare": 0.5}),
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024]}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512, 1024])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+async fn versions_pending_two_seconds(env: &Env) -> Result<()> {
+    // A new version is Pending for 2 s and invoking it meanwhile is a 409: the Publisher waits
+    // for Active before the alias exists.
+    let e = execute_with_faults(
+        env,
+        json!({"versionPendingMs": 2000}),
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512]}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+async fn publisher_killed_mid_round(env: &Env) -> Result<()> {
+    // The Publisher dies after 6 API calls: configuration 1 is published and aliased
+    // (update, wait, publish, wait for Active, GetAlias, CreateAlias), and it dies on its
+    // first call for configuration 2... after publishing nothing more; with 8 calls it dies
+    // after publishing version 2 unrecorded. Either way the retried Publisher starts over from
+    // the plan, and the Cleaner deletes every version of the run by its description.
+    for after_calls in [6, 8] {
+        let e = execute_with_faults(
+            env,
+            json!({"killStep": {"function": "powertune-publisher", "afterCalls": after_calls}}),
+            json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024]}),
+        )
+        .await?;
+        ensure!(
+            e.status == "SUCCEEDED" || e.status == "FAILED",
+            "execution {} is {}",
+            e.arn,
+            e.status
+        );
+        if e.status == "SUCCEEDED" {
+            check_result(&e.output, &[256, 512, 1024])?;
+        }
+        assert_untouched(env, "target", ORIGINAL_MEMORY)
+            .await
+            .with_context(|| format!("Publisher killed after {after_calls} calls: {}", e.status))?;
+    }
+    Ok(())
+}
+
+async fn plan_too_big_for_256_kb(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 2000, "powerValues": "ALL", "onlyColdStarts": true}),
+    )
+    .await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvalidInput",
+        &["262144 bytes (256 KB)", "lower \\\"num\\\" to at most"],
+    )?;
+    ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+async fn largest_plan_that_fits(env: &Env) -> Result<()> {
+    // The biggest payload the Initializer's estimate lets through for this run, found with the
+    // same estimate: every state of the execution must then stay under 256 KB.
+    let power_values = [256u64, 512];
+    let base = json!({"lambdaARN": arn("target"), "num": 5, "powerValues": power_values, "includeOutputResults": true});
+    let estimate = |bytes: usize| -> Result<powertune_steps::state::StateSize> {
+        let mut input = base.clone();
+        input["payload"] = json!({"padding": "x".repeat(bytes)});
+        let parsed = powertune_core::input::ExecutionInput::from_json(
+            &input,
+            &powertune_core::input::Defaults::default(),
+        )?;
+        let plan = powertune_steps::events::Plan {
+            input: parsed.to_json(),
+            function: powertune_steps::events::FunctionSnapshot {
+                arn: arn("target"),
+                region: REGION.into(),
+                architecture: powertune_core::pricing::Architecture::X86_64,
+                memory_size: ORIGINAL_MEMORY as u32,
+                description: ORIGINAL_DESCRIPTION.into(),
+                snap_start: false,
+            },
+            run_id: "x".repeat(12),
+            versions: vec![],
+            publisher_rounds: 0,
+            done: false,
+        };
+        Ok(powertune_steps::state::largest_state(&plan, &parsed))
+    };
+    let (mut low, mut high) = (0usize, powertune_steps::state::STATE_LIMIT_BYTES);
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if estimate(mid)?.fits() {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    let mut input = base.clone();
+    input["payload"] = json!({"padding": "x".repeat(low)});
+    let e = execute(env, input).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &power_values)?;
+    let limit = powertune_steps::state::STATE_LIMIT_BYTES;
+    ensure!(
+        e.largest_state * 10 > limit * 8,
+        "the largest state, {} bytes, is not near the limit: the estimate is too cautious",
+        e.largest_state
+    );
+    println!(
+        "  largest plan that fits: {} bytes of payload, largest state {} bytes (limit {limit}, estimate {})",
+        low,
+        e.largest_state,
+        estimate(low)?.largest
+    );
+    let mut over = base;
+    over["payload"] = json!({"padding": "x".repeat(low + 1)});
+    let rejected = execute(env, over).await?;
+    failed_with(&rejected, "PowerTuning.InvalidInput", &["256 KB"])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+async fn reserved_concurrency_zero(env: &Env) -> Result<()> {
+    env.lambda
+        .put_function_concurrency()
+        .function_name("target")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await?;
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256]}),
+    )
+    .await;
+    env.lambda
+        .delete_function_concurrency()
+        .function_name("target")
+        .send()
+        .await?;
+    let e = e?;
+    failed_with(&e, "PowerTuning.InvalidInput", &["reserved concurrency 0"])?;
+    ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
 type Scenario =
     for<'a> fn(&'a Env) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
 
@@ -859,6 +1072,12 @@ async fn main() -> Result<()> {
         bad_inputs,
         execute_sh,
         powertune_tune_remote,
+        control_plane_throttled_at_half,
+        versions_pending_two_seconds,
+        publisher_killed_mid_round,
+        plan_too_big_for_256_kb,
+        largest_plan_that_fits,
+        reserved_concurrency_zero,
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, scenario) in all {
