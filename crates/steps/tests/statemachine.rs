@@ -319,3 +319,83 @@ fn the_map_feeds_each_executor_one_power_value() {
     keys.sort();
     assert_eq!(keys, ["function", "input", "value"]);
 }
+
+/// The lines of one resource of template.yaml (from `  name:` to the next resource).
+fn resource(name: &str) -> String {
+    let template = template();
+    let header = format!("  {name}:");
+    let is_resource = |l: &str| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':');
+    let lines: Vec<&str> = template
+        .lines()
+        .skip_while(|l| *l != header)
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || !is_resource(l))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(!lines.is_empty(), "no resource {name}");
+    lines.join("\n")
+}
+
+#[test]
+fn each_step_may_call_what_it_calls() {
+    for (step, actions) in [
+        (
+            "initializer",
+            &[
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetFunctionConcurrency",
+            ][..],
+        ),
+        (
+            "cleaner",
+            &[
+                "lambda:GetAlias",
+                "lambda:DeleteAlias",
+                "lambda:DeleteFunction",
+                "lambda:GetFunctionConfiguration",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:ListVersionsByFunction",
+                "lambda:ListAliases",
+            ][..],
+        ),
+    ] {
+        let policy = resource(step);
+        for action in actions {
+            assert!(
+                policy.contains(action),
+                "{step} may not call {action}:\n{policy}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lambda_resource_must_end_with_a_wildcard() {
+    let template = template();
+    let pattern = template
+        .lines()
+        .skip_while(|l| l.trim() != "lambdaResource:")
+        .find_map(|l| l.trim().strip_prefix("AllowedPattern: "))
+        .expect("lambdaResource has an AllowedPattern");
+    let re = regex_lite::Regex::new(pattern).unwrap();
+    for good in [
+        "*",
+        "arn:aws:lambda:us-east-1:123456789012:function:my-function*",
+        "arn:aws:lambda:*:*:function:*",
+    ] {
+        assert!(re.is_match(good), "{good} is rejected");
+    }
+    // An exact ARN does not cover my-function:RAM128, which powertune invokes.
+    assert!(!re.is_match("arn:aws:lambda:us-east-1:123456789012:function:my-function"));
+}
+
+#[test]
+fn the_state_machine_name_prefix_is_the_references() {
+    let template = template();
+    let default = template
+        .lines()
+        .skip_while(|l| l.trim() != "stateMachineNamePrefix:")
+        .find_map(|l| l.trim().strip_prefix("Default: "))
+        .unwrap();
+    assert_eq!(default, "powerTuningStateMachine");
+}
