@@ -399,3 +399,34 @@ fn the_state_machine_name_prefix_is_the_references() {
         .unwrap();
     assert_eq!(default, "powerTuningStateMachine");
 }
+
+#[test]
+fn the_scripts_find_the_state_machine_of_either_stack() {
+    // scripts/execute.sh (and powertune tune --stack-name) read the StateMachineARN output, so
+    // the stack that nests the SAR app must export that name too.
+    let execute = std::fs::read_to_string(root().join("scripts/execute.sh")).unwrap();
+    assert!(execute.contains("OutputKey=='StateMachineARN'"));
+    let nested = std::fs::read_to_string(root().join("scripts/deploy-sar-app.yml")).unwrap();
+    let outputs = nested
+        .split("\nOutputs:\n")
+        .nth(1)
+        .expect("an Outputs section");
+    assert!(
+        outputs.lines().any(|l| l == "  StateMachineARN:"),
+        "{outputs}"
+    );
+    assert!(template().contains("\n  StateMachineARN:\n"));
+}
+
+#[test]
+fn redeploying_without_changes_succeeds() {
+    let deploy = std::fs::read_to_string(root().join("scripts/deploy.sh")).unwrap();
+    let deploys: Vec<&str> = deploy
+        .lines()
+        .filter(|l| l.trim_start().starts_with("sam deploy"))
+        .collect();
+    assert!(!deploys.is_empty());
+    for line in deploys {
+        assert!(line.contains("--no-fail-on-empty-changeset"), "{line}");
+    }
+}
