@@ -461,13 +461,7 @@ async fn control_plane_throttling_spares_invoke() {
         ..Default::default()
     });
     // With retries off, every control-plane call answers 429 and Invoke still runs.
-    let no_retries = aws_sdk_lambda::Client::from_conf(
-        lambda
-            .config()
-            .to_builder()
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-            .build(),
-    );
+    let no_retries = without_retries(&lambda);
     for _ in 0..5 {
         let err = no_retries
             .get_function_configuration()
@@ -603,13 +597,7 @@ async fn reserved_concurrency_zero_throttles_every_invoke() {
         .await
         .unwrap();
     assert_eq!(got.reserved_concurrent_executions(), Some(0));
-    let no_retries = aws_sdk_lambda::Client::from_conf(
-        lambda
-            .config()
-            .to_builder()
-            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-            .build(),
-    );
+    let no_retries = without_retries(&lambda);
     let err = no_retries
         .invoke()
         .function_name("f")
@@ -624,4 +612,15 @@ async fn reserved_concurrency_zero_throttles_every_invoke() {
         .await
         .unwrap();
     assert!(lambda.invoke().function_name("f").send().await.is_ok());
+}
+
+/// The same client with the SDK's retries off, to see every answer as it is.
+fn without_retries(lambda: &aws_sdk_lambda::Client) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::from_conf(
+        lambda
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build(),
+    )
 }

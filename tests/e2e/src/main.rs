@@ -406,9 +406,9 @@ async fn http_post(base: &str, path: &str, body: &str) -> Result<Value> {
     .await
 }
 
-/// The largest input or output of any state or task in the execution's history.
-async fn largest_state(env: &Env, execution: &str) -> Result<usize> {
-    let mut largest = 0;
+/// The whole history of an execution, page by page.
+async fn history(env: &Env, execution: &str) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>> {
+    let mut events = Vec::new();
     let mut token = None;
     loop {
         let page = env
@@ -419,54 +419,45 @@ async fn largest_state(env: &Env, execution: &str) -> Result<usize> {
             .max_results(1000)
             .send()
             .await?;
-        for e in page.events() {
-            let sizes = [
-                e.state_entered_event_details().and_then(|d| d.input()),
-                e.state_exited_event_details().and_then(|d| d.output()),
-                e.lambda_function_scheduled_event_details()
-                    .and_then(|d| d.input()),
-                e.lambda_function_succeeded_event_details()
-                    .and_then(|d| d.output()),
-                e.task_scheduled_event_details().map(|d| d.parameters()),
-                e.task_succeeded_event_details().and_then(|d| d.output()),
-                e.execution_started_event_details().and_then(|d| d.input()),
-                e.execution_succeeded_event_details()
-                    .and_then(|d| d.output()),
-            ];
-            for s in sizes.into_iter().flatten() {
-                largest = largest.max(s.len());
-            }
-        }
+        events.extend(page.events().iter().cloned());
         token = page.next_token().map(str::to_string);
         if token.is_none() {
-            return Ok(largest);
+            return Ok(events);
         }
     }
 }
 
-/// Transitions in moto's history: every state entered, Map iterations included.
-async fn transitions(env: &Env, execution: &str) -> Result<u64> {
-    let mut count = 0;
-    let mut token = None;
-    loop {
-        let page = env
-            .sfn
-            .get_execution_history()
-            .execution_arn(execution)
-            .set_next_token(token)
-            .max_results(1000)
-            .send()
-            .await?;
-        count += page
-            .events()
-            .iter()
-            .filter(|e| e.state_entered_event_details().is_some())
-            .count() as u64;
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(count);
+/// The largest input or output of any state or task in the execution's history.
+async fn largest_state(env: &Env, execution: &str) -> Result<usize> {
+    let mut largest = 0;
+    for e in history(env, execution).await? {
+        let sizes = [
+            e.state_entered_event_details().and_then(|d| d.input()),
+            e.state_exited_event_details().and_then(|d| d.output()),
+            e.lambda_function_scheduled_event_details()
+                .and_then(|d| d.input()),
+            e.lambda_function_succeeded_event_details()
+                .and_then(|d| d.output()),
+            e.task_scheduled_event_details().map(|d| d.parameters()),
+            e.task_succeeded_event_details().and_then(|d| d.output()),
+            e.execution_started_event_details().and_then(|d| d.input()),
+            e.execution_succeeded_event_details()
+                .and_then(|d| d.output()),
+        ];
+        for s in sizes.into_iter().flatten() {
+            largest = largest.max(s.len());
         }
     }
+    Ok(largest)
+}
+
+/// Transitions in moto's history: every state entered, Map iterations included.
+async fn transitions(env: &Env, execution: &str) -> Result<u64> {
+    Ok(history(env, execution)
+        .await?
+        .iter()
+        .filter(|e| e.state_entered_event_details().is_some())
+        .count() as u64)
 }
 
 const FIVE: [u64; 5] = [128, 256, 512, 1024, 1536];
