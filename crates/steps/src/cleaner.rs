@@ -7,6 +7,7 @@
 use crate::error::StepError;
 use crate::events::{CleanupReport, Plan};
 use crate::lambda::LambdaApi;
+use crate::publisher::restore_latest;
 use std::collections::BTreeSet;
 
 #[tracing::instrument(skip_all, fields(step = "cleaner", function = %plan.function.arn))]
@@ -79,7 +80,7 @@ pub async fn clean(lambda: &LambdaApi, plan: &Plan) -> Result<CleanupReport, Ste
         }
     }
 
-    match restore_if_changed(lambda, plan).await {
+    match restore_latest(lambda, &plan.function).await {
         Ok(restored) => report.restored_latest = restored,
         Err(e) => report.fail(e.to_string()),
     }
@@ -106,20 +107,4 @@ pub async fn clean(lambda: &LambdaApi, plan: &Plan) -> Result<CleanupReport, Ste
             }
         )))
     }
-}
-/// Restores `$LATEST`'s memory and description when they differ from the recorded ones.
-async fn restore_if_changed(lambda: &LambdaApi, plan: &Plan) -> Result<bool, StepError> {
-    let f = &plan.function;
-    let now = lambda.latest_config(&f.arn).await?;
-    if now.memory_size == f.memory_size && now.description == f.description {
-        return Ok(false);
-    }
-    if now.last_update_in_progress {
-        lambda.wait_until_updated(&f.arn, now.memory_size).await?;
-    }
-    lambda
-        .update_config(&f.arn, f.memory_size, &f.description)
-        .await?;
-    lambda.wait_until_updated(&f.arn, f.memory_size).await?;
-    Ok(true)
 }

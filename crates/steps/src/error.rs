@@ -52,6 +52,11 @@ pub enum StepError {
     /// The Cleaner could not remove everything the run created.
     #[error("{0}")]
     CleanupIncomplete(String),
+    /// AWS answered without a field the step needs (a configuration without `MemorySize`, a
+    /// `PublishVersion` without `Version`, a log tail that is not base64). A default in its place
+    /// could, for instance, "restore" a function to the wrong memory.
+    #[error("{0}")]
+    UnexpectedResponse(String),
     /// An AWS service error; `error_type` is `<Service>.<Code>`, such as
     /// `Lambda.TooManyRequestsException`.
     #[error("{message}")]
@@ -75,6 +80,7 @@ impl StepError {
             StepError::PayloadUnreadable(_) => "PowerTuning.PayloadUnreadable",
             StepError::AnalysisFailed(_) => "PowerTuning.AnalysisFailed",
             StepError::CleanupIncomplete(_) => "PowerTuning.CleanupIncomplete",
+            StepError::UnexpectedResponse(_) => "PowerTuning.UnexpectedResponse",
             StepError::Service { error_type, .. } => return error_type.clone(),
         };
         name.to_string()
@@ -95,6 +101,7 @@ impl StepError {
         "PowerTuning.PayloadUnreadable",
         "PowerTuning.AnalysisFailed",
         "PowerTuning.CleanupIncomplete",
+        "PowerTuning.UnexpectedResponse",
     ];
 
     /// Wraps an AWS SDK error of `service` ("Lambda", "S3") with what was being done.
@@ -210,6 +217,7 @@ mod tests {
             StepError::PayloadUnreadable(String::new()),
             StepError::AnalysisFailed(String::new()),
             StepError::CleanupIncomplete(String::new()),
+            StepError::UnexpectedResponse(String::new()),
         ];
         let names: Vec<String> = samples.iter().map(StepError::error_type).collect();
         assert_eq!(names, StepError::POWER_TUNING_TYPES);

@@ -146,7 +146,15 @@ impl LambdaApi {
                 .map(unqualified)
                 .unwrap_or(function)
                 .to_string(),
-            memory_size: out.memory_size().unwrap_or(128).max(0) as u32,
+            memory_size: out
+                .memory_size()
+                .and_then(|m| u32::try_from(m).ok())
+                .ok_or_else(|| {
+                    StepError::UnexpectedResponse(format!(
+                        "GetFunctionConfiguration of {function} answered without a valid MemorySize ({:?}); nothing was changed.",
+                        out.memory_size()
+                    ))
+                })?,
             description: out.description().unwrap_or_default().to_string(),
             architecture,
             snap_start: out
@@ -266,7 +274,15 @@ impl LambdaApi {
             .send()
             .await
             .map_err(|e| StepError::aws("Lambda", &format!("PublishVersion of {function}"), e))?;
-        let version = out.version().unwrap_or_default().to_string();
+        let version = out
+            .version()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                StepError::UnexpectedResponse(format!(
+                    "PublishVersion of {function} answered without a Version."
+                ))
+            })?
+            .to_string();
         Ok((version, out.description().unwrap_or_default().to_string()))
     }
 
@@ -496,13 +512,20 @@ impl LambdaApi {
             .await
             .map_err(|e| StepError::aws("Lambda", &format!("Invoke of {target}"), e))?;
         use base64::Engine;
-        let log_tail = out.log_result().map(|b64| {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .unwrap_or_default();
-            // The tail is cut at 4 KB, possibly inside a UTF-8 character.
-            String::from_utf8_lossy(&bytes).into_owned()
-        });
+        let log_tail = match out.log_result() {
+            None => None,
+            Some(b64) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| {
+                        StepError::UnexpectedResponse(format!(
+                            "Invoke of {target} returned a LogResult that is not base64 ({e}), so its REPORT line cannot be read."
+                        ))
+                    })?;
+                // The tail is cut at 4 KB, possibly inside a UTF-8 character.
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            }
+        };
         Ok(Invocation {
             request_id: out.request_id().map(str::to_string),
             function_error: out.function_error().map(str::to_string),

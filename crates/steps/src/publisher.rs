@@ -3,7 +3,7 @@
 //! `$LATEST`. The state machine calls it again until the plan says `done`.
 
 use crate::error::StepError;
-use crate::events::{Configuration, Plan};
+use crate::events::{Configuration, FunctionSnapshot, Plan};
 use crate::lambda::LambdaApi;
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,7 @@ pub async fn publish(
         && !plan.done
         && (plan.published() == first || restore_fits(left(), slowest))
     {
-        restore_latest(lambda, &plan).await?;
+        restore_latest(lambda, &plan.function).await?;
         plan.done = true;
     }
     plan.publisher_rounds += 1;
@@ -135,13 +135,27 @@ async fn publish_one(
     Ok(version)
 }
 
-/// Puts `$LATEST`'s memory and description back. No version is published.
-pub async fn restore_latest(lambda: &LambdaApi, plan: &Plan) -> Result<(), StepError> {
-    let f = &plan.function;
+/// Puts `$LATEST`'s memory and description back as the Initializer recorded them, when they
+/// differ; returns whether it changed anything. No version is published. The Publisher calls it
+/// after the last configuration, the Cleaner after any run.
+pub async fn restore_latest(
+    lambda: &LambdaApi,
+    function: &FunctionSnapshot,
+) -> Result<bool, StepError> {
+    let f = function;
+    let now = lambda.latest_config(&f.arn).await?;
+    if now.memory_size == f.memory_size && now.description == f.description {
+        return Ok(false);
+    }
+    if now.last_update_in_progress {
+        // UpdateFunctionConfiguration fails while another update is in progress.
+        lambda.wait_until_updated(&f.arn, now.memory_size).await?;
+    }
     lambda
         .update_config(&f.arn, f.memory_size, &f.description)
         .await?;
-    lambda.wait_until_updated(&f.arn, f.memory_size).await
+    lambda.wait_until_updated(&f.arn, f.memory_size).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -328,6 +328,11 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
             &alias_at("RAM256", "3"),
             &update_alias("RAM256", "8"),
             // Restore: memory and description, and no PublishVersion.
+            &get_latest(
+                256,
+                "powertune run run1: RAM256",
+                LastUpdateStatus::Successful,
+            ),
             &update(1024, "original"),
             &get_latest(1024, "original", LastUpdateStatus::Successful),
         ],
@@ -1157,4 +1162,79 @@ async fn initializer_rejects_a_run_whose_state_would_pass_256_kb() {
     let message = err.to_string();
     assert!(message.contains("262144 bytes (256 KB)"), "{message}");
     assert!(message.contains("lower \"num\" to at most"), "{message}");
+}
+
+#[tokio::test]
+async fn a_configuration_without_memory_is_an_error_not_128_mb() {
+    let no_memory = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .function_arn(ARN)
+            .build()
+    });
+    let lambda = api(RuleMode::Sequential, &[&no_memory]);
+    // The Cleaner would otherwise "restore" the function to 128 MB.
+    let err = publisher::restore_latest(&lambda, &snapshot())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
+    assert!(err.to_string().contains("MemorySize"), "{err}");
+}
+
+#[tokio::test]
+async fn a_published_version_without_a_number_is_an_error() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &mock!(Client::publish_version).then_output(|| {
+                PublishVersionOutput::builder()
+                    .description("powertune run run1: RAM128")
+                    .build()
+            }),
+        ],
+    );
+    let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
+    assert!(err.to_string().contains("without a Version"), "{err}");
+}
+
+#[tokio::test]
+async fn a_log_tail_that_is_not_base64_is_named_as_such() {
+    let invoke = mock!(Client::invoke).then_output(|| {
+        InvokeOutput::builder()
+            .status_code(200)
+            .log_result("not base64!")
+            .payload(Blob::new("{}"))
+            .build()
+    });
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    // Not a misleading "no REPORT in the log".
+    assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
+    assert!(err.to_string().contains("not base64"), "{err}");
+}
+
+#[tokio::test]
+async fn restoring_latest_that_is_already_restored_changes_nothing() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&get_latest(1024, "original", LastUpdateStatus::Successful)],
+    );
+    assert!(!publisher::restore_latest(&lambda, &snapshot())
+        .await
+        .unwrap());
 }
