@@ -1,7 +1,8 @@
 //! `powertune analyze`: re-run the Analyzer on a saved event, offline.
 
+use crate::failure::Failure;
+use crate::flags::{parse_strategy, parse_weight, OutputFormat};
 use crate::report;
-use crate::{Failure, OutputFormat};
 use anyhow::Context;
 use powertune_core::input::Defaults;
 use powertune_core::output::{analyze, AnalysisOptions, AnalyzerEvent};
@@ -37,20 +38,6 @@ pub struct Args {
     /// Base of the visualization URL [env: visualizationURL] [default: https://lambda-power-tuning.show/]
     #[arg(long)]
     visualization_url: Option<String>,
-}
-
-fn parse_strategy(s: &str) -> Result<Strategy, String> {
-    s.parse::<Strategy>()
-        .map_err(|problem| format!("\"{s}\" {problem}"))
-}
-
-fn parse_weight(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
-        _ => Err(format!(
-            "\"{s}\" must be a number from 0 (fastest) to 1 (cheapest)"
-        )),
-    }
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {

@@ -6,6 +6,7 @@ use aws_sdk_lambda::types::{Architecture as LambdaArchitecture, FunctionCode, Ru
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use powertune_core::input::Defaults;
 use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::pricing::Architecture;
 use powertune_emulator::{Config, Emulator};
 use powertune_steps::analyzer::{self, AnalyzerEnv};
 use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan};
@@ -25,7 +26,7 @@ pub struct LocalRun {
     /// A directory holding `bootstrap`.
     pub code_dir: PathBuf,
     pub region: String,
-    pub architecture: String,
+    pub architecture: Architecture,
     pub timeout_seconds: u32,
     pub default_power_values: Vec<u32>,
     pub visualization_base_url: String,

@@ -2,12 +2,15 @@
 
 mod analyze;
 mod emulator;
+mod failure;
+mod flags;
 mod local;
 mod remote;
 mod report;
 mod tune;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use failure::Failure;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -31,29 +34,6 @@ enum Command {
     Tune(Box<tune::Args>),
     /// Run the Lambda emulator standalone, for the AWS SDKs and CLI (AWS_ENDPOINT_URL_LAMBDA).
     Emulator(emulator::Args),
-}
-
-/// How results are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// The result document, as the state machine returns it.
-    Json,
-    /// A readable table with the recommendation marked.
-    Table,
-}
-
-/// A failure, with the exit code it maps to.
-pub enum Failure {
-    /// The user's file or flags are wrong (exit code 2).
-    BadInput(String),
-    /// Anything else (exit code 1).
-    Other(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::Other(e)
-    }
 }
 
 fn main() -> ExitCode {

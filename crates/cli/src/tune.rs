@@ -1,8 +1,9 @@
 //! `powertune tune`: tune a function locally (`--local`) or with the deployed state machine.
 
+use crate::failure::Failure;
+use crate::flags::{parse_architecture, parse_strategy, OutputFormat};
 use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::{remote, report};
-use crate::{Failure, OutputFormat};
 use anyhow::Context;
 use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
@@ -55,7 +56,8 @@ pub struct Args {
     #[arg(long, value_parser = parse_strategy)]
     strategy: Option<Strategy>,
 
-    /// For the balanced strategy: 0 = fastest .. 1 = cheapest.
+    /// For the balanced strategy: 0 = fastest .. 1 = cheapest. Checked with the rest of the
+    /// input, so every problem is reported at once.
     #[arg(long)]
     balanced_weight: Option<f64>,
 
@@ -95,9 +97,9 @@ pub struct Args {
     #[arg(long, default_value = "us-east-1")]
     region: String,
 
-    /// Architecture to price a local run as [default: this host's].
-    #[arg(long, value_parser = ["x86_64", "arm64"])]
-    architecture: Option<String>,
+    /// Architecture to price a local run as: x86_64 or arm64 [default: this host's].
+    #[arg(long, value_parser = parse_architecture)]
+    architecture: Option<Architecture>,
 
     /// The local function's timeout, seconds.
     #[arg(long, default_value_t = 60)]
@@ -114,11 +116,6 @@ pub struct Args {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-}
-
-fn parse_strategy(s: &str) -> Result<Strategy, String> {
-    s.parse::<Strategy>()
-        .map_err(|problem| format!("\"{s}\" {problem}"))
 }
 
 /// The execution input: `--input` with the flags laid over it.
@@ -334,20 +331,17 @@ fn run_local(
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
 
-    let architecture = args
-        .architecture
-        .clone()
-        .unwrap_or_else(|| match std::env::consts::ARCH {
-            "aarch64" => "arm64".to_string(),
-            _ => "x86_64".to_string(),
-        });
+    let architecture = args.architecture.unwrap_or(match std::env::consts::ARCH {
+        "aarch64" => Architecture::Arm64,
+        _ => Architecture::X86_64,
+    });
     let code_dir =
         local::prepare_function(function).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let settings = LocalRun {
         code_dir,
         region: args.region.clone(),
-        architecture: architecture.clone(),
+        architecture,
         timeout_seconds: args.timeout,
         default_power_values: DEFAULT_POWER_VALUES.to_vec(),
         visualization_base_url: std::env::var("visualizationURL")
@@ -396,34 +390,7 @@ fn run_local(
         return Ok(());
     };
 
-    let document = serde_json::to_string_pretty(&result).context("cannot serialize the result")?;
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{document}\n"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let arch: Architecture = architecture
-        .parse()
-        .map_err(|e| Failure::BadInput(format!("{e}")))?;
-    let request_price = lambda_price(&args.region, arch).per_request;
-    if let Some(path) = &args.html {
-        let title = format!("powertune: {}", function.display());
-        std::fs::write(
-            path,
-            report::html(&title, &result, &outcome.stats, request_price),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let text = match args.output.unwrap_or(OutputFormat::Table) {
-        OutputFormat::Json => format!("{document}\n"),
-        OutputFormat::Table => format!(
-            "{}\n{}",
-            report::table(&result, &outcome.stats, request_price),
-            report::chart(&result, &outcome.stats)
-        ),
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")?;
-    Ok(())
+    let request_price = lambda_price(&args.region, architecture).per_request;
+    let title = format!("powertune: {}", function.display());
+    print_result(args, &title, &result, &outcome.stats, request_price)
 }

@@ -1,0 +1,53 @@
+//! Flag values the subcommands share, parsed into the core's types with messages that name the
+//! value and what is allowed.
+
+use clap::ValueEnum;
+use powertune_core::pricing::Architecture;
+use powertune_core::strategy::Strategy;
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The result document, as the state machine returns it.
+    Json,
+    /// A readable table with the recommendation marked.
+    Table,
+}
+
+/// `--strategy`: `cost`, `speed` or `balanced`.
+pub fn parse_strategy(s: &str) -> Result<Strategy, String> {
+    s.parse::<Strategy>()
+        .map_err(|problem| format!("\"{s}\" {problem}"))
+}
+
+/// `--balanced-weight`: from 0 (fastest) to 1 (cheapest).
+pub fn parse_weight(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
+        _ => Err(format!(
+            "\"{s}\" must be a number from 0 (fastest) to 1 (cheapest)"
+        )),
+    }
+}
+
+/// `--architecture`: `x86_64` or `arm64` (the core's message names the value).
+pub fn parse_architecture(s: &str) -> Result<Architecture, String> {
+    s.parse::<Architecture>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_values_parse_into_the_cores_types() {
+        assert_eq!(parse_strategy("speed"), Ok(Strategy::Speed));
+        assert!(parse_strategy("fastest")
+            .unwrap_err()
+            .contains("\"fastest\""));
+        assert_eq!(parse_weight("0.3"), Ok(0.3));
+        assert!(parse_weight("2").is_err());
+        assert_eq!(parse_architecture("arm64"), Ok(Architecture::Arm64));
+        assert!(parse_architecture("sparc").unwrap_err().contains("sparc"));
+    }
+}
