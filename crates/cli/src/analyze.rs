@@ -6,7 +6,7 @@ use crate::report;
 use anyhow::Context;
 use powertune_core::input::Defaults;
 use powertune_core::output::{analyze, AnalysisOptions, AnalyzerEvent};
-use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::pricing::{lambda_price, Architecture, FALLBACK_REGION};
 use powertune_core::strategy::Strategy;
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use std::io::{IsTerminal, Read, Write};
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         OutputFormat::Table => {
             // The request charge is the same for both architectures; the function's region
             // decides it.
-            let lambda_region = input.region.as_deref().unwrap_or("us-east-1");
+            let lambda_region = input.region.as_deref().unwrap_or(FALLBACK_REGION);
             let request_price = lambda_price(lambda_region, Architecture::X86_64).per_request;
             report::table(&result, &event.stats, request_price)
         }

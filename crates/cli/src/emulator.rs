@@ -11,7 +11,7 @@ pub struct Args {
     #[arg(long, default_value_t = 9001)]
     port: u16,
     /// Region in the ARNs the emulator hands out.
-    #[arg(long, default_value = "us-east-1")]
+    #[arg(long, default_value = powertune_core::pricing::FALLBACK_REGION)]
     region: String,
     /// How long LastUpdateStatus stays InProgress after an update, ms.
     #[arg(long, default_value_t = 100)]

@@ -7,7 +7,7 @@ use crate::{remote, report};
 use anyhow::Context;
 use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
-use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::pricing::{lambda_price, Architecture, FALLBACK_REGION};
 use powertune_core::strategy::Strategy;
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Map, Value};
@@ -94,7 +94,7 @@ pub struct Args {
     include_output_results: bool,
 
     /// Region whose prices apply (local runs).
-    #[arg(long, default_value = "us-east-1")]
+    #[arg(long, default_value = FALLBACK_REGION)]
     region: String,
 
     /// Architecture to price a local run as: x86_64 or arm64 [default: this host's].
@@ -268,7 +268,10 @@ fn run_remote(
         remote::Ended::Succeeded(output) => {
             let result = remote::result_of(output)?;
             let stats = result.stats.clone().unwrap_or_default();
-            let region = parsed.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let region = parsed
+                .region
+                .clone()
+                .unwrap_or_else(|| FALLBACK_REGION.into());
             let request_price = lambda_price(&region, Architecture::X86_64).per_request;
             let title = format!("powertune: {}", parsed.lambda.name);
             print_result(args, &title, &result, &stats, request_price)

@@ -45,7 +45,7 @@ pub async fn initialize(
                 .ok()
                 .and_then(|f| f.region)
         })
-        .unwrap_or_else(|| "us-east-1".to_string());
+        .unwrap_or_else(|| powertune_core::pricing::FALLBACK_REGION.to_string());
 
     let run_id: String = run_id
         .chars()
