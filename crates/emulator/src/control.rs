@@ -136,8 +136,6 @@ pub struct ControlPlane {
     pub functions: BTreeMap<String, Function>,
     /// How long `LastUpdateStatus` stays `InProgress` after an update.
     pub update_delay: Duration,
-    /// How long a new version stays `State: Pending` (0: Active at once, as moto has it).
-    pub version_pending: Duration,
 }
 
 /// `name`, `name:qualifier`, `ACCOUNT:function:name[:q]` or a full ARN -> (name, qualifier).
@@ -241,7 +239,6 @@ impl ControlPlane {
             region: region.into(),
             functions: BTreeMap::new(),
             update_delay,
-            version_pending: Duration::ZERO,
         }
     }
 
@@ -469,10 +466,16 @@ impl ControlPlane {
         Ok(self.configuration_json(f, "$LATEST", &f.latest, &f.last_modified))
     }
 
-    pub fn publish_version(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
+    /// Publishes `$LATEST`; the new version is `State: Pending` for `pending` (zero: Active at
+    /// once).
+    pub fn publish_version(
+        &mut self,
+        reference: &str,
+        body: &Value,
+        pending: Duration,
+    ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let now = Instant::now();
-        let pending = self.version_pending;
         let f = self.function_mut(&name)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
@@ -775,16 +778,19 @@ mod tests {
     #[test]
     fn publishing_freezes_the_configuration_and_skips_unchanged_ones() {
         let mut p = plane();
-        let v1 = p.publish_version("f", &json!({})).unwrap();
+        let v1 = p.publish_version("f", &json!({}), Duration::ZERO).unwrap();
         assert_eq!(v1["Version"], "1");
         assert_eq!(
-            p.publish_version("f", &json!({})).unwrap()["Version"],
+            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
             "1",
             "nothing changed"
         );
         p.update_configuration("f", &json!({"MemorySize": 512}))
             .unwrap();
-        assert_eq!(p.publish_version("f", &json!({})).unwrap()["Version"], "2");
+        assert_eq!(
+            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
+            "2"
+        );
         assert_eq!(
             p.get_configuration("f", Some("1")).unwrap()["MemorySize"],
             1024
@@ -797,7 +803,10 @@ mod tests {
         p.delete_function("f", Some("2")).unwrap();
         p.update_configuration("f", &json!({"MemorySize": 256}))
             .unwrap();
-        assert_eq!(p.publish_version("f", &json!({})).unwrap()["Version"], "3");
+        assert_eq!(
+            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
+            "3"
+        );
     }
 
     #[test]
@@ -811,7 +820,9 @@ mod tests {
             "InProgress"
         );
         assert_eq!(
-            p.publish_version("f", &json!({})).unwrap_err().code,
+            p.publish_version("f", &json!({}), Duration::ZERO)
+                .unwrap_err()
+                .code,
             "ResourceConflictException"
         );
         assert_eq!(
@@ -823,7 +834,7 @@ mod tests {
     #[test]
     fn aliases_resolve_and_protect_their_versions() {
         let mut p = plane();
-        p.publish_version("f", &json!({})).unwrap();
+        p.publish_version("f", &json!({}), Duration::ZERO).unwrap();
         p.create_alias("f", &json!({"Name": "RAM1024", "FunctionVersion": "1"}))
             .unwrap();
         assert_eq!(

@@ -123,13 +123,9 @@ impl State {
 
     /// Counts an API call against `killStep`; when it is one call too many, kills the running
     /// invocation of that function and clears the fault. Returns whether it killed.
-    fn kill_step_if_due(&self) -> bool {
-        let kill = {
-            let faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
-            match &faults.kill_step {
-                Some(k) => k.clone(),
-                None => return false,
-            }
+    fn kill_step_if_due(&self, kill: Option<&KillStep>) -> bool {
+        let Some(kill) = kill else {
+            return false;
         };
         let victims: Vec<Arc<Environment>> = self
             .running
@@ -501,7 +497,7 @@ pub async fn handle(
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    if state.kill_step_if_due() {
+    if state.kill_step_if_due(faults.kill_step.as_ref()) {
         // The caller is gone; this answer reaches nobody.
         return Ok(error_response(&ApiError {
             status: 500,
@@ -588,9 +584,11 @@ pub async fn handle(
                 } else {
                     json_body()?
                 };
-                let mut control = state.control();
-                control.version_pending = Duration::from_millis(faults.version_pending_ms);
-                Ok(json_response(201, &control.publish_version(segs[0], &b)?))
+                let pending = Duration::from_millis(faults.version_pending_ms);
+                Ok(json_response(
+                    201,
+                    &state.control().publish_version(segs[0], &b, pending)?,
+                ))
             }
             "ListVersionsByFunction" => {
                 Ok(json_response(200, &state.control().list_versions(segs[0])?))

@@ -67,6 +67,18 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A run's plan before anything is published.
+    pub fn new(input: &ExecutionInput, function: FunctionSnapshot, run_id: String) -> Plan {
+        Plan {
+            input: input.to_json(),
+            function,
+            run_id,
+            versions: Vec::new(),
+            publisher_rounds: 0,
+            done: false,
+        }
+    }
+
     /// The execution input, parsed again. The Initializer validated it, so an error here means
     /// the state was edited on the way.
     pub fn execution_input(&self) -> Result<ExecutionInput, StepError> {

@@ -52,21 +52,15 @@ pub async fn initialize(
         .filter(|c| c.is_ascii_alphanumeric())
         .take(12)
         .collect();
-    let plan = Plan {
-        input: input.to_json(),
-        function: FunctionSnapshot {
-            arn: config.function_arn,
-            region,
-            architecture: config.architecture,
-            memory_size: config.memory_size,
-            description: config.description,
-            snap_start: config.snap_start,
-        },
-        run_id,
-        versions: Vec::new(),
-        publisher_rounds: 0,
-        done: false,
+    let function = FunctionSnapshot {
+        arn: config.function_arn,
+        region,
+        architecture: config.architecture,
+        memory_size: config.memory_size,
+        description: config.description,
+        snap_start: config.snap_start,
     };
+    let plan = Plan::new(&input, function, run_id);
     if in_state_machine {
         let size = state::largest_state(&plan, &input);
         if !size.fits() {

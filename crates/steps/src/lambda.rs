@@ -76,12 +76,7 @@ pub struct LambdaApi {
 impl LambdaApi {
     /// One client for everything (tests, the local emulator).
     pub fn new(client: Client) -> Self {
-        LambdaApi {
-            invoke_client: client.clone(),
-            client,
-            waits: Waits::default(),
-            deadline: None,
-        }
+        LambdaApi::with_clients(client.clone(), client)
     }
 
     /// Separate clients for the control plane and for Invoke.
@@ -311,64 +306,51 @@ impl LambdaApi {
         .await
     }
 
-    /// Every published version of the function with its description (`$LATEST` left out).
+    /// Every published version of the function with its description (`$LATEST` left out), over
+    /// all pages.
     pub async fn list_versions(&self, function: &str) -> Result<Vec<VersionInfo>, StepError> {
-        let mut versions = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_versions_by_function()
-                .function_name(function)
-                .set_marker(marker.take())
-                .max_items(1000)
-                .send()
-                .await
-                .map_err(|e| {
-                    StepError::aws("Lambda", &format!("ListVersionsByFunction {function}"), e)
-                })?;
-            versions.extend(
-                page.versions()
-                    .iter()
-                    .filter_map(|v| {
-                        Some(VersionInfo {
-                            version: v.version()?.to_string(),
-                            description: v.description().unwrap_or_default().to_string(),
-                        })
-                    })
-                    .filter(|v| v.version != "$LATEST"),
-            );
-            match page.next_marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(versions),
-            }
-        }
+        let versions: Vec<_> = self
+            .client
+            .list_versions_by_function()
+            .function_name(function)
+            .into_paginator()
+            .page_size(1000)
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| {
+                StepError::aws("Lambda", &format!("ListVersionsByFunction {function}"), e)
+            })?;
+        Ok(versions
+            .into_iter()
+            .filter_map(|v| {
+                Some(VersionInfo {
+                    version: v.version()?.to_string(),
+                    description: v.description().unwrap_or_default().to_string(),
+                })
+            })
+            .filter(|v| v.version != "$LATEST")
+            .collect())
     }
 
-    /// Every alias of the function: (name, version it points at).
+    /// Every alias of the function, over all pages: (name, version it points at).
     pub async fn list_aliases(&self, function: &str) -> Result<Vec<(String, String)>, StepError> {
-        let mut aliases = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_aliases()
-                .function_name(function)
-                .set_marker(marker.take())
-                .max_items(1000)
-                .send()
-                .await
-                .map_err(|e| StepError::aws("Lambda", &format!("ListAliases {function}"), e))?;
-            aliases.extend(
-                page.aliases().iter().filter_map(|a| {
-                    Some((a.name()?.to_string(), a.function_version()?.to_string()))
-                }),
-            );
-            match page.next_marker() {
-                Some(m) if !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(aliases),
-            }
-        }
+        let aliases: Vec<_> = self
+            .client
+            .list_aliases()
+            .function_name(function)
+            .into_paginator()
+            .page_size(1000)
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| StepError::aws("Lambda", &format!("ListAliases {function}"), e))?;
+        Ok(aliases
+            .into_iter()
+            .filter_map(|a| Some((a.name()?.to_string(), a.function_version()?.to_string())))
+            .collect())
     }
 
     /// The function's reserved concurrency, if any is set.

@@ -127,16 +127,22 @@ impl Clients {
         }
     }
 
+    /// [`Clients::lambda`] whose waits end before `deadline` (the step's own).
+    pub fn lambda_until(&self, region: Option<&str>, deadline: Instant) -> LambdaApi {
+        self.lambda(region).with_deadline(deadline)
+    }
+
     /// The clients an Executor needs: the function's region, and each processor's own.
     pub fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
         let input = crate::events::parse_input(&event.input)?;
         let function = self.lambda(Some(&event.function.region));
+        // A processor without a region in its ARN, or in the function's, shares its clients.
         let processor = |p: &Option<powertune_core::input::FunctionRef>| match p
             .as_ref()
             .and_then(|f| f.region.as_deref())
         {
-            Some(region) => self.lambda(Some(region)),
-            None => function.clone(),
+            Some(region) if region != event.function.region => self.lambda(Some(region)),
+            _ => function.clone(),
         };
         Ok(Lambdas {
             pre_processor: processor(&input.pre_processor),
@@ -186,9 +192,7 @@ pub async fn initializer(
         .and_then(|a| powertune_core::input::FunctionRef::parse(a).ok())
         .and_then(|f| f.region);
     initializer::initialize(
-        &clients
-            .lambda(region.as_deref())
-            .with_deadline(deadline_of(&event)),
+        &clients.lambda_until(region.as_deref(), deadline_of(&event)),
         &event.payload,
         defaults,
         &event.context.request_id,
@@ -198,12 +202,9 @@ pub async fn initializer(
 }
 
 pub async fn publisher(clients: &Clients, event: LambdaEvent<Value>) -> Result<Plan, StepError> {
-    let deadline = deadline_of(&event);
-    let budget = remaining(event.context.deadline());
+    let (deadline, budget) = (deadline_of(&event), remaining(event.context.deadline()));
     let plan: Plan = parse("Publisher", event.payload)?;
-    let lambda = clients
-        .lambda(Some(&plan.function.region))
-        .with_deadline(deadline);
+    let lambda = clients.lambda_until(Some(&plan.function.region), deadline);
     publisher::publish(&lambda, plan, budget).await
 }
 
@@ -222,10 +223,11 @@ pub async fn cleaner(
 ) -> Result<CleanupReport, StepError> {
     let deadline = deadline_of(&event);
     let plan: Plan = parse("Cleaner", event.payload)?;
-    let lambda = clients
-        .lambda(Some(&plan.function.region))
-        .with_deadline(deadline);
-    cleaner::clean(&lambda, &plan).await
+    cleaner::clean(
+        &clients.lambda_until(Some(&plan.function.region), deadline),
+        &plan,
+    )
+    .await
 }
 
 pub async fn analyzer(
@@ -242,8 +244,6 @@ pub async fn optimizer(
 ) -> Result<Optimization, StepError> {
     let deadline = deadline_of(&event);
     let event: OptimizerEvent = parse("Optimizer", event.payload)?;
-    let lambda = clients
-        .lambda(Some(&event.function.region))
-        .with_deadline(deadline);
+    let lambda = clients.lambda_until(Some(&event.function.region), deadline);
     optimizer::optimize(&lambda, &event).await
 }

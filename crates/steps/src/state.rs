@@ -191,21 +191,15 @@ mod tests {
 
     fn plan_for(input: serde_json::Value) -> (Plan, ExecutionInput) {
         let input = ExecutionInput::from_json(&input, &Defaults::default()).unwrap();
-        let plan = Plan {
-            input: input.to_json(),
-            function: FunctionSnapshot {
-                arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-                region: "us-east-1".into(),
-                architecture: Architecture::X86_64,
-                memory_size: 1024,
-                description: "d".into(),
-                snap_start: false,
-            },
-            run_id: "abcdefabcdef".into(),
-            versions: Vec::new(),
-            publisher_rounds: 0,
-            done: false,
+        let function = FunctionSnapshot {
+            arn: ARN.into(),
+            region: "us-east-1".into(),
+            architecture: Architecture::X86_64,
+            memory_size: 1024,
+            description: "d".into(),
+            snap_start: false,
         };
+        let plan = Plan::new(&input, function, "abcdefabcdef".into());
         (plan, input)
     }
 

@@ -908,21 +908,15 @@ async fn largest_plan_that_fits(env: &Env) -> Result<()> {
             &input,
             &powertune_core::input::Defaults::default(),
         )?;
-        let plan = powertune_steps::events::Plan {
-            input: parsed.to_json(),
-            function: powertune_steps::events::FunctionSnapshot {
-                arn: arn("target"),
-                region: REGION.into(),
-                architecture: powertune_core::pricing::Architecture::X86_64,
-                memory_size: ORIGINAL_MEMORY as u32,
-                description: ORIGINAL_DESCRIPTION.into(),
-                snap_start: false,
-            },
-            run_id: "x".repeat(12),
-            versions: vec![],
-            publisher_rounds: 0,
-            done: false,
+        let function = powertune_steps::events::FunctionSnapshot {
+            arn: arn("target"),
+            region: REGION.into(),
+            architecture: powertune_core::pricing::Architecture::X86_64,
+            memory_size: ORIGINAL_MEMORY as u32,
+            description: ORIGINAL_DESCRIPTION.into(),
+            snap_start: false,
         };
+        let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
         Ok(powertune_steps::state::largest_state(&plan, &parsed))
     };
     let (mut low, mut high) = (0usize, powertune_steps::state::STATE_LIMIT_BYTES);
