@@ -1,7 +1,9 @@
-//! Function code for CreateFunction: a zip holding `bootstrap`, or (an emulator extension) a
-//! local directory, named with `"S3Bucket": "__local__"` and `"S3Key": "/path/to/dir"`.
+//! Function code for CreateFunction: a zip (holding `bootstrap`, or the handler's modules), or
+//! (an emulator extension) a local directory, named with `"S3Bucket": "__local__"` and
+//! `"S3Key": "/path/to/dir"`.
 
 use crate::control::ApiError;
+use crate::runtimes::Runtime;
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -10,8 +12,24 @@ use std::path::{Path, PathBuf};
 /// The `S3Bucket` that marks a local directory as the code.
 pub const LOCAL_BUCKET: &str = "__local__";
 
-/// Unpacks the `Code` of a CreateFunction request; returns (directory, CodeSha256, CodeSize).
-pub fn unpack(body: &Value, root: &Path) -> Result<(PathBuf, String, u64), ApiError> {
+/// The `Runtime` of a CreateFunction request (`provided.al2023` when absent).
+pub fn runtime_of(body: &Value) -> Result<Runtime, ApiError> {
+    match &body["Runtime"] {
+        Value::Null => Ok(Runtime::Provided("provided.al2023".into())),
+        Value::String(name) => Runtime::parse(name).map_err(ApiError::invalid),
+        other => Err(ApiError::invalid(format!(
+            "Runtime must be a string, not {other}"
+        ))),
+    }
+}
+
+/// Unpacks the `Code` of a CreateFunction request for `runtime`; returns (directory,
+/// CodeSha256, CodeSize).
+pub fn unpack(
+    body: &Value,
+    runtime: &Runtime,
+    root: &Path,
+) -> Result<(PathBuf, String, u64), ApiError> {
     let code = &body["Code"];
     if let Some(zip) = code["ZipFile"].as_str() {
         let bytes = base64::engine::general_purpose::STANDARD
@@ -31,11 +49,16 @@ pub fn unpack(body: &Value, root: &Path) -> Result<(PathBuf, String, u64), ApiEr
         archive.extract(&dir).map_err(|e| {
             ApiError::invalid(format!("Could not unzip the deployment package: {e}"))
         })?;
-        make_executable(&dir.join("bootstrap"))?;
+        if !runtime.is_managed() {
+            make_executable(&dir.join("bootstrap"))?;
+        }
         return Ok((dir, sha, bytes.len() as u64));
     }
     if code["S3Bucket"].as_str() == Some(LOCAL_BUCKET) {
         let dir = PathBuf::from(code["S3Key"].as_str().unwrap_or_default());
+        if runtime.is_managed() {
+            return local_modules(dir);
+        }
         let bootstrap = dir.join("bootstrap");
         let meta = std::fs::metadata(&bootstrap).map_err(|e| {
             ApiError::invalid(format!("{} cannot be read: {e}. The local code directory must hold an executable named bootstrap.", bootstrap.display()))
@@ -56,6 +79,44 @@ pub fn unpack(body: &Value, root: &Path) -> Result<(PathBuf, String, u64), ApiEr
     Err(ApiError::invalid(format!(
         "The emulator runs code from Code.ZipFile, or from a local directory given as Code.S3Bucket \"{LOCAL_BUCKET}\" and Code.S3Key = its path."
     )))
+}
+
+/// A local directory of modules, identified by the path, size and modification time of every
+/// file in it (its contents are not copied or hashed).
+fn local_modules(dir: PathBuf) -> Result<(PathBuf, String, u64), ApiError> {
+    if !dir.is_dir() {
+        return Err(ApiError::invalid(format!(
+            "{} is not a directory: the local code of a managed runtime is the directory holding its handler's module.",
+            dir.display()
+        )));
+    }
+    let mut entries = Vec::new();
+    let mut pending = vec![dir.clone()];
+    let mut size = 0u64;
+    while let Some(d) = pending.pop() {
+        let list = std::fs::read_dir(&d)
+            .map_err(|e| ApiError::invalid(format!("{} cannot be read: {e}", d.display())))?;
+        for entry in list.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            size += meta.len();
+            entries.push(format!("{}:{}:{modified}", path.display(), meta.len()));
+        }
+    }
+    entries.sort();
+    let sha = base64::engine::general_purpose::STANDARD
+        .encode(Sha256::digest(entries.join("\n").as_bytes()));
+    Ok((dir, sha, size))
 }
 
 fn make_executable(path: &Path) -> Result<(), ApiError> {

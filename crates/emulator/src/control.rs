@@ -1,6 +1,7 @@
 //! The control plane: functions, their `$LATEST` configuration, published versions and aliases,
 //! with Lambda's rules and error codes. No I/O here; the HTTP layer turns requests into calls.
 
+use crate::runtimes::Runtime;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -57,12 +58,12 @@ pub struct Config {
     pub description: String,
     pub environment: BTreeMap<String, String>,
     pub handler: String,
-    pub runtime: String,
+    pub runtime: Runtime,
     pub role: String,
     pub architecture: String,
     /// `Text` or `JSON`.
     pub log_format: String,
-    /// The directory holding `bootstrap`.
+    /// The function's code: a directory holding `bootstrap`, or the handler's modules.
     pub code_dir: PathBuf,
     pub code_sha256: String,
     pub code_size: u64,
@@ -261,10 +262,11 @@ impl ControlPlane {
     }
 
     /// Registers a function whose code is already unpacked in `code_dir`. `body` is the
-    /// CreateFunction request (its `Code` was handled by the caller).
+    /// CreateFunction request (its `Code` and `Runtime` were handled by the caller).
     pub fn create_function(
         &mut self,
         body: &Value,
+        runtime: Runtime,
         code_dir: PathBuf,
         code_sha256: String,
         code_size: u64,
@@ -281,16 +283,20 @@ impl ControlPlane {
                 "Function already exist: {name}"
             )));
         }
+        let handler = match (body["Handler"].as_str(), &runtime) {
+            (Some(h), _) if !h.is_empty() => h.to_string(),
+            (_, Runtime::Provided(_)) => "bootstrap".to_string(),
+            _ => return Err(ApiError::invalid(format!(
+                "A {runtime} function needs a Handler (module.function, for example app.handler)."
+            ))),
+        };
         let config = Config {
             memory_size: validate_memory(body["MemorySize"].as_u64().unwrap_or(128))?,
             timeout: validate_timeout(body["Timeout"].as_u64().unwrap_or(3))?,
             description: body["Description"].as_str().unwrap_or("").to_string(),
             environment: environment_of(body)?.unwrap_or_default(),
-            handler: body["Handler"].as_str().unwrap_or("bootstrap").to_string(),
-            runtime: body["Runtime"]
-                .as_str()
-                .unwrap_or("provided.al2023")
-                .to_string(),
+            handler,
+            runtime,
             role: body["Role"]
                 .as_str()
                 .unwrap_or("arn:aws:iam::123456789012:role/lambda")
@@ -684,7 +690,7 @@ impl ControlPlane {
                 qualified
             }),
         );
-        o.insert("Runtime".into(), json!(c.runtime));
+        o.insert("Runtime".into(), json!(c.runtime.to_string()));
         o.insert("Role".into(), json!(c.role));
         o.insert("Handler".into(), json!(c.handler));
         o.insert("CodeSize".into(), json!(c.code_size));
@@ -749,6 +755,7 @@ mod tests {
         let mut p = ControlPlane::new("us-east-1", Duration::from_millis(0));
         p.create_function(
             &json!({"FunctionName": "f", "MemorySize": 1024, "Description": "orig"}),
+            Runtime::Provided("provided.al2023".into()),
             PathBuf::from("/tmp"),
             "sha".into(),
             1,

@@ -1,9 +1,10 @@
-//! Execution environments: one process of the function's `bootstrap`, under its power limits,
-//! talking to a Runtime API of its own (`AWS_LAMBDA_RUNTIME_API`), as Lambda runs custom
-//! runtimes.
+//! Execution environments: one process group (the function's `bootstrap`, or an interpreter
+//! running Lambda's runtime interface client), under its power limits, talking to a Runtime API
+//! of its own (`AWS_LAMBDA_RUNTIME_API`), as Lambda runs them.
 
 use crate::control::Resolved;
 use crate::limits::{EnvironmentLimits, Limits};
+use crate::runtimes::Launch;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -86,19 +87,22 @@ static ENV_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Why an environment could not start.
 #[derive(Debug)]
 pub enum StartError {
-    /// The runtime reported an init error (its body) or exited during init.
+    /// The runtime reported an init error or exited during init.
     Init {
         error_type: String,
         message: String,
+        /// What the runtime posted to `/init/error`, which Lambda returns as it is.
+        posted: Option<Bytes>,
     },
     Io(std::io::Error),
 }
 
 impl Environment {
-    /// Starts `bootstrap` for `resolved` and waits until it asks for its first event.
+    /// Starts `launch` for `resolved` and waits until it asks for its first event.
     pub async fn start(
         key: String,
         resolved: &Resolved,
+        launch: &Launch,
         limits: &Limits,
         region: &str,
     ) -> Result<Arc<Environment>, StartError> {
@@ -124,17 +128,19 @@ impl Environment {
         });
         let mut tasks = vec![tokio::spawn(serve_runtime_api(listener, shared.clone()))];
 
-        let bootstrap = resolved.config.code_dir.join("bootstrap");
         let started = Instant::now();
         let mut command = tokio::process::Command::new("/bin/sh");
         command
             .arg("-c")
-            .arg(env_limits.launcher())
+            .arg(env_limits.launcher(launch.address_space_limit))
             .arg("powertune-environment")
-            .arg(&bootstrap)
+            .arg(&launch.program)
+            .args(&launch.args)
             .current_dir(&resolved.config.code_dir)
             .env_clear()
-            .envs(lambda_environment(resolved, api, region))
+            .envs(lambda_environment(resolved, launch, api, region))
+            // Its own process group: a signal to the environment reaches every process in it.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -181,20 +187,22 @@ impl Environment {
                 }
                 Ok(Init::Failed(body)) => {
                     let (error_type, message) = error_fields(&body);
-                    Err(StartError::Init { error_type: error_type.unwrap_or_else(|| "Runtime.InitError".into()), message })
+                    Err(StartError::Init { error_type: error_type.unwrap_or_else(|| "Runtime.InitError".into()), message, posted: Some(body) })
                 }
-                Err(_) => Err(StartError::Init { error_type: "Runtime.InitError".into(), message: "the runtime API stopped".into() }),
+                Err(_) => Err(StartError::Init { error_type: "Runtime.InitError".into(), message: "the runtime API stopped".into(), posted: None }),
             },
             status = exit_status(&mut exited) => {
                 let oom = environment.limits.oom_killed();
                 Err(StartError::Init {
                     error_type: if oom { "Runtime.OutOfMemory".into() } else { "Runtime.ExitError".into() },
                     message: format!("Runtime exited during init with error: {status}. Log: {}", environment.recent_log(5)),
+                    posted: None,
                 })
             }
             _ = tokio::time::sleep(INIT_TIMEOUT) => Err(StartError::Init {
                 error_type: "Sandbox.Timedout".into(),
                 message: format!("Init phase did not complete within {} seconds", INIT_TIMEOUT.as_secs()),
+                posted: None,
             }),
         }
     }
@@ -299,11 +307,11 @@ impl Environment {
         self.kill();
     }
 
+    /// Kills every process of the environment (its process group).
     pub fn kill(&self) {
         if let Some(pid) = self.pid {
-            // The launcher exec'd the bootstrap, so the pid is the bootstrap's.
             unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
+                libc::kill(-(pid as i32), libc::SIGKILL);
             }
         }
     }
@@ -318,8 +326,13 @@ impl Drop for Environment {
     }
 }
 
-/// Lambda's environment variables for a custom runtime, plus the function's own.
-fn lambda_environment(resolved: &Resolved, api: SocketAddr, region: &str) -> Vec<(String, String)> {
+/// Lambda's environment variables, those of the function's runtime, then the function's own.
+fn lambda_environment(
+    resolved: &Resolved,
+    launch: &Launch,
+    api: SocketAddr,
+    region: &str,
+) -> Vec<(String, String)> {
     let c = &resolved.config;
     let mut vars: Vec<(String, String)> = vec![
         ("AWS_LAMBDA_RUNTIME_API".into(), api.to_string()),
@@ -344,12 +357,7 @@ fn lambda_environment(resolved: &Resolved, api: SocketAddr, region: &str) -> Vec
         ("AWS_LAMBDA_LOG_FORMAT".into(), c.log_format.clone()),
         ("AWS_REGION".into(), region.into()),
         ("AWS_DEFAULT_REGION".into(), region.into()),
-        ("AWS_EXECUTION_ENV".into(), "AWS_Lambda_rapid".into()),
         ("LAMBDA_TASK_ROOT".into(), c.code_dir.display().to_string()),
-        (
-            "LAMBDA_RUNTIME_DIR".into(),
-            c.code_dir.display().to_string(),
-        ),
         ("_HANDLER".into(), c.handler.clone()),
         ("TZ".into(), ":UTC".into()),
         ("LANG".into(), "en_US.UTF-8".into()),
@@ -368,6 +376,7 @@ fn lambda_environment(resolved: &Resolved, api: SocketAddr, region: &str) -> Vec
             _ => {}
         }
     }
+    vars.extend(launch.env.iter().cloned());
     vars.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     vars
 }
@@ -404,15 +413,17 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     }
 }
 
-/// SIGSTOP/SIGCONT duty cycling, for hosts where no cgroup can be made.
+/// SIGSTOP/SIGCONT duty cycling of the whole process group, for hosts where no cgroup can be
+/// made.
 async fn duty_cycle(pid: u32, run: Duration, stop: Duration) {
+    let group = -(pid as i32);
     loop {
         tokio::time::sleep(run).await;
-        if unsafe { libc::kill(pid as i32, libc::SIGSTOP) } != 0 {
+        if unsafe { libc::kill(group, libc::SIGSTOP) } != 0 {
             return;
         }
         tokio::time::sleep(stop).await;
-        if unsafe { libc::kill(pid as i32, libc::SIGCONT) } != 0 {
+        if unsafe { libc::kill(group, libc::SIGCONT) } != 0 {
             return;
         }
     }

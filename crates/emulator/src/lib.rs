@@ -1,18 +1,21 @@
 //! powertune-emulator: a local AWS Lambda service. Its control plane and Invoke speak Lambda's
 //! HTTP API, so the AWS SDK and the aws CLI use it unmodified (`AWS_ENDPOINT_URL_LAMBDA`); its
-//! execution environments run a function's real `bootstrap` against the Runtime API, with the
-//! CPU share and memory Lambda would give each memory size.
+//! execution environments run a function's real `bootstrap`, or its Python or Node.js handler
+//! on Lambda's own runtime interface client, against the Runtime API, with the CPU share and
+//! memory Lambda would give each memory size.
 
 pub mod code;
 pub mod control;
 pub mod environment;
 pub mod limits;
 pub mod report;
+pub mod runtimes;
 pub mod server;
 
 use control::ControlPlane;
 use limits::{Limits, Mode};
-use server::State;
+use runtimes::Runtimes;
+use server::{Notice, State};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +31,10 @@ pub struct Config {
     pub update_delay: Duration,
     /// Where unzipped code goes.
     pub code_root: PathBuf,
+    /// Where the managed runtimes' interface clients are installed, once per machine.
+    pub runtime_cache: PathBuf,
+    /// Hears what takes long and what is worth a warning.
+    pub notice: Notice,
 }
 
 impl Default for Config {
@@ -37,6 +44,8 @@ impl Default for Config {
             update_delay: Duration::from_millis(100),
             code_root: std::env::temp_dir()
                 .join(format!("powertune-emulator-{}", std::process::id())),
+            runtime_cache: runtimes::default_cache_dir(),
+            notice: Notice::default(),
         }
     }
 }
@@ -57,6 +66,8 @@ impl Emulator {
             ControlPlane::new(config.region.clone(), config.update_delay),
             limits,
             config.code_root,
+            Runtimes::new(config.runtime_cache),
+            config.notice,
         ));
         let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;

@@ -204,9 +204,10 @@ pub struct EnvironmentLimits {
 }
 
 impl EnvironmentLimits {
-    /// The shell script that puts itself under the limits and then `exec`s the bootstrap (`$1`),
-    /// so the bootstrap never runs unlimited.
-    pub fn launcher(&self) -> String {
+    /// The shell script that puts itself under the limits and then `exec`s the runtime (its
+    /// arguments), so the runtime never runs unlimited. Without `address_space_limit` the
+    /// signals mode leaves memory to the runtime's own limit (V8's heap limits for Node.js).
+    pub fn launcher(&self, address_space_limit: bool) -> String {
         match self.mode {
             Mode::CgroupV1 | Mode::CgroupV2 => {
                 let joins: Vec<String> = self
@@ -214,9 +215,12 @@ impl EnvironmentLimits {
                     .iter()
                     .map(|d| format!("echo $$ > '{}/cgroup.procs'", d.display()))
                     .collect();
-                format!("{} && exec \"$1\"", joins.join(" && "))
+                format!("{} && exec \"$@\"", joins.join(" && "))
             }
-            Mode::Signals => format!("ulimit -v {} && exec \"$1\"", self.memory_bytes / 1024),
+            Mode::Signals if address_space_limit => {
+                format!("ulimit -v {} && exec \"$@\"", self.memory_bytes / 1024)
+            }
+            Mode::Signals => "exec \"$@\"".into(),
         }
     }
 
@@ -340,7 +344,8 @@ mod tests {
             l.duty_cycle(),
             Some((Duration::from_micros(2500), Duration::from_micros(7500)))
         );
-        assert!(l.launcher().starts_with("ulimit -v 1048576"));
+        assert!(l.launcher(true).starts_with("ulimit -v 1048576"));
+        assert_eq!(l.launcher(false), "exec \"$@\"");
         let full = EnvironmentLimits {
             mode: Mode::Signals,
             vcpus: 1.5,

@@ -5,6 +5,7 @@ use crate::control::{parse_function_ref, ApiError, ControlPlane, Resolved};
 use crate::environment::{read_body, Ended, Environment, Outcome, StartError};
 use crate::limits::Limits;
 use crate::report;
+use crate::runtimes::{Prepared, Runtime, Runtimes};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -59,9 +60,29 @@ pub struct KillStep {
     pub after_calls: u32,
 }
 
+/// Where the emulator says what takes long (preparing a runtime) and warns (an interpreter
+/// that is not the declared version).
+#[derive(Clone)]
+pub struct Notice(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Default for Notice {
+    fn default() -> Self {
+        Notice(Arc::new(|message| eprintln!("{message}")))
+    }
+}
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notice")
+    }
+}
+
 pub struct State {
     pub control: Mutex<ControlPlane>,
     pub limits: Limits,
+    /// The managed runtimes, prepared once.
+    pub runtimes: Arc<Runtimes>,
+    pub notice: Notice,
     pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     pub faults: Mutex<Faults>,
     pub code_root: PathBuf,
@@ -76,11 +97,19 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(control: ControlPlane, limits: Limits, code_root: PathBuf) -> State {
+    pub fn new(
+        control: ControlPlane,
+        limits: Limits,
+        code_root: PathBuf,
+        runtimes: Runtimes,
+        notice: Notice,
+    ) -> State {
         let region = control.region.clone();
         State {
             control: Mutex::new(control),
             limits,
+            runtimes: Arc::new(runtimes),
+            notice,
             pool: Mutex::new(HashMap::new()),
             faults: Mutex::new(Faults::default()),
             code_root,
@@ -94,6 +123,21 @@ impl State {
 
     fn control(&self) -> std::sync::MutexGuard<'_, ControlPlane> {
         self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The runtime, prepared (off the async threads: a first preparation installs packages).
+    async fn prepare(&self, runtime: &Runtime) -> Result<Arc<Prepared>, ApiError> {
+        let runtimes = self.runtimes.clone();
+        let notice = self.notice.clone();
+        let wanted = runtime.clone();
+        tokio::task::spawn_blocking(move || runtimes.prepare(&wanted, &*notice.0))
+            .await
+            .map_err(|e| ApiError {
+                status: 500,
+                code: "ServiceException",
+                message: format!("Preparing {runtime} stopped: {e}"),
+            })?
+            .map_err(|e| ApiError::invalid(e.to_string()))
     }
 
     /// A random-looking value for request IDs and fault decisions.
@@ -240,23 +284,37 @@ pub async fn invoke(
     let env = match warm {
         Some(env) => env,
         None => {
-            match Environment::start(key.clone(), &resolved, &state.limits, &state.region).await {
+            let config = &resolved.config;
+            let launch = state.prepare(&config.runtime).await?.launch(
+                &config.code_dir,
+                &config.handler,
+                config.memory_size,
+            );
+            match Environment::start(
+                key.clone(),
+                &resolved,
+                &launch,
+                &state.limits,
+                &state.region,
+            )
+            .await
+            {
                 Ok(env) => env,
                 Err(StartError::Io(e)) => {
                     return Err(ApiError {
                         status: 500,
                         code: "ServiceException",
-                        message: format!(
-                            "Could not start {}: {e}",
-                            resolved.config.code_dir.join("bootstrap").display()
-                        ),
+                        message: format!("Could not start {}: {e}", launch.program.display()),
                     })
                 }
                 Err(StartError::Init {
                     error_type,
                     message,
+                    posted,
                 }) => {
-                    let body = json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")});
+                    // What the runtime posted to /init/error is the answer; a runtime that
+                    // exited or timed out gets Lambda's own message.
+                    let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
                     let inv = report::Invocation {
                         request_id: &request_id,
                         version: &resolved.version,
@@ -269,7 +327,7 @@ pub async fn invoke(
                     return Ok(InvokeResult {
                         log: render(&resolved, &inv, &[]),
                         request_id,
-                        payload: Bytes::from(body.to_string()),
+                        payload: body,
                         function_error: Some("Unhandled"),
                         executed_version: resolved.version.clone(),
                     });
@@ -540,10 +598,15 @@ pub async fn handle(
         match op {
             "CreateFunction" => {
                 let b = json_body()?;
-                let (dir, sha, size) = crate::code::unpack(&b, &state.code_root)?;
+                let runtime = crate::code::runtime_of(&b)?;
+                let (dir, sha, size) = crate::code::unpack(&b, &runtime, &state.code_root)?;
+                // A runtime that cannot run here is refused now, not at the first Invoke.
+                state.prepare(&runtime).await?;
                 Ok(json_response(
                     201,
-                    &state.control().create_function(&b, dir, sha, size)?,
+                    &state
+                        .control()
+                        .create_function(&b, runtime, dir, sha, size)?,
                 ))
             }
             "ListFunctions" => {
