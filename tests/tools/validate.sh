@@ -30,9 +30,10 @@ tests/tools/node_modules/.bin/asl-validator --json-path "$definition"
 
 echo "== sam validate --lint"
 .venv-tools/bin/sam validate --lint --template template.yaml --region us-east-1
+.venv-tools/bin/sam validate --lint --template examples/sam-app/template.yaml --region us-east-1
 
 echo "== cfn-lint"
-.venv-tools/bin/cfn-lint template.yaml scripts/deploy-sar-app.yml && echo "cfn-lint: no findings"
+.venv-tools/bin/cfn-lint template.yaml scripts/deploy-sar-app.yml examples/sam-app/template.yaml && echo "cfn-lint: no findings"
 
 echo "== shellcheck"
 shellcheck scripts/*.sh tests/moto/*.sh tests/tools/*.sh .ci/run && echo "shellcheck: no findings"

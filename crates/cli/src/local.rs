@@ -1,8 +1,11 @@
 //! Local tuning: the six steps, in the state machine's order, against the embedded emulator.
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::function::LocalFunction;
+use anyhow::{anyhow, Context, Result};
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_lambda::types::{Architecture as LambdaArchitecture, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
+};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use powertune_core::input::Defaults;
 use powertune_core::output::{PowerStats, TuningResult};
@@ -13,18 +16,18 @@ use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, Opti
 use powertune_steps::lambda::{LambdaApi, Waits};
 use powertune_steps::{cleaner, executor, initializer, optimizer, publisher};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The name the function gets in the emulator.
 pub const FUNCTION_NAME: &str = "powertune-local";
 
+/// The memory the function has before tuning when no template says.
+const INITIAL_MEMORY_MB: u32 = 1024;
+
 /// What a local run needs besides the execution input.
 pub struct LocalRun {
-    /// A directory holding `bootstrap`.
-    pub code_dir: PathBuf,
+    pub function: LocalFunction,
     pub region: String,
     pub architecture: Architecture,
     pub timeout_seconds: u32,
@@ -42,73 +45,6 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The functions' own time: the sum of every measured duration.
     pub function_time: Duration,
-}
-
-/// Turns `<function>` into a directory holding a `bootstrap`: a bootstrap file (any name), a
-/// directory holding `bootstrap`, or a Cargo package (built for the host, release profile).
-pub fn prepare_function(path: &Path) -> Result<PathBuf> {
-    let path = path
-        .canonicalize()
-        .with_context(|| format!("{} does not exist", path.display()))?;
-    let executable = if path.is_dir() && path.join("Cargo.toml").is_file() {
-        build_package(&path)?
-    } else if path.is_dir() {
-        let bootstrap = path.join("bootstrap");
-        if !bootstrap.is_file() {
-            bail!(
-                "{} holds neither a bootstrap nor a Cargo.toml",
-                path.display()
-            );
-        }
-        return Ok(path);
-    } else {
-        path
-    };
-    let dir = std::env::temp_dir().join(format!("powertune-local-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let link = dir.join("bootstrap");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&executable, &link)
-        .with_context(|| format!("cannot link {} as {}", executable.display(), link.display()))?;
-    Ok(dir)
-}
-
-fn build_package(dir: &Path) -> Result<PathBuf> {
-    eprintln!("Building {} (release) for this host...", dir.display());
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--message-format=json-render-diagnostics",
-            "--manifest-path",
-        ])
-        .arg(dir.join("Cargo.toml"))
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .context("cannot run cargo")?;
-    if !out.status.success() {
-        bail!("cargo build of {} failed", dir.display());
-    }
-    let executables: Vec<PathBuf> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| {
-            m["reason"] == "compiler-artifact"
-                && m["manifest_path"].as_str().map(Path::new) == Some(&dir.join("Cargo.toml"))
-        })
-        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .collect();
-    match executables.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => bail!("{} builds no binary", dir.display()),
-        many => bail!(
-            "{} builds {} binaries; give the one to tune as a file: {:?}",
-            dir.display(),
-            many.len(),
-            many
-        ),
-    }
 }
 
 fn progress_style() -> ProgressStyle {
@@ -143,29 +79,43 @@ pub async fn run(input: Value, run: &LocalRun) -> Result<Outcome> {
         .credentials_provider(Credentials::new("local", "local", None, None, "powertune"))
         .build();
     let client = aws_sdk_lambda::Client::from_conf(sdk);
+    let function = &run.function;
     client
         .create_function()
         .function_name(FUNCTION_NAME)
-        .runtime(Runtime::Providedal2023)
-        .handler("bootstrap")
+        .runtime(Runtime::from(function.runtime.to_string().as_str()))
+        .handler(&function.handler)
         .role("arn:aws:iam::123456789012:role/powertune-local")
-        .memory_size(1024)
+        .memory_size(function.memory_size.unwrap_or(INITIAL_MEMORY_MB) as i32)
         .timeout(run.timeout_seconds as i32)
         .description("powertune local run")
         .architectures(LambdaArchitecture::from(run.architecture.as_str()))
+        .environment(
+            Environment::builder()
+                .set_variables(Some(function.environment.clone().into_iter().collect()))
+                .build(),
+        )
         .code(
             FunctionCode::builder()
                 .s3_bucket(powertune_emulator::code::LOCAL_BUCKET)
-                .s3_key(run.code_dir.display().to_string())
+                .s3_key(function.code_dir.display().to_string())
                 .build(),
         )
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
+        .map_err(|e| match e.as_service_error() {
+            // The emulator's own words: a runtime that cannot run here says what to install.
+            Some(service) => anyhow!(
+                "{}",
+                service
+                    .meta()
+                    .message()
+                    .unwrap_or("the emulator refused the function")
+            ),
+            None => anyhow!(
                 "the emulator refused the function: {}",
                 aws_sdk_lambda::error::DisplayErrorContext(e)
-            )
+            ),
         })?;
     let lambda = LambdaApi::new(client).with_waits(Waits {
         poll: Duration::from_millis(10),

@@ -4,9 +4,11 @@ mod analyze;
 mod emulator;
 mod failure;
 mod flags;
+mod function;
 mod local;
 mod remote;
 mod report;
+mod template;
 mod tune;
 
 use clap::{Parser, Subcommand};

@@ -2,6 +2,7 @@
 
 use crate::failure::Failure;
 use crate::flags::{parse_architecture, parse_strategy, OutputFormat};
+use crate::function;
 use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::{remote, report};
 use anyhow::Context;
@@ -14,15 +15,42 @@ use serde_json::{json, Map, Value};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+/// A local function's timeout when neither --timeout nor a template gives one, seconds.
+const DEFAULT_TIMEOUT_S: u32 = 60;
+
 /// The reference project's default `PowerValues`.
 const DEFAULT_POWER_VALUES: [u32; 6] = [128, 256, 512, 1024, 1536, 3008];
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Tune on this machine: a bootstrap file, a directory holding one, or a Cargo package
-    /// (built for this host first).
-    #[arg(long, value_name = "FUNCTION", conflicts_with_all = ["state_machine_arn", "stack_name"])]
-    local: Option<PathBuf>,
+    /// Tune on this machine: a directory or zip of Python or Node.js code, a bootstrap file, a
+    /// directory holding one, or a Cargo package (built for this host first). With --template,
+    /// give no value.
+    #[arg(long, value_name = "FUNCTION", num_args = 0..=1, conflicts_with_all = ["state_machine_arn", "stack_name"])]
+    local: Option<Option<PathBuf>>,
+
+    /// The local function's runtime: python3.x, nodejsN.x or provided.al2023 [default:
+    /// detected from the code].
+    #[arg(long, requires = "local")]
+    runtime: Option<String>,
+
+    /// The local function's handler, MODULE.FUNCTION (app.handler) [default: Lambda's,
+    /// lambda_function.lambda_handler or index.handler].
+    #[arg(long, requires = "local")]
+    handler: Option<String>,
+
+    /// Tune a function of this SAM template locally (with --local and --function).
+    #[arg(long, value_name = "FILE", requires = "local")]
+    template: Option<PathBuf>,
+
+    /// The template's function to tune: its logical ID [default: the only one].
+    #[arg(long, value_name = "LOGICAL_ID", requires = "template")]
+    function: Option<String>,
+
+    /// An environment variable for the local function, NAME=VALUE (repeat); it overrides the
+    /// template's value.
+    #[arg(long = "env", value_name = "NAME=VALUE", requires = "local")]
+    env: Vec<String>,
 
     /// Tune on AWS with this deployed powertune state machine.
     #[arg(long, value_name = "ARN", conflicts_with = "stack_name")]
@@ -101,9 +129,9 @@ pub struct Args {
     #[arg(long, value_parser = parse_architecture)]
     architecture: Option<Architecture>,
 
-    /// The local function's timeout, seconds.
-    #[arg(long, default_value_t = 60)]
-    timeout: u32,
+    /// The local function's timeout, seconds [default: the template's, else 60].
+    #[arg(long)]
+    timeout: Option<u32>,
 
     /// Print JSON (the result document) instead of the report.
     #[arg(long, short)]
@@ -218,7 +246,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         (None, None) => None,
     };
     match (&args.local, target) {
-        (Some(function), _) => run_local(&args, function, input),
+        (Some(function), _) => run_local(&args, function.as_deref(), input),
         (None, Some(target)) => run_remote(&args, target, input),
         (None, None) => Err(Failure::BadInput(
             "say where to tune: --local FUNCTION on this machine, or --state-machine-arn ARN / --stack-name NAME on AWS".into(),
@@ -312,14 +340,21 @@ fn print_result(
 
 fn run_local(
     args: &Args,
-    function: &std::path::Path,
+    path: Option<&std::path::Path>,
     mut input: Map<String, Value>,
 ) -> Result<(), Failure> {
+    let request = function::Request {
+        path,
+        runtime: args.runtime.as_deref(),
+        handler: args.handler.as_deref(),
+        template: args.template.as_deref(),
+        function: args.function.as_deref(),
+        env: function::parse_env(&args.env).map_err(|e| Failure::BadInput(format!("{e:#}")))?,
+    };
     if let Some(arn) = input.get("lambdaARN").and_then(Value::as_str) {
         if arn != FUNCTION_NAME {
             eprintln!(
-                "note: the input's lambdaARN {arn} is not used: --local tunes {}",
-                function.display()
+                "note: the input's lambdaARN {arn} is not used: --local tunes the local function"
             );
         }
     }
@@ -334,18 +369,30 @@ fn run_local(
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
 
-    let architecture = args.architecture.unwrap_or(match std::env::consts::ARCH {
-        "aarch64" => Architecture::Arm64,
-        _ => Architecture::X86_64,
-    });
-    let code_dir =
-        local::prepare_function(function).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    let function = function::resolve(&request).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
+    for note in &function.notes {
+        eprintln!("{note}");
+    }
+    let architecture =
+        args.architecture
+            .or(function.architecture)
+            .unwrap_or(match std::env::consts::ARCH {
+                "aarch64" => Architecture::Arm64,
+                _ => Architecture::X86_64,
+            });
+    let label = format!(
+        "{} ({}, {})",
+        function.label, function.runtime, function.handler
+    );
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let settings = LocalRun {
-        code_dir,
+        timeout_seconds: args
+            .timeout
+            .or(function.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_S),
+        function,
         region: args.region.clone(),
         architecture,
-        timeout_seconds: args.timeout,
         default_power_values: DEFAULT_POWER_VALUES.to_vec(),
         visualization_base_url: std::env::var("visualizationURL")
             .ok()
@@ -355,8 +402,7 @@ fn run_local(
     };
     let count = parsed.power_values.len();
     eprintln!(
-        "Tuning {} locally: {} power value{} x {} invocation{}, priced as {} in {}",
-        function.display(),
+        "Tuning {label} locally: {} power value{} x {} invocation{}, priced as {} in {}",
         count,
         if count == 1 { "" } else { "s" },
         if parsed.dry_run { 1 } else { parsed.num },
@@ -394,6 +440,6 @@ fn run_local(
     };
 
     let request_price = lambda_price(&args.region, architecture).per_request;
-    let title = format!("powertune: {}", function.display());
+    let title = format!("powertune: {}", settings.function.label);
     print_result(args, &title, &result, &outcome.stats, request_price)
 }

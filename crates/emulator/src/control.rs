@@ -286,9 +286,11 @@ impl ControlPlane {
         let handler = match (body["Handler"].as_str(), &runtime) {
             (Some(h), _) if !h.is_empty() => h.to_string(),
             (_, Runtime::Provided(_)) => "bootstrap".to_string(),
-            _ => return Err(ApiError::invalid(format!(
+            _ => {
+                return Err(ApiError::invalid(format!(
                 "A {runtime} function needs a Handler (module.function, for example app.handler)."
-            ))),
+            )))
+            }
         };
         let config = Config {
             memory_size: validate_memory(body["MemorySize"].as_u64().unwrap_or(128))?,

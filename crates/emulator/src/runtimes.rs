@@ -166,6 +166,39 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// The managed runtime this host runs for `language` (`python` or `nodejs`): `python3.11` when
+/// its `python3` is 3.11, `nodejs20.x` when its `node` is 20.
+pub fn on_this_host(language: &str) -> Result<Runtime, RuntimeError> {
+    let search_path = std::env::var_os("PATH").unwrap_or_default();
+    // A version no interpreter has, so the generic command is the one found.
+    let any = match language {
+        "python" => Runtime::Python { minor: u32::MAX },
+        "nodejs" => Runtime::Node { major: u32::MAX },
+        other => return Err(RuntimeError(format!("no managed runtime for {other}"))),
+    };
+    let interpreter = find_interpreter(&any, &search_path)?
+        .ok_or_else(|| RuntimeError(format!("no interpreter for {language}")))?;
+    let parsed = match any {
+        Runtime::Python { .. } => interpreter
+            .version
+            .strip_prefix("3.")
+            .and_then(|m| m.parse().ok())
+            .map(|minor| Runtime::Python { minor }),
+        _ => interpreter
+            .version
+            .parse()
+            .ok()
+            .map(|major| Runtime::Node { major }),
+    };
+    parsed.ok_or_else(|| {
+        RuntimeError(format!(
+            "{} reports version {:?}, which is not a Lambda runtime",
+            interpreter.path.display(),
+            interpreter.version
+        ))
+    })
+}
+
 /// The warning to give once when the host's interpreter is not the version the function
 /// declares (it still runs).
 pub fn version_mismatch(runtime: &Runtime, interpreter: &Interpreter) -> Option<String> {
