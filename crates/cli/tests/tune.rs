@@ -332,3 +332,194 @@ fn the_emulator_runs_standalone_and_reports_its_limits() {
         "{response}"
     );
 }
+
+/// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded CPU-bound function.
+fn assert_cpu_ratio(label: &str, doc: &Value) {
+    let ratio = mean(doc, 128) / mean(doc, 1769);
+    let expected = 1769.0 / 128.0;
+    eprintln!("{label}: 128/1769 = {ratio:.2} (Lambda: {expected:.2})");
+    assert!(
+        (ratio / expected - 1.0).abs() <= 0.15,
+        "{label}: 128 MB / 1769 MB = {ratio:.2}, expected {expected:.2} +- 15%"
+    );
+}
+
+#[test]
+fn python_cpu_bound_scales_with_memory_as_on_lambda() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("python-cpu"),
+        "--handler",
+        "app.handler",
+        "--num",
+        "10",
+        "--power-values",
+        "128,1769",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Detected python3.") && stderr(&out).contains("app.py"),
+        "{}",
+        stderr(&out)
+    );
+    if cgroup_limits(&out) {
+        assert_cpu_ratio("python-cpu", &doc.expect("the result document"));
+    }
+}
+
+#[test]
+fn node_cpu_bound_scales_with_memory_as_on_lambda() {
+    let dir = std::env::temp_dir().join(format!("powertune-node-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("index.mjs"),
+        "export const handler = async (event) => {\n  let total = 0;\n  for (let i = 0; i < event.iterations; i++) total = (total + i * i) % 1000003;\n  return total;\n};\n",
+    )
+    .unwrap();
+    let (out, doc) = tune(&[
+        "--local",
+        &dir.display().to_string(),
+        "--num",
+        "10",
+        "--power-values",
+        "128,1769",
+        "--payload",
+        r#"{"iterations": 2000000}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Detected nodejs") && stderr(&out).contains("index.handler"),
+        "{}",
+        stderr(&out)
+    );
+    if cgroup_limits(&out) {
+        assert_cpu_ratio("node cpu", &doc.expect("the result document"));
+    }
+}
+
+#[test]
+fn node_io_bound_durations_do_not_depend_on_memory() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("node-io"),
+        "--num",
+        "10",
+        "--power-values",
+        "128,512,1769,3008",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    let means: Vec<f64> = [128, 512, 1769, 3008]
+        .iter()
+        .map(|&p| mean(&doc, p))
+        .collect();
+    let (min, max) = (
+        means.iter().cloned().fold(f64::INFINITY, f64::min),
+        means.iter().cloned().fold(0.0, f64::max),
+    );
+    eprintln!("node-io means: {means:?}");
+    assert!(
+        max / min <= 1.10,
+        "node-io means {means:?} vary by more than 10%"
+    );
+    assert_eq!(
+        doc["power"], 128,
+        "the same duration is cheapest at the least memory"
+    );
+}
+
+#[test]
+fn a_sam_templates_function_runs_with_its_properties_and_one_version_warning() {
+    let (out, doc) = tune(&[
+        "--local",
+        "--template",
+        "examples/sam-app/template.yaml",
+        "--function",
+        "PythonCpu",
+        "--num",
+        "5",
+        "--power-values",
+        "512,1024",
+        "--payload",
+        r#"{"iterations": 100000}"#,
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("template.yaml#PythonCpu (python3.12, app.handler)"),
+        "{err}"
+    );
+    // The template's Architectures price the run.
+    assert!(err.contains("priced as x86_64"), "{err}");
+    // The host's Python is not 3.12 on every machine; when it is not, that is said once.
+    let warnings = err.matches("the function declares python3.12").count();
+    assert!(warnings <= 1, "{err}");
+    assert!(doc.is_some());
+
+    let (out, _) = tune(&["--local", "--template", "examples/sam-app/template.yaml"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--function") && stderr(&out).contains("PythonCpu, NodeIo, RustCpu"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_zip_of_node_code_runs_as_lambda_would_run_it() {
+    use std::io::Write;
+    let zip_path =
+        std::env::temp_dir().join(format!("powertune-node-io-{}.zip", std::process::id()));
+    let file = std::fs::File::create(&zip_path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    zip.start_file("index.mjs", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(
+        std::fs::read(root().join("examples/functions/node-io/index.mjs"))
+            .unwrap()
+            .as_slice(),
+    )
+    .unwrap();
+    zip.finish().unwrap();
+    let (out, _) = tune(&[
+        "--local",
+        &zip_path.display().to_string(),
+        "--dry-run",
+        "--power-values",
+        "128,256",
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("Unpacked") && err.contains("Detected nodejs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn python_handler_errors_fail_the_run_with_the_runtimes_error() {
+    let dir = std::env::temp_dir().join(format!("powertune-py-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("app.py"),
+        "import no_such_module\n\ndef handler(e, c):\n    return 1\n",
+    )
+    .unwrap();
+    let (out, _) = tune(&[
+        "--local",
+        &dir.display().to_string(),
+        "--handler",
+        "app.handler",
+        "--num",
+        "5",
+        "--power-values",
+        "128",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("Runtime.ImportModuleError")
+            && stderr(&out).contains("no_such_module"),
+        "{}",
+        stderr(&out)
+    );
+}

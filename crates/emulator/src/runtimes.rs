@@ -117,11 +117,14 @@ pub fn find_interpreter(
             &["--version"],
         ),
     };
-    let found = match explicit {
-        Some(path) => Some(PathBuf::from(path)),
-        None => candidates.iter().find_map(|c| on_path(c, search_path)),
+    let found: Vec<PathBuf> = match explicit {
+        Some(path) => vec![PathBuf::from(path)],
+        None => candidates
+            .iter()
+            .filter_map(|c| on_path(c, search_path))
+            .collect(),
     };
-    let Some(path) = found else {
+    if found.is_empty() {
         return Err(RuntimeError(match runtime {
             Runtime::Python { minor } => format!(
                 "{runtime} needs a Python 3 interpreter, and neither python3.{minor} nor python3 is on the PATH. Install Python 3 (Debian/Ubuntu: apt-get install python3 python3-pip), or name one with POWERTUNE_PYTHON."
@@ -130,11 +133,24 @@ pub fn find_interpreter(
                 "{runtime} needs Node.js, and node is not on the PATH. Install Node.js and npm (Debian/Ubuntu: apt-get install nodejs npm), or name one with POWERTUNE_NODE."
             ),
         }));
-    };
-    let out = Command::new(&path)
+    }
+    // The first that runs: a version manager's shim for a version it does not activate (pyenv's
+    // python3.12 with 3.11 selected) is on the PATH but fails.
+    let mut failures = Vec::new();
+    for path in found {
+        match version_of(runtime, &path, version_args) {
+            Ok(version) => return Ok(Some(Interpreter { path, version })),
+            Err(e) => failures.push(e),
+        }
+    }
+    Err(RuntimeError(failures.join("; ")))
+}
+
+fn version_of(runtime: &Runtime, path: &Path, version_args: &[&str]) -> Result<String, String> {
+    let out = Command::new(path)
         .args(version_args)
         .output()
-        .map_err(|e| RuntimeError(format!("Could not run {}: {e}", path.display())))?;
+        .map_err(|e| format!("Could not run {}: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let version = match runtime {
         Runtime::Node { .. } => text
@@ -146,13 +162,13 @@ pub fn find_interpreter(
         _ => text,
     };
     if !out.status.success() || version.is_empty() {
-        return Err(RuntimeError(format!(
+        return Err(format!(
             "{} did not report its version: {}",
             path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+            tail(&String::from_utf8_lossy(&out.stderr))
+        ));
     }
-    Ok(Some(Interpreter { path, version }))
+    Ok(version)
 }
 
 fn on_path(command: &str, search_path: &std::ffi::OsStr) -> Option<PathBuf> {
@@ -635,6 +651,36 @@ mod tests {
         assert_eq!(
             find_interpreter(&Runtime::Provided("provided".into()), empty.as_os_str()),
             Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_version_shim_that_does_not_run_falls_through_to_the_generic_command() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("powertune-shims-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = |name: &str, body: &str| {
+            let p = dir.join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        // As pyenv's shim for an installed but inactive version does.
+        script(
+            "python3.12",
+            "echo 'pyenv: python3.12: command not found' >&2; exit 127",
+        );
+        script("python3", "echo 3.11");
+        let found = find_interpreter(&Runtime::Python { minor: 12 }, dir.as_os_str())
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.path, dir.join("python3"));
+        assert_eq!(found.version, "3.11");
+
+        script("python3", "exit 1");
+        let e = find_interpreter(&Runtime::Python { minor: 12 }, dir.as_os_str()).unwrap_err();
+        assert!(
+            e.0.contains("command not found") && e.0.contains("python3 did not report"),
+            "{e}"
         );
     }
 
