@@ -4,6 +4,9 @@
 //!   invokes in series (target: under 1 ms).
 //! - Throughput: warm invokes per second of the no-op from 4 concurrent callers for 3 s
 //!   (target: at least 500 per second on 2 cores).
+//! - Per runtime: the same 200 warm no-op invokes of a Python and a Node.js handler on Lambda's
+//!   runtime interface clients, beside the Rust bootstrap, and each one's first (cold) Init
+//!   Duration.
 //!
 //! Run: `cargo bench -p powertune-emulator --bench overhead` (figures go to BENCHMARKS.md).
 
@@ -11,6 +14,44 @@
 mod common;
 
 use std::time::{Duration, Instant};
+
+/// `python3.11` or `nodejs20.x`: what this host runs.
+fn host_runtime(language: &str) -> String {
+    powertune_emulator::runtimes::on_this_host(language)
+        .expect("the interpreter is installed")
+        .to_string()
+}
+
+async fn create_managed(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    files: &[(&str, &str)],
+) {
+    let dir = std::env::temp_dir().join(format!("powertune-bench-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
+        .handler(handler)
+        .role("arn:aws:iam::123456789012:role/bench")
+        .memory_size(3008)
+        .timeout(10)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(dir.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -22,22 +63,26 @@ fn main() {
         println!("limits: {}", emu.limits_mode());
         let lambda = common::client(&emu);
         common::create(&lambda, "noop", "noop", 3008, 10).await;
-        common::invoke(&lambda, "noop", None, "{}").await; // cold start
-
-        let mut durations = Vec::new();
-        let mut round_trips = Vec::new();
-        for _ in 0..200 {
-            let t = Instant::now();
-            let out = common::invoke(&lambda, "noop", None, "{}").await;
-            round_trips.push(t.elapsed().as_secs_f64() * 1000.0);
-            durations.push(out.report.duration_ms.unwrap());
+        create_managed(&lambda, "py-noop", &host_runtime("python"), "app.handler", &[("app.py", "def handler(event, context):\n    return None\n")]).await;
+        create_managed(&lambda, "node-noop", &host_runtime("nodejs"), "index.handler", &[("index.mjs", "export const handler = async () => null;\n")]).await;
+        for (label, name) in [("rust bootstrap", "noop"), ("python", "py-noop"), ("node.js", "node-noop")] {
+            let cold = common::invoke(&lambda, name, None, "{}").await;
+            let mut durations = Vec::new();
+            let mut round_trips = Vec::new();
+            for _ in 0..200 {
+                let t = Instant::now();
+                let out = common::invoke(&lambda, name, None, "{}").await;
+                round_trips.push(t.elapsed().as_secs_f64() * 1000.0);
+                durations.push(out.report.duration_ms.unwrap());
+            }
+            durations.sort_by(f64::total_cmp);
+            round_trips.sort_by(f64::total_cmp);
+            println!(
+                "{label} no-op at 3008 MB, 200 warm invokes: REPORT Duration median {:.3} ms, p90 {:.3} ms; Invoke round trip median {:.3} ms, p90 {:.3} ms; cold Init Duration {:.1} ms",
+                durations[100], durations[180], round_trips[100], round_trips[180],
+                cold.report.init_duration_ms.unwrap_or(f64::NAN)
+            );
         }
-        durations.sort_by(f64::total_cmp);
-        round_trips.sort_by(f64::total_cmp);
-        println!(
-            "no-op at 3008 MB, 200 warm invokes: REPORT Duration median {:.3} ms, p90 {:.3} ms; Invoke round trip median {:.3} ms, p90 {:.3} ms",
-            durations[100], durations[180], round_trips[100], round_trips[180]
-        );
 
         for callers in [1usize, 4] {
             let window = Duration::from_secs(3);

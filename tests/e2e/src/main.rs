@@ -952,6 +952,69 @@ async fn largest_plan_that_fits(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// Issue 10: a Python function (the python-cpu example, on the host's Python and Lambda's
+/// awslambdaric) tuned through the state machine, as most users' functions would be.
+async fn python_function(env: &Env) -> Result<()> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print('python3.%d' % sys.version_info[1])",
+        ])
+        .output()
+        .context("python3 runs")?;
+    let runtime = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    env.lambda
+        .create_function()
+        .function_name("python-target")
+        .runtime(Runtime::from(runtime.as_str()))
+        .handler("app.handler")
+        .role(format!("arn:aws:iam::{ACCOUNT}:role/python-target"))
+        .memory_size(ORIGINAL_MEMORY)
+        .timeout(30)
+        .description(ORIGINAL_DESCRIPTION)
+        .code(
+            FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(
+                    env.root
+                        .join("examples/functions/python-cpu")
+                        .display()
+                        .to_string(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateFunction python-target ({runtime}): {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
+    let powers = [128, 512, 1769];
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("python-target"), "num": 5, "powerValues": powers, "payload": {"iterations": 200000}, "includeOutputResults": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    let duration = |power: u64| -> Result<f64> {
+        e.output["stats"]
+            .as_array()
+            .and_then(|s| s.iter().find(|x| x["value"] == power))
+            .and_then(|x| x["averageDuration"].as_f64())
+            .with_context(|| format!("no stats for {power} MB in {}", e.output))
+    };
+    // Under Lambda's CPU shares the Python loop is several times slower at 128 MB.
+    let (slow, fast) = (duration(128)?, duration(1769)?);
+    ensure!(
+        slow > 4.0 * fast,
+        "128 MB took {slow:.1} ms and 1769 MB {fast:.1} ms: the CPU share did not apply"
+    );
+    assert_untouched(env, "python-target", ORIGINAL_MEMORY).await
+}
+
 async fn reserved_concurrency_zero(env: &Env) -> Result<()> {
     env.lambda
         .put_function_concurrency()
@@ -1058,6 +1121,7 @@ async fn main() -> Result<()> {
         plan_too_big_for_256_kb,
         largest_plan_that_fits,
         reserved_concurrency_zero,
+        python_function,
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, scenario) in all {
