@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex};
 
 /// Lambda's runtime interface client for Python, from PyPI (manylinux wheels, nothing to build).
 pub const PYTHON_RIC: &str = "awslambdaric==4.2.2";
-/// Lambda's runtime interface client for Node.js, from npm. It builds native code (curl and
-/// aws-lambda-cpp) once; 3.3.0 is the last release that supports Node.js 18 and 20 (4.x needs
-/// 22 or later).
+/// Lambda's runtime interface client for Node.js, from npm; 3.3.0 is the last release that
+/// supports Node.js 18 and 20 (4.x needs 22 or later). Installed without its install scripts:
+/// [`NODE_ENTRY`] stands in for the native addon they would compile.
 pub const NODE_RIC: &str = "aws-lambda-ric@3.3.0";
-/// What building [`NODE_RIC`] runs, besides Node.js and npm.
-const NODE_RIC_TOOLS: [&str; 6] = ["cmake", "autoconf", "automake", "libtoolize", "make", "g++"];
-/// The Debian/Ubuntu packages that hold [`NODE_RIC_TOOLS`].
-const NODE_RIC_PACKAGES: &str = "cmake autoconf automake libtool make g++";
+/// Our entry into [`NODE_RIC`]: its Runtime API client in JavaScript (the file says why).
+const NODE_ENTRY: &str = include_str!("runtimes/node-entry.mjs");
+/// The entry's file name in the prepared directory.
+const NODE_ENTRY_FILE: &str = "powertune-entry.mjs";
 
 /// A function's `Runtime`, as far as the emulator can run it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -315,7 +315,7 @@ impl Prepared {
                         "81920".into(),
                         format!("--max-semi-space-size={}", new_space / 2).into(),
                         format!("--max-old-space-size={}", memory_mb - new_space).into(),
-                        modules.join("aws-lambda-ric/bin/index.mjs").into(),
+                        runtime_dir.join(NODE_ENTRY_FILE).into(),
                         handler.into(),
                     ],
                     env,
@@ -458,32 +458,27 @@ impl Runtimes {
         node: &Interpreter,
         notice: &dyn Fn(&str),
     ) -> Result<PathBuf, RuntimeError> {
-        let name = format!("nodejs{}-{}", node.version, NODE_RIC.replace('@', "-"));
-        if self.root.join(&name).join(COMPLETE).exists() {
-            return Ok(self.root.join(name));
-        }
-        let missing: Vec<&str> = std::iter::once("npm")
-            .chain(NODE_RIC_TOOLS)
-            .filter(|tool| on_path(tool, &self.search_path).is_none())
-            .collect();
-        if !missing.is_empty() {
+        // The entry is part of what is prepared: a changed entry is a new directory.
+        let entry_id = hex8(NODE_ENTRY.as_bytes());
+        let name = format!(
+            "nodejs{}-{}-{entry_id}",
+            node.version,
+            NODE_RIC.replace('@', "-")
+        );
+        if on_path("npm", &self.search_path).is_none() {
             return Err(RuntimeError(format!(
-                "Node.js functions run on Lambda's own runtime interface client ({NODE_RIC}), which is built once on this machine and needs npm, {}; missing here: {}. Debian/Ubuntu: apt-get install npm {NODE_RIC_PACKAGES}.",
-                NODE_RIC_TOOLS.join(", "),
-                missing.join(", ")
+                "Node.js functions run on Lambda's runtime interface client ({NODE_RIC}), installed once with npm, and npm is not on the PATH. Debian/Ubuntu: apt-get install npm."
             )));
         }
         self.install(
             &name,
             notice,
-            &format!(
-                "Node.js {} ({NODE_RIC} from npm, building its native code: about a minute)",
-                node.version
-            ),
+            &format!("Node.js {} ({NODE_RIC} from npm)", node.version),
             |dir| {
                 let out = Command::new("npm")
                     .args([
                         "install",
+                        "--ignore-scripts",
                         "--no-audit",
                         "--no-fund",
                         "--no-save",
@@ -495,15 +490,21 @@ impl Runtimes {
                     .env("PATH", &self.search_path)
                     .output()
                     .map_err(|e| RuntimeError(format!("Could not run npm: {e}")))?;
-                let client = dir.join("node_modules/aws-lambda-ric/bin/index.mjs");
-                if out.status.success() && client.is_file() {
-                    return Ok(());
+                let dist = dir.join("node_modules/aws-lambda-ric/dist");
+                if !out.status.success() || !dist.join("index.mjs").is_file() {
+                    return Err(RuntimeError(format!(
+                        "npm could not install {NODE_RIC} for Node.js {}: {}",
+                        node.version,
+                        tail(&String::from_utf8_lossy(&out.stderr))
+                    )));
                 }
-                Err(RuntimeError(format!(
-                    "npm could not install {NODE_RIC} for Node.js {}: {}",
-                    node.version,
-                    tail(&String::from_utf8_lossy(&out.stderr))
-                )))
+                let io = |e: std::io::Error| {
+                    RuntimeError(format!("Could not write into {}: {e}", dir.display()))
+                };
+                // The client resolves its addon's path before loading it; the entry answers the load.
+                std::fs::write(dist.join("rapid-client.node"), b"").map_err(io)?;
+                std::fs::write(dir.join(NODE_ENTRY_FILE), NODE_ENTRY).map_err(io)?;
+                Ok(())
             },
         )
     }
@@ -556,6 +557,14 @@ impl Runtimes {
         ));
         Ok(dir)
     }
+}
+
+/// The first 8 hex digits of a hash of `bytes` (FNV-1a: stable across builds and hosts).
+fn hex8(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{:08x}", hash >> 32)
 }
 
 /// The marker of a complete installation.

@@ -453,3 +453,76 @@ async fn a_declared_version_the_host_lacks_runs_with_a_warning_given_once() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("python3.99"), "{warnings:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_a_handler_starts_share_its_limits() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let dir = code(
+        "py-children",
+        &[(
+            "app.py",
+            "import os, subprocess\n\ndef handler(event, context):\n    child = subprocess.run(['sh', '-c', 'cat /proc/self/cgroup; ps -o pgid= -p $$'], capture_output=True, text=True).stdout\n    return {'cgroup': open('/proc/self/cgroup').read(), 'pgid': os.getpgid(0), 'child': child}\n",
+        )],
+    );
+    create(
+        &lambda,
+        "children",
+        &host_python(),
+        "app.handler",
+        &dir,
+        256,
+    )
+    .await;
+    let out = invoke(&lambda, "children", None, "{}").await;
+    assert_eq!(out.function_error, None, "{}", out.payload);
+    let body = json(&out.payload);
+    let child = body["child"].as_str().unwrap();
+    // One process group per environment: signals and kills reach the children.
+    let child_pgid: i64 = child.lines().last().unwrap().trim().parse().unwrap();
+    assert_eq!(child_pgid, body["pgid"].as_i64().unwrap(), "{body}");
+    if emu.limits_mode() != powertune_emulator::limits::Mode::Signals {
+        let cgroup = body["cgroup"].as_str().unwrap();
+        assert!(cgroup.contains("powertune-"), "{cgroup}");
+        assert!(
+            child.starts_with(cgroup),
+            "the child's cgroups {child} are not {cgroup}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipped_python_code_runs_from_code_zipfile() {
+    use std::io::Write;
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let mut bytes = Vec::new();
+    {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("lambda_function.py", options).unwrap();
+        zip.write_all(b"from helpers.greet import greet\n\ndef lambda_handler(event, context):\n    return greet(event['name'])\n")
+            .unwrap();
+        zip.start_file("helpers/__init__.py", options).unwrap();
+        zip.start_file("helpers/greet.py", options).unwrap();
+        zip.write_all(b"def greet(name):\n    return 'hello ' + name\n")
+            .unwrap();
+        zip.finish().unwrap();
+    }
+    lambda
+        .create_function()
+        .function_name("zipped")
+        .runtime(aws_sdk_lambda::types::Runtime::from(host_python().as_str()))
+        .handler("lambda_function.lambda_handler")
+        .role("arn:aws:iam::123456789012:role/test")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(bytes))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = invoke(&lambda, "zipped", None, r#"{"name": "zip"}"#).await;
+    assert_eq!(out.payload, "\"hello zip\"", "{:?}", out.function_error);
+}
