@@ -22,37 +22,6 @@ fn host_runtime(language: &str) -> String {
         .to_string()
 }
 
-async fn create_managed(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-    runtime: &str,
-    handler: &str,
-    files: &[(&str, &str)],
-) {
-    let dir = std::env::temp_dir().join(format!("powertune-bench-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (file, text) in files {
-        std::fs::write(dir.join(file), text).unwrap();
-    }
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
-        .handler(handler)
-        .role("arn:aws:iam::123456789012:role/bench")
-        .memory_size(3008)
-        .timeout(10)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .s3_bucket("__local__")
-                .s3_key(dir.display().to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateFunction");
-}
-
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,8 +32,10 @@ fn main() {
         println!("limits: {}", emu.limits_mode());
         let lambda = common::client(&emu);
         common::create(&lambda, "noop", "noop", 3008, 10).await;
-        create_managed(&lambda, "py-noop", &host_runtime("python"), "app.handler", &[("app.py", "def handler(event, context):\n    return None\n")]).await;
-        create_managed(&lambda, "node-noop", &host_runtime("nodejs"), "index.handler", &[("index.mjs", "export const handler = async () => null;\n")]).await;
+        let py = common::code_dir("py-noop", &[("app.py", "def handler(event, context):\n    return None\n")]);
+        common::create_managed(&lambda, "py-noop", &host_runtime("python"), "app.handler", &py, 3008).await;
+        let node = common::code_dir("node-noop", &[("index.mjs", "export const handler = async () => null;\n")]);
+        common::create_managed(&lambda, "node-noop", &host_runtime("nodejs"), "index.handler", &node, 3008).await;
         for (label, name) in [("rust bootstrap", "noop"), ("python", "py-noop"), ("node.js", "node-noop")] {
             let cold = common::invoke(&lambda, name, None, "{}").await;
             let mut durations = Vec::new();

@@ -65,13 +65,7 @@ pub fn unpack(
         })?;
         // The code is not copied, so it is identified by where it is and when it changed rather
         // than by hashing a possibly large debug binary.
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let identity = format!("{}:{}:{modified}", bootstrap.display(), meta.len());
+        let identity = identity(&bootstrap, &meta);
         let sha =
             base64::engine::general_purpose::STANDARD.encode(Sha256::digest(identity.as_bytes()));
         return Ok((dir, sha, meta.len()));
@@ -103,20 +97,25 @@ fn local_modules(dir: PathBuf) -> Result<(PathBuf, String, u64), ApiError> {
                 pending.push(path);
                 continue;
             }
-            let modified = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
             size += meta.len();
-            entries.push(format!("{}:{}:{modified}", path.display(), meta.len()));
+            entries.push(identity(&path, &meta));
         }
     }
     entries.sort();
     let sha = base64::engine::general_purpose::STANDARD
         .encode(Sha256::digest(entries.join("\n").as_bytes()));
     Ok((dir, sha, size))
+}
+
+/// A file as its path, size and modification time.
+fn identity(path: &Path, meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}:{}:{modified}", path.display(), meta.len())
 }
 
 fn make_executable(path: &Path) -> Result<(), ApiError> {

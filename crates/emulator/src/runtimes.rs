@@ -362,21 +362,25 @@ impl Runtimes {
         &self.root
     }
 
-    /// The runtime, prepared: found in memory, else on disk, else installed now (blocking:
-    /// seconds for Python, about a minute for Node.js the first time). `notice` hears what is
-    /// about to take long, and the version warning.
+    /// The runtime if this process prepared it already.
+    pub fn cached(&self, runtime: &Runtime) -> Option<Arc<Prepared>> {
+        self.prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(runtime)
+            .cloned()
+    }
+
+    /// The runtime, prepared: found in memory, else on disk, else installed now (blocking: a
+    /// few seconds the first time). `notice` hears what is about to take long, and the version
+    /// warning.
     pub fn prepare(
         &self,
         runtime: &Runtime,
         notice: &dyn Fn(&str),
     ) -> Result<Arc<Prepared>, RuntimeError> {
-        if let Some(p) = self
-            .prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(runtime)
-        {
-            return Ok(p.clone());
+        if let Some(p) = self.cached(runtime) {
+            return Ok(p);
         }
         let interpreter = find_interpreter(runtime, &self.search_path)?;
         let runtime_dir = match (runtime, &interpreter) {

@@ -127,6 +127,9 @@ impl State {
 
     /// The runtime, prepared (off the async threads: a first preparation installs packages).
     async fn prepare(&self, runtime: &Runtime) -> Result<Arc<Prepared>, ApiError> {
+        if let Some(prepared) = self.runtimes.cached(runtime) {
+            return Ok(prepared);
+        }
         let runtimes = self.runtimes.clone();
         let notice = self.notice.clone();
         let wanted = runtime.clone();

@@ -5,53 +5,8 @@
 
 mod common;
 
-use common::{client, emulator, invoke};
-use std::path::PathBuf;
+use common::{client, code_dir as code, create_managed, emulator, invoke};
 use std::time::Duration;
-
-/// A directory holding `files` (name, contents), for one test.
-fn code(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("powertune-rt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (file, text) in files {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
-
-async fn create(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-    runtime: &str,
-    handler: &str,
-    dir: &std::path::Path,
-    memory: i32,
-) {
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
-        .handler(handler)
-        .role("arn:aws:iam::123456789012:role/test")
-        .memory_size(memory)
-        .timeout(30)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .s3_bucket("__local__")
-                .s3_key(dir.display().to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "CreateFunction {name}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(e)
-            )
-        });
-}
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -107,7 +62,7 @@ async fn python_handlers_run_in_lambdas_environment() {
     let lambda = client(&emu);
     let runtime = host_python();
     let dir = code("py-echo", &[("app.py", PY_ECHO)]);
-    create(&lambda, "py", &runtime, "app.handler", &dir, 512).await;
+    create_managed(&lambda, "py", &runtime, "app.handler", &dir, 512).await;
     lambda
         .update_function_configuration()
         .function_name("py")
@@ -156,7 +111,7 @@ async fn python_errors_are_reported_as_lambdas_python_runtime_reports_them() {
     let lambda = client(&emu);
     let runtime = host_python();
     let dir = code("py-errors", &[("app.py", PY_ECHO)]);
-    create(&lambda, "raises", &runtime, "app.fail", &dir, 256).await;
+    create_managed(&lambda, "raises", &runtime, "app.fail", &dir, 256).await;
     let out = invoke(&lambda, "raises", None, r#"{"order": 3}"#).await;
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     let body = json(&out.payload);
@@ -167,7 +122,7 @@ async fn python_errors_are_reported_as_lambdas_python_runtime_reports_them() {
     let again = invoke(&lambda, "raises", None, r#"{"order": 4}"#).await;
     assert_eq!(again.report.init_duration_ms, None);
 
-    create(&lambda, "no-module", &runtime, "missing.handler", &dir, 256).await;
+    create_managed(&lambda, "no-module", &runtime, "missing.handler", &dir, 256).await;
     let out = invoke(&lambda, "no-module", None, "{}").await;
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     let body = json(&out.payload);
@@ -180,7 +135,7 @@ async fn python_errors_are_reported_as_lambdas_python_runtime_reports_them() {
         "{body}"
     );
 
-    create(&lambda, "no-handler", &runtime, "app.nothing", &dir, 256).await;
+    create_managed(&lambda, "no-handler", &runtime, "app.nothing", &dir, 256).await;
     let body = json(&invoke(&lambda, "no-handler", None, "{}").await.payload);
     assert_eq!(body["errorType"], "Runtime.HandlerNotFound", "{body}");
 }
@@ -208,7 +163,7 @@ async fn node_handlers_run_in_lambdas_environment_and_report_errors_as_lambda_do
     let lambda = client(&emu);
     let runtime = host_node();
     let dir = code("node-echo", &[("index.mjs", NODE_ECHO)]);
-    create(&lambda, "node", &runtime, "index.handler", &dir, 1024).await;
+    create_managed(&lambda, "node", &runtime, "index.handler", &dir, 1024).await;
     let cold = invoke(&lambda, "node", None, r#"{"order": 7}"#).await;
     assert_eq!(cold.function_error, None, "{}", cold.payload);
     let out = json(&cold.payload);
@@ -231,14 +186,14 @@ async fn node_handlers_run_in_lambdas_environment_and_report_errors_as_lambda_do
     let warm = invoke(&lambda, "node", None, "{}").await;
     assert_eq!(warm.report.init_duration_ms, None);
 
-    create(&lambda, "node-fail", &runtime, "index.fail", &dir, 256).await;
+    create_managed(&lambda, "node-fail", &runtime, "index.fail", &dir, 256).await;
     let out = invoke(&lambda, "node-fail", None, r#"{"order": 3}"#).await;
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     let body = json(&out.payload);
     assert_eq!(body["errorType"], "TypeError", "{body}");
     assert_eq!(body["errorMessage"], "bad order 3");
 
-    create(
+    create_managed(
         &lambda,
         "node-callback",
         &runtime,
@@ -250,7 +205,7 @@ async fn node_handlers_run_in_lambdas_environment_and_report_errors_as_lambda_do
     let out = invoke(&lambda, "node-callback", None, "{}").await;
     assert_eq!(json(&out.payload)["called"], true, "{}", out.payload);
 
-    create(
+    create_managed(
         &lambda,
         "node-no-module",
         &runtime,
@@ -262,7 +217,7 @@ async fn node_handlers_run_in_lambdas_environment_and_report_errors_as_lambda_do
     let body = json(&invoke(&lambda, "node-no-module", None, "{}").await.payload);
     assert_eq!(body["errorType"], "Runtime.ImportModuleError", "{body}");
 
-    create(
+    create_managed(
         &lambda,
         "node-no-handler",
         &runtime,
@@ -291,8 +246,8 @@ async fn init_duration_includes_the_modules_the_handler_imports() {
             "import json, decimal, email.parser, email.mime.multipart, http.client, xml.dom.minidom, asyncio, unittest, argparse, logging.handlers, sqlite3, csv, zipfile, tarfile\n\ndef handler(e, c):\n    return 1\n",
         )],
     );
-    create(&lambda, "empty", &runtime, "app.handler", &empty, 512).await;
-    create(&lambda, "heavy", &runtime, "app.handler", &heavy, 512).await;
+    create_managed(&lambda, "empty", &runtime, "app.handler", &empty, 512).await;
+    create_managed(&lambda, "heavy", &runtime, "app.handler", &heavy, 512).await;
     // Medians of 5 cold starts each (a new environment per version: publish, invoke).
     let mut inits = Vec::new();
     for name in ["empty", "heavy"] {
@@ -341,7 +296,7 @@ async fn a_python_handler_over_its_memory_is_out_of_memory() {
             "def handler(event, context):\n    block = b'x' * (event['mb'] * 1024 * 1024)\n    return len(block)\n",
         )],
     );
-    create(&lambda, "hungry", &runtime, "app.handler", &dir, 128).await;
+    create_managed(&lambda, "hungry", &runtime, "app.handler", &dir, 128).await;
     let out = invoke(&lambda, "hungry", None, r#"{"mb": 300}"#).await;
     assert_eq!(out.function_error.as_deref(), Some("Unhandled"));
     assert!(
@@ -433,8 +388,8 @@ async fn a_declared_version_the_host_lacks_runs_with_a_warning_given_once() {
         "py-future",
         &[("app.py", "def handler(e, c):\n    return 'ran'\n")],
     );
-    create(&lambda, "future-a", "python3.99", "app.handler", &dir, 256).await;
-    create(&lambda, "future-b", "python3.99", "app.handler", &dir, 256).await;
+    create_managed(&lambda, "future-a", "python3.99", "app.handler", &dir, 256).await;
+    create_managed(&lambda, "future-b", "python3.99", "app.handler", &dir, 256).await;
     assert_eq!(
         invoke(&lambda, "future-a", None, "{}").await.payload,
         "\"ran\""
@@ -465,7 +420,7 @@ async fn processes_a_handler_starts_share_its_limits() {
             "import os, subprocess\n\ndef handler(event, context):\n    child = subprocess.run(['sh', '-c', 'cat /proc/self/cgroup; ps -o pgid= -p $$'], capture_output=True, text=True).stdout\n    return {'cgroup': open('/proc/self/cgroup').read(), 'pgid': os.getpgid(0), 'child': child}\n",
         )],
     );
-    create(
+    create_managed(
         &lambda,
         "children",
         &host_python(),

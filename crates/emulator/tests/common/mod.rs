@@ -125,3 +125,48 @@ pub async fn invoke(
         executed_version: out.executed_version().map(str::to_string),
     }
 }
+
+/// A directory holding `files` (name, contents), for one test or benchmark.
+pub fn code_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("powertune-rt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Creates a function of a managed runtime (`python3.11`, `nodejs20.x`) from a local directory.
+pub async fn create_managed(
+    client: &Client,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    dir: &std::path::Path,
+    memory: i32,
+) {
+    client
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
+        .handler(handler)
+        .role("arn:aws:iam::123456789012:role/test")
+        .memory_size(memory)
+        .timeout(30)
+        .code(
+            FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(dir.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateFunction {name}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        });
+}
