@@ -4,11 +4,11 @@ use crate::failure::Failure;
 use crate::flags::{parse_strategy, parse_weight, OutputFormat};
 use crate::report;
 use anyhow::Context;
+use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::Defaults;
-use powertune_core::output::{analyze, AnalysisOptions, AnalyzerEvent};
-use powertune_core::pricing::{lambda_price, Architecture, FALLBACK_REGION};
+use powertune_core::pricing::request_price;
 use powertune_core::strategy::Strategy;
-use powertune_core::visualization::DEFAULT_BASE_URL;
+use powertune_steps::analyzer::analysis_env;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
@@ -46,25 +46,22 @@ pub fn run(args: Args) -> Result<(), Failure> {
         read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
     let json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
-    let event = AnalyzerEvent::from_json(&json, &Defaults::default())
+    let mut event = AnalyzerEvent::from_json(&json, &Defaults::default())
         .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
-
-    let input = &event.input;
-    let strategy = args.strategy.unwrap_or(input.strategy);
-    let options = AnalysisOptions {
-        strategy,
-        balanced_weight: args.balanced_weight.unwrap_or(input.balanced_weight),
-        include_output_results: input.include_output_results,
-        region: args.region.clone().or_else(|| input.region.clone()),
-        visualization_base_url: args
-            .visualization_url
-            .clone()
-            .or_else(|| std::env::var("visualizationURL").ok())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-        publisher_rounds: event.publisher_rounds,
+    if let Some(strategy) = args.strategy {
+        event.input.strategy = strategy;
+    }
+    if let Some(weight) = args.balanced_weight {
+        event.input.balanced_weight = weight;
+    }
+    let region = args.region.clone().or_else(|| event.input.region.clone());
+    let env = match &args.visualization_url {
+        Some(url) => AnalysisEnv::new(region, Some(url.clone())),
+        None => analysis_env(region),
     };
-    let result =
-        analyze(&event.stats, &options).map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
+    let result = event
+        .analyze(&env)
+        .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
 
     let stdout = std::io::stdout();
     let format = args.output.unwrap_or(if stdout.is_terminal() {
@@ -77,10 +74,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
             serde_json::to_string_pretty(&result).context("cannot serialize the result")? + "\n"
         }
         OutputFormat::Table => {
-            // The request charge is the same for both architectures; the function's region
-            // decides it.
-            let lambda_region = input.region.as_deref().unwrap_or(FALLBACK_REGION);
-            let request_price = lambda_price(lambda_region, Architecture::X86_64).per_request;
+            // The function's region decides the request charge.
+            let request_price = request_price(event.input.region.as_deref());
             report::table(&result, &event.stats, request_price)
         }
     };

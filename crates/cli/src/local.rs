@@ -7,15 +7,14 @@ use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use powertune_core::input::Defaults;
+use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::pricing::Architecture;
 use powertune_emulator::{Config, Emulator};
-use powertune_steps::analyzer::{self, AnalyzerEnv};
+use powertune_steps::analyzer::{self, analysis_env};
 use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan};
 use powertune_steps::lambda::{LambdaApi, Waits};
 use powertune_steps::{cleaner, executor, initializer, optimizer, publisher};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,8 +30,6 @@ pub struct LocalRun {
     pub region: String,
     pub architecture: Architecture,
     pub timeout_seconds: u32,
-    pub default_power_values: Vec<u32>,
-    pub visualization_base_url: String,
     pub show_progress: bool,
 }
 
@@ -56,7 +53,7 @@ fn progress_style() -> ProgressStyle {
 /// Runs Initializer -> Publisher (until done) -> one Executor per power value -> Cleaner ->
 /// Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
 /// the Cleaner before it is reported, as the state machine's CleanUpOnError does.
-pub async fn run(input: Value, run: &LocalRun) -> Result<Outcome> {
+pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     let started = Instant::now();
     let config = Config {
         region: run.region.clone(),
@@ -123,11 +120,7 @@ pub async fn run(input: Value, run: &LocalRun) -> Result<Outcome> {
         ..Waits::default()
     });
 
-    let defaults = Defaults {
-        power_values: run.default_power_values.clone(),
-        region: Some(run.region.clone()),
-    };
-    let plan = initializer::initialize(&lambda, &input, &defaults, "local", false).await?;
+    let plan = initializer::initialize(&lambda, input, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run).await {
         Ok((result, stats)) => {
             let function_ms: f64 = stats
@@ -161,7 +154,7 @@ async fn after_initializer(
     while !plan.done {
         plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
     }
-    let input = plan.execution_input()?;
+    let input = plan.input.clone();
     let bars = MultiProgress::new();
     if !run.show_progress {
         bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -213,11 +206,7 @@ async fn after_initializer(
         stats: stats.clone(),
         publisher_rounds: plan.publisher_rounds,
     };
-    let env = AnalyzerEnv {
-        region: Some(run.region.clone()),
-        visualization_base_url: run.visualization_base_url.clone(),
-    };
-    let analysis = analyzer::analyze(&event, &env)?;
+    let analysis = analyzer::analyze(&event, &analysis_env(Some(run.region.clone())))?;
     if input.auto_optimize {
         let event = OptimizerEvent {
             input: plan.input.clone(),

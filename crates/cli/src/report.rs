@@ -327,8 +327,38 @@ fn significant(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use powertune_core::output::{analyze, AnalysisOptions};
+    use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
     use powertune_core::strategy::Strategy;
+
+    fn analysis(
+        stats: &[PowerStats],
+        strategy: Strategy,
+        balanced_weight: f64,
+        include_output_results: bool,
+    ) -> TuningResult {
+        let mut input = powertune_core::input::ExecutionInput::from_json(
+            &serde_json::json!({"lambdaARN": "f", "num": 5}),
+            &powertune_core::input::Defaults {
+                power_values: vec![128],
+                region: Some("us-east-1".into()),
+            },
+        )
+        .unwrap();
+        input.strategy = strategy;
+        input.balanced_weight = balanced_weight;
+        input.include_output_results = include_output_results;
+        let event = AnalyzerEvent {
+            input,
+            stats: stats.to_vec(),
+            publisher_rounds: 1,
+        };
+        event
+            .analyze(&AnalysisEnv::new(
+                Some("us-east-1".into()),
+                Some("https://x/".into()),
+            ))
+            .unwrap()
+    }
 
     fn stat(value: u32, price: f64, duration: f64) -> PowerStats {
         let mut s = PowerStats::failed(value, "");
@@ -353,15 +383,7 @@ mod tests {
             stat(256, 2.1e-7, 50.25),
             PowerStats::failed(64, "Runtime.OutOfMemory"),
         ];
-        let options = AnalysisOptions {
-            strategy: Strategy::Cost,
-            balanced_weight: 0.5,
-            include_output_results: false,
-            region: Some("us-east-1".into()),
-            visualization_base_url: "https://x/".into(),
-            publisher_rounds: 1,
-        };
-        let result = analyze(&stats, &options).unwrap();
+        let result = analysis(&stats, Strategy::Cost, 0.5, false);
         let text = table(&result, &stats, 2e-7);
         let marked: Vec<&str> = text.lines().filter(|l| l.starts_with('▶')).collect();
         assert_eq!(marked.len(), 1, "{text}");

@@ -8,9 +8,8 @@ use crate::{remote, report};
 use anyhow::Context;
 use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
-use powertune_core::pricing::{lambda_price, Architecture, FALLBACK_REGION};
+use powertune_core::pricing::{request_price, Architecture, FALLBACK_REGION};
 use powertune_core::strategy::Strategy;
-use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Map, Value};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -296,11 +295,7 @@ fn run_remote(
         remote::Ended::Succeeded(output) => {
             let result = remote::result_of(output)?;
             let stats = result.stats.clone().unwrap_or_default();
-            let region = parsed
-                .region
-                .clone()
-                .unwrap_or_else(|| FALLBACK_REGION.into());
-            let request_price = lambda_price(&region, Architecture::X86_64).per_request;
+            let request_price = request_price(parsed.region.as_deref());
             let title = format!("powertune: {}", parsed.lambda.name);
             print_result(args, &title, &result, &stats, request_price)
         }
@@ -393,11 +388,6 @@ fn run_local(
         function,
         region: args.region.clone(),
         architecture,
-        default_power_values: DEFAULT_POWER_VALUES.to_vec(),
-        visualization_base_url: std::env::var("visualizationURL")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
         show_progress: stderr_is_terminal,
     };
     let count = parsed.power_values.len();
@@ -419,7 +409,7 @@ fn run_local(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(local::run(input, &settings))?;
+    let outcome = runtime.block_on(local::run(&parsed, &settings))?;
     eprintln!(
         "Limits: {}. Ran in {:.1} s; the function's own time was {:.1} s.",
         outcome.limits,
@@ -439,7 +429,7 @@ fn run_local(
         return Ok(());
     };
 
-    let request_price = lambda_price(&args.region, architecture).per_request;
+    let request_price = request_price(Some(&args.region));
     let title = format!("powertune: {}", settings.function.label);
     print_result(args, &title, &result, &outcome.stats, request_price)
 }

@@ -4,11 +4,13 @@
 //! crate, so a result is the same wherever a tuning run happens. Nothing here is async, touches
 //! the network or the file system, or depends on the AWS SDK.
 
+pub mod analysis;
 pub mod input;
 pub mod logs;
 pub mod output;
 pub mod payload;
 pub mod pricing;
+pub mod reference;
 pub mod stats;
 pub mod strategy;
 pub mod visualization;

@@ -178,6 +178,13 @@ const LAMBDA_GB_SECOND: &[(&str, f64, f64)] = &[
 
 /// Lambda's prices for `region` and `architecture`, falling back to us-east-1 (and saying so in
 /// `fallback_for`) for a region we have no price for.
+/// Lambda's charge per request in `region` (us-east-1's when unknown). It is the same for both
+/// architectures and at every memory size, so the result document's costs leave it out and a
+/// report adds it where it shows a total.
+pub fn request_price(region: Option<&str>) -> f64 {
+    lambda_price(region.unwrap_or(FALLBACK_REGION), Architecture::X86_64).per_request
+}
+
 pub fn lambda_price(region: &str, architecture: Architecture) -> LambdaPrice {
     let (found, fallback_for) = match LAMBDA_GB_SECOND.iter().find(|(r, _, _)| *r == region) {
         Some(row) => (row, None),

@@ -27,13 +27,7 @@ pub async fn clean(lambda: &LambdaApi, plan: &Plan) -> Result<CleanupReport, Ste
         ),
         Err(e) => report.fail(e.to_string()),
     }
-    let names: BTreeSet<String> = match plan.configurations() {
-        Ok(c) => c.into_iter().map(|c| c.alias).collect(),
-        Err(e) => {
-            report.fail(e.to_string());
-            BTreeSet::new()
-        }
-    };
+    let names: BTreeSet<String> = plan.configurations().into_iter().map(|c| c.alias).collect();
 
     // An alias is ours if it has one of the run's names and points at one of its versions;
     // a version cannot be deleted while an alias points at it.

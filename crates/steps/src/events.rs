@@ -2,15 +2,15 @@
 //!
 //! The Initializer turns the execution input into a [`Plan`]; the Publisher returns it with more
 //! configurations published; the Map state gives each Executor an [`ExecutorEvent`] and collects
-//! their results under `stats`; the Cleaner, Analyzer and Optimizer read that state.
+//! their results under `stats`; the Cleaner, Analyzer and Optimizer read that state. The
+//! execution input travels typed ([`ExecutionInput`] reads itself back from these documents), so
+//! no step parses it again.
 
-use powertune_core::input::{Defaults, ExecutionInput};
+pub use powertune_core::analysis::AnalyzerEvent;
+use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::pricing::Architecture;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::error::StepError;
 
 /// What the Initializer recorded about the function: enough to price it and to restore `$LATEST`
 /// exactly.
@@ -50,7 +50,7 @@ pub struct Configuration {
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// The execution input, validated and complete with defaults.
-    pub input: Value,
+    pub input: ExecutionInput,
     pub function: FunctionSnapshot,
     /// Identifies this run in the descriptions it writes.
     pub run_id: String,
@@ -70,7 +70,7 @@ impl Plan {
     /// A run's plan before anything is published.
     pub fn new(input: &ExecutionInput, function: FunctionSnapshot, run_id: String) -> Plan {
         Plan {
-            input: input.to_json(),
+            input: input.clone(),
             function,
             run_id,
             versions: Vec::new(),
@@ -79,15 +79,9 @@ impl Plan {
         }
     }
 
-    /// The execution input, parsed again. The Initializer validated it, so an error here means
-    /// the state was edited on the way.
-    pub fn execution_input(&self) -> Result<ExecutionInput, StepError> {
-        parse_input(&self.input)
-    }
-
     /// Every configuration of the run, in publishing order.
-    pub fn configurations(&self) -> Result<Vec<Configuration>, StepError> {
-        Ok(configurations(&self.execution_input()?, &self.run_id))
+    pub fn configurations(&self) -> Vec<Configuration> {
+        configurations(&self.input, &self.run_id)
     }
 
     /// How many configurations are published.
@@ -130,11 +124,6 @@ pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration
         .collect()
 }
 
-/// Parses a validated input document; powerValues are always present in it.
-pub fn parse_input(input: &Value) -> Result<ExecutionInput, StepError> {
-    Ok(ExecutionInput::from_json(input, &Defaults::default())?)
-}
-
 /// The alias of configuration `index` of a power value.
 pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> String {
     if only_cold_starts {
@@ -148,7 +137,7 @@ pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> Strin
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutorEvent {
-    pub input: Value,
+    pub input: ExecutionInput,
     pub function: FunctionSnapshot,
     pub value: u32,
 }
@@ -165,21 +154,11 @@ pub enum ExecutorOutput {
     },
 }
 
-/// The state after the Map: the plan plus every Executor's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AnalyzerEvent {
-    pub input: Value,
-    pub stats: Vec<PowerStats>,
-    #[serde(default)]
-    pub publisher_rounds: usize,
-}
-
 /// The Optimizer's event: the plan and the Analyzer's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OptimizerEvent {
-    pub input: Value,
+    pub input: ExecutionInput,
     pub function: FunctionSnapshot,
     pub analysis: TuningResult,
 }

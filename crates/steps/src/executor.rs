@@ -1,7 +1,7 @@
 //! Executor: invokes one power value `num` times and turns the REPORTs into statistics.
 
 use crate::error::{truncated, StepError};
-use crate::events::{alias_name, parse_input, ExecutorEvent, ExecutorOutput};
+use crate::events::{alias_name, ExecutorEvent, ExecutorOutput};
 use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
 use powertune_core::input::{FunctionRef, S3Location};
@@ -60,7 +60,7 @@ pub async fn execute_with_progress(
     event: ExecutorEvent,
     progress: Option<Progress>,
 ) -> Result<ExecutorOutput, StepError> {
-    let input = parse_input(&event.input)?;
+    let input = &event.input;
     let value = event.value;
     let num = if input.dry_run { 1 } else { input.num };
 

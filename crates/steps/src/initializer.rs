@@ -6,20 +6,18 @@ use crate::events::{FunctionSnapshot, Plan};
 use crate::lambda::LambdaApi;
 use crate::state;
 use powertune_core::input::{Defaults, ExecutionInput, FunctionRef};
-use serde_json::Value;
 
-/// Plans a run. `run_id` must be unique per execution (the bins use the Lambda request ID).
+/// Plans a run of `input` (parsed where the execution starts, with the deployment's
+/// [`Defaults`]). `run_id` must be unique per execution (the bins use the Lambda request ID).
 /// With `in_state_machine`, the plan must fit Step Functions' limit on a state
 /// ([`crate::state::STATE_LIMIT_BYTES`]); locally it never travels through Step Functions.
 #[tracing::instrument(skip_all, fields(step = "initializer"))]
 pub async fn initialize(
     lambda: &LambdaApi,
-    raw_input: &Value,
-    defaults: &Defaults,
+    input: &ExecutionInput,
     run_id: &str,
     in_state_machine: bool,
 ) -> Result<Plan, StepError> {
-    let input = ExecutionInput::from_json(raw_input, defaults)?;
     let function = input.lambda.given.clone();
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
 
@@ -60,12 +58,12 @@ pub async fn initialize(
         description: config.description,
         snap_start: config.snap_start,
     };
-    let plan = Plan::new(&input, function, run_id);
+    let plan = Plan::new(input, function, run_id);
     if in_state_machine {
-        let size = state::largest_state(&plan, &input);
+        let size = state::largest_state(&plan, input);
         if !size.fits() {
             return Err(StepError::InvalidInput(state::too_big_message(
-                &plan, &input, &size,
+                &plan, input, &size,
             )));
         }
         tracing::info!(largest_state = size.largest, "the run's states fit");

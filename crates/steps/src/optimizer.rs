@@ -2,7 +2,7 @@
 //! `autoOptimizeAlias`, publishes it and points that alias at the new version.
 
 use crate::error::StepError;
-use crate::events::{parse_input, Optimization, OptimizerEvent};
+use crate::events::{Optimization, OptimizerEvent};
 use crate::lambda::LambdaApi;
 
 #[tracing::instrument(skip_all, fields(step = "optimizer", function = %event.function.arn))]
@@ -10,7 +10,7 @@ pub async fn optimize(
     lambda: &LambdaApi,
     event: &OptimizerEvent,
 ) -> Result<Optimization, StepError> {
-    let input = parse_input(&event.input)?;
+    let input = &event.input;
     if !input.auto_optimize || input.dry_run {
         return Ok(Optimization {
             applied: false,
@@ -26,7 +26,7 @@ pub async fn optimize(
     lambda.wait_until_updated(&f.arn, power).await?;
     tracing::info!(power, "$LATEST set to the optimal power value");
 
-    let Some(alias) = input.auto_optimize_alias else {
+    let Some(alias) = input.auto_optimize_alias.clone() else {
         return Ok(Optimization {
             applied: true,
             power: Some(power),

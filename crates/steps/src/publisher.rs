@@ -20,7 +20,7 @@ pub async fn publish(
     budget: Duration,
 ) -> Result<Plan, StepError> {
     let started = Instant::now();
-    let configurations = plan.configurations()?;
+    let configurations = plan.configurations();
     let first = plan.published();
     let mut slowest = Duration::ZERO;
     let left = || budget.saturating_sub(started.elapsed());

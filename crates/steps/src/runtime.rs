@@ -1,7 +1,7 @@
 //! What the step binaries share: JSON logs, AWS clients, and the adapters from a Lambda event
 //! to each step's handler.
 
-use crate::analyzer::{self, AnalyzerEnv};
+use crate::analyzer;
 use crate::error::StepError;
 use crate::events::{
     AnalyzerEvent, CleanupReport, ExecutorEvent, ExecutorOutput, Optimization, OptimizerEvent, Plan,
@@ -13,7 +13,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_lambda::config::SharedHttpClient;
 use lambda_runtime::LambdaEvent;
-use powertune_core::input::Defaults;
+use powertune_core::analysis::AnalysisEnv;
+use powertune_core::input::{Defaults, ExecutionInput};
 use powertune_core::output::TuningResult;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -134,7 +135,7 @@ impl Clients {
 
     /// The clients an Executor needs: the function's region, and each processor's own.
     pub fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
-        let input = crate::events::parse_input(&event.input)?;
+        let input = &event.input;
         let function = self.lambda(Some(&event.function.region));
         // A processor without a region in its ARN, or in the function's, shares its clients.
         let processor = |p: &Option<powertune_core::input::FunctionRef>| match p
@@ -185,16 +186,11 @@ pub async fn initializer(
     defaults: &Defaults,
     event: LambdaEvent<Value>,
 ) -> Result<Plan, StepError> {
-    let region = event
-        .payload
-        .get("lambdaARN")
-        .and_then(Value::as_str)
-        .and_then(|a| powertune_core::input::FunctionRef::parse(a).ok())
-        .and_then(|f| f.region);
+    // The edge: the one place the execution input is parsed.
+    let input = ExecutionInput::from_json(&event.payload, defaults)?;
     initializer::initialize(
-        &clients.lambda_until(region.as_deref(), deadline_of(&event)),
-        &event.payload,
-        defaults,
+        &clients.lambda_until(input.lambda.region.as_deref(), deadline_of(&event)),
+        &input,
         &event.context.request_id,
         true,
     )
@@ -231,7 +227,7 @@ pub async fn cleaner(
 }
 
 pub async fn analyzer(
-    env: &AnalyzerEnv,
+    env: &AnalysisEnv,
     event: LambdaEvent<Value>,
 ) -> Result<TuningResult, StepError> {
     let event: AnalyzerEvent = parse("Analyzer", event.payload)?;

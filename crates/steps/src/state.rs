@@ -6,9 +6,10 @@
 //! will pass around, at their largest, and refuses a run that would not fit.
 
 use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
+use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
 use powertune_core::logs::Report;
-use powertune_core::output::{analyze, AnalysisOptions, PowerStats};
+use powertune_core::output::PowerStats;
 use powertune_core::pricing::lambda_price;
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Value};
@@ -60,15 +61,17 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         .map(|&p| widest_stats(p, input, &plan.function.region))
         .collect();
     let stats_bytes = json!(stats).to_string().len();
-    let options = AnalysisOptions {
-        strategy: input.strategy,
-        balanced_weight: input.balanced_weight,
-        include_output_results: input.include_output_results,
-        region: Some(plan.function.region.clone()),
-        visualization_base_url: format!("{DEFAULT_BASE_URL}{}", "x".repeat(200)),
+    let event = AnalyzerEvent {
+        input: input.clone(),
+        stats,
         publisher_rounds: configurations + 1,
     };
-    let analysis_bytes = analyze(&stats, &options)
+    let env = AnalysisEnv::new(
+        Some(plan.function.region.clone()),
+        Some(format!("{DEFAULT_BASE_URL}{}", "x".repeat(200))),
+    );
+    let analysis_bytes = event
+        .analyze(&env)
         .map(|a| json!(a).to_string().len())
         .unwrap_or(stats_bytes + 1024);
     let cleanup = CleanupReport {
@@ -269,15 +272,15 @@ mod tests {
             failures: vec![],
             failure_count: 0
         });
-        let options = AnalysisOptions {
-            strategy: input.strategy,
-            balanced_weight: input.balanced_weight,
-            include_output_results: true,
-            region: Some("us-east-1".into()),
-            visualization_base_url: DEFAULT_BASE_URL.into(),
+        let mut input = input.clone();
+        input.include_output_results = true;
+        let event = AnalyzerEvent {
+            input,
+            stats,
             publisher_rounds: 1,
         };
-        state["analysis"] = json!(analyze(&stats, &options).unwrap());
+        let env = AnalysisEnv::new(Some("us-east-1".into()), None);
+        state["analysis"] = json!(event.analyze(&env).unwrap());
         let real = state.to_string().len();
         assert!(
             real <= size.largest,

@@ -118,11 +118,12 @@ fn the_control_plane_retries_twenty_times_and_invoke_three_times() {
 fn processors_are_invoked_in_their_own_region() {
     let clients = Clients::from_sdk(sdk("http://127.0.0.1:9", None));
     let event = ExecutorEvent {
-        input: json!({
+        input: serde_json::from_value(json!({
             "lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:f", "num": 5, "powerValues": [128],
             "preProcessorARN": "arn:aws:lambda:eu-west-1:123456789012:function:pre",
             "postProcessorARN": "post"
-        }),
+        }))
+        .expect("a valid input"),
         function: FunctionSnapshot {
             arn: "arn:aws:lambda:ap-south-1:123456789012:function:f".into(),
             region: "ap-south-1".into(),

@@ -205,7 +205,7 @@ fn snapshot() -> FunctionSnapshot {
 /// A plan of run "run1": descriptions are "powertune run run1: RAM<value>".
 fn plan(power_values: &[u32]) -> Plan {
     Plan {
-        input: json!({"lambdaARN": ARN, "num": 5, "powerValues": power_values}),
+        input: typed(json!({"lambdaARN": ARN, "num": 5, "powerValues": power_values})),
         function: snapshot(),
         run_id: "run1".into(),
         versions: Vec::new(),
@@ -215,6 +215,17 @@ fn plan(power_values: &[u32]) -> Plan {
 }
 
 // ---------------------------------------------------------------- Initializer
+
+/// The Initializer as its binary runs it: the input parsed at the edge, then planned.
+async fn initialize(
+    lambda: &LambdaApi,
+    input: &Value,
+    defaults: &Defaults,
+    run_id: &str,
+) -> Result<powertune_steps::events::Plan, powertune_steps::error::StepError> {
+    let input = powertune_core::input::ExecutionInput::from_json(input, defaults)?;
+    initializer::initialize(lambda, &input, run_id, true).await
+}
 
 #[tokio::test]
 async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
@@ -226,10 +237,10 @@ async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
         ],
     );
     let input = json!({"lambdaARN": ARN, "num": 10, "powerValues": [512, 128]});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "8f1c-22ab-4d", true)
+    let plan = initialize(&lambda, &input, &Defaults::default(), "8f1c-22ab-4d")
         .await
         .unwrap();
-    let configurations = plan.configurations().unwrap();
+    let configurations = plan.configurations();
     assert_eq!(plan.function, snapshot());
     assert_eq!(plan.run_id, "8f1c22ab4d");
     let aliases: Vec<&str> = configurations.iter().map(|c| c.alias.as_str()).collect();
@@ -239,7 +250,7 @@ async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
         "powertune run 8f1c22ab4d: RAM128"
     );
     assert!(plan.versions.is_empty());
-    assert_eq!(plan.input["discardTopBottom"], 0.2);
+    assert_eq!(plan.input.discard_top_bottom, 0.2);
     assert!(!plan.done);
 }
 
@@ -253,10 +264,10 @@ async fn initializer_plans_num_distinct_versions_for_cold_starts() {
         ],
     );
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [256], "onlyColdStarts": true});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "r", true)
+    let plan = initialize(&lambda, &input, &Defaults::default(), "r")
         .await
         .unwrap();
-    let configurations = plan.configurations().unwrap();
+    let configurations = plan.configurations();
     let aliases: Vec<&str> = configurations.iter().map(|c| c.alias.as_str()).collect();
     assert_eq!(
         aliases,
@@ -278,12 +289,11 @@ async fn initializer_plans_num_distinct_versions_for_cold_starts() {
 async fn initializer_rejects_bad_input_before_calling_aws() {
     // No rules: any AWS call would panic.
     let lambda = api(RuleMode::Sequential, &[]);
-    let err = initializer::initialize(
+    let err = initialize(
         &lambda,
         &json!({"lambdaARN": ARN, "num": 3, "stratgy": "cost"}),
         &Defaults::default(),
         "r",
-        true,
     )
     .await
     .unwrap_err();
@@ -483,9 +493,18 @@ fn ok_invoke(duration: f64) -> InvokeOutput {
         .build()
 }
 
+/// A test's input, read as the Initializer reads it (512 MB when it names no power values).
+fn typed(input: Value) -> powertune_core::input::ExecutionInput {
+    let defaults = Defaults {
+        power_values: vec![512],
+        region: None,
+    };
+    powertune_core::input::ExecutionInput::from_json(&input, &defaults).expect("a valid input")
+}
+
 fn executor_event(input: Value) -> ExecutorEvent {
     ExecutorEvent {
-        input,
+        input: typed(input),
         function: snapshot(),
         value: 512,
     }
@@ -974,7 +993,7 @@ fn optimizer_event(input: Value) -> OptimizerEvent {
     }))
     .unwrap();
     OptimizerEvent {
-        input,
+        input: typed(input),
         function: snapshot(),
         analysis,
     }
@@ -1027,7 +1046,8 @@ fn step_errors_are_typed_for_the_state_machine() {
 
 #[test]
 fn analyzer_reads_the_state_after_the_map() {
-    use powertune_steps::analyzer::{analyze, AnalyzerEnv};
+    use powertune_core::analysis::AnalysisEnv;
+    use powertune_steps::analyzer::analyze;
     use powertune_steps::events::AnalyzerEvent;
     let state = json!({
         "input": {"lambdaARN": ARN, "num": 5, "powerValues": [128, 256], "strategy": "speed", "includeOutputResults": true},
@@ -1039,10 +1059,7 @@ fn analyzer_reads_the_state_after_the_map() {
         ]
     });
     let event: AnalyzerEvent = serde_json::from_value(state).unwrap();
-    let env = AnalyzerEnv {
-        region: Some("cn-north-1".into()),
-        visualization_base_url: "https://ui/".into(),
-    };
+    let env = AnalysisEnv::new(Some("cn-north-1".into()), Some("https://ui/".into()));
     let result = analyze(&event, &env).unwrap();
     assert_eq!(result.power, 256);
     assert_eq!(result.stats.as_ref().map(Vec::len), Some(2));
@@ -1131,12 +1148,11 @@ async fn initializer_rejects_a_function_with_reserved_concurrency_zero() {
             &zero,
         ],
     );
-    let err = initializer::initialize(
+    let err = initialize(
         &lambda,
         &json!({"lambdaARN": ARN, "num": 5, "powerValues": [128]}),
         &Defaults::default(),
         "r",
-        true,
     )
     .await
     .unwrap_err();
@@ -1155,7 +1171,7 @@ async fn initializer_rejects_a_run_whose_state_would_pass_256_kb() {
     );
     let input =
         json!({"lambdaARN": ARN, "num": 1000, "powerValues": "ALL", "onlyColdStarts": true});
-    let err = initializer::initialize(&lambda, &input, &Defaults::default(), "r", true)
+    let err = initialize(&lambda, &input, &Defaults::default(), "r")
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.InvalidInput");

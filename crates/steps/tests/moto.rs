@@ -15,7 +15,7 @@ use powertune_core::pricing::Architecture;
 use powertune_steps::events::{OptimizerEvent, Plan};
 use powertune_steps::lambda::{LambdaApi, Waits};
 use powertune_steps::{cleaner, initializer, optimizer, publisher};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 struct Moto {
@@ -142,6 +142,17 @@ async fn publish_all(lambda: &LambdaApi, mut plan: Plan, budget: Duration) -> Pl
     plan
 }
 
+/// The Initializer as its binary runs it: the input parsed at the edge, then planned.
+async fn initialize(
+    lambda: &LambdaApi,
+    input: &Value,
+    defaults: &Defaults,
+    run_id: &str,
+) -> Result<powertune_steps::events::Plan, powertune_steps::error::StepError> {
+    let input = powertune_core::input::ExecutionInput::from_json(input, defaults)?;
+    initializer::initialize(lambda, &input, run_id, true).await
+}
+
 #[tokio::test]
 async fn a_full_run_leaves_nothing_behind() {
     let Some(m) = moto() else { return };
@@ -152,12 +163,11 @@ async fn a_full_run_leaves_nothing_behind() {
         region: Some("us-east-1".into()),
     };
 
-    let plan = initializer::initialize(
+    let plan = initialize(
         &lambda,
         &json!({"lambdaARN": arn, "num": 5}),
         &defaults,
         "run-full",
-        true,
     )
     .await
     .unwrap();
@@ -171,7 +181,7 @@ async fn a_full_run_leaves_nothing_behind() {
         "three configurations fit one round"
     );
     // Each alias points at a version with its memory; $LATEST is already restored.
-    for (config, version) in plan.configurations().unwrap().iter().zip(&plan.versions) {
+    for (config, version) in plan.configurations().iter().zip(&plan.versions) {
         let alias = m
             .client
             .get_alias()
@@ -211,8 +221,8 @@ async fn a_full_run_leaves_nothing_behind() {
     }))
     .unwrap();
     let mut input = plan.input.clone();
-    input["autoOptimize"] = json!(true);
-    input["autoOptimizeAlias"] = json!("live");
+    input.auto_optimize = true;
+    input.auto_optimize_alias = Some("live".into());
     let event = OptimizerEvent {
         input,
         function: plan.function.clone(),
@@ -246,7 +256,7 @@ async fn cleanup_after_a_run_that_failed_midway_restores_everything() {
     let arn = create_function(&m, "powertune-failed-run").await;
     let lambda = api(&m);
     let input = json!({"lambdaARN": arn, "num": 5, "powerValues": [128, 256, 512], "onlyColdStarts": false});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-fail", true)
+    let plan = initialize(&lambda, &input, &Defaults::default(), "run-fail")
         .await
         .unwrap();
 
@@ -275,7 +285,7 @@ async fn cold_start_runs_publish_a_distinct_version_per_invocation() {
     let arn = create_function(&m, "powertune-cold-starts").await;
     let lambda = api(&m);
     let input = json!({"lambdaARN": arn, "num": 5, "powerValues": [256], "onlyColdStarts": true});
-    let plan = initializer::initialize(&lambda, &input, &Defaults::default(), "run-cold", true)
+    let plan = initialize(&lambda, &input, &Defaults::default(), "run-cold")
         .await
         .unwrap();
     let plan = publish_all(&lambda, plan, Duration::from_secs(300)).await;
