@@ -74,6 +74,8 @@ pub struct Environment {
     next_tx: mpsc::Sender<Delivery>,
     exited: watch::Receiver<Option<String>>,
     logs: Arc<std::sync::Mutex<LogLines>>,
+    /// How many of stdout and stderr have reached their end.
+    drained: watch::Receiver<usize>,
     limits: EnvironmentLimits,
     /// Init Duration, reported by the first invocation only.
     init_duration: std::sync::Mutex<Option<Duration>>,
@@ -149,11 +151,21 @@ impl Environment {
         let pid = child.id();
 
         let logs = Arc::new(std::sync::Mutex::new(LogLines::default()));
+        let (drained_tx, drained) = watch::channel(0usize);
+        let drained_tx = Arc::new(drained_tx);
         if let Some(out) = child.stdout.take() {
-            tasks.push(tokio::spawn(collect(BufReader::new(out), logs.clone())));
+            let (logs, done) = (logs.clone(), drained_tx.clone());
+            tasks.push(tokio::spawn(async move {
+                collect(BufReader::new(out), logs).await;
+                done.send_modify(|n| *n += 1);
+            }));
         }
         if let Some(err) = child.stderr.take() {
-            tasks.push(tokio::spawn(collect(BufReader::new(err), logs.clone())));
+            let (logs, done) = (logs.clone(), drained_tx.clone());
+            tasks.push(tokio::spawn(async move {
+                collect(BufReader::new(err), logs).await;
+                done.send_modify(|n| *n += 1);
+            }));
         }
         let (exit_tx, exit_rx) = watch::channel(None);
         tasks.push(tokio::spawn(async move {
@@ -173,6 +185,7 @@ impl Environment {
             next_tx,
             exited: exit_rx.clone(),
             logs,
+            drained,
             limits: env_limits,
             init_duration: std::sync::Mutex::new(None),
             tasks,
@@ -192,6 +205,7 @@ impl Environment {
                 Err(_) => Err(StartError::Init { error_type: "Runtime.InitError".into(), message: "the runtime API stopped".into(), posted: None }),
             },
             status = exit_status(&mut exited) => {
+                environment.drain_output().await;
                 let oom = environment.limits.oom_killed();
                 Err(StartError::Init {
                     error_type: if oom { "Runtime.OutOfMemory".into() } else { "Runtime.ExitError".into() },
@@ -205,6 +219,14 @@ impl Environment {
                 posted: None,
             }),
         }
+    }
+
+    /// After the process exited: waits until its last lines of output are read (both pipes at
+    /// their end), or 200 ms when a process it started still holds them open.
+    async fn drain_output(&self) {
+        let mut drained = self.drained.clone();
+        let _ =
+            tokio::time::timeout(Duration::from_millis(200), drained.wait_for(|n| *n >= 2)).await;
     }
 
     pub fn is_alive(&self) -> bool {
@@ -288,8 +310,7 @@ impl Environment {
                 if self.killed_as_timeout.load(Ordering::SeqCst) {
                     return Ended::TimedOut;
                 }
-                // Let the last lines of output arrive.
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                self.drain_output().await;
                 let oom = self.limits.oom_killed()
                     || self.log_since(0).iter().rev().take(5).any(|l| l.contains("memory allocation of") && l.contains("failed"));
                 Ended::Exited { status, oom }

@@ -197,6 +197,29 @@ mod tests {
         assert!(cut.ends_with("... (5 more characters)"), "{cut}");
     }
 
+    /// The position of `e`'s variant. No wildcard: a new variant does not compile until it gets
+    /// a position here, and [`VARIANTS`] counts the positions.
+    fn position(e: &StepError) -> usize {
+        match e {
+            StepError::InvalidInput(_) => 0,
+            StepError::UpdateFailed { .. } => 1,
+            StepError::WaitTimedOut(_) => 2,
+            StepError::VersionConflict(_) => 3,
+            StepError::InvocationError(_) => 4,
+            StepError::Throttled(_) => 5,
+            StepError::ProcessorError(_) => 6,
+            StepError::NoReport(_) => 7,
+            StepError::PayloadAccessDenied(_) => 8,
+            StepError::PayloadNotFound(_) => 9,
+            StepError::PayloadUnreadable(_) => 10,
+            StepError::AnalysisFailed(_) => 11,
+            StepError::CleanupIncomplete(_) => 12,
+            StepError::UnexpectedResponse(_) => 13,
+            StepError::Service { .. } => 14,
+        }
+    }
+    const VARIANTS: usize = 15;
+
     #[test]
     fn every_power_tuning_type_is_listed() {
         let samples = [
@@ -218,8 +241,25 @@ mod tests {
             StepError::AnalysisFailed(String::new()),
             StepError::CleanupIncomplete(String::new()),
             StepError::UnexpectedResponse(String::new()),
+            StepError::Service {
+                error_type: "Lambda.ServiceException".into(),
+                message: String::new(),
+            },
         ];
-        let names: Vec<String> = samples.iter().map(StepError::error_type).collect();
+        // One sample of every variant...
+        let positions: std::collections::BTreeSet<usize> = samples.iter().map(position).collect();
+        assert_eq!(
+            positions,
+            (0..VARIANTS).collect(),
+            "sample every variant of StepError here"
+        );
+        // ...and every PowerTuning name is listed for the state machine, once, in this order.
+        let names: Vec<String> = samples
+            .iter()
+            .filter(|e| !matches!(e, StepError::Service { .. }))
+            .map(StepError::error_type)
+            .collect();
         assert_eq!(names, StepError::POWER_TUNING_TYPES);
+        assert!(names.iter().all(|n| n.starts_with("PowerTuning.")));
     }
 }
