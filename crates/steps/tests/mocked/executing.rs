@@ -1,0 +1,412 @@
+//! The Executor: invocations, statistics, retries, errors, processors and payloads.
+
+use super::*;
+
+#[tokio::test]
+async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statistics() {
+    let durations = [10.0, 11.0, 12.0, 13.0, 100.0];
+    let rules: Vec<Rule> = durations
+        .iter()
+        .map(|&d| {
+            mock!(Client::invoke)
+                .match_requests(|r| {
+                    r.function_name() == Some(ARN)
+                        && r.qualifier() == Some("RAM512")
+                        && r.log_type() == Some(&LogType::Tail)
+                        && r.payload().map(|p| p.as_ref()) == Some(&b"{\"id\":1}"[..])
+                })
+                .then_output(move || ok_invoke(d))
+        })
+        .collect();
+    let lambda = api(RuleMode::Sequential, &rules.iter().collect::<Vec<_>>());
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"id": 1}, "discardTopBottom": 0.2});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.value, 512);
+    assert_eq!(stats.average_duration, 12.0); // 10 and 100 trimmed
+    let per_ms = 0.0000133334 / 1000.0 / 2.0; // arm64, 512 MB
+    assert!((stats.average_price - 12.0 * per_ms).abs() < 1e-15);
+    assert!((stats.total_cost - 146.0 * per_ms).abs() < 1e-15);
+    assert_eq!(stats.invocations, Some(5));
+    assert_eq!(stats.duration_stats.as_ref().map(|d| d.max), Some(100.0));
+}
+
+#[tokio::test]
+async fn executor_retries_throttling_without_counting_it() {
+    let throttled = || {
+        InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate exceeded")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TooManyRequestsException")
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .error(throttled)
+        .times(2)
+        .output(|| ok_invoke(5.0))
+        .times(5)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.invocations, Some(5));
+    assert_eq!(invoke.num_calls(), 7);
+}
+
+fn failing_invoke(error_type: &'static str) -> InvokeOutput {
+    InvokeOutput::builder()
+        .status_code(200)
+        .function_error("Unhandled")
+        .log_result(tail(3.0, 3, None))
+        .payload(Blob::new(format!(
+            "{{\"errorType\":\"{error_type}\",\"errorMessage\":\"bad thing\"}}"
+        )))
+        .build()
+}
+
+#[tokio::test]
+async fn executor_fails_on_a_function_error_naming_power_type_message_and_payload() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&mock!(Client::invoke).then_output(|| failing_invoke("ValueError"))],
+    );
+    let input =
+        json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvocationError");
+    let message = err.to_string();
+    for part in ["512 MB", "ValueError", "bad thing", "s3cr3t"] {
+        assert!(message.contains(part), "{part} missing from {message}");
+    }
+
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&mock!(Client::invoke).then_output(|| failing_invoke("ValueError"))],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"secret": "s3cr3t"}, "disablePayloadLogs": true});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    assert!(!err.to_string().contains("s3cr3t"), "{err}");
+}
+
+#[tokio::test]
+async fn executor_counts_allowed_exceptions_as_results() {
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| failing_invoke("HandledError"))
+        .times(5)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "allowedExceptions": ["HandledError"]});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!((stats.invocations, stats.errors), (Some(5), Some(5)));
+}
+
+#[tokio::test]
+async fn executor_sends_the_pre_processors_output_and_reports_its_errors() {
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let pre = mock!(Client::invoke)
+        .match_requests(|r| r.function_name() == Some("pre") && r.qualifier().is_none())
+        .then_output(|| {
+            InvokeOutput::builder()
+                .status_code(200)
+                .payload(Blob::new("{\"prepared\":1}"))
+                .build()
+        });
+    let target = mock!(Client::invoke)
+        .match_requests(move |r| {
+            let is_target = r.function_name() == Some(ARN);
+            if is_target {
+                record.lock().unwrap().push(
+                    String::from_utf8_lossy(r.payload().map(|p| p.as_ref()).unwrap_or_default())
+                        .into_owned(),
+                );
+            }
+            is_target
+        })
+        .then_output(|| ok_invoke(4.0));
+    let post = mock!(Client::invoke)
+        .match_requests(|r| {
+            r.function_name() == Some("post")
+                && r.payload().map(|p| p.as_ref()) == Some(&b"{\"ok\":true}"[..])
+        })
+        .then_output(|| InvokeOutput::builder().status_code(200).build());
+    let mut rules: Vec<&Rule> = Vec::new();
+    for _ in 0..5 {
+        rules.extend([&pre, &target, &post]);
+    }
+    let lambda = api(RuleMode::MatchAny, &rules);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"raw": 1},
+        "preProcessorARN": "pre", "postProcessorARN": "post"});
+    executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec!["{\"prepared\":1}".to_string(); 5]
+    );
+    assert_eq!(
+        (pre.num_calls(), target.num_calls(), post.num_calls()),
+        (5, 5, 5)
+    );
+
+    let pre_fails = mock!(Client::invoke).then_output(|| failing_invoke("PreError"));
+    let lambda = api(RuleMode::Sequential, &[&pre_fails]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "preProcessorARN": "pre"});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.ProcessorError");
+    assert!(
+        err.to_string().contains("pre-processor pre failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn executor_runs_in_parallel_and_dry_runs_invoke_once() {
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(6.0))
+        .times(8)
+        .build();
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 8, "powerValues": [512], "parallelInvocation": true, "maxConcurrency": 3});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!(stats.invocations, Some(8));
+
+    let once = mock!(Client::invoke).then_output(|| ok_invoke(6.0));
+    let lambda = api(RuleMode::Sequential, &[&once]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "dryRun": true});
+    let out = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        ExecutorOutput::DryRun {
+            value: 512,
+            dry_run: true
+        }
+    );
+    assert_eq!(once.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn executor_explains_s3_403_and_404_differently() {
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payloadS3": "s3://payloads/big.json"});
+    for (status, code, expected_type, expected_text) in [
+        (
+            403,
+            "AccessDenied",
+            "PowerTuning.PayloadAccessDenied",
+            "payloadS3Bucket",
+        ),
+        (
+            404,
+            "NoSuchKey",
+            "PowerTuning.PayloadNotFound",
+            "does not exist",
+        ),
+    ] {
+        let get = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(|r| r.bucket() == Some("payloads") && r.key() == Some("big.json"))
+            .then_http_response(move || {
+                HttpResponse::new(
+                    StatusCode::try_from(status).unwrap(),
+                    SdkBody::from(format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>no</Message></Error>")),
+                )
+            });
+        let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);
+        let lambda = api(RuleMode::Sequential, &[]);
+        let err = executor::execute(
+            &executor::Lambdas::same(&lambda),
+            Some(&s3),
+            executor_event(input.clone()),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.error_type(), expected_type);
+        assert!(err.to_string().contains("s3://payloads/big.json"), "{err}");
+        assert!(err.to_string().contains(expected_text), "{err}");
+    }
+
+    // A readable object is fetched once and may hold weighted payloads.
+    let get = mock!(aws_sdk_s3::Client::get_object).then_output(|| {
+        GetObjectOutput::builder()
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                br#"[{"payload":{"n":1},"weight":1},{"payload":{"n":2},"weight":1}]"#,
+            ))
+            .build()
+    });
+    let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = seen.clone();
+    let invoke = mock!(Client::invoke)
+        .match_requests(move |r| {
+            record.lock().unwrap().push(
+                String::from_utf8_lossy(r.payload().map(|p| p.as_ref()).unwrap_or_default())
+                    .into_owned(),
+            );
+            true
+        })
+        .sequence()
+        .output(|| ok_invoke(2.0))
+        .times(6)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 6, "powerValues": [512], "payloadS3": "s3://payloads/big.json"});
+    executor::execute(
+        &executor::Lambdas::same(&lambda),
+        Some(&s3),
+        executor_event(input),
+    )
+    .await
+    .unwrap();
+    assert_eq!(get.num_calls(), 1);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.iter().filter(|p| p.as_str() == "{\"n\":1}").count(), 3);
+    assert_eq!(seen.iter().filter(|p| p.as_str() == "{\"n\":2}").count(), 3);
+}
+
+#[tokio::test]
+async fn executor_without_a_report_says_which_invocation() {
+    let no_report = mock!(Client::invoke).then_output(|| {
+        InvokeOutput::builder()
+            .status_code(200)
+            .log_result(
+                base64::engine::general_purpose::STANDARD
+                    .encode("START RequestId: r\nsome output\n"),
+            )
+            .build()
+    });
+    let lambda = api(RuleMode::Sequential, &[&no_report]);
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.NoReport");
+    assert!(err.to_string().contains("RAM512"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn lasting_throttling_of_the_tuned_function_is_powertune_throttled() {
+    let throttled = mock!(Client::invoke).then_error(|| {
+        InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TooManyRequestsException")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let lambda = api(RuleMode::MatchAny, &[&throttled]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    // Not Lambda.TooManyRequestsException, which the state machine retries (re-running every
+    // invocation each time).
+    assert_eq!(err.error_type(), "PowerTuning.Throttled");
+    assert!(err.to_string().contains("RAM512"), "{err}");
+    // One call and eight retries by the Executor, each of the SDK's standard three attempts.
+    assert_eq!(throttled.num_calls(), 9 * 3);
+}
+
+#[tokio::test]
+async fn a_log_tail_that_is_not_base64_is_named_as_such() {
+    let invoke = mock!(Client::invoke).then_output(|| {
+        InvokeOutput::builder()
+            .status_code(200)
+            .log_result("not base64!")
+            .payload(Blob::new("{}"))
+            .build()
+    });
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
+    let err = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap_err();
+    // Not a misleading "no REPORT in the log".
+    assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
+    assert!(err.to_string().contains("not base64"), "{err}");
+}
