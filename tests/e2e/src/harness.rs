@@ -1,0 +1,460 @@
+//! The harness of the end-to-end suite: the deployed stack (steps and targets in the emulator,
+//! the state machine in moto), executions and their histories, and the checks every scenario
+//! shares.
+
+use anyhow::{anyhow, ensure, Context, Result};
+use aws_sdk_lambda::config::Credentials;
+use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+use powertune_core::visualization;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub(crate) const ACCOUNT: &str = "123456789012";
+pub(crate) const REGION: &str = "us-east-1";
+pub(crate) const STEPS: [&str; 6] = [
+    "initializer",
+    "publisher",
+    "executor",
+    "cleaner",
+    "analyzer",
+    "optimizer",
+];
+pub(crate) const ORIGINAL_MEMORY: i32 = 1024;
+pub(crate) const ORIGINAL_DESCRIPTION: &str = "the function under test";
+pub(crate) static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) struct Env {
+    pub(crate) root: PathBuf,
+    pub(crate) bins: PathBuf,
+    pub(crate) emulator: String,
+    pub(crate) moto: String,
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    pub(crate) sfn: aws_sdk_sfn::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) state_machine: String,
+}
+
+pub(crate) fn var(name: &str) -> Result<String> {
+    std::env::var(name).with_context(|| format!("{name} is not set; run tests/e2e/run.sh"))
+}
+
+pub(crate) fn arn(function: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}")
+}
+
+pub(crate) fn credentials() -> Credentials {
+    Credentials::new("test", "test", None, None, "e2e")
+}
+
+/// A directory holding `bin` as `bootstrap`.
+pub(crate) fn code_dir(bin: &Path) -> Result<PathBuf> {
+    let name = bin.file_name().and_then(|n| n.to_str()).unwrap_or("bin");
+    let dir = std::env::temp_dir().join(format!("powertune-e2e-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let link = dir.join("bootstrap");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(bin, &link)?;
+    Ok(dir)
+}
+
+pub(crate) async fn create_function(
+    env: &Env,
+    name: &str,
+    bin: &str,
+    memory: i32,
+    timeout: i32,
+    variables: &[(&str, String)],
+) -> Result<()> {
+    let mut environment = Environment::builder();
+    for (k, v) in variables {
+        environment = environment.variables(*k, v);
+    }
+    env.lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(format!("arn:aws:iam::{ACCOUNT}:role/{name}"))
+        .memory_size(memory)
+        .timeout(timeout)
+        .description(ORIGINAL_DESCRIPTION)
+        .environment(environment.build())
+        .code(
+            FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(code_dir(&env.bins.join(bin))?.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateFunction {name}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
+    Ok(())
+}
+
+/// "Deploys" the stack: the six steps with the template's environment, the targets, and the
+/// state machine with the template's DefinitionSubstitutions filled in.
+pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
+    let step_env = vec![
+        (
+            "defaultPowerValues",
+            "128,256,512,1024,1536,3008".to_string(),
+        ),
+        (
+            "visualizationURL",
+            "https://lambda-power-tuning.show/".to_string(),
+        ),
+        ("AWS_ENDPOINT_URL_LAMBDA", env.emulator.clone()),
+        ("AWS_ENDPOINT_URL_S3", env.moto.clone()),
+        ("RUST_LOG", "warn".to_string()),
+    ];
+    for step in STEPS {
+        let timeout = if step == "analyzer" { 10 } else { 300 };
+        create_function(
+            env,
+            &format!("powertune-{step}"),
+            step,
+            128,
+            timeout,
+            &step_env,
+        )
+        .await?;
+    }
+    for (name, bin) in [
+        ("target", "picky"),
+        ("hungry", "memory-hungry"),
+        ("processor", "noop"),
+    ] {
+        create_function(env, name, bin, ORIGINAL_MEMORY, 30, &[]).await?;
+    }
+    let mut definition =
+        std::fs::read_to_string(env.root.join("statemachine/statemachine.asl.json"))?;
+    for step in STEPS {
+        definition = definition.replace(
+            &format!("${{{step}Arn}}"),
+            &arn(&format!("powertune-{step}")),
+        );
+    }
+    definition = definition.replace("${totalExecutionTimeout}", "300");
+    ensure!(
+        !definition.contains("${"),
+        "a substitution is left in the definition"
+    );
+    let created = env
+        .sfn
+        .create_state_machine()
+        .name("powertune-e2e")
+        .definition(definition)
+        .role_arn(format!(
+            "arn:aws:iam::{ACCOUNT}:role/powertune-state-machine"
+        ))
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateStateMachine: {}",
+                aws_sdk_sfn::error::DisplayErrorContext(e)
+            )
+        })?;
+    env.state_machine = created.state_machine_arn().to_string();
+    Ok(())
+}
+
+pub(crate) struct Execution {
+    /// The largest state input or output in the history (bytes of UTF-8).
+    pub(crate) largest_state: usize,
+    /// The last state entered, to tell where a failed execution failed.
+    pub(crate) last_state: String,
+    pub(crate) arn: String,
+    pub(crate) status: String,
+    pub(crate) output: Value,
+    pub(crate) error: String,
+    pub(crate) cause: String,
+}
+
+pub(crate) async fn execute(env: &Env, input: Value) -> Result<Execution> {
+    // moto 5.2.5 names an execution started without a name "None", so a second one conflicts
+    // (ExecutionAlreadyExists): always give one.
+    let name = format!(
+        "e2e-{}",
+        EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let started = env
+        .sfn
+        .start_execution()
+        .state_machine_arn(&env.state_machine)
+        .name(name)
+        .input(input.to_string())
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "StartExecution: {}",
+                aws_sdk_sfn::error::DisplayErrorContext(e)
+            )
+        })?;
+    let arn = started.execution_arn().to_string();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let d = env
+            .sfn
+            .describe_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| anyhow!("DescribeExecution: {e}"))?;
+        let status = d.status().as_str().to_string();
+        if status != "RUNNING" {
+            let largest_state = largest_state(env, &arn).await?;
+            // Step Functions fails a state over 256 KB with States.DataLimitExceeded, which no
+            // Catch handles: cleanup would never run. No execution may come near it.
+            ensure!(
+                largest_state < powertune_steps::state::STATE_LIMIT_BYTES,
+                "execution {arn} carried a state of {largest_state} bytes, over Step Functions' 256 KB"
+            );
+            let history = env
+                .sfn
+                .get_execution_history()
+                .execution_arn(&arn)
+                .reverse_order(true)
+                .max_results(50)
+                .send()
+                .await?;
+            let last_state = history
+                .events()
+                .iter()
+                .find_map(|e| {
+                    e.state_entered_event_details()
+                        .map(|d| d.name().to_string())
+                })
+                .unwrap_or_default();
+            return Ok(Execution {
+                largest_state,
+                last_state,
+                arn,
+                status,
+                output: d
+                    .output()
+                    .and_then(|o| serde_json::from_str(o).ok())
+                    .unwrap_or(Value::Null),
+                error: d.error().unwrap_or_default().to_string(),
+                cause: d.cause().unwrap_or_default().to_string(),
+            });
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "execution {arn} still running after 240 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// No alias or version left on `function`, and `$LATEST` as it was.
+pub(crate) async fn assert_untouched(env: &Env, function: &str, memory: i32) -> Result<()> {
+    let aliases = env
+        .lambda
+        .list_aliases()
+        .function_name(function)
+        .send()
+        .await?;
+    let names: Vec<&str> = aliases.aliases().iter().filter_map(|a| a.name()).collect();
+    ensure!(names.is_empty(), "{function} still has aliases {names:?}");
+    let versions = env
+        .lambda
+        .list_versions_by_function()
+        .function_name(function)
+        .send()
+        .await?;
+    let left: Vec<&str> = versions
+        .versions()
+        .iter()
+        .filter_map(|v| v.version())
+        .filter(|v| *v != "$LATEST")
+        .collect();
+    ensure!(left.is_empty(), "{function} still has versions {left:?}");
+    let latest = env
+        .lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await?;
+    ensure!(
+        latest.memory_size() == Some(memory),
+        "{function} $LATEST has {:?} MB, not {memory}",
+        latest.memory_size()
+    );
+    ensure!(
+        latest.description() == Some(ORIGINAL_DESCRIPTION),
+        "{function} $LATEST description is {:?}",
+        latest.description()
+    );
+    Ok(())
+}
+
+pub(crate) fn succeeded(e: &Execution) -> Result<()> {
+    ensure!(
+        e.status == "SUCCEEDED",
+        "execution {} {} in state {}: {} {}",
+        e.arn,
+        e.status,
+        e.last_state,
+        e.error,
+        e.cause
+    );
+    Ok(())
+}
+
+pub(crate) fn failed_with(e: &Execution, error: &str, cause_contains: &[&str]) -> Result<()> {
+    ensure!(
+        e.status == "FAILED",
+        "expected FAILED, got {} with output {}",
+        e.status,
+        e.output
+    );
+    ensure!(
+        e.error == error,
+        "expected error {error}, got {} ({})",
+        e.error,
+        e.cause
+    );
+    for c in cause_contains {
+        ensure!(e.cause.contains(c), "the cause lacks {c:?}: {}", e.cause);
+    }
+    Ok(())
+}
+
+/// The result document has the reference's shape and its numbers agree.
+pub(crate) fn check_result(output: &Value, power_values: &[u64]) -> Result<()> {
+    let power = output["power"].as_u64().context("no power")?;
+    ensure!(
+        power_values.contains(&power),
+        "power {power} is not one of {power_values:?}"
+    );
+    ensure!(
+        output["cost"].as_f64().is_some_and(|c| c > 0.0),
+        "cost {}",
+        output["cost"]
+    );
+    ensure!(
+        output["duration"].as_f64().is_some_and(|d| d > 0.0),
+        "duration {}",
+        output["duration"]
+    );
+    let sm = &output["stateMachine"];
+    ensure!(
+        sm["executionCost"].as_f64().is_some_and(|c| c > 0.0),
+        "executionCost {}",
+        sm["executionCost"]
+    );
+    ensure!(
+        sm["lambdaCost"].as_f64().is_some_and(|c| c > 0.0),
+        "lambdaCost {}",
+        sm["lambdaCost"]
+    );
+    let points = visualization::decode(sm["visualization"].as_str().context("no visualization")?)?;
+    let powers: Vec<u64> = points.iter().map(|p| u64::from(p.power)).collect();
+    ensure!(powers == power_values, "visualization powers {powers:?}");
+    Ok(())
+}
+
+pub(crate) async fn invocations(env: &Env, function: &str) -> Result<u64> {
+    let status = http_get(&env.emulator, "/_powertune/status").await?;
+    Ok(status["invocations"][function].as_u64().unwrap_or(0))
+}
+
+pub(crate) async fn set_faults(env: &Env, faults: Value) -> Result<()> {
+    let reply = http_post(&env.emulator, "/_powertune/faults", &faults.to_string()).await?;
+    ensure!(reply["status"] == "ok", "faults not set: {reply}");
+    Ok(())
+}
+
+pub(crate) async fn http(base: &str, request: String) -> Result<Value> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await?;
+    stream
+        .write_all(request.replace("{host}", &address).as_bytes())
+        .await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    Ok(serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+pub(crate) async fn http_get(base: &str, path: &str) -> Result<Value> {
+    http(
+        base,
+        format!("GET {path} HTTP/1.1\r\nHost: {{host}}\r\nConnection: close\r\n\r\n"),
+    )
+    .await
+}
+
+pub(crate) async fn http_post(base: &str, path: &str, body: &str) -> Result<Value> {
+    http(
+        base,
+        format!("POST {path} HTTP/1.1\r\nHost: {{host}}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()),
+    )
+    .await
+}
+
+/// The whole history of an execution, page by page.
+pub(crate) async fn history(
+    env: &Env,
+    execution: &str,
+) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>> {
+    let mut events = Vec::new();
+    let mut token = None;
+    loop {
+        let page = env
+            .sfn
+            .get_execution_history()
+            .execution_arn(execution)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await?;
+        events.extend(page.events().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(events);
+        }
+    }
+}
+
+/// The largest input or output of any state or task in the execution's history.
+pub(crate) async fn largest_state(env: &Env, execution: &str) -> Result<usize> {
+    let mut largest = 0;
+    for e in history(env, execution).await? {
+        let sizes = [
+            e.state_entered_event_details().and_then(|d| d.input()),
+            e.state_exited_event_details().and_then(|d| d.output()),
+            e.lambda_function_scheduled_event_details()
+                .and_then(|d| d.input()),
+            e.lambda_function_succeeded_event_details()
+                .and_then(|d| d.output()),
+            e.task_scheduled_event_details().map(|d| d.parameters()),
+            e.task_succeeded_event_details().and_then(|d| d.output()),
+            e.execution_started_event_details().and_then(|d| d.input()),
+            e.execution_succeeded_event_details()
+                .and_then(|d| d.output()),
+        ];
+        for s in sizes.into_iter().flatten() {
+            largest = largest.max(s.len());
+        }
+    }
+    Ok(largest)
+}
+
+/// Transitions in moto's history: every state entered, Map iterations included.
+pub(crate) async fn transitions(env: &Env, execution: &str) -> Result<u64> {
+    Ok(history(env, execution)
+        .await?
+        .iter()
+        .filter(|e| e.state_entered_event_details().is_some())
+        .count() as u64)
+}

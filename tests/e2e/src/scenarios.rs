@@ -1,0 +1,593 @@
+//! The scenarios: one function each, run in order by `main`; each checks the execution's status
+//! and output, and that the tuned function is left as it was.
+
+use crate::harness::*;
+use anyhow::{anyhow, ensure, Context, Result};
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub(crate) const FIVE: [u64; 5] = [128, 256, 512, 1024, 1536];
+
+pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 10, "powerValues": FIVE, "strategy": "cost"}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &FIVE)?;
+    ensure!(e.output["strategy"] == "cost");
+    // Scenario 6: the priced transitions are the ones moto's interpreter made.
+    let priced = (e.output["stateMachine"]["executionCost"]
+        .as_f64()
+        .unwrap_or(0.0)
+        / 0.000025)
+        .round() as u64;
+    let counted = transitions(env, &e.arn).await?;
+    ensure!(
+        priced == counted,
+        "the Analyzer priced {priced} transitions, moto's history has {counted}"
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn cost_in_parallel(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 10, "powerValues": FIVE, "parallelInvocation": true, "maxConcurrency": 4}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &FIVE)?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn balanced_with_output_results(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 6, "powerValues": FIVE, "strategy": "balanced", "balancedWeight": 0.3, "includeOutputResults": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &FIVE)?;
+    let stats = e.output["stats"]
+        .as_array()
+        .context("no stats with includeOutputResults")?;
+    ensure!(stats.len() == 5, "{} stats", stats.len());
+    let best = stats
+        .iter()
+        .find(|s| s["value"] == e.output["power"])
+        .context("the optimal power has no stats")?;
+    ensure!(
+        best["averagePrice"] == e.output["cost"] && best["averageDuration"] == e.output["duration"],
+        "result and stats disagree"
+    );
+    for s in stats {
+        ensure!(s["invocations"] == 6, "invocations {}", s["invocations"]);
+        let ci = &s["durationStats"]["ci95"];
+        let mean = s["averageDuration"].as_f64().unwrap_or(0.0);
+        ensure!(
+            ci["low"].as_f64().unwrap_or(f64::MAX) <= mean
+                && mean <= ci["high"].as_f64().unwrap_or(0.0),
+            "interval {ci} misses {mean}"
+        );
+    }
+    ensure!(e.output["balancedWeight"] == 0.3);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn weighted_payloads(env: &Env) -> Result<()> {
+    let payload = json!([{"payload": {"iterations": 1000}, "weight": 1}, {"payload": {"iterations": 5000}, "weight": 3}]);
+    let e = execute(env, json!({"lambdaARN": arn("target"), "num": 8, "powerValues": [256, 512], "payload": payload})).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn payload_from_s3(env: &Env) -> Result<()> {
+    let _ = env
+        .s3
+        .create_bucket()
+        .bucket("powertune-payloads")
+        .send()
+        .await;
+    env.s3
+        .put_object()
+        .bucket("powertune-payloads")
+        .key("payloads/input.json")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            br#"{"iterations": 2000}"#,
+        ))
+        .send()
+        .await
+        .map_err(|e| anyhow!("PutObject: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    let e = execute(env, json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512], "payloadS3": "s3://powertune-payloads/payloads/input.json"})).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await?;
+
+    let missing = execute(env, json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256], "payloadS3": "s3://powertune-payloads/missing.json"})).await?;
+    failed_with(
+        &missing,
+        "PowerTuning.PayloadNotFound",
+        &["s3://powertune-payloads/missing.json"],
+    )?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn pre_and_post_processors(env: &Env) -> Result<()> {
+    let before = invocations(env, "processor").await?;
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512], "payload": {"iterations": 100},
+               "preProcessorARN": arn("processor"), "postProcessorARN": arn("processor")}),
+    )
+    .await?;
+    succeeded(&e)?;
+    let calls = invocations(env, "processor").await? - before;
+    ensure!(
+        calls == 20,
+        "the processors ran {calls} times, expected 2 x 5 x 2"
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn only_cold_starts(env: &Env) -> Result<()> {
+    let e = execute(env, json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512], "onlyColdStarts": true, "includeOutputResults": true})).await?;
+    succeeded(&e)?;
+    for s in e.output["stats"].as_array().context("no stats")? {
+        ensure!(
+            s["coldStarts"] == s["invocations"] && s["invocations"] == 5,
+            "not every invocation was cold: {s}"
+        );
+    }
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn auto_optimize_with_alias(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024], "autoOptimize": true, "autoOptimizeAlias": "best"}),
+    )
+    .await?;
+    succeeded(&e)?;
+    let power = e.output["power"].as_i64().context("no power")? as i32;
+    let alias = env
+        .lambda
+        .get_alias()
+        .function_name("target")
+        .name("best")
+        .send()
+        .await?;
+    let version = alias
+        .function_version()
+        .context("alias without version")?
+        .to_string();
+    let v = env
+        .lambda
+        .get_function_configuration()
+        .function_name("target")
+        .qualifier(&version)
+        .send()
+        .await?;
+    ensure!(
+        v.memory_size() == Some(power),
+        "alias best points at {:?} MB, the optimum is {power}",
+        v.memory_size()
+    );
+    let latest = env
+        .lambda
+        .get_function_configuration()
+        .function_name("target")
+        .send()
+        .await?;
+    ensure!(
+        latest.memory_size() == Some(power),
+        "$LATEST has {:?} MB after autoOptimize",
+        latest.memory_size()
+    );
+    // Put the function back for the next scenarios.
+    env.lambda
+        .delete_alias()
+        .function_name("target")
+        .name("best")
+        .send()
+        .await?;
+    env.lambda
+        .delete_function()
+        .function_name("target")
+        .qualifier(&version)
+        .send()
+        .await?;
+    env.lambda
+        .update_function_configuration()
+        .function_name("target")
+        .memory_size(ORIGINAL_MEMORY)
+        .send()
+        .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn dry_run(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 1, "powerValues": [128, 256], "dryRun": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    ensure!(e.output["dryRun"] == true, "output {}", e.output);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn function_error_at_one_power_value(env: &Env) -> Result<()> {
+    let e = execute(env, json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024], "payload": {"failAt": [512]}})).await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvocationError",
+        &["512 MB", "refuses to run with 512 MB"],
+    )?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn out_of_memory_at_128(env: &Env) -> Result<()> {
+    let e = execute(env, json!({"lambdaARN": arn("hungry"), "num": 5, "powerValues": [128, 1024], "payload": {"megabytes": 200}})).await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvocationError",
+        &["Runtime.OutOfMemory", "128 MB"],
+    )?;
+    assert_untouched(env, "hungry", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn throttled_invokes(env: &Env) -> Result<()> {
+    // Only the tuned function is throttled: moto reports a throttled Lambda task as "Exception"
+    // where Step Functions says "Lambda.TooManyRequestsException", so the definition's Retry
+    // could not match it. The Executor's own retries are what this scenario tests.
+    set_faults(
+        env,
+        json!({"throttleShare": 0.3, "throttleFunctions": ["target"]}),
+    )
+    .await?;
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 10, "powerValues": [256, 512]}),
+    )
+    .await;
+    set_faults(env, json!({})).await?;
+    let e = e?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn bad_inputs(env: &Env) -> Result<()> {
+    for (input, expect) in [
+        (
+            json!({"lambdaARN": arn("target"), "num": 3}),
+            "\\\"num\\\" is 3",
+        ),
+        (
+            json!({"lambdaARN": arn("target"), "num": 5, "strategy": "fastest"}),
+            "\\\"strategy\\\" is \\\"fastest\\\"",
+        ),
+        (
+            json!({"lambdaARN": arn("target"), "num": 5, "stratgy": "cost"}),
+            "did you mean \\\"strategy\\\"",
+        ),
+    ] {
+        let e = execute(env, input).await?;
+        failed_with(&e, "PowerTuning.InvalidInput", &[expect])?;
+    }
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) fn command_env(env: &Env, command: &mut std::process::Command) {
+    command
+        .env("AWS_ENDPOINT_URL_SFN", &env.moto)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("STATE_MACHINE_ARN", &env.state_machine)
+        .env("POLL_SECONDS", "1")
+        .env("POWERTUNE_POLL_MS", "300");
+}
+
+pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
+    let input =
+        std::env::temp_dir().join(format!("powertune-e2e-input-{}.json", std::process::id()));
+    std::fs::write(
+        &input,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512]}).to_string(),
+    )?;
+    let mut command = std::process::Command::new("bash");
+    command.arg(env.root.join("scripts/execute.sh")).arg(&input);
+    command_env(env, &mut command);
+    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    ensure!(
+        out.status.success(),
+        "execute.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let output: Value =
+        serde_json::from_slice(&out.stdout).context("execute.sh printed no JSON")?;
+    check_result(&output, &[256, 512])?;
+
+    // A failed execution makes it exit non-zero with the error and cause.
+    std::fs::write(
+        &input,
+        json!({"lambdaARN": arn("target"), "num": 2}).to_string(),
+    )?;
+    let mut command = std::process::Command::new("bash");
+    command.arg(env.root.join("scripts/execute.sh")).arg(&input);
+    command_env(env, &mut command);
+    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    ensure!(
+        out.status.code() == Some(1),
+        "execute.sh exited {:?} for a failed execution",
+        out.status.code()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        stderr.contains("FAILED") && stderr.contains("PowerTuning.InvalidInput"),
+        "{stderr}"
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn powertune_tune_remote(env: &Env) -> Result<()> {
+    let mut command = std::process::Command::new(env.bins.join("powertune"));
+    command.args([
+        "tune",
+        "--state-machine-arn",
+        &env.state_machine,
+        "--lambda-arn",
+        &arn("target"),
+        "--num",
+        "5",
+        "--power-values",
+        "256,512",
+        "--output",
+        "json",
+    ]);
+    command_env(env, &mut command);
+    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    ensure!(
+        out.status.success(),
+        "powertune tune failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let output: Value = serde_json::from_slice(&out.stdout).context("powertune printed no JSON")?;
+    check_result(&output, &[256, 512])?;
+    ensure!(
+        output["stats"].as_array().map(Vec::len) == Some(2),
+        "the report's stats are missing"
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+/// Runs `input` with `faults` set in the emulator, and clears them afterwards.
+pub(crate) async fn execute_with_faults(
+    env: &Env,
+    faults: Value,
+    input: Value,
+) -> Result<Execution> {
+    set_faults(env, faults).await?;
+    let e = execute(env, input).await;
+    set_faults(env, json!({})).await?;
+    e
+}
+
+pub(crate) async fn control_plane_throttled_at_half(env: &Env) -> Result<()> {
+    // Half of every control-plane call (the steps' and nothing else: faults are off while the
+    // driver checks) answers 429, as Lambda does past its ~15 requests/s quota.
+    let e = execute_with_faults(
+        env,
+        json!({"controlPlaneThrottleShare": 0.5}),
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024]}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512, 1024])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn versions_pending_two_seconds(env: &Env) -> Result<()> {
+    // A new version is Pending for 2 s and invoking it meanwhile is a 409: the Publisher waits
+    // for Active before the alias exists.
+    let e = execute_with_faults(
+        env,
+        json!({"versionPendingMs": 2000}),
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512]}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[256, 512])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn publisher_killed_mid_round(env: &Env) -> Result<()> {
+    // The Publisher makes about seven calls per configuration (update, one or more waits,
+    // publish, wait for Active, GetAlias, CreateAlias); killing it after each of its first 2 to
+    // 11 calls lands, whatever the number of polls, between every pair of calls of the first
+    // configuration and right after the second configuration's PublishVersion. The state
+    // machine retries the killed Publisher, which starts again from the Initializer's plan and
+    // publishes new versions: those of the killed round are in no plan, and some have no alias.
+    // The Cleaner must find them by their description.
+    for after_calls in 2..=11 {
+        let e = execute_with_faults(
+            env,
+            json!({"killStep": {"function": "powertune-publisher", "afterCalls": after_calls}}),
+            json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024]}),
+        )
+        .await?;
+        succeeded(&e).with_context(|| format!("Publisher killed after {after_calls} calls"))?;
+        check_result(&e.output, &[256, 512, 1024])?;
+        assert_untouched(env, "target", ORIGINAL_MEMORY)
+            .await
+            .with_context(|| format!("Publisher killed after {after_calls} calls"))?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn plan_too_big_for_256_kb(env: &Env) -> Result<()> {
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 2000, "powerValues": "ALL", "onlyColdStarts": true}),
+    )
+    .await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvalidInput",
+        &["262144 bytes (256 KB)", "lower \\\"num\\\" to at most"],
+    )?;
+    ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
+    // The biggest payload the Initializer's estimate lets through for this run, found with the
+    // same estimate: every state of the execution must then stay under 256 KB.
+    let power_values = [256u64, 512];
+    let base = json!({"lambdaARN": arn("target"), "num": 5, "powerValues": power_values, "includeOutputResults": true});
+    let estimate = |bytes: usize| -> Result<powertune_steps::state::StateSize> {
+        let mut input = base.clone();
+        input["payload"] = json!({"padding": "x".repeat(bytes)});
+        let parsed = powertune_core::input::ExecutionInput::from_json(
+            &input,
+            &powertune_core::input::Defaults::default(),
+        )?;
+        let function = powertune_steps::events::FunctionSnapshot {
+            arn: arn("target"),
+            region: REGION.into(),
+            architecture: powertune_core::pricing::Architecture::X86_64,
+            memory_size: ORIGINAL_MEMORY as u32,
+            description: ORIGINAL_DESCRIPTION.into(),
+            snap_start: false,
+        };
+        let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
+        Ok(powertune_steps::state::largest_state(&plan, &parsed))
+    };
+    let (mut low, mut high) = (0usize, powertune_steps::state::STATE_LIMIT_BYTES);
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if estimate(mid)?.fits() {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    let mut input = base.clone();
+    input["payload"] = json!({"padding": "x".repeat(low)});
+    let e = execute(env, input).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &power_values)?;
+    let limit = powertune_steps::state::STATE_LIMIT_BYTES;
+    ensure!(
+        e.largest_state * 10 > limit * 8,
+        "the largest state, {} bytes, is not near the limit: the estimate is too cautious",
+        e.largest_state
+    );
+    println!(
+        "  largest plan that fits: {} bytes of payload, largest state {} bytes (limit {limit}, estimate {})",
+        low,
+        e.largest_state,
+        estimate(low)?.largest
+    );
+    let mut over = base;
+    over["payload"] = json!({"padding": "x".repeat(low + 1)});
+    let rejected = execute(env, over).await?;
+    failed_with(&rejected, "PowerTuning.InvalidInput", &["256 KB"])?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+/// Issue 10: a Python function (the python-cpu example, on the host's Python and Lambda's
+/// awslambdaric) tuned through the state machine, as most users' functions would be.
+pub(crate) async fn python_function(env: &Env) -> Result<()> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print('python3.%d' % sys.version_info[1])",
+        ])
+        .output()
+        .context("python3 runs")?;
+    let runtime = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    env.lambda
+        .create_function()
+        .function_name("python-target")
+        .runtime(Runtime::from(runtime.as_str()))
+        .handler("app.handler")
+        .role(format!("arn:aws:iam::{ACCOUNT}:role/python-target"))
+        .memory_size(ORIGINAL_MEMORY)
+        .timeout(30)
+        .description(ORIGINAL_DESCRIPTION)
+        .code(
+            FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(
+                    env.root
+                        .join("examples/functions/python-cpu")
+                        .display()
+                        .to_string(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateFunction python-target ({runtime}): {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
+    let powers = [128, 512, 1769];
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("python-target"), "num": 5, "powerValues": powers, "payload": {"iterations": 200000}, "includeOutputResults": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    let duration = |power: u64| -> Result<f64> {
+        e.output["stats"]
+            .as_array()
+            .and_then(|s| s.iter().find(|x| x["value"] == power))
+            .and_then(|x| x["averageDuration"].as_f64())
+            .with_context(|| format!("no stats for {power} MB in {}", e.output))
+    };
+    // Under Lambda's CPU shares the Python loop is several times slower at 128 MB.
+    let (slow, fast) = (duration(128)?, duration(1769)?);
+    ensure!(
+        slow > 4.0 * fast,
+        "128 MB took {slow:.1} ms and 1769 MB {fast:.1} ms: the CPU share did not apply"
+    );
+    assert_untouched(env, "python-target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) async fn reserved_concurrency_zero(env: &Env) -> Result<()> {
+    env.lambda
+        .put_function_concurrency()
+        .function_name("target")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await?;
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256]}),
+    )
+    .await;
+    env.lambda
+        .delete_function_concurrency()
+        .function_name("target")
+        .send()
+        .await?;
+    let e = e?;
+    failed_with(&e, "PowerTuning.InvalidInput", &["reserved concurrency 0"])?;
+    ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+pub(crate) type Scenario =
+    for<'a> fn(&'a Env) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
