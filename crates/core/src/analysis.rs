@@ -16,6 +16,7 @@ use serde_json::Value;
 pub struct AnalysisEnv {
     /// `None` when unknown: priced as us-east-1, with a warning.
     pub region: Option<String>,
+    /// The visualization site the result's URL points at.
     pub visualization_base_url: String,
 }
 
@@ -46,10 +47,13 @@ struct AnalysisOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why there is nothing to recommend.
 pub enum AnalysisError {
     #[error("There are no statistics to analyze: \"stats\" must list one result per power value.")]
+    /// The event has no statistics at all.
     NoStats,
     #[error("Every power value failed, so there is nothing to recommend: {0}")]
+    /// Every power value failed; the text lists why, per power value.
     AllFailed(String),
 }
 
@@ -154,9 +158,12 @@ fn round_money(x: f64) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyzerEvent {
+    /// The execution input, validated.
     pub input: ExecutionInput,
+    /// One result per power value, as the Executors returned them.
     pub stats: Vec<PowerStats>,
     #[serde(default = "one_round")]
+    /// How many Publisher invocations the run took (it prices the execution).
     pub publisher_rounds: usize,
 }
 
@@ -165,18 +172,29 @@ fn one_round() -> usize {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why a saved Analyzer event cannot be read.
 pub enum AnalyzerEventError {
     #[error(
         "The Analyzer event must be a JSON object with the execution input's fields and \"stats\"."
     )]
+    /// The event is not a JSON object.
     NotAnObject,
     #[error("\"stats\" is missing: the Analyzer needs one result per power value.")]
+    /// The event has no `stats`.
     NoStats,
     #[error("\"stats\" entry {index} is not a power value result ({reason}); each needs \"value\", \"averagePrice\", \"averageDuration\" and \"totalCost\".")]
-    BadStats { index: usize, reason: String },
+    /// A `stats` entry is not a power value's result.
+    BadStats {
+        /// The entry's position in `stats`.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     #[error("\"publisherRounds\" must be a positive integer.")]
+    /// `publisherRounds` is not a positive integer.
     BadPublisherRounds,
     #[error(transparent)]
+    /// The input's fields are invalid.
     Input(#[from] InputError),
 }
 

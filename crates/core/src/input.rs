@@ -10,9 +10,11 @@ use std::fmt;
 
 /// The smallest and largest memory sizes Lambda accepts, in MB.
 pub const MIN_POWER: u32 = 128;
+/// The largest memory size Lambda accepts, in MB.
 pub const MAX_POWER: u32 = 10240;
 /// The smallest `num` outside a dry run: fewer invocations cannot be trimmed meaningfully.
 pub const MIN_NUM: u32 = 5;
+/// The largest share of results `discardTopBottom` may drop at each end.
 pub const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
 
 /// `"ALL"`: 128 to 3008 MB in steps of 64, as the reference expands it.
@@ -60,6 +62,7 @@ pub struct Defaults {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "Value", into = "Value")]
 pub struct ExecutionInput {
+    /// `lambdaARN`: the function to tune.
     pub lambda: FunctionRef,
     /// The region whose prices apply: the ARN's, else the tool's own (`None` if neither is known).
     pub region: Option<String>,
@@ -69,30 +72,48 @@ pub struct ExecutionInput {
     pub power_values: Vec<u32>,
     /// `None` when the input has no payload: invocations then send no body.
     pub payload: Option<Payload>,
+    /// `payloadS3`: where to read the payload from instead.
     pub payload_s3: Option<S3Location>,
+    /// `parallelInvocation`: invoke a power value's `num` invocations at once.
     pub parallel_invocation: bool,
+    /// `strategy`: what the recommendation optimizes.
     pub strategy: Strategy,
+    /// `balancedWeight`: 0 favours speed, 1 cost (balanced strategy only).
     pub balanced_weight: f64,
+    /// `autoOptimize`: set the function to the recommended memory afterwards.
     pub auto_optimize: bool,
+    /// `autoOptimizeAlias`: with `autoOptimize`, point this alias at a version with it.
     pub auto_optimize_alias: Option<String>,
+    /// `dryRun`: invoke each power value once, to check the setup.
     pub dry_run: bool,
+    /// `preProcessorARN`: a function invoked before each invocation, whose output becomes its payload.
     pub pre_processor: Option<FunctionRef>,
+    /// `postProcessorARN`: a function invoked with each invocation's output.
     pub post_processor: Option<FunctionRef>,
+    /// `discardTopBottom`: the share of results dropped at each end before averaging.
     pub discard_top_bottom: f64,
+    /// `sleepBetweenRunsMs`: the pause between invocations in series.
     pub sleep_between_runs_ms: u64,
+    /// `disablePayloadLogs`: keep payloads out of logs and error messages.
     pub disable_payload_logs: bool,
+    /// `includeOutputResults`: put every power value's statistics in the result.
     pub include_output_results: bool,
+    /// `onlyColdStarts`: every invocation gets a new execution environment.
     pub only_cold_starts: bool,
+    /// `allowedExceptions`: error types counted as normal results.
     pub allowed_exceptions: Vec<String>,
+    /// `maxConcurrency` (ours): the most invocations at once with `parallelInvocation`.
     pub max_concurrency: Option<u32>,
 }
 
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
+    /// The field's name, as the input spells it.
     pub field: String,
     /// The offending value as JSON, or `None` when the field is missing.
     pub value: Option<String>,
+    /// What is wrong and what is allowed.
     pub problem: String,
 }
 
@@ -116,6 +137,7 @@ fn shorten(v: &str) -> String {
 /// Every problem found in one execution input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct InputError {
+    /// Each problem, in the order of the fields.
     pub problems: Vec<FieldError>,
 }
 

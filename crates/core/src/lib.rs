@@ -4,6 +4,8 @@
 //! crate, so a result is the same wherever a tuning run happens. Nothing here is async, touches
 //! the network or the file system, or depends on the AWS SDK.
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod input;
 pub mod logs;

@@ -15,13 +15,21 @@ use serde_json::Value;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
+    /// `RequestId`.
     pub request_id: Option<String>,
+    /// `Duration`, ms.
     pub duration_ms: Option<f64>,
+    /// `Billed Duration`, ms.
     pub billed_duration_ms: Option<f64>,
+    /// `Init Duration`, ms: present on a cold start.
     pub init_duration_ms: Option<f64>,
+    /// `Restore Duration`, ms: present on a SnapStart restore.
     pub restore_duration_ms: Option<f64>,
+    /// `Billed Restore Duration`, ms.
     pub billed_restore_duration_ms: Option<f64>,
+    /// `Memory Size`, MB.
     pub memory_size_mb: Option<u32>,
+    /// `Max Memory Used`, MB.
     pub max_memory_used_mb: Option<u32>,
 }
 
@@ -50,9 +58,16 @@ impl Report {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a log tail gave no duration.
 pub enum LogError {
     #[error("The log tail of request {request} has no REPORT: the invocation's duration cannot be read. Its last line was: {last_line:?}")]
-    NoReport { request: String, last_line: String },
+    /// The tail has no REPORT line.
+    NoReport {
+        /// The invocation's request ID.
+        request: String,
+        /// The tail's last line, to show what was there instead.
+        last_line: String,
+    },
 }
 
 /// Extracts the REPORT of `request_id` (or, without one, the last REPORT) from a decoded log

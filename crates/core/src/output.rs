@@ -34,6 +34,7 @@ pub struct PowerStats {
         rename = "maxMemoryUsedMB",
         skip_serializing_if = "Option::is_none"
     )]
+    /// The most memory any invocation used, MB.
     pub max_memory_used_mb: Option<u32>,
     /// Invocations that reported an Init or Restore Duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,8 +100,11 @@ impl PowerStats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateMachineCosts {
+    /// What the state machine's transitions cost.
     pub execution_cost: f64,
+    /// What the tuned function's invocations cost, all power values together.
     pub lambda_cost: f64,
+    /// The public UI's URL with this run's data in its hash.
     pub visualization: String,
 }
 
@@ -109,17 +113,26 @@ pub struct StateMachineCosts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TuningResult {
+    /// The recommended memory size, MB.
     pub power: u32,
+    /// Its average cost per invocation (without the request charge).
     pub cost: f64,
+    /// Its average duration, ms.
     pub duration: f64,
+    /// What the run itself cost.
     pub state_machine: StateMachineCosts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Every power value's statistics, with `includeOutputResults`.
     pub stats: Option<Vec<PowerStats>>,
+    /// The strategy the recommendation follows.
     pub strategy: Strategy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The balanced strategy's weight, when it is the strategy.
     pub balanced_weight: Option<f64>,
+    /// The currency of every cost.
     pub currency: Currency,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// What the reader should know: failed power values, prices that are estimates.
     pub warnings: Vec<String>,
 }
 

@@ -15,27 +15,51 @@ pub enum Payload {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One item of a weighted payload.
 pub struct WeightedPayload {
+    /// What the invocations of this item send.
     pub payload: Value,
+    /// Its share of the invocations, relative to the other items' weights.
     pub weight: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why a payload cannot be spread over the invocations.
 pub enum PayloadError {
     #[error("There are {items} weighted payloads but \"num\" is {num}: every payload needs at least one invocation, so raise \"num\" to at least {items}.")]
-    MoreItemsThanInvocations { items: usize, num: u32 },
-    #[error("Weighted payload {index} (weight {weight}) gets no invocation out of \"num\" {num}: floor({weight} x {num} / {total}) is 0. Raise its weight or \"num\".")]
-    WeightTooSmall {
-        index: usize,
-        weight: f64,
+    /// More weighted items than invocations.
+    MoreItemsThanInvocations {
+        /// How many weighted items there are.
+        items: usize,
+        /// The invocations per power value.
         num: u32,
+    },
+    #[error("Weighted payload {index} (weight {weight}) gets no invocation out of \"num\" {num}: floor({weight} x {num} / {total}) is 0. Raise its weight or \"num\".")]
+    /// An item's weight is too small to get an invocation.
+    WeightTooSmall {
+        /// The item's position.
+        index: usize,
+        /// Its weight.
+        weight: f64,
+        /// The invocations per power value.
+        num: u32,
+        /// The sum of all weights.
         total: f64,
     },
     #[error("Weighted payload {index} has weight {weight}: weights must be positive numbers.")]
-    InvalidWeight { index: usize, weight: String },
+    /// An item's weight is not a positive number.
+    InvalidWeight {
+        /// The item's position.
+        index: usize,
+        /// The weight as given.
+        weight: String,
+    },
     #[error("Items {weighted:?} of the payload array have both \"payload\" and \"weight\" but items {plain:?} do not. Give every item a \"payload\" and a positive \"weight\" to spread invocations, or none of them to send the array as it is.")]
+    /// Some items are weighted and some are not.
     PartlyWeighted {
+        /// The positions of the weighted items.
         weighted: Vec<usize>,
+        /// The positions of the others.
         plain: Vec<usize>,
     },
 }
@@ -165,10 +189,12 @@ pub struct PayloadPlan {
 }
 
 impl PayloadPlan {
+    /// How many payloads there are (one per invocation).
     pub fn len(&self) -> usize {
         self.runs.iter().map(|(_, n)| *n as usize).sum()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

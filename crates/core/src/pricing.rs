@@ -26,12 +26,15 @@ pub const FALLBACK_REGION: &str = "us-east-1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Architecture {
     #[serde(rename = "x86_64")]
+    /// Intel and AMD processors.
     X86_64,
     #[serde(rename = "arm64")]
+    /// AWS Graviton processors.
     Arm64,
 }
 
 impl Architecture {
+    /// The name Lambda uses: `x86_64` or `arm64`.
     pub fn as_str(self) -> &'static str {
         match self {
             Architecture::X86_64 => "x86_64",
@@ -58,10 +61,12 @@ impl FromStr for Architecture {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a price cannot be found.
 pub enum PricingError {
     #[error(
         "Unknown Lambda architecture \"{0}\": Lambda prices are known for \"x86_64\" and \"arm64\"."
     )]
+    /// An architecture Lambda does not have.
     UnknownArchitecture(String),
 }
 
@@ -69,12 +74,15 @@ pub enum PricingError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Currency {
     #[serde(rename = "USD")]
+    /// US dollars.
     Usd,
     #[serde(rename = "CNY")]
+    /// Chinese yuan, in the China regions.
     Cny,
 }
 
 impl Currency {
+    /// The ISO code: `USD` or `CNY`.
     pub fn code(self) -> &'static str {
         match self {
             Currency::Usd => "USD",
@@ -97,9 +105,13 @@ impl Currency {
 pub struct LambdaPrice {
     /// The region whose prices these are (the fallback region when `fallback_for` is set).
     pub region: &'static str,
+    /// The architecture these prices are for.
     pub architecture: Architecture,
+    /// The currency of the prices.
     pub currency: Currency,
+    /// The price of one GB-second of duration.
     pub per_gb_second: f64,
+    /// The price of one request.
     pub per_request: f64,
     /// The region that was asked for, when it was unknown and these are us-east-1 prices.
     pub fallback_for: Option<String>,
@@ -185,6 +197,7 @@ pub fn request_price(region: Option<&str>) -> f64 {
     lambda_price(region.unwrap_or(FALLBACK_REGION), Architecture::X86_64).per_request
 }
 
+/// Lambda's prices in `region` for `architecture` (us-east-1's, marked, when the region is unknown).
 pub fn lambda_price(region: &str, architecture: Architecture) -> LambdaPrice {
     let (found, fallback_for) = match LAMBDA_GB_SECOND.iter().find(|(r, _, _)| *r == region) {
         Some(row) => (row, None),
@@ -240,13 +253,18 @@ const STEP_FUNCTIONS_TRANSITION: &[(&str, f64)] = &[
 /// The price of one Step Functions Standard state transition in one region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransitionPrice {
+    /// The region whose price this is (the fallback region when `fallback_for` is set).
     pub region: &'static str,
+    /// The currency of the price.
     pub currency: Currency,
+    /// The price of one state transition.
     pub per_transition: f64,
+    /// The region that was asked for, when it was unknown and this is us-east-1's price.
     pub fallback_for: Option<String>,
 }
 
 impl TransitionPrice {
+    /// A sentence for the result's warnings when the price is a fallback.
     pub fn notice(&self) -> Option<String> {
         self.fallback_for.as_ref().map(|asked| {
             format!(
@@ -257,6 +275,7 @@ impl TransitionPrice {
     }
 }
 
+/// Step Functions' price per state transition in `region` (us-east-1's, marked, when unknown).
 pub fn step_functions_price(region: &str) -> TransitionPrice {
     let (found, fallback_for) = match STEP_FUNCTIONS_TRANSITION.iter().find(|(r, _)| *r == region) {
         Some(row) => (row, None),
@@ -288,6 +307,7 @@ impl StateMachineRun {
         6 + 2 * self.publisher_rounds as u64 + self.power_values as u64
     }
 
+    /// What this execution's transitions cost at `price`.
     pub fn cost(&self, price: &TransitionPrice) -> f64 {
         self.transitions() as f64 * price.per_transition
     }

@@ -8,9 +8,13 @@ use std::fmt;
 pub struct FunctionRef {
     /// What the user wrote, which the Lambda API accepts as `FunctionName`.
     pub given: String,
+    /// The function's name.
     pub name: String,
+    /// The partition (`aws`, `aws-cn`), when the reference is an ARN.
     pub partition: Option<String>,
+    /// The region, when the reference is an ARN.
     pub region: Option<String>,
+    /// The account, when the reference is a partial or full ARN.
     pub account: Option<String>,
     /// A version or alias, when the reference has one (never `$LATEST`).
     pub qualifier: Option<String>,
@@ -111,11 +115,14 @@ fn is_account(s: &str) -> bool {
 /// `s3://bucket/key`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Location {
+    /// The bucket.
     pub bucket: String,
+    /// The object's key, percent-decoded.
     pub key: String,
 }
 
 impl S3Location {
+    /// Parses `s3://BUCKET/KEY`; the error says what is wrong.
     pub fn parse(s: &str) -> Result<S3Location, String> {
         let rest = s
             .strip_prefix("s3://")

@@ -28,7 +28,9 @@ pub fn trim_count(n: usize, discard: f64) -> usize {
 /// A closed interval, used for confidence intervals.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// The lower bound.
     pub low: f64,
+    /// The upper bound.
     pub high: f64,
 }
 
@@ -43,10 +45,15 @@ pub struct Summary {
     pub sum: f64,
     /// The trimmed mean, as `trimmed_mean` computes it.
     pub trimmed_mean: f64,
+    /// The smallest value.
     pub min: f64,
+    /// The largest value.
     pub max: f64,
+    /// The median.
     pub p50: f64,
+    /// The 90th percentile.
     pub p90: f64,
+    /// The 99th percentile.
     pub p99: f64,
     /// Sample standard deviation of all values (n - 1 in the denominator).
     pub std_dev: f64,

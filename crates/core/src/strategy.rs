@@ -7,13 +7,18 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// What the recommendation optimizes.
 pub enum Strategy {
+    /// The lowest cost per invocation.
     Cost,
+    /// The shortest duration.
     Speed,
+    /// The lowest weighted sum of relative cost and relative duration.
     Balanced,
 }
 
 impl Strategy {
+    /// The name the input uses: `cost`, `speed` or `balanced`.
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Cost => "cost",
@@ -44,6 +49,7 @@ impl FromStr for Strategy {
 /// One power value's result as the strategies see it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
+    /// The memory size, MB.
     pub power: u32,
     /// Average cost of one invocation.
     pub cost: f64,

@@ -8,13 +8,17 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+/// The public UI of the reference project, which draws a run from its URL's hash.
 pub const DEFAULT_BASE_URL: &str = "https://lambda-power-tuning.show/";
 
 /// One point of the chart.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
+    /// The memory size, MB.
     pub power: u32,
+    /// The average duration, ms.
     pub duration: f64,
+    /// The average cost per invocation.
     pub cost: f64,
 }
 
@@ -47,15 +51,27 @@ pub fn encode(points: &[Point], base_url: &str, region: &str) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a visualization URL cannot be read.
 pub enum DecodeError {
     #[error("The visualization URL has no \"#\" followed by three \";\"-separated parts.")]
+    /// The URL has no hash with three parts.
     NoHash,
     #[error("Part {part} of the visualization URL is not valid base64: {reason}")]
-    Base64 { part: usize, reason: String },
+    /// A part is not base64.
+    Base64 {
+        /// Which part (0: powers, 1: durations, 2: costs).
+        part: usize,
+        /// The decoder's message.
+        reason: String,
+    },
     #[error("The visualization URL's parts disagree: {powers} power values, {durations} durations, {costs} costs.")]
+    /// The parts hold different numbers of values.
     Lengths {
+        /// How many power values.
         powers: usize,
+        /// How many durations.
         durations: usize,
+        /// How many costs.
         costs: usize,
     },
 }

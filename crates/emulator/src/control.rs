@@ -7,17 +7,22 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// The account in every ARN.
 pub const ACCOUNT: &str = "123456789012";
 
 /// A Lambda API error: HTTP status, `x-amzn-ErrorType` and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: u16,
+    /// The error code (`x-amzn-ErrorType`).
     pub code: &'static str,
+    /// The message.
     pub message: String,
 }
 
 impl ApiError {
+    /// 404 `ResourceNotFoundException`.
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError {
             status: 404,
@@ -25,6 +30,7 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// 409 `ResourceConflictException`.
     pub fn conflict(message: impl Into<String>) -> Self {
         ApiError {
             status: 409,
@@ -32,6 +38,7 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// 400 `InvalidParameterValueException`.
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError {
             status: 400,
@@ -39,6 +46,7 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// 429 `TooManyRequestsException`.
     pub fn throttled() -> Self {
         ApiError {
             status: 429,
@@ -48,31 +56,46 @@ impl ApiError {
     }
 }
 
+/// A control-plane answer, or Lambda's error.
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The part of a function's configuration a version freezes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
+    /// `MemorySize`, MB.
     pub memory_size: u32,
+    /// `Timeout`, seconds.
     pub timeout: u32,
+    /// `Description`.
     pub description: String,
+    /// `Environment.Variables`.
     pub environment: BTreeMap<String, String>,
+    /// `Handler`.
     pub handler: String,
+    /// `Runtime`.
     pub runtime: Runtime,
+    /// `Role`.
     pub role: String,
+    /// The first of `Architectures`.
     pub architecture: String,
     /// `Text` or `JSON`.
     pub log_format: String,
     /// The function's code: a directory holding `bootstrap`, or the handler's modules.
     pub code_dir: PathBuf,
+    /// `CodeSha256`.
     pub code_sha256: String,
+    /// `CodeSize`, bytes.
     pub code_size: u64,
 }
 
 #[derive(Debug, Clone)]
+/// A published version.
 pub struct Version {
+    /// Its number.
     pub number: u32,
+    /// The configuration it froze.
     pub config: Config,
+    /// When it was published.
     pub last_modified: String,
     /// Until when the version is `State: Pending` (Lambda: not invocable until `Active`).
     pub pending_until: Option<Instant>,
@@ -85,29 +108,43 @@ impl Version {
 }
 
 #[derive(Debug, Clone)]
+/// An alias.
 pub struct Alias {
+    /// Its name.
     pub name: String,
+    /// The version it points at.
     pub version: String,
+    /// Its description.
     pub description: String,
+    /// Its revision, bumped by every update.
     pub revision: u64,
 }
 
 #[derive(Debug, Clone)]
+/// A function: `$LATEST`, its versions and its aliases.
 pub struct Function {
+    /// Its name.
     pub name: String,
+    /// `$LATEST`'s configuration.
     pub latest: Config,
+    /// When `$LATEST` last changed.
     pub last_modified: String,
     /// When an in-progress update becomes `Successful`.
     pub update_done_at: Option<Instant>,
+    /// Published versions by number.
     pub versions: BTreeMap<u32, Version>,
+    /// Aliases by name.
     pub aliases: BTreeMap<String, Alias>,
+    /// The number the next published version gets.
     pub next_version: u32,
+    /// `$LATEST`'s revision, bumped by every update.
     pub revision: u64,
     /// Reserved concurrency (`PutFunctionConcurrency`); `Some(0)` means it cannot be invoked.
     pub reserved_concurrency: Option<u32>,
 }
 
 impl Function {
+    /// The function's unqualified ARN in `region`.
     pub fn arn(&self, region: &str) -> String {
         format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{}", self.name)
     }
@@ -120,20 +157,26 @@ impl Function {
 /// What an invocation runs: a function at one version.
 #[derive(Debug, Clone)]
 pub struct Resolved {
+    /// The function's name.
     pub function: String,
+    /// Its unqualified ARN.
     pub function_arn: String,
     /// `$LATEST` or a version number.
     pub version: String,
+    /// The configuration that runs.
     pub config: Config,
     /// The version is still `Pending`: Lambda answers Invoke with ResourceConflictException.
     pub pending: bool,
+    /// The function's reserved concurrency, if set.
     pub reserved_concurrency: Option<u32>,
 }
 
 /// All functions of the emulated account and region.
 #[derive(Debug)]
 pub struct ControlPlane {
+    /// The region in ARNs.
     pub region: String,
+    /// Functions by name.
     pub functions: BTreeMap<String, Function>,
     /// How long `LastUpdateStatus` stays `InProgress` after an update.
     pub update_delay: Duration,
@@ -235,6 +278,7 @@ fn environment_of(body: &Value) -> ApiResult<Option<BTreeMap<String, String>>> {
 }
 
 impl ControlPlane {
+    /// An empty account; `update_delay` is how long an update stays `InProgress`.
     pub fn new(region: impl Into<String>, update_delay: Duration) -> Self {
         ControlPlane {
             region: region.into(),
@@ -332,6 +376,7 @@ impl ControlPlane {
         Ok(self.configuration_json(f, "$LATEST", &f.latest, &f.last_modified))
     }
 
+    /// DeleteFunction: the function, or one of its versions.
     pub fn delete_function(&mut self, reference: &str, qualifier: Option<&str>) -> ApiResult<()> {
         let (name, q) = parse_function_ref(reference)?;
         let qualifier = qualifier.map(str::to_string).or(q);
@@ -408,6 +453,7 @@ impl ControlPlane {
         })
     }
 
+    /// GetFunctionConfiguration.
     pub fn get_configuration(&self, reference: &str, qualifier: Option<&str>) -> ApiResult<Value> {
         let resolved = self.resolve(reference, qualifier)?;
         let f = self.function(&resolved.function)?;
@@ -418,6 +464,7 @@ impl ControlPlane {
         Ok(self.configuration_json(f, &resolved.version, &resolved.config, &modified))
     }
 
+    /// GetFunction.
     pub fn get_function(&self, reference: &str, qualifier: Option<&str>) -> ApiResult<Value> {
         let configuration = self.get_configuration(reference, qualifier)?;
         let resolved = self.resolve(reference, qualifier)?;
@@ -427,6 +474,7 @@ impl ControlPlane {
         }))
     }
 
+    /// UpdateFunctionConfiguration of `$LATEST`.
     pub fn update_configuration(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
         let (name, q) = parse_function_ref(reference)?;
         if q.is_some() {
@@ -525,6 +573,7 @@ impl ControlPlane {
         Ok(self.configuration_json(f, &number.to_string(), &v.config, &v.last_modified))
     }
 
+    /// ListVersionsByFunction.
     pub fn list_versions(&self, reference: &str) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function(&name)?;
@@ -551,6 +600,7 @@ impl ControlPlane {
         }
     }
 
+    /// CreateAlias.
     pub fn create_alias(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let alias = body["Name"]
@@ -581,10 +631,12 @@ impl ControlPlane {
         self.alias_json(&name, &alias)
     }
 
+    /// GetAlias.
     pub fn get_alias(&self, reference: &str, alias: &str) -> ApiResult<Value> {
         self.alias_json(&parse_function_ref(reference)?.0, alias)
     }
 
+    /// UpdateAlias.
     pub fn update_alias(&mut self, reference: &str, alias: &str, body: &Value) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function_mut(&name)?;
@@ -606,6 +658,7 @@ impl ControlPlane {
         self.alias_json(&name, alias)
     }
 
+    /// DeleteAlias.
     pub fn delete_alias(&mut self, reference: &str, alias: &str) -> ApiResult<()> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function_mut(&name)?;
@@ -643,6 +696,7 @@ impl ControlPlane {
         Ok(())
     }
 
+    /// ListAliases.
     pub fn list_aliases(&self, reference: &str) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function(&name)?;

@@ -34,8 +34,20 @@ struct Delivery {
 /// What the runtime answered.
 #[derive(Debug)]
 pub enum Outcome {
-    Response { body: Bytes, duration: Duration },
-    Error { body: Bytes, duration: Duration },
+    /// `/response`: the function's result.
+    Response {
+        /// The response body.
+        body: Bytes,
+        /// From delivering the event to the response.
+        duration: Duration,
+    },
+    /// `/error`: the function failed.
+    Error {
+        /// The error body.
+        body: Bytes,
+        /// From delivering the event to the error.
+        duration: Duration,
+    },
 }
 
 enum Init {
@@ -59,17 +71,24 @@ pub struct LogLines {
 /// How an invocation in an environment ended.
 #[derive(Debug)]
 pub enum Ended {
+    /// The runtime answered.
     Answered(Outcome),
     /// The process exited (`oom`: killed for going over its memory).
     Exited {
+        /// How it exited.
         status: String,
+        /// Whether the kernel killed it for its memory.
         oom: bool,
     },
+    /// The invocation ran past its timeout; the environment was killed.
     TimedOut,
 }
 
+/// One execution environment: a process group under its limits, with its own Runtime API.
 pub struct Environment {
+    /// The pool key: function, version and configuration.
     pub key: String,
+    /// The process group's leader.
     pub pid: Option<u32>,
     next_tx: mpsc::Sender<Delivery>,
     exited: watch::Receiver<Option<String>>,
@@ -91,11 +110,14 @@ static ENV_COUNTER: AtomicU64 = AtomicU64::new(0);
 pub enum StartError {
     /// The runtime reported an init error or exited during init.
     Init {
+        /// Lambda's `errorType`.
         error_type: String,
+        /// The message.
         message: String,
         /// What the runtime posted to `/init/error`, which Lambda returns as it is.
         posted: Option<Bytes>,
     },
+    /// The process or its Runtime API could not be started.
     Io(std::io::Error),
 }
 
@@ -229,6 +251,7 @@ impl Environment {
             tokio::time::timeout(Duration::from_millis(200), drained.wait_for(|n| *n >= 2)).await;
     }
 
+    /// Whether the process is still running.
     pub fn is_alive(&self) -> bool {
         self.exited.borrow().is_none()
     }
@@ -241,6 +264,7 @@ impl Environment {
             .take()
     }
 
+    /// A position in the environment's output, for [`Environment::log_since`].
     pub fn log_mark(&self) -> usize {
         self.logs
             .lock()
@@ -249,6 +273,7 @@ impl Environment {
             .len()
     }
 
+    /// The output lines since `mark`.
     pub fn log_since(&self, mark: usize) -> Vec<String> {
         let logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
         logs.lines
@@ -269,6 +294,7 @@ impl Environment {
             .join(" | ")
     }
 
+    /// The environment's peak memory so far, MB.
     pub fn max_memory_used_mb(&self) -> u32 {
         self.limits.max_memory_used_mb(self.pid).unwrap_or(0)
     }
@@ -450,6 +476,7 @@ async fn duty_cycle(pid: u32, run: Duration, stop: Duration) {
     }
 }
 
+/// `errorType` and `errorMessage` of an error body (the whole body as the message when it is not JSON).
 pub fn error_fields(body: &[u8]) -> (Option<String>, String) {
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(v) => (

@@ -4,6 +4,8 @@
 //! on Lambda's own runtime interface client, against the Runtime API, with the CPU share and
 //! memory Lambda would give each memory size.
 
+#![warn(missing_docs)]
+
 pub mod code;
 pub mod control;
 pub mod environment;
@@ -26,6 +28,7 @@ use tokio::sync::watch;
 /// How to run the emulator.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The region in the ARNs the emulator hands out.
     pub region: String,
     /// How long `LastUpdateStatus` stays `InProgress` after an update.
     pub update_delay: Duration,
@@ -52,6 +55,7 @@ impl Default for Config {
 
 /// A running emulator. Dropping it stops the server and kills every environment.
 pub struct Emulator {
+    /// Where it listens.
     pub addr: SocketAddr,
     state: Arc<State>,
     stop: watch::Sender<bool>,
@@ -104,6 +108,7 @@ impl Emulator {
         self.state.limits.mode
     }
 
+    /// The host's cores: the most vCPUs an environment gets here.
     pub fn host_cores(&self) -> usize {
         self.state.limits.host_cores
     }

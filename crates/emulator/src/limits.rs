@@ -19,8 +19,11 @@ const MIN_SIGNAL_RUN: Duration = Duration::from_millis(2);
 const MIN_QUOTA_US: u64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an environment's CPU and memory are limited.
 pub enum Mode {
+    /// cgroup v1: `cpu.cfs_quota_us`, `memory.limit_in_bytes`.
     CgroupV1,
+    /// cgroup v2: `cpu.max`, `memory.max`.
     CgroupV2,
     /// SIGSTOP/SIGCONT duty cycling for CPU, `ulimit -v` (RLIMIT_AS) for memory.
     Signals,
@@ -39,7 +42,9 @@ impl fmt::Display for Mode {
 /// How this host enforces limits, found once at start-up.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// The mode in use.
     pub mode: Mode,
+    /// The host's cores.
     pub host_cores: usize,
     cpu_root: Option<PathBuf>,
     memory_root: Option<PathBuf>,
@@ -197,8 +202,11 @@ impl Limits {
 /// The limits of one environment; its cgroups are removed when it is dropped.
 #[derive(Debug)]
 pub struct EnvironmentLimits {
+    /// The mode in use.
     pub mode: Mode,
+    /// The vCPUs it gets.
     pub vcpus: f64,
+    /// The memory it gets, bytes.
     pub memory_bytes: u64,
     dirs: Vec<PathBuf>,
 }

@@ -8,12 +8,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const TAIL_BYTES: usize = 4096;
 
 #[derive(Debug, Clone)]
+/// What a REPORT line says about one invocation.
 pub struct Invocation<'a> {
+    /// The request ID.
     pub request_id: &'a str,
+    /// `$LATEST` or the version.
     pub version: &'a str,
+    /// `Duration`.
     pub duration: Duration,
+    /// `Memory Size`, MB.
     pub memory_size_mb: u32,
+    /// `Max Memory Used`, MB.
     pub max_memory_used_mb: u32,
+    /// `Init Duration`, on a cold start.
     pub init_duration: Option<Duration>,
     /// `success`, `error` or `timeout`.
     pub status: &'a str,
@@ -28,6 +35,7 @@ pub fn billed_ms(d: Duration) -> u64 {
     (ms(d) - 1e-9).ceil().max(1.0) as u64
 }
 
+/// The log tail in Lambda's text format: START, the function's lines, END, REPORT.
 pub fn text_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
     let mut log = format!(
         "START RequestId: {} Version: {}\n",
@@ -63,6 +71,7 @@ fn now_iso() -> String {
     format!("{}.{:03}", t.as_secs(), t.subsec_millis())
 }
 
+/// The log tail in Lambda's JSON format: the function's lines, then `platform.*` records.
 pub fn json_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
     let time = now_iso();
     let mut log = json!({"time": time, "type": "platform.start", "record": {"requestId": inv.request_id, "version": inv.version}}).to_string();

@@ -27,9 +27,15 @@ pub enum Runtime {
     /// `provided`, `provided.al2`, `provided.al2023`: the code's own `bootstrap`.
     Provided(String),
     /// `python3.<minor>`.
-    Python { minor: u32 },
+    Python {
+        /// The `x` of `python3.x`.
+        minor: u32,
+    },
     /// `nodejs<major>.x`.
-    Node { major: u32 },
+    Node {
+        /// The `N` of `nodejsN.x`.
+        major: u32,
+    },
 }
 
 impl Runtime {
@@ -80,6 +86,7 @@ impl fmt::Display for Runtime {
 /// An interpreter found on this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interpreter {
+    /// The executable.
     pub path: PathBuf,
     /// `3.11` for Python, `20` for Node.js.
     pub version: String,
@@ -239,7 +246,9 @@ pub fn version_mismatch(runtime: &Runtime, interpreter: &Interpreter) -> Option<
 /// A managed runtime ready to start: its interpreter and its runtime interface client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prepared {
+    /// The runtime.
     pub runtime: Runtime,
+    /// The interpreter; `None` for `provided`.
     pub interpreter: Option<Interpreter>,
     /// `LAMBDA_RUNTIME_DIR`: where the runtime interface client is; the code directory for
     /// `provided`.
@@ -251,7 +260,9 @@ pub struct Prepared {
 /// How to start one execution environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launch {
+    /// What to execute.
     pub program: PathBuf,
+    /// Its arguments.
     pub args: Vec<OsString>,
     /// Variables the runtime sets, beside those every function gets.
     pub env: Vec<(String, String)>,
@@ -349,6 +360,7 @@ pub fn default_cache_dir() -> PathBuf {
 }
 
 impl Runtimes {
+    /// Runtimes prepared under `root`, finding interpreters on this process's `PATH`.
     pub fn new(root: PathBuf) -> Runtimes {
         Runtimes {
             root,

@@ -56,7 +56,9 @@ pub struct Faults {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KillStep {
+    /// The function whose invocation is killed (a step's name in the end-to-end suite).
     pub function: String,
+    /// How many API calls it may make first.
     pub after_calls: u32,
 }
 
@@ -77,15 +79,23 @@ impl std::fmt::Debug for Notice {
     }
 }
 
+/// Everything the HTTP handlers share.
 pub struct State {
+    /// The account's functions.
     pub control: Mutex<ControlPlane>,
+    /// How environments are limited.
     pub limits: Limits,
     /// The managed runtimes, prepared once.
     pub runtimes: Arc<Runtimes>,
+    /// Where notices go.
     pub notice: Notice,
+    /// Idle environments by pool key.
     pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    /// The faults to inject.
     pub faults: Mutex<Faults>,
+    /// Where zipped code is unpacked.
     pub code_root: PathBuf,
+    /// The region in ARNs.
     pub region: String,
     /// Invocations per function name (all versions), for tests and `GET /_powertune/status`.
     pub invocations: Mutex<std::collections::BTreeMap<String, u64>>,
@@ -97,6 +107,7 @@ pub struct State {
 }
 
 impl State {
+    /// The emulator's state, with no function and no fault.
     pub fn new(
         control: ControlPlane,
         limits: Limits,
@@ -221,10 +232,15 @@ impl State {
 
 /// What Invoke answers.
 pub struct InvokeResult {
+    /// The request ID.
     pub request_id: String,
+    /// The function's response or error.
     pub payload: Bytes,
+    /// `X-Amz-Function-Error` (`Unhandled`), when the function failed.
     pub function_error: Option<&'static str>,
+    /// `X-Amz-Executed-Version`.
     pub executed_version: String,
+    /// The log tail, before base64.
     pub log: String,
 }
 
@@ -518,6 +534,7 @@ fn fault_error(code: &str) -> ApiError {
     }
 }
 
+/// Answers one HTTP request: the Lambda API, or the `/_powertune` admin API.
 pub async fn handle(
     req: Request<Incoming>,
     state: Arc<State>,

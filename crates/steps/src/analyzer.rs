@@ -12,6 +12,7 @@ pub fn analysis_env(region: Option<String>) -> AnalysisEnv {
 }
 
 #[tracing::instrument(skip_all, fields(step = "analyzer"))]
+/// Analyzes the state after the Map: the result document, or `PowerTuning.AnalysisFailed`.
 pub fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, StepError> {
     let result = event
         .analyze(env)

@@ -11,6 +11,7 @@ use crate::publisher::restore_latest;
 use std::collections::BTreeSet;
 
 #[tracing::instrument(skip_all, fields(step = "cleaner", function = %plan.function.arn))]
+/// Deletes every alias and version of the run and restores `$LATEST`; tries everything and reports what it could not do (`PowerTuning.CleanupIncomplete`).
 pub async fn clean(lambda: &LambdaApi, plan: &Plan) -> Result<CleanupReport, StepError> {
     let function = plan.function.arn.as_str();
     let marker = plan.marker();

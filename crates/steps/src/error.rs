@@ -6,6 +6,7 @@ use lambda_runtime::Diagnostic;
 use powertune_core::input::InputError;
 
 #[derive(Debug, thiserror::Error)]
+/// Why a step failed. [`StepError::error_type`] is the stable name the state machine matches.
 pub enum StepError {
     /// The execution input (or an event built from it) is invalid. Never retried.
     #[error("{0}")]
@@ -13,8 +14,11 @@ pub enum StepError {
     /// The function's configuration update ended with `LastUpdateStatus: Failed`.
     #[error("Updating {function} to {memory} MB failed: {reason}")]
     UpdateFailed {
+        /// The function.
         function: String,
+        /// The memory it was being set to, MB.
         memory: u32,
+        /// Lambda's `LastUpdateStatusReason`.
         reason: String,
     },
     /// A wait for the function or a version to settle ran out of time.
@@ -60,7 +64,12 @@ pub enum StepError {
     /// An AWS service error; `error_type` is `<Service>.<Code>`, such as
     /// `Lambda.TooManyRequestsException`.
     #[error("{message}")]
-    Service { error_type: String, message: String },
+    Service {
+        /// `<Service>.<Code>`.
+        error_type: String,
+        /// What was being done, and AWS's message.
+        message: String,
+    },
 }
 
 impl StepError {

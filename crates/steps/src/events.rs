@@ -21,6 +21,7 @@ pub struct FunctionSnapshot {
     pub arn: String,
     /// The region whose Lambda prices apply.
     pub region: String,
+    /// The architecture whose prices apply.
     pub architecture: Architecture,
     /// `$LATEST`'s memory before the run, MB.
     pub memory_size: u32,
@@ -35,6 +36,7 @@ pub struct FunctionSnapshot {
 /// state must stay under Step Functions' 256 KB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
+    /// The memory size, MB.
     pub power_value: u32,
     /// `RAM<value>`, or `RAM<value>-<i>` with `onlyColdStarts`.
     pub alias: String,
@@ -51,6 +53,7 @@ pub struct Configuration {
 pub struct Plan {
     /// The execution input, validated and complete with defaults.
     pub input: ExecutionInput,
+    /// The function as the Initializer found it.
     pub function: FunctionSnapshot,
     /// Identifies this run in the descriptions it writes.
     pub run_id: String,
@@ -137,8 +140,11 @@ pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> Strin
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutorEvent {
+    /// The execution input.
     pub input: ExecutionInput,
+    /// The function as the Initializer found it.
     pub function: FunctionSnapshot,
+    /// The power value to invoke, MB.
     pub value: u32,
 }
 
@@ -146,10 +152,14 @@ pub struct ExecutorEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ExecutorOutput {
+    /// A power value's statistics.
     Stats(PowerStats),
+    /// A dry run's: the power value was invoked once.
     DryRun {
+        /// The power value, MB.
         value: u32,
         #[serde(rename = "dryRun")]
+        /// Always true.
         dry_run: bool,
     },
 }
@@ -158,8 +168,11 @@ pub enum ExecutorOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OptimizerEvent {
+    /// The execution input.
     pub input: ExecutionInput,
+    /// The function as the Initializer found it.
     pub function: FunctionSnapshot,
+    /// The Analyzer's result.
     pub analysis: TuningResult,
 }
 
@@ -167,12 +180,16 @@ pub struct OptimizerEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Optimization {
+    /// Whether `$LATEST` was changed.
     pub applied: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The memory it was set to, MB.
     pub power: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The alias pointed at the new version.
     pub alias: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The version published with the optimal memory.
     pub version: Option<String>,
 }
 
@@ -181,8 +198,11 @@ pub struct Optimization {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupReport {
+    /// Aliases deleted.
     pub deleted_aliases: usize,
+    /// Versions deleted.
     pub deleted_versions: usize,
+    /// Whether `$LATEST` has its original memory and description.
     pub restored_latest: bool,
     /// The first [`MAX_REPORTED_FAILURES`] failures.
     pub failures: Vec<String>,

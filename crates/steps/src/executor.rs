@@ -28,8 +28,11 @@ pub type Progress = Arc<dyn Fn(u32) + Send + Sync>;
 /// the processor ARN's own region (it may differ from the function's).
 #[derive(Debug, Clone)]
 pub struct Lambdas {
+    /// For the tuned function.
     pub function: LambdaApi,
+    /// For the pre-processor.
     pub pre_processor: LambdaApi,
+    /// For the post-processor.
     pub post_processor: LambdaApi,
 }
 
@@ -44,6 +47,7 @@ impl Lambdas {
     }
 }
 
+/// Invokes one power value `num` times (once in a dry run) and computes its statistics.
 pub async fn execute(
     lambdas: &Lambdas,
     s3: Option<&aws_sdk_s3::Client>,

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 /// How long to wait for a function or version to settle, and how often to look.
 #[derive(Debug, Clone, Copy)]
 pub struct Waits {
+    /// How often to look.
     pub poll: Duration,
+    /// How long to wait at most.
     pub timeout: Duration,
     /// Kept free before the step's own deadline: a wait gives up this long before the step
     /// would be killed, so it fails with `PowerTuning.WaitTimedOut`, which the state machine
@@ -37,32 +39,44 @@ impl Default for Waits {
 /// The `$LATEST` configuration the steps care about.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionConfig {
+    /// The unqualified ARN.
     pub function_arn: String,
+    /// `MemorySize`, MB.
     pub memory_size: u32,
+    /// `Description`.
     pub description: String,
+    /// The first of `Architectures`.
     pub architecture: Architecture,
+    /// Whether SnapStart applies to published versions.
     pub snap_start: bool,
+    /// Whether an update is still in progress.
     pub last_update_in_progress: bool,
 }
 
 /// What one invocation returned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invocation {
+    /// Lambda's request ID, when it gave one.
     pub request_id: Option<String>,
+    /// `X-Amz-Function-Error`: set when the function failed.
     pub function_error: Option<String>,
     /// The decoded log tail (`LogType=Tail`), when Lambda returned one.
     pub log_tail: Option<String>,
+    /// The function's response.
     pub payload: Vec<u8>,
 }
 
 /// A version as `ListVersionsByFunction` lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionInfo {
+    /// The version number.
     pub version: String,
+    /// Its description.
     pub description: String,
 }
 
 #[derive(Debug, Clone)]
+/// The Lambda API, as the steps use it: domain-named calls, waits, and errors as [`StepError`]s.
 pub struct LambdaApi {
     /// Control-plane calls (configuration, versions, aliases).
     client: Client,
@@ -89,6 +103,7 @@ impl LambdaApi {
         }
     }
 
+    /// Sets how long and how often waits look.
     pub fn with_waits(mut self, waits: Waits) -> Self {
         self.waits = waits;
         self
@@ -100,6 +115,7 @@ impl LambdaApi {
         self
     }
 
+    /// How waits look.
     pub fn waits(&self) -> Waits {
         self.waits
     }

@@ -4,6 +4,8 @@
 //! Every number they produce comes from powertune-core; this crate adds the AWS calls, the
 //! order they happen in, and the documents the state machine passes between steps.
 
+#![warn(missing_docs)]
+
 pub mod analyzer;
 pub mod cleaner;
 pub mod error;

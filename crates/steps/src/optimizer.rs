@@ -6,6 +6,7 @@ use crate::events::{Optimization, OptimizerEvent};
 use crate::lambda::LambdaApi;
 
 #[tracing::instrument(skip_all, fields(step = "optimizer", function = %event.function.arn))]
+/// Applies the recommendation when the input asks for it: `$LATEST` gets the optimal memory and, with `autoOptimizeAlias`, a version of it gets the alias.
 pub async fn optimize(
     lambda: &LambdaApi,
     event: &OptimizerEvent,

@@ -112,6 +112,7 @@ impl Clients {
         Clients::from_sdk(loader.load().await)
     }
 
+    /// The clients of an SDK configuration.
     pub fn from_sdk(sdk: SdkConfig) -> Clients {
         let lambda = lambda_api(&sdk, None);
         Clients { sdk, lambda }
@@ -181,6 +182,7 @@ fn parse<T: DeserializeOwned>(step: &str, value: Value) -> Result<T, StepError> 
     })
 }
 
+/// The Initializer's adapter: parses the execution input (the one place it is parsed) and plans the run.
 pub async fn initializer(
     clients: &Clients,
     defaults: &Defaults,
@@ -197,6 +199,7 @@ pub async fn initializer(
     .await
 }
 
+/// The Publisher's adapter.
 pub async fn publisher(clients: &Clients, event: LambdaEvent<Value>) -> Result<Plan, StepError> {
     let (deadline, budget) = (deadline_of(&event), remaining(event.context.deadline()));
     let plan: Plan = parse("Publisher", event.payload)?;
@@ -204,6 +207,7 @@ pub async fn publisher(clients: &Clients, event: LambdaEvent<Value>) -> Result<P
     publisher::publish(&lambda, plan, budget).await
 }
 
+/// The Executor's adapter.
 pub async fn executor(
     clients: &Clients,
     event: LambdaEvent<Value>,
@@ -213,6 +217,7 @@ pub async fn executor(
     executor::execute(&clients.executor_lambdas(&event)?, Some(&s3), event).await
 }
 
+/// The Cleaner's adapter.
 pub async fn cleaner(
     clients: &Clients,
     event: LambdaEvent<Value>,
@@ -226,6 +231,7 @@ pub async fn cleaner(
     .await
 }
 
+/// The Analyzer's adapter.
 pub async fn analyzer(
     env: &AnalysisEnv,
     event: LambdaEvent<Value>,
@@ -234,6 +240,7 @@ pub async fn analyzer(
     analyzer::analyze(&event, env)
 }
 
+/// The Optimizer's adapter.
 pub async fn optimizer(
     clients: &Clients,
     event: LambdaEvent<Value>,

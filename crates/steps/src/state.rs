@@ -28,6 +28,7 @@ const WIDEST_VERSION: &str = "4294967295";
 /// The largest state of a run, and what it is made of (bytes of JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StateSize {
+    /// The largest state, bytes.
     pub largest: usize,
     /// The plan with every version published.
     pub plan: usize,
@@ -40,6 +41,7 @@ pub struct StateSize {
 }
 
 impl StateSize {
+    /// Whether the largest state is under Step Functions' limit.
     pub fn fits(&self) -> bool {
         self.largest < STATE_LIMIT_BYTES
     }
