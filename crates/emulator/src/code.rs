@@ -3,9 +3,9 @@
 //! `"S3Key": "/path/to/dir"`.
 
 use crate::control::ApiError;
+use crate::requests::CreateFunction;
 use crate::runtimes::Runtime;
 use base64::Engine;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -13,31 +13,29 @@ use std::path::{Path, PathBuf};
 pub const LOCAL_BUCKET: &str = "__local__";
 
 /// The `Runtime` of a CreateFunction request (`provided.al2023` when absent).
-pub fn runtime_of(body: &Value) -> Result<Runtime, ApiError> {
-    match &body["Runtime"] {
-        Value::Null => Ok(Runtime::Provided("provided.al2023".into())),
-        Value::String(name) => Runtime::parse(name).map_err(ApiError::invalid),
-        other => Err(ApiError::invalid(format!(
-            "Runtime must be a string, not {other}"
-        ))),
+pub fn runtime_of(body: &CreateFunction) -> Result<Runtime, ApiError> {
+    match &body.runtime {
+        None => Ok(Runtime::Provided("provided.al2023".into())),
+        Some(name) => Runtime::parse(name).map_err(ApiError::invalid),
     }
 }
 
 /// Unpacks the `Code` of a CreateFunction request for `runtime`; returns (directory,
 /// CodeSha256, CodeSize).
 pub fn unpack(
-    body: &Value,
+    body: &CreateFunction,
     runtime: &Runtime,
     root: &Path,
 ) -> Result<(PathBuf, String, u64), ApiError> {
-    let code = &body["Code"];
-    if let Some(zip) = code["ZipFile"].as_str() {
+    let code = &body.code;
+    if let Some(zip) = &code.zip_file {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(zip)
             .map_err(|e| ApiError::invalid(format!("Code.ZipFile is not base64: {e}")))?;
         let sha = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
-        let name = body["FunctionName"]
-            .as_str()
+        let name = body
+            .function_name
+            .as_deref()
             .unwrap_or("function")
             .replace([':', '/'], "_");
         let dir = root.join(format!("{name}-{}", &hex(&Sha256::digest(&bytes))[..16]));
@@ -54,8 +52,8 @@ pub fn unpack(
         }
         return Ok((dir, sha, bytes.len() as u64));
     }
-    if code["S3Bucket"].as_str() == Some(LOCAL_BUCKET) {
-        let dir = PathBuf::from(code["S3Key"].as_str().unwrap_or_default());
+    if code.s3_bucket.as_deref() == Some(LOCAL_BUCKET) {
+        let dir = PathBuf::from(code.s3_key.as_deref().unwrap_or_default());
         if runtime.is_managed() {
             return local_modules(dir);
         }

@@ -1,6 +1,7 @@
 //! The control plane: functions, their `$LATEST` configuration, published versions and aliases,
 //! with Lambda's rules and error codes. No I/O here; the HTTP layer turns requests into calls.
 
+use crate::requests;
 use crate::runtimes::Runtime;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -258,22 +259,30 @@ fn validate_timeout(timeout: u64) -> ApiResult<u32> {
     }
 }
 
-fn environment_of(body: &Value) -> ApiResult<Option<BTreeMap<String, String>>> {
-    match body.pointer("/Environment/Variables") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(vars)) => vars
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(ApiError::invalid(format!(
-                    "Environment variable {k} must be a string, not {other}"
-                ))),
-            })
-            .collect::<ApiResult<_>>()
-            .map(Some),
-        Some(_) => Err(ApiError::invalid(
-            "Environment.Variables must be a map of strings",
-        )),
+/// The variables of an `Environment`, when it has them.
+fn variables(environment: &Option<requests::Environment>) -> Option<BTreeMap<String, String>> {
+    environment.as_ref().and_then(|e| e.variables.clone())
+}
+
+/// `LoggingConfig.LogFormat`: `Text` or `JSON`.
+fn log_format(config: &Option<requests::LoggingConfig>) -> ApiResult<Option<String>> {
+    match config.as_ref().and_then(|c| c.log_format.as_deref()) {
+        None => Ok(None),
+        Some(f @ ("Text" | "JSON")) => Ok(Some(f.to_string())),
+        Some(other) => Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{other}' at 'loggingConfig.logFormat' failed to satisfy constraint: Member must satisfy enum value set: [Text, JSON]"
+        ))),
+    }
+}
+
+/// `Architectures`: one of `x86_64` or `arm64` (`x86_64` when absent).
+fn architecture(list: Option<&[String]>) -> ApiResult<String> {
+    match list {
+        None | Some([]) => Ok("x86_64".into()),
+        Some([one]) if one == "x86_64" || one == "arm64" => Ok(one.clone()),
+        Some(other) => Err(ApiError::invalid(format!(
+            "Architectures must be [\"x86_64\"] or [\"arm64\"], not {other:?}"
+        ))),
     }
 }
 
@@ -309,14 +318,15 @@ impl ControlPlane {
     /// CreateFunction request (its `Code` and `Runtime` were handled by the caller).
     pub fn create_function(
         &mut self,
-        body: &Value,
+        body: &requests::CreateFunction,
         runtime: Runtime,
         code_dir: PathBuf,
         code_sha256: String,
         code_size: u64,
     ) -> ApiResult<Value> {
-        let name = body["FunctionName"]
-            .as_str()
+        let name = body
+            .function_name
+            .as_deref()
             .ok_or_else(|| ApiError::invalid("FunctionName is required"))?;
         let (name, qualifier) = parse_function_ref(name)?;
         if qualifier.is_some() {
@@ -327,7 +337,7 @@ impl ControlPlane {
                 "Function already exist: {name}"
             )));
         }
-        let handler = match (body["Handler"].as_str(), &runtime) {
+        let handler = match (body.handler.as_deref(), &runtime) {
             (Some(h), _) if !h.is_empty() => h.to_string(),
             (_, Runtime::Provided(_)) => "bootstrap".to_string(),
             _ => {
@@ -337,25 +347,18 @@ impl ControlPlane {
             }
         };
         let config = Config {
-            memory_size: validate_memory(body["MemorySize"].as_u64().unwrap_or(128))?,
-            timeout: validate_timeout(body["Timeout"].as_u64().unwrap_or(3))?,
-            description: body["Description"].as_str().unwrap_or("").to_string(),
-            environment: environment_of(body)?.unwrap_or_default(),
+            memory_size: validate_memory(body.memory_size.unwrap_or(128))?,
+            timeout: validate_timeout(body.timeout.unwrap_or(3))?,
+            description: body.description.clone().unwrap_or_default(),
+            environment: variables(&body.environment).unwrap_or_default(),
             handler,
             runtime,
-            role: body["Role"]
-                .as_str()
-                .unwrap_or("arn:aws:iam::123456789012:role/lambda")
-                .to_string(),
-            architecture: body["Architectures"][0]
-                .as_str()
-                .unwrap_or("x86_64")
-                .to_string(),
-            log_format: body
-                .pointer("/LoggingConfig/LogFormat")
-                .and_then(Value::as_str)
-                .unwrap_or("Text")
-                .to_string(),
+            role: body
+                .role
+                .clone()
+                .unwrap_or_else(|| format!("arn:aws:iam::{ACCOUNT}:role/lambda")),
+            architecture: architecture(body.architectures.as_deref())?,
+            log_format: log_format(&body.logging_config)?.unwrap_or_else(|| "Text".into()),
             code_dir,
             code_sha256,
             code_size,
@@ -475,7 +478,11 @@ impl ControlPlane {
     }
 
     /// UpdateFunctionConfiguration of `$LATEST`.
-    pub fn update_configuration(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
+    pub fn update_configuration(
+        &mut self,
+        reference: &str,
+        body: &requests::UpdateFunctionConfiguration,
+    ) -> ApiResult<Value> {
         let (name, q) = parse_function_ref(reference)?;
         if q.is_some() {
             return Err(ApiError::invalid(
@@ -484,12 +491,10 @@ impl ControlPlane {
         }
         let delay = self.update_delay;
         let now = Instant::now();
-        let memory = body["MemorySize"]
-            .as_u64()
-            .map(validate_memory)
-            .transpose()?;
-        let timeout = body["Timeout"].as_u64().map(validate_timeout).transpose()?;
-        let environment = environment_of(body)?;
+        let memory = body.memory_size.map(validate_memory).transpose()?;
+        let timeout = body.timeout.map(validate_timeout).transpose()?;
+        let environment = variables(&body.environment);
+        let format = log_format(&body.logging_config)?;
         let f = self.function_mut(&name)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
@@ -503,17 +508,14 @@ impl ControlPlane {
         if let Some(t) = timeout {
             f.latest.timeout = t;
         }
-        if let Some(d) = body["Description"].as_str() {
-            f.latest.description = d.to_string();
+        if let Some(d) = &body.description {
+            f.latest.description = d.clone();
         }
         if let Some(e) = environment {
             f.latest.environment = e;
         }
-        if let Some(format) = body
-            .pointer("/LoggingConfig/LogFormat")
-            .and_then(Value::as_str)
-        {
-            f.latest.log_format = format.to_string();
+        if let Some(format) = format {
+            f.latest.log_format = format;
         }
         f.last_modified = timestamp();
         f.revision += 1;
@@ -527,7 +529,7 @@ impl ControlPlane {
     pub fn publish_version(
         &mut self,
         reference: &str,
-        body: &Value,
+        body: &requests::PublishVersion,
         pending: Duration,
     ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
@@ -553,8 +555,8 @@ impl ControlPlane {
                 let n = f.next_version;
                 f.next_version += 1;
                 let mut config = f.latest.clone();
-                if let Some(d) = body["Description"].as_str().filter(|d| !d.is_empty()) {
-                    config.description = d.to_string();
+                if let Some(d) = body.description.as_ref().filter(|d| !d.is_empty()) {
+                    config.description = d.clone();
                 }
                 f.versions.insert(
                     n,
@@ -601,16 +603,20 @@ impl ControlPlane {
     }
 
     /// CreateAlias.
-    pub fn create_alias(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
+    pub fn create_alias(
+        &mut self,
+        reference: &str,
+        body: &requests::CreateAlias,
+    ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
-        let alias = body["Name"]
-            .as_str()
-            .ok_or_else(|| ApiError::invalid("Name is required"))?
-            .to_string();
-        let version = body["FunctionVersion"]
-            .as_str()
-            .ok_or_else(|| ApiError::invalid("FunctionVersion is required"))?
-            .to_string();
+        let alias = body
+            .name
+            .clone()
+            .ok_or_else(|| ApiError::invalid("Name is required"))?;
+        let version = body
+            .function_version
+            .clone()
+            .ok_or_else(|| ApiError::invalid("FunctionVersion is required"))?;
         let f = self.function_mut(&name)?;
         if f.aliases.contains_key(&alias) {
             return Err(ApiError::conflict(format!(
@@ -624,7 +630,7 @@ impl ControlPlane {
             Alias {
                 name: alias.clone(),
                 version,
-                description: body["Description"].as_str().unwrap_or("").to_string(),
+                description: body.description.clone().unwrap_or_default(),
                 revision: 1,
             },
         );
@@ -637,10 +643,15 @@ impl ControlPlane {
     }
 
     /// UpdateAlias.
-    pub fn update_alias(&mut self, reference: &str, alias: &str, body: &Value) -> ApiResult<Value> {
+    pub fn update_alias(
+        &mut self,
+        reference: &str,
+        alias: &str,
+        body: &requests::UpdateAlias,
+    ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let f = self.function_mut(&name)?;
-        if let Some(v) = body["FunctionVersion"].as_str() {
+        if let Some(v) = &body.function_version {
             Self::check_version(f, v)?;
         }
         let arn_alias = format!("{}:{alias}", f.name);
@@ -648,11 +659,11 @@ impl ControlPlane {
             .aliases
             .get_mut(alias)
             .ok_or_else(|| ApiError::not_found(format!("Alias not found: {arn_alias}")))?;
-        if let Some(v) = body["FunctionVersion"].as_str() {
-            a.version = v.to_string();
+        if let Some(v) = &body.function_version {
+            a.version = v.clone();
         }
-        if let Some(d) = body["Description"].as_str() {
-            a.description = d.to_string();
+        if let Some(d) = &body.description {
+            a.description = d.clone();
         }
         a.revision += 1;
         self.alias_json(&name, alias)
@@ -677,14 +688,15 @@ impl ControlPlane {
     }
 
     /// `PutFunctionConcurrency`.
-    pub fn put_concurrency(&mut self, reference: &str, body: &Value) -> ApiResult<Value> {
+    pub fn put_concurrency(
+        &mut self,
+        reference: &str,
+        body: &requests::PutFunctionConcurrency,
+    ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
-        let n = body["ReservedConcurrentExecutions"]
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| {
-                ApiError::invalid("ReservedConcurrentExecutions must be a non-negative integer")
-            })?;
+        let n = body
+            .reserved_concurrent_executions
+            .ok_or_else(|| ApiError::invalid("ReservedConcurrentExecutions is required"))?;
         self.function_mut(&name)?.reserved_concurrency = Some(n);
         Ok(json!({ "ReservedConcurrentExecutions": n }))
     }
@@ -807,10 +819,15 @@ impl ControlPlane {
 mod tests {
     use super::*;
 
+    /// A request body, typed as the server reads it.
+    fn body<T: serde::de::DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+
     fn plane() -> ControlPlane {
         let mut p = ControlPlane::new("us-east-1", Duration::from_millis(0));
         p.create_function(
-            &json!({"FunctionName": "f", "MemorySize": 1024, "Description": "orig"}),
+            &body(json!({"FunctionName": "f", "MemorySize": 1024, "Description": "orig"})),
             Runtime::Provided("provided.al2023".into()),
             PathBuf::from("/tmp"),
             "sha".into(),
@@ -841,17 +858,21 @@ mod tests {
     #[test]
     fn publishing_freezes_the_configuration_and_skips_unchanged_ones() {
         let mut p = plane();
-        let v1 = p.publish_version("f", &json!({}), Duration::ZERO).unwrap();
+        let v1 = p
+            .publish_version("f", &body(json!({})), Duration::ZERO)
+            .unwrap();
         assert_eq!(v1["Version"], "1");
         assert_eq!(
-            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
+            p.publish_version("f", &body(json!({})), Duration::ZERO)
+                .unwrap()["Version"],
             "1",
             "nothing changed"
         );
-        p.update_configuration("f", &json!({"MemorySize": 512}))
+        p.update_configuration("f", &body(json!({"MemorySize": 512})))
             .unwrap();
         assert_eq!(
-            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
+            p.publish_version("f", &body(json!({})), Duration::ZERO)
+                .unwrap()["Version"],
             "2"
         );
         assert_eq!(
@@ -864,10 +885,11 @@ mod tests {
         );
         // numbers are never reused
         p.delete_function("f", Some("2")).unwrap();
-        p.update_configuration("f", &json!({"MemorySize": 256}))
+        p.update_configuration("f", &body(json!({"MemorySize": 256})))
             .unwrap();
         assert_eq!(
-            p.publish_version("f", &json!({}), Duration::ZERO).unwrap()["Version"],
+            p.publish_version("f", &body(json!({})), Duration::ZERO)
+                .unwrap()["Version"],
             "3"
         );
     }
@@ -876,20 +898,22 @@ mod tests {
     fn updates_are_in_progress_for_a_while() {
         let mut p = plane();
         p.update_delay = Duration::from_secs(60);
-        p.update_configuration("f", &json!({"MemorySize": 512}))
+        p.update_configuration("f", &body(json!({"MemorySize": 512})))
             .unwrap();
         assert_eq!(
             p.get_configuration("f", None).unwrap()["LastUpdateStatus"],
             "InProgress"
         );
         assert_eq!(
-            p.publish_version("f", &json!({}), Duration::ZERO)
+            p.publish_version("f", &body(json!({})), Duration::ZERO)
                 .unwrap_err()
                 .code,
             "ResourceConflictException"
         );
         assert_eq!(
-            p.update_configuration("f", &json!({})).unwrap_err().status,
+            p.update_configuration("f", &body(json!({})))
+                .unwrap_err()
+                .status,
             409
         );
     }
@@ -897,13 +921,20 @@ mod tests {
     #[test]
     fn aliases_resolve_and_protect_their_versions() {
         let mut p = plane();
-        p.publish_version("f", &json!({}), Duration::ZERO).unwrap();
-        p.create_alias("f", &json!({"Name": "RAM1024", "FunctionVersion": "1"}))
+        p.publish_version("f", &body(json!({})), Duration::ZERO)
             .unwrap();
+        p.create_alias(
+            "f",
+            &body(json!({"Name": "RAM1024", "FunctionVersion": "1"})),
+        )
+        .unwrap();
         assert_eq!(
-            p.create_alias("f", &json!({"Name": "RAM1024", "FunctionVersion": "1"}))
-                .unwrap_err()
-                .status,
+            p.create_alias(
+                "f",
+                &body(json!({"Name": "RAM1024", "FunctionVersion": "1"}))
+            )
+            .unwrap_err()
+            .status,
             409
         );
         assert_eq!(p.resolve("f", Some("RAM1024")).unwrap().version, "1");
@@ -925,7 +956,7 @@ mod tests {
     fn bad_values_are_rejected() {
         let mut p = plane();
         assert_eq!(
-            p.update_configuration("f", &json!({"MemorySize": 64}))
+            p.update_configuration("f", &body(json!({"MemorySize": 64})))
                 .unwrap_err()
                 .code,
             "InvalidParameterValueException"
@@ -935,7 +966,7 @@ mod tests {
             "ResourceNotFoundException"
         );
         assert_eq!(
-            p.create_alias("f", &json!({"Name": "a", "FunctionVersion": "9"}))
+            p.create_alias("f", &body(json!({"Name": "a", "FunctionVersion": "9"})))
                 .unwrap_err()
                 .status,
             404

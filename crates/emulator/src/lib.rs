@@ -11,6 +11,7 @@ pub mod control;
 pub mod environment;
 pub mod limits;
 pub mod report;
+pub mod requests;
 pub mod runtimes;
 pub mod server;
 

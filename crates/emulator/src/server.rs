@@ -5,6 +5,7 @@ use crate::control::{parse_function_ref, ApiError, ControlPlane, Resolved};
 use crate::environment::{read_body, Ended, Environment, Outcome, StartError};
 use crate::limits::Limits;
 use crate::report;
+use crate::requests;
 use crate::runtimes::{Prepared, Runtime, Runtimes};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -495,27 +496,75 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The operation a request is, by Lambda's name (used by fault injection).
-fn operation(method: &Method, segments: &[&str]) -> &'static str {
-    match (method.as_str(), segments) {
-        ("POST", []) => "CreateFunction",
-        ("GET", []) => "ListFunctions",
-        ("GET", [_]) => "GetFunction",
-        ("DELETE", [_]) => "DeleteFunction",
-        ("GET", [_, "configuration"]) => "GetFunctionConfiguration",
-        ("PUT", [_, "configuration"]) => "UpdateFunctionConfiguration",
-        ("POST", [_, "versions"]) => "PublishVersion",
-        ("GET", [_, "versions"]) => "ListVersionsByFunction",
-        ("POST", [_, "aliases"]) => "CreateAlias",
-        ("GET", [_, "aliases"]) => "ListAliases",
-        ("GET", [_, "aliases", _]) => "GetAlias",
-        ("PUT", [_, "aliases", _]) => "UpdateAlias",
-        ("DELETE", [_, "aliases", _]) => "DeleteAlias",
-        ("POST", [_, "invocations"]) => "Invoke",
-        ("GET", [_, "concurrency"]) => "GetFunctionConcurrency",
-        ("PUT", [_, "concurrency"]) => "PutFunctionConcurrency",
-        ("DELETE", [_, "concurrency"]) => "DeleteFunctionConcurrency",
-        _ => "Unknown",
+/// The Lambda API operations the emulator answers. Each variant is named as Lambda names the
+/// operation, which is what `fail` in the faults names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `POST /functions`.
+    CreateFunction,
+    /// `GET /functions`.
+    ListFunctions,
+    /// `GET /functions/F`.
+    GetFunction,
+    /// `DELETE /functions/F`.
+    DeleteFunction,
+    /// `GET /functions/F/configuration`.
+    GetFunctionConfiguration,
+    /// `PUT /functions/F/configuration`.
+    UpdateFunctionConfiguration,
+    /// `POST /functions/F/versions`.
+    PublishVersion,
+    /// `GET /functions/F/versions`.
+    ListVersionsByFunction,
+    /// `POST /functions/F/aliases`.
+    CreateAlias,
+    /// `GET /functions/F/aliases`.
+    ListAliases,
+    /// `GET /functions/F/aliases/A`.
+    GetAlias,
+    /// `PUT /functions/F/aliases/A`.
+    UpdateAlias,
+    /// `DELETE /functions/F/aliases/A`.
+    DeleteAlias,
+    /// `POST /functions/F/invocations`.
+    Invoke,
+    /// `GET /functions/F/concurrency`.
+    GetFunctionConcurrency,
+    /// `PUT /functions/F/concurrency`.
+    PutFunctionConcurrency,
+    /// `DELETE /functions/F/concurrency`.
+    DeleteFunctionConcurrency,
+}
+
+impl Operation {
+    /// The operation of a method and the path's segments after `/functions`.
+    pub fn route(method: &Method, segments: &[&str]) -> Option<Operation> {
+        use Operation::*;
+        Some(match (method.as_str(), segments) {
+            ("POST", []) => CreateFunction,
+            ("GET", []) => ListFunctions,
+            ("GET", [_]) => GetFunction,
+            ("DELETE", [_]) => DeleteFunction,
+            ("GET", [_, "configuration"]) => GetFunctionConfiguration,
+            ("PUT", [_, "configuration"]) => UpdateFunctionConfiguration,
+            ("POST", [_, "versions"]) => PublishVersion,
+            ("GET", [_, "versions"]) => ListVersionsByFunction,
+            ("POST", [_, "aliases"]) => CreateAlias,
+            ("GET", [_, "aliases"]) => ListAliases,
+            ("GET", [_, "aliases", _]) => GetAlias,
+            ("PUT", [_, "aliases", _]) => UpdateAlias,
+            ("DELETE", [_, "aliases", _]) => DeleteAlias,
+            ("POST", [_, "invocations"]) => Invoke,
+            ("GET", [_, "concurrency"]) => GetFunctionConcurrency,
+            ("PUT", [_, "concurrency"]) => PutFunctionConcurrency,
+            ("DELETE", [_, "concurrency"]) => DeleteFunctionConcurrency,
+            _ => return None,
+        })
+    }
+
+    /// Lambda's name for it.
+    pub fn name(self) -> String {
+        format!("{self:?}")
     }
 }
 
@@ -565,7 +614,13 @@ pub async fn handle(
         .collect();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let method = req.method().clone();
-    let op = operation(&method, &segs);
+    let Some(op) = Operation::route(&method, &segs) else {
+        return Ok(error_response(&ApiError {
+            status: 404,
+            code: "UnknownOperationException",
+            message: format!("Unknown operation {method} {path}"),
+        }));
+    };
 
     let faults = state
         .faults
@@ -583,10 +638,10 @@ pub async fn handle(
             message: "Injected fault: the calling environment was killed".into(),
         }));
     }
-    if let Some(code) = faults.fail.get(op) {
+    if let Some(code) = faults.fail.get(&op.name()) {
         return Ok(error_response(&fault_error(code)));
     }
-    if op != "Invoke"
+    if op != Operation::Invoke
         && faults.control_plane_throttle_share > 0.0
         && state.chance() < faults.control_plane_throttle_share
     {
@@ -606,18 +661,12 @@ pub async fn handle(
         .unwrap_or("RequestResponse")
         .to_string();
     let body = read_body(req).await;
-    let json_body = {
-        let body = body.clone();
-        move || {
-            serde_json::from_slice::<Value>(&body)
-                .map_err(|e| ApiError::invalid(format!("The request body is not JSON: {e}")))
-        }
-    };
+    let name = op.name();
 
     let result: Result<Response<Body>, ApiError> = async {
         match op {
-            "CreateFunction" => {
-                let b = json_body()?;
+            Operation::CreateFunction => {
+                let b: requests::CreateFunction = requests::parse(&name, &body)?;
                 let runtime = crate::code::runtime_of(&b)?;
                 let (dir, sha, size) = crate::code::unpack(&b, &runtime, &state.code_root)?;
                 // A runtime that cannot run here is refused now, not at the first Invoke.
@@ -629,85 +678,91 @@ pub async fn handle(
                         .create_function(&b, runtime, dir, sha, size)?,
                 ))
             }
-            "ListFunctions" => {
+            Operation::ListFunctions => {
                 let c = state.control();
                 let names: Vec<String> = c.functions.keys().cloned().collect();
                 let functions: Result<Vec<Value>, ApiError> =
                     names.iter().map(|n| c.get_configuration(n, None)).collect();
                 Ok(json_response(200, &json!({ "Functions": functions? })))
             }
-            "GetFunction" => Ok(json_response(
+            Operation::GetFunction => Ok(json_response(
                 200,
                 &state
                     .control()
                     .get_function(segs[0], qualifier.as_deref())?,
             )),
-            "DeleteFunction" => {
+            Operation::DeleteFunction => {
                 state
                     .control()
                     .delete_function(segs[0], qualifier.as_deref())?;
                 state.drop_environments(&parse_function_ref(segs[0])?.0);
                 Ok(empty(204))
             }
-            "GetFunctionConfiguration" => Ok(json_response(
+            Operation::GetFunctionConfiguration => Ok(json_response(
                 200,
                 &state
                     .control()
                     .get_configuration(segs[0], qualifier.as_deref())?,
             )),
-            "UpdateFunctionConfiguration" => Ok(json_response(
-                200,
-                &state
-                    .control()
-                    .update_configuration(segs[0], &json_body()?)?,
-            )),
-            "PublishVersion" => {
-                let b = if body.is_empty() {
-                    json!({})
-                } else {
-                    json_body()?
-                };
+            Operation::UpdateFunctionConfiguration => {
+                let b = requests::parse(&name, &body)?;
+                Ok(json_response(
+                    200,
+                    &state.control().update_configuration(segs[0], &b)?,
+                ))
+            }
+            Operation::PublishVersion => {
+                let b = requests::parse(&name, &body)?;
                 let pending = Duration::from_millis(faults.version_pending_ms);
                 Ok(json_response(
                     201,
                     &state.control().publish_version(segs[0], &b, pending)?,
                 ))
             }
-            "ListVersionsByFunction" => {
+            Operation::ListVersionsByFunction => {
                 Ok(json_response(200, &state.control().list_versions(segs[0])?))
             }
-            "CreateAlias" => Ok(json_response(
-                201,
-                &state.control().create_alias(segs[0], &json_body()?)?,
-            )),
-            "ListAliases" => Ok(json_response(200, &state.control().list_aliases(segs[0])?)),
-            "GetFunctionConcurrency" => Ok(json_response(
+            Operation::CreateAlias => {
+                let b = requests::parse(&name, &body)?;
+                Ok(json_response(
+                    201,
+                    &state.control().create_alias(segs[0], &b)?,
+                ))
+            }
+            Operation::ListAliases => {
+                Ok(json_response(200, &state.control().list_aliases(segs[0])?))
+            }
+            Operation::GetFunctionConcurrency => Ok(json_response(
                 200,
                 &state.control().get_concurrency(segs[0])?,
             )),
-            "PutFunctionConcurrency" => Ok(json_response(
-                200,
-                &state.control().put_concurrency(segs[0], &json_body()?)?,
-            )),
-            "DeleteFunctionConcurrency" => {
+            Operation::PutFunctionConcurrency => {
+                let b = requests::parse(&name, &body)?;
+                Ok(json_response(
+                    200,
+                    &state.control().put_concurrency(segs[0], &b)?,
+                ))
+            }
+            Operation::DeleteFunctionConcurrency => {
                 state.control().delete_concurrency(segs[0])?;
                 Ok(empty(204))
             }
-            "GetAlias" => Ok(json_response(
+            Operation::GetAlias => Ok(json_response(
                 200,
                 &state.control().get_alias(segs[0], segs[2])?,
             )),
-            "UpdateAlias" => Ok(json_response(
-                200,
-                &state
-                    .control()
-                    .update_alias(segs[0], segs[2], &json_body()?)?,
-            )),
-            "DeleteAlias" => {
+            Operation::UpdateAlias => {
+                let b = requests::parse(&name, &body)?;
+                Ok(json_response(
+                    200,
+                    &state.control().update_alias(segs[0], segs[2], &b)?,
+                ))
+            }
+            Operation::DeleteAlias => {
                 state.control().delete_alias(segs[0], segs[2])?;
                 Ok(empty(204))
             }
-            "Invoke" => {
+            Operation::Invoke => {
                 match invocation_type.as_str() {
                     "DryRun" => {
                         state.control().resolve(segs[0], qualifier.as_deref())?;
@@ -750,11 +805,6 @@ pub async fn handle(
                 }
                 Ok(r)
             }
-            _ => Err(ApiError {
-                status: 404,
-                code: "UnknownOperationException",
-                message: format!("Unknown operation {method} {path}"),
-            }),
         }
     }
     .await;

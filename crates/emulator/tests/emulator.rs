@@ -624,3 +624,68 @@ fn without_retries(lambda: &aws_sdk_lambda::Client) -> aws_sdk_lambda::Client {
             .build(),
     )
 }
+
+/// A raw HTTP request to the emulator (the SDK cannot send a wrongly typed field): its status
+/// line, and the whole response.
+async fn raw(
+    emu: &powertune_emulator::Emulator,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response.lines().next().unwrap_or_default().to_string();
+    (status, response)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrongly_typed_fields_are_invalid_parameters_naming_the_field() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "typed", "noop", 1024, 10).await;
+    let (status, body) = raw(
+        &emu,
+        "PUT",
+        "/2015-03-31/functions/typed/configuration",
+        r#"{"MemorySize": "lots"}"#,
+    )
+    .await;
+    assert!(status.contains(" 400 "), "{status}");
+    assert!(
+        body.contains("InvalidParameterValueException") && body.contains("MemorySize"),
+        "{body}"
+    );
+    // Nothing changed.
+    let config = lambda
+        .get_function_configuration()
+        .function_name("typed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.memory_size(), Some(1024));
+
+    let (status, body) = raw(
+        &emu,
+        "POST",
+        "/2015-03-31/functions/typed/aliases",
+        r#"{"Name": 7, "FunctionVersion": "1"}"#,
+    )
+    .await;
+    assert!(
+        status.contains(" 400 ") && body.contains("Name"),
+        "{status} {body}"
+    );
+    let (status, body) = raw(&emu, "PATCH", "/2015-03-31/functions/typed", "").await;
+    assert!(
+        status.contains(" 404 ") && body.contains("UnknownOperationException"),
+        "{status} {body}"
+    );
+}
