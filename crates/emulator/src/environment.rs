@@ -4,63 +4,20 @@
 
 use crate::control::Resolved;
 use crate::limits::{EnvironmentLimits, Limits};
+pub use crate::runtime_api::Outcome;
+use crate::runtime_api::{self, error_fields, Delivery, Init};
 use crate::runtimes::Launch;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How long an environment may take to ask for its first event (Lambda's init limit).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// An event handed to the runtime, and where its result goes.
-struct Delivery {
-    request_id: String,
-    payload: Bytes,
-    deadline_ms: u64,
-    function_arn: String,
-    done: oneshot::Sender<Outcome>,
-}
-
-/// What the runtime answered.
-#[derive(Debug)]
-pub enum Outcome {
-    /// `/response`: the function's result.
-    Response {
-        /// The response body.
-        body: Bytes,
-        /// From delivering the event to the response.
-        duration: Duration,
-    },
-    /// `/error`: the function failed.
-    Error {
-        /// The error body.
-        body: Bytes,
-        /// From delivering the event to the error.
-        duration: Duration,
-    },
-}
-
-enum Init {
-    Ready(Instant),
-    Failed(Bytes),
-}
-
-/// What the Runtime API server and the environment share.
-struct Shared {
-    next: Mutex<mpsc::Receiver<Delivery>>,
-    in_flight: std::sync::Mutex<HashMap<String, (Instant, oneshot::Sender<Outcome>)>>,
-    init: std::sync::Mutex<Option<oneshot::Sender<Init>>>,
-}
 
 /// Captured stdout and stderr lines of the environment.
 #[derive(Default)]
@@ -138,19 +95,9 @@ impl Environment {
         let env_limits = limits
             .for_environment(&id, resolved.config.memory_size)
             .map_err(StartError::Io)?;
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(StartError::Io)?;
-        let api: SocketAddr = listener.local_addr().map_err(StartError::Io)?;
-
-        let (next_tx, next_rx) = mpsc::channel::<Delivery>(1);
-        let (init_tx, init_rx) = oneshot::channel();
-        let shared = Arc::new(Shared {
-            next: Mutex::new(next_rx),
-            in_flight: std::sync::Mutex::new(HashMap::new()),
-            init: std::sync::Mutex::new(Some(init_tx)),
-        });
-        let mut tasks = vec![tokio::spawn(serve_runtime_api(listener, shared.clone()))];
+        let runtime_api = runtime_api::start().await.map_err(StartError::Io)?;
+        let (api, next_tx, init_rx) = (runtime_api.addr, runtime_api.next, runtime_api.init);
+        let mut tasks = vec![runtime_api.task];
 
         let started = Instant::now();
         let mut command = tokio::process::Command::new("/bin/sh");
@@ -474,141 +421,4 @@ async fn duty_cycle(pid: u32, run: Duration, stop: Duration) {
             return;
         }
     }
-}
-
-/// `errorType` and `errorMessage` of an error body (the whole body as the message when it is not JSON).
-pub fn error_fields(body: &[u8]) -> (Option<String>, String) {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) => (
-            v.get("errorType")
-                .and_then(|t| t.as_str())
-                .map(str::to_string),
-            v.get("errorMessage")
-                .and_then(|t| t.as_str())
-                .unwrap_or_default()
-                .to_string(),
-        ),
-        Err(_) => (None, String::from_utf8_lossy(body).into_owned()),
-    }
-}
-
-type Body = Full<Bytes>;
-
-fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()));
-    *r.status_mut() = status;
-    r
-}
-
-async fn serve_runtime_api(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            return;
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| runtime_api(req, shared.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-/// The Runtime API: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
-async fn runtime_api(
-    req: Request<Incoming>,
-    shared: Arc<Shared>,
-) -> Result<Response<Body>, std::convert::Infallible> {
-    let path = req.uri().path().to_string();
-    let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-        return Ok(reply(StatusCode::NOT_FOUND, "unknown path"));
-    };
-    if rest == "invocation/next" {
-        if let Some(tx) = shared.init.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = tx.send(Init::Ready(Instant::now()));
-        }
-        let delivery = shared.next.lock().await.recv().await;
-        let Some(d) = delivery else {
-            return Ok(reply(StatusCode::GONE, "environment shut down"));
-        };
-        let mut r = reply(StatusCode::OK, d.payload);
-        let h = r.headers_mut();
-        let header = |v: &str| {
-            hyper::header::HeaderValue::from_str(v)
-                .unwrap_or(hyper::header::HeaderValue::from_static("-"))
-        };
-        h.insert("Lambda-Runtime-Aws-Request-Id", header(&d.request_id));
-        h.insert(
-            "Lambda-Runtime-Deadline-Ms",
-            header(&d.deadline_ms.to_string()),
-        );
-        h.insert(
-            "Lambda-Runtime-Invoked-Function-Arn",
-            header(&d.function_arn),
-        );
-        h.insert(
-            "Lambda-Runtime-Trace-Id",
-            header(&format!(
-                "Root=1-00000000-{};Sampled=0",
-                &d.request_id.replace('-', "")[..24.min(d.request_id.replace('-', "").len())]
-            )),
-        );
-        h.insert(
-            "Content-Type",
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        shared
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(d.request_id, (Instant::now(), d.done));
-        return Ok(r);
-    }
-    if rest == "init/error" {
-        let body = read_body(req).await;
-        if let Some(tx) = shared.init.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = tx.send(Init::Failed(body));
-        }
-        return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
-    }
-    if let Some(rest) = rest.strip_prefix("invocation/") {
-        let (id, kind) = match rest.rsplit_once('/') {
-            Some((id, kind)) if kind == "response" || kind == "error" => {
-                (id.to_string(), kind.to_string())
-            }
-            _ => return Ok(reply(StatusCode::NOT_FOUND, "unknown path")),
-        };
-        let body = read_body(req).await;
-        let Some((started, done)) = shared
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id)
-        else {
-            return Ok(reply(
-                StatusCode::BAD_REQUEST,
-                "{\"errorMessage\":\"unknown request id\",\"errorType\":\"InvalidRequestID\"}",
-            ));
-        };
-        let duration = started.elapsed();
-        let outcome = if kind == "response" {
-            Outcome::Response { body, duration }
-        } else {
-            Outcome::Error { body, duration }
-        };
-        let _ = done.send(outcome);
-        return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
-    }
-    Ok(reply(StatusCode::NOT_FOUND, "unknown path"))
-}
-
-/// A request's whole body; a body cut off midway counts as empty.
-pub(crate) async fn read_body(req: Request<Incoming>) -> Bytes {
-    req.into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default()
 }

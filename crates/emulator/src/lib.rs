@@ -9,16 +9,21 @@
 pub mod code;
 pub mod control;
 pub mod environment;
+pub mod faults;
+pub mod http;
+pub mod invoke;
 pub mod limits;
 pub mod report;
 pub mod requests;
+pub mod runtime_api;
 pub mod runtimes;
 pub mod server;
+pub mod state;
 
 use control::ControlPlane;
 use limits::{Limits, Mode};
 use runtimes::Runtimes;
-use server::{Notice, State};
+use state::{Notice, State};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,21 +84,9 @@ impl Emulator {
         let (stop, mut stopped) = watch::channel(false);
         let serving = state.clone();
         tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    a = listener.accept() => a,
-                    _ = stopped.changed() => return,
-                };
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let state = serving.clone();
-                tokio::spawn(async move {
-                    let service =
-                        hyper::service::service_fn(move |req| server::handle(req, state.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
+            tokio::select! {
+                _ = http::serve(listener, move |req| server::handle(req, serving.clone())) => {}
+                _ = stopped.changed() => {}
             }
         });
         Ok(Emulator { addr, state, stop })
@@ -115,7 +108,7 @@ impl Emulator {
     }
 
     /// Sets the faults to inject (as `POST /_powertune/faults` does).
-    pub fn set_faults(&self, faults: server::Faults) {
+    pub fn set_faults(&self, faults: faults::Faults) {
         *self.state.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
 }

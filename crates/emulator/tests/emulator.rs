@@ -263,7 +263,7 @@ async fn faults_can_be_injected() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::server::Faults {
+    emu.set_faults(powertune_emulator::faults::Faults {
         throttle_share: 1.0,
         throttle_functions: vec![],
         fail: [("PublishVersion".to_string(), "ServiceException".to_string())].into(),
@@ -280,7 +280,7 @@ async fn faults_can_be_injected() {
         .unwrap_err();
     assert_eq!(failed.code(), Some("ServiceException"));
     // Throttling can be aimed at chosen functions.
-    emu.set_faults(powertune_emulator::server::Faults {
+    emu.set_faults(powertune_emulator::faults::Faults {
         throttle_share: 1.0,
         throttle_functions: vec!["other".into()],
         ..Default::default()
@@ -456,7 +456,7 @@ async fn control_plane_throttling_spares_invoke() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::server::Faults {
+    emu.set_faults(powertune_emulator::faults::Faults {
         control_plane_throttle_share: 1.0,
         ..Default::default()
     });
@@ -481,7 +481,7 @@ async fn new_versions_stay_pending_and_cannot_be_invoked_meanwhile() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::server::Faults {
+    emu.set_faults(powertune_emulator::faults::Faults {
         version_pending_ms: 400,
         ..Default::default()
     });
@@ -554,8 +554,8 @@ async fn a_killed_step_dies_between_two_api_calls_as_a_timeout() {
     let answered = lambda.invoke().function_name("step").send().await.unwrap();
     assert_eq!(answered.function_error(), None);
 
-    emu.set_faults(powertune_emulator::server::Faults {
-        kill_step: Some(powertune_emulator::server::KillStep {
+    emu.set_faults(powertune_emulator::faults::Faults {
+        kill_step: Some(powertune_emulator::faults::KillStep {
             function: "step".into(),
             after_calls: 2,
         }),

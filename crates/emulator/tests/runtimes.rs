@@ -372,7 +372,7 @@ async fn a_declared_version_the_host_lacks_runs_with_a_warning_given_once() {
     let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = heard.clone();
     let config = powertune_emulator::Config {
-        notice: powertune_emulator::server::Notice(std::sync::Arc::new(move |m| {
+        notice: powertune_emulator::state::Notice(std::sync::Arc::new(move |m| {
             sink.lock().unwrap().push(m.to_string())
         })),
         ..powertune_emulator::Config::default()

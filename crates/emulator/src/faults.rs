@@ -1,0 +1,101 @@
+//! Fault injection (`POST /_powertune/faults`): what AWS does that a run must survive, on
+//! demand: throttling, latency, failing operations, pending versions, killed steps.
+
+use crate::control::ApiError;
+use crate::environment::Environment;
+use crate::state::State;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Faults to inject, set with `POST /_powertune/faults`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Share of Invoke calls answered with 429 TooManyRequestsException (0..=1).
+    #[serde(default)]
+    pub throttle_share: f64,
+    /// Throttle only these functions (by name); all of them when empty.
+    #[serde(default)]
+    pub throttle_functions: Vec<String>,
+    /// Operation name (for example `UpdateFunctionConfiguration`) -> error code to answer with.
+    #[serde(default)]
+    pub fail: HashMap<String, String>,
+    /// Added to every API call.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Share of control-plane calls (every operation but Invoke) answered with 429
+    /// TooManyRequestsException (0..=1), as Lambda does past its control-plane request quota.
+    #[serde(default)]
+    pub control_plane_throttle_share: f64,
+    /// How long a newly published version stays `State: Pending`; invoking it meanwhile
+    /// answers 409 ResourceConflictException, as Lambda does for a function that is not Active.
+    #[serde(default)]
+    pub version_pending_ms: u64,
+    /// Kills one invocation of a function (a step, in the end-to-end suite) between two of the
+    /// API calls it makes, as a timeout or an out-of-memory kill would. Fires once.
+    #[serde(default)]
+    pub kill_step: Option<KillStep>,
+}
+
+/// `{"function": NAME, "afterCalls": N}`: once an invocation of NAME has made N API calls to
+/// the emulator, its environment is killed when it makes the next one, and the invocation ends
+/// as a timeout does (`Sandbox.Timedout`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KillStep {
+    /// The function whose invocation is killed (a step's name in the end-to-end suite).
+    pub function: String,
+    /// How many API calls it may make first.
+    pub after_calls: u32,
+}
+
+/// The error an operation named in `fail` answers with.
+pub(crate) fn fault_error(code: &str) -> ApiError {
+    let (status, code): (u16, &'static str) = match code {
+        "TooManyRequestsException" => (429, "TooManyRequestsException"),
+        "ResourceNotFoundException" => (404, "ResourceNotFoundException"),
+        "ResourceConflictException" => (409, "ResourceConflictException"),
+        "InvalidParameterValueException" => (400, "InvalidParameterValueException"),
+        _ => (500, "ServiceException"),
+    };
+    ApiError {
+        status,
+        code,
+        message: format!("Injected fault: {code}"),
+    }
+}
+
+impl State {
+    /// Counts an API call against `killStep`; when it is one call too many, kills the running
+    /// invocation of that function and clears the fault. Returns whether it killed.
+    pub(crate) fn kill_step_if_due(&self, kill: Option<&KillStep>) -> bool {
+        let Some(kill) = kill else {
+            return false;
+        };
+        let victims: Vec<Arc<Environment>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&kill.function)
+            .cloned()
+            .unwrap_or_default();
+        if victims.is_empty() {
+            return false;
+        }
+        let calls = self.kill_step_calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if calls <= u64::from(kill.after_calls) {
+            return false;
+        }
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .kill_step = None;
+        self.kill_step_calls.store(0, Ordering::SeqCst);
+        for env in victims {
+            env.kill_as_timeout();
+        }
+        true
+    }
+}

@@ -1,0 +1,219 @@
+//! Invoke: a warm environment from the pool or a new one, the invocation, and the REPORT and log
+//! tail Lambda returns with it.
+
+use crate::control::{ApiError, Resolved};
+use crate::environment::{Ended, Environment, Outcome, StartError};
+use crate::report;
+use crate::state::State;
+use bytes::Bytes;
+use serde_json::json;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What Invoke answers.
+pub struct InvokeResult {
+    /// The request ID.
+    pub request_id: String,
+    /// The function's response or error.
+    pub payload: Bytes,
+    /// `X-Amz-Function-Error` (`Unhandled`), when the function failed.
+    pub function_error: Option<&'static str>,
+    /// `X-Amz-Executed-Version`.
+    pub executed_version: String,
+    /// The log tail, before base64.
+    pub log: String,
+}
+
+fn environment_key(r: &Resolved) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", r.config).hash(&mut h);
+    format!("{}:{}:{:x}", r.function, r.version, h.finish())
+}
+
+/// Invokes a function synchronously in a warm environment, or a new one.
+pub async fn invoke(
+    state: &Arc<State>,
+    reference: &str,
+    qualifier: Option<&str>,
+    payload: Bytes,
+) -> Result<InvokeResult, ApiError> {
+    let resolved = state.control().resolve(reference, qualifier)?;
+    if resolved.pending {
+        return Err(ApiError::conflict(format!(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending ({}:{})",
+            resolved.function_arn, resolved.version
+        )));
+    }
+    if resolved.reserved_concurrency == Some(0) {
+        // Lambda: reserved concurrency 0 throttles every invocation.
+        return Err(ApiError {
+            message: "Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded"
+                .into(),
+            ..ApiError::throttled()
+        });
+    }
+    let (share, only) = {
+        let faults = state.faults.lock().unwrap_or_else(|e| e.into_inner());
+        (faults.throttle_share, faults.throttle_functions.clone())
+    };
+    let targeted = only.is_empty() || only.contains(&resolved.function);
+    if targeted && share > 0.0 && state.chance() < share {
+        return Err(ApiError::throttled());
+    }
+    *state
+        .invocations
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(resolved.function.clone())
+        .or_default() += 1;
+    let key = environment_key(&resolved);
+    let request_id = state.request_id();
+    let warm = {
+        let mut pool = state.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = pool.entry(key.clone()).or_default();
+        let mut found = None;
+        while let Some(env) = idle.pop() {
+            if env.is_alive() {
+                found = Some(env);
+                break;
+            }
+        }
+        found
+    };
+    let env = match warm {
+        Some(env) => env,
+        None => {
+            let config = &resolved.config;
+            let launch = state.prepare(&config.runtime).await?.launch(
+                &config.code_dir,
+                &config.handler,
+                config.memory_size,
+            );
+            match Environment::start(
+                key.clone(),
+                &resolved,
+                &launch,
+                &state.limits,
+                &state.region,
+            )
+            .await
+            {
+                Ok(env) => env,
+                Err(StartError::Io(e)) => {
+                    return Err(ApiError {
+                        status: 500,
+                        code: "ServiceException",
+                        message: format!("Could not start {}: {e}", launch.program.display()),
+                    })
+                }
+                Err(StartError::Init {
+                    error_type,
+                    message,
+                    posted,
+                }) => {
+                    // What the runtime posted to /init/error is the answer; a runtime that
+                    // exited or timed out gets Lambda's own message.
+                    let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
+                    let inv = report::Invocation {
+                        request_id: &request_id,
+                        version: &resolved.version,
+                        duration: Duration::ZERO,
+                        memory_size_mb: resolved.config.memory_size,
+                        max_memory_used_mb: 0,
+                        init_duration: None,
+                        status: "error",
+                    };
+                    return Ok(InvokeResult {
+                        log: render(&resolved, &inv, &[]),
+                        request_id,
+                        payload: body,
+                        function_error: Some("Unhandled"),
+                        executed_version: resolved.version.clone(),
+                    });
+                }
+            }
+        }
+    };
+
+    let mark = env.log_mark();
+    let init_duration = env.take_init_duration();
+    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
+    let qualified_arn = match qualifier {
+        Some(q) => format!("{}:{q}", resolved.function_arn),
+        None => resolved.function_arn.clone(),
+    };
+    state.set_running(&resolved.function, &env, true);
+    let ended = env
+        .invoke(&request_id, &qualified_arn, payload, timeout)
+        .await;
+    state.set_running(&resolved.function, &env, false);
+    let lines = env.log_since(mark);
+    let max_memory_used_mb = env.max_memory_used_mb();
+    let (body, function_error, duration, status, reusable) = match ended {
+        Ended::Answered(Outcome::Response { body, duration }) => {
+            (body, None, duration, "success", true)
+        }
+        Ended::Answered(Outcome::Error { body, duration }) => {
+            (body, Some("Unhandled"), duration, "error", true)
+        }
+        Ended::Exited { status, oom } => {
+            let error_type = if oom {
+                "Runtime.OutOfMemory"
+            } else {
+                "Runtime.ExitError"
+            };
+            let body = json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {status}")});
+            (
+                Bytes::from(body.to_string()),
+                Some("Unhandled"),
+                timeout.min(Duration::from_millis(1)),
+                "error",
+                false,
+            )
+        }
+        Ended::TimedOut => {
+            let body = json!({"errorType": "Sandbox.Timedout", "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {}.00 seconds", resolved.config.timeout)});
+            (
+                Bytes::from(body.to_string()),
+                Some("Unhandled"),
+                timeout,
+                "timeout",
+                false,
+            )
+        }
+    };
+    if reusable && env.is_alive() {
+        state
+            .pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .push(env);
+    }
+    let inv = report::Invocation {
+        request_id: &request_id,
+        version: &resolved.version,
+        duration,
+        memory_size_mb: resolved.config.memory_size,
+        max_memory_used_mb,
+        init_duration,
+        status,
+    };
+    Ok(InvokeResult {
+        log: render(&resolved, &inv, &lines),
+        request_id,
+        payload: body,
+        function_error,
+        executed_version: resolved.version.clone(),
+    })
+}
+
+fn render(resolved: &Resolved, inv: &report::Invocation<'_>, lines: &[String]) -> String {
+    if resolved.config.log_format.eq_ignore_ascii_case("JSON") {
+        report::json_log(inv, lines)
+    } else {
+        report::text_log(inv, lines)
+    }
+}
