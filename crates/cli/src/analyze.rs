@@ -30,6 +30,10 @@ pub struct Args {
     #[arg(long, value_parser = parse_weight)]
     balanced_weight: Option<f64>,
 
+    /// Decide on the averages alone, as the reference does (statisticalTies: false).
+    #[arg(long)]
+    exact_ties: bool,
+
     /// The region the run's state machine ran in (prices the execution and picks the currency).
     /// Defaults to the tuned function's region.
     #[arg(long)]
@@ -53,6 +57,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     if let Some(weight) = args.balanced_weight {
         event.input.balanced_weight = weight;
+    }
+    if args.exact_ties {
+        event.input.statistical_ties = false;
     }
     let region = args.region.clone().or_else(|| event.input.region.clone());
     let env = match &args.visualization_url {

@@ -194,7 +194,7 @@ async fn after_initializer(
     let stats: Vec<PowerStats> = outputs
         .into_iter()
         .filter_map(|o| match o {
-            ExecutorOutput::Stats(s) => Some(s),
+            ExecutorOutput::Stats(s) => Some(*s),
             ExecutorOutput::DryRun { .. } => None,
         })
         .collect();

@@ -23,7 +23,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     // A failed power value's row is its marker, its power and the error, which spans the rest.
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &sorted {
-        let marker = if s.value == result.power { "▶" } else { "" };
+        let marker = marker(result, s.value);
         if let Some(error) = &s.error {
             rows.push(vec![
                 marker.into(),
@@ -86,6 +86,15 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
         result.duration,
         significant(result.cost)
     );
+    if let Some(decision) = &result.decision {
+        let tied = result.equivalent.as_ref().is_some_and(|e| e.len() > 1);
+        let key = if tied {
+            " (≈ marks the tied power values)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "Why: {decision}{key}");
+    }
     let _ = writeln!(
         out,
         "Cost of this run: Lambda {symbol}{}, Step Functions {symbol}{}",
@@ -126,7 +135,10 @@ pub fn chart(result: &TuningResult, stats: &[PowerStats]) -> String {
         w = WIDTH + 12
     );
     for s in sorted {
-        let marker = if s.value == result.power { "▶" } else { " " };
+        let marker = match marker(result, s.value) {
+            "" => " ",
+            m => m,
+        };
         let _ = writeln!(
             out,
             "{marker}{:>8}  {} {:>9.2} ms  {} {symbol}{}",
@@ -138,6 +150,21 @@ pub fn chart(result: &TuningResult, stats: &[PowerStats]) -> String {
         );
     }
     out
+}
+
+/// `▶` for the recommendation, `≈` for a power value tied with it, nothing otherwise.
+fn marker(result: &TuningResult, power: u32) -> &'static str {
+    if power == result.power {
+        "▶"
+    } else if result
+        .equivalent
+        .as_ref()
+        .is_some_and(|e| e.contains(&power))
+    {
+        "≈"
+    } else {
+        ""
+    }
 }
 
 fn currency_symbol(currency: Currency) -> &'static str {
@@ -259,10 +286,10 @@ pub fn html(
         .collect();
     let mut rows = String::new();
     for s in &sorted {
-        let class = if s.value == result.power {
-            " class=\"best\""
-        } else {
-            ""
+        let class = match marker(result, s.value) {
+            "▶" => " class=\"best\"",
+            "≈" => " class=\"tied\"",
+            _ => "",
         };
         match &s.error {
             Some(e) => rows.push_str(&format!(
@@ -294,9 +321,9 @@ pub fn html(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
 body{{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}}\
 table{{border-collapse:collapse;margin-top:1em}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}\
-td:first-child,th:first-child{{text-align:left}}tr.best{{background:#fde8e8;font-weight:bold}}\
+td:first-child,th:first-child{{text-align:left}}tr.best{{background:#fde8e8;font-weight:bold}}tr.tied{{background:#fdf3e8}}\
 .charts{{display:flex;flex-wrap:wrap;gap:1em}}.summary{{font-size:1.2em}}</style></head><body>\
-<h1>{title}</h1><p class=\"summary\">Recommended: <strong>{} MB</strong> ({} strategy): {:.2} ms and {symbol}{} per invocation.</p>\
+<h1>{title}</h1><p class=\"summary\">Recommended: <strong>{} MB</strong> ({} strategy): {:.2} ms and {symbol}{} per invocation.</p>{}\
 <div class=\"charts\">{}{}</div>\
 <table><tr><th>Power</th><th>Mean</th><th>p50</th><th>p90</th><th>95% interval</th><th>Cost/invocation</th><th>Cost/1M invocations</th></tr>{rows}</table>\
 <p>Cost of this run: Lambda {symbol}{}, Step Functions {symbol}{}.</p>{}\
@@ -305,6 +332,10 @@ td:first-child,th:first-child{{text-align:left}}tr.best{{background:#fde8e8;font
         result.strategy,
         result.duration,
         significant(result.cost),
+        result.decision.as_ref().map_or(String::new(), |d| format!(
+            "<p class=\"decision\">{} Shaded rows are tied with it.</p>",
+            escape(d)
+        )),
         svg_chart("Duration (trimmed mean)", "", " ms", &durations, result.power, "#1f77b4"),
         svg_chart("Cost per million invocations (duration charge)", symbol, "", &costs, result.power, "#2ca02c"),
         significant(result.state_machine.lambda_cost),

@@ -120,6 +120,11 @@ pub struct Args {
     #[arg(long)]
     include_output_results: bool,
 
+    /// Decide on the averages alone, as the reference does, instead of treating power values
+    /// whose results do not differ beyond noise as tied (statisticalTies: false).
+    #[arg(long)]
+    exact_ties: bool,
+
     /// Region whose prices apply (local runs).
     #[arg(long, default_value = FALLBACK_REGION)]
     region: String,
@@ -233,6 +238,9 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
     }
     if args.include_output_results {
         set("includeOutputResults", json!(true));
+    }
+    if args.exact_ties {
+        set("statisticalTies", json!(false));
     }
     Ok(input)
 }

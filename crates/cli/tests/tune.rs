@@ -516,3 +516,42 @@ fn python_handler_errors_fail_the_run_with_the_runtimes_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_decision_says_which_power_values_are_tied_unless_ties_are_exact() {
+    let args = [
+        "--local",
+        &example("io-bound"),
+        "--num",
+        "6",
+        "--power-values",
+        "128,256",
+        "--strategy",
+        "speed",
+    ];
+    let (out, doc) = tune(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    // The same 100 ms wait at both sizes: equally fast, and the cheaper one wins.
+    assert_eq!(doc["equivalent"], serde_json::json!([128, 256]), "{doc}");
+    assert_eq!(doc["power"], 128);
+    let decision = doc["decision"].as_str().unwrap();
+    assert!(decision.contains("are equally fast"), "{decision}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("Why: {decision}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Samples serve the decision; the document's stats stay the reference's.
+    assert!(doc["stats"][0].get("samples").is_none(), "{doc}");
+
+    let mut exact = args.to_vec();
+    exact.push("--exact-ties");
+    let (out, doc) = tune(&exact);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("the result document");
+    assert!(
+        doc.get("equivalent").is_none() && doc.get("decision").is_none(),
+        "{doc}"
+    );
+}

@@ -5,6 +5,7 @@
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{PowerStats, StateMachineCosts, TuningResult};
 use crate::pricing::{step_functions_price, Currency, StateMachineRun, FALLBACK_REGION};
+use crate::stats::YuenTest;
 use crate::strategy::{select, Candidate, Strategy};
 use crate::visualization::{self, Point, DEFAULT_BASE_URL};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,10 @@ struct AnalysisOptions {
     pub visualization_base_url: String,
     /// How many Publisher invocations the run needed.
     pub publisher_rounds: usize,
+    /// Decide with the per-invocation samples (Yuen's test) where every result has them.
+    pub statistical_ties: bool,
+    /// The trimming of the averages, which the test applies too.
+    pub discard_top_bottom: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -86,7 +91,11 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             .collect();
         return Err(AnalysisError::AllFailed(reasons.join("; ")));
     };
-    let best = &sorted[best];
+    let tie = options
+        .statistical_ties
+        .then(|| statistical_tie(options, &sorted, &candidates, best))
+        .flatten();
+    let best = &sorted[tie.as_ref().map_or(best, |t| t.pick)];
 
     let mut warnings = Vec::new();
     let region = match &options.region {
@@ -137,13 +146,165 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             lambda_cost: round_money(stats.iter().map(|s| s.total_cost).sum()),
             visualization: visualization::encode(&points, &options.visualization_base_url, region),
         },
-        stats: options.include_output_results.then(|| stats.to_vec()),
+        // The samples serve the decision; the document keeps the reference's statistics.
+        stats: options.include_output_results.then(|| {
+            stats
+                .iter()
+                .map(|s| PowerStats {
+                    samples: None,
+                    ..s.clone()
+                })
+                .collect()
+        }),
         strategy: options.strategy,
         balanced_weight: (options.strategy == Strategy::Balanced)
             .then_some(options.balanced_weight),
         currency: Currency::of_region(region),
         warnings,
+        equivalent: tie
+            .as_ref()
+            .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
+        decision: tie.map(|t| t.decision),
     })
+}
+
+/// The power values tied with the best (their samples do not differ beyond noise), the one
+/// the tie rules pick among them, and why.
+struct Tie {
+    pick: usize,
+    equivalent: Vec<usize>,
+    decision: String,
+}
+
+/// Ties by Yuen's test at 95% on the strategy's measure: cost per invocation, duration, or the
+/// balanced score of each invocation. Among the tied, cost ties go to the fastest, speed ties to
+/// the cheapest, balanced ties to the least memory. `None` (decide on the averages) when a
+/// usable result has no samples, as the reference's statistics have none.
+fn statistical_tie(
+    options: &AnalysisOptions,
+    sorted: &[PowerStats],
+    candidates: &[Candidate],
+    best: usize,
+) -> Option<Tie> {
+    let usable: Vec<usize> = (0..sorted.len())
+        .filter(|&i| {
+            let c = &candidates[i];
+            c.succeeded && c.cost.is_finite() && c.duration.is_finite()
+        })
+        .collect();
+    if usable.iter().any(|&i| sorted[i].samples.is_none()) {
+        return None;
+    }
+    let w = options.balanced_weight.clamp(0.0, 1.0);
+    let max_cost = usable
+        .iter()
+        .map(|&i| candidates[i].cost)
+        .fold(0.0, f64::max);
+    let max_duration = usable
+        .iter()
+        .map(|&i| candidates[i].duration)
+        .fold(0.0, f64::max);
+    let score = |cost: f64, duration: f64| {
+        let part = |v: f64, max: f64| if max > 0.0 { v / max } else { 0.0 };
+        w * part(cost, max_cost) + (1.0 - w) * part(duration, max_duration)
+    };
+    let measure = |i: usize| -> Vec<f64> {
+        let samples = sorted[i]
+            .samples
+            .as_ref()
+            .map(|s| (s.costs(), s.durations.clone()));
+        let (costs, durations) = samples.unwrap_or_default();
+        match options.strategy {
+            Strategy::Cost => costs,
+            Strategy::Speed => durations,
+            Strategy::Balanced => costs
+                .iter()
+                .zip(&durations)
+                .map(|(&c, &d)| score(c, d))
+                .collect(),
+        }
+    };
+    let point = |i: usize| -> f64 {
+        let c = &candidates[i];
+        match options.strategy {
+            Strategy::Cost => c.cost,
+            Strategy::Speed => c.duration,
+            Strategy::Balanced => score(c.cost, c.duration),
+        }
+    };
+    let reference = measure(best);
+    let equivalent: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| {
+            i == best
+                || YuenTest::run(&reference, &measure(i), options.discard_top_bottom)
+                    .is_some_and(|t| t.indistinguishable())
+        })
+        .collect();
+    let by = |key: &dyn Fn(&Candidate) -> (f64, f64)| {
+        equivalent.iter().copied().min_by(|&a, &b| {
+            let (ka, kb) = (key(&candidates[a]), key(&candidates[b]));
+            ka.0.total_cmp(&kb.0)
+                .then(ka.1.total_cmp(&kb.1))
+                .then(candidates[a].power.cmp(&candidates[b].power))
+        })
+    };
+    let pick = match options.strategy {
+        Strategy::Cost => by(&|c| (c.duration, c.cost)),
+        Strategy::Speed => by(&|c| (c.cost, c.duration)),
+        Strategy::Balanced => equivalent.first().copied(),
+    }?;
+    let base = point(best);
+    let spread = equivalent
+        .iter()
+        .map(|&i| {
+            if base > 0.0 {
+                (point(i) - base).abs() / base
+            } else {
+                0.0
+            }
+        })
+        .fold(0.0, f64::max)
+        * 100.0;
+    let names = power_list(sorted, &usable, &equivalent);
+    let p = sorted[pick].value;
+    let decision = match (options.strategy, equivalent.len()) {
+        (Strategy::Cost, 1) => format!("{p} MB is the cheapest beyond the noise of every other power value (Yuen's test, 95%)."),
+        (Strategy::Speed, 1) => format!("{p} MB is the fastest beyond the noise of every other power value (Yuen's test, 95%)."),
+        (Strategy::Balanced, 1) => format!("{p} MB has the best balance beyond the noise of every other power value (Yuen's test, 95%)."),
+        (Strategy::Cost, _) => format!("{names} MB cost the same within {spread:.1}% (Yuen's test, 95%); {p} MB is the fastest of them."),
+        (Strategy::Speed, _) => format!("{names} MB are equally fast within {spread:.1}% (Yuen's test, 95%); {p} MB is the cheapest of them."),
+        (Strategy::Balanced, _) => format!("{names} MB score the same within {spread:.1}% (Yuen's test, 95%); {p} MB is the smallest of them."),
+    };
+    Some(Tie {
+        pick,
+        equivalent,
+        decision,
+    })
+}
+
+/// `128–1024` when `chosen` are consecutive among the usable power values, else
+/// `128, 512 and 1024`.
+fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usize]) -> String {
+    let values: Vec<u32> = chosen.iter().map(|&i| sorted[i].value).collect();
+    let positions: Vec<usize> = chosen
+        .iter()
+        .filter_map(|i| usable.iter().position(|u| u == i))
+        .collect();
+    let consecutive = positions.windows(2).all(|w| w[1] == w[0] + 1);
+    match values.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] if consecutive && values.len() > 2 => format!("{first}–{last}"),
+        [init @ .., last] => format!(
+            "{} and {last}",
+            init.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// Rounds a sum of money to 1e-12, so float noise (0.00030000000000000003) does not reach the
@@ -210,6 +371,8 @@ impl AnalyzerEvent {
                 region: env.region.clone(),
                 visualization_base_url: env.visualization_base_url.clone(),
                 publisher_rounds: self.publisher_rounds.max(1),
+                statistical_ties: self.input.statistical_ties,
+                discard_top_bottom: self.input.discard_top_bottom,
             },
         )
     }
@@ -288,6 +451,7 @@ mod tests {
             max_memory_used_mb: None,
             cold_starts: None,
             error: None,
+            samples: None,
         }
     }
 
@@ -308,6 +472,132 @@ mod tests {
             region: Some("eu-west-1".into()),
             visualization_base_url: visualization::DEFAULT_BASE_URL.into(),
             publisher_rounds: 1,
+            statistical_ties: true,
+            discard_top_bottom: 0.2,
+        }
+    }
+
+    /// A power value measured `durations` (ms), each billed as its ceiling at `price_per_ms`.
+    fn sampled(value: u32, durations: &[f64], price_per_ms: f64) -> PowerStats {
+        let billed: Vec<u32> = durations.iter().map(|d| d.ceil() as u32).collect();
+        let costs: Vec<f64> = billed
+            .iter()
+            .map(|&b| f64::from(b) * price_per_ms)
+            .collect();
+        PowerStats {
+            samples: Some(crate::output::Samples {
+                durations: durations.to_vec(),
+                billed,
+                price_per_ms,
+            }),
+            total_cost: costs.iter().sum(),
+            ..stat(
+                value,
+                crate::stats::trimmed_mean(&costs, 0.2),
+                crate::stats::trimmed_mean(durations, 0.2),
+            )
+        }
+    }
+
+    /// Ten durations around `center` with a spread of +-`spread`, the same pattern each time.
+    fn around(center: f64, spread: f64) -> Vec<f64> {
+        [-1.0, 0.8, -0.3, 0.5, 0.1, -0.7, 0.9, -0.5, 0.2, -0.1]
+            .iter()
+            .map(|k| center + k * spread)
+            .collect()
+    }
+
+    #[test]
+    fn costs_equal_within_noise_are_tied_and_the_fastest_of_them_wins() {
+        // Price per ms doubles with memory and durations halve: the same cost at every size.
+        let stats = vec![
+            sampled(128, &around(400.0, 40.0), 1e-9),
+            sampled(256, &around(200.0, 20.0), 2e-9),
+            sampled(512, &around(100.0, 10.0), 4e-9),
+            sampled(1024, &around(80.0, 5.0), 8e-9), // 60% dearer: out of the tie
+        ];
+        let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!(r.equivalent, Some(vec![128, 256, 512]));
+        assert_eq!(r.power, 512, "the fastest of the tied");
+        assert_eq!(r.duration, stats[2].average_duration);
+        let decision = r.decision.unwrap();
+        assert!(
+            decision.starts_with("128–512 MB cost the same within")
+                && decision.ends_with("512 MB is the fastest of them."),
+            "{decision}"
+        );
+
+        // Decided on the averages alone, the pick is whichever is cheapest by a hair.
+        let mut exact = options(Strategy::Cost, 0.5);
+        exact.statistical_ties = false;
+        let r = analyze(&stats, &exact).unwrap();
+        assert_eq!((r.equivalent, r.decision), (None, None));
+    }
+
+    #[test]
+    fn clearly_separated_results_are_not_tied() {
+        let stats = vec![
+            sampled(128, &around(100.0, 2.0), 1e-9),
+            sampled(256, &around(100.0, 2.0), 2e-9),
+            sampled(512, &around(100.0, 2.0), 4e-9),
+        ];
+        let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!((r.power, r.equivalent), (128, Some(vec![128])));
+        assert!(r.decision.unwrap().contains("cheapest beyond the noise"));
+        // For speed they are all tied, and the cheapest of them wins.
+        let r = analyze(&stats, &options(Strategy::Speed, 0.5)).unwrap();
+        assert_eq!(r.equivalent, Some(vec![128, 256, 512]));
+        assert_eq!(r.power, 128);
+        assert!(r.decision.unwrap().contains("are equally fast"));
+    }
+
+    #[test]
+    fn without_samples_the_decision_is_the_references() {
+        let r = analyze(&example(), &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!((r.equivalent, r.decision), (None, None));
+        // One result without samples among sampled ones: the averages decide.
+        let mut stats = vec![
+            sampled(128, &around(100.0, 2.0), 1e-9),
+            sampled(256, &around(100.0, 2.0), 2e-9),
+        ];
+        stats[1].samples = None;
+        assert_eq!(
+            analyze(&stats, &options(Strategy::Cost, 0.5))
+                .unwrap()
+                .equivalent,
+            None
+        );
+    }
+
+    #[test]
+    fn power_lists_read_as_ranges_or_lists() {
+        let stats: Vec<PowerStats> = [128, 256, 512, 1024]
+            .iter()
+            .map(|&v| stat(v, 1.0, 1.0))
+            .collect();
+        let usable = [0, 1, 2, 3];
+        assert_eq!(power_list(&stats, &usable, &[0, 1, 2]), "128–512");
+        assert_eq!(power_list(&stats, &usable, &[0, 2]), "128 and 512");
+        assert_eq!(power_list(&stats, &usable, &[0, 1, 3]), "128, 256 and 1024");
+        assert_eq!(power_list(&stats, &usable, &[3]), "1024");
+    }
+
+    proptest::proptest! {
+        /// The same distribution at every power value (same durations and prices) is one
+        /// equivalent set, whatever the durations, and the pick is in it.
+        #[test]
+        fn identical_distributions_are_one_equivalent_set(
+            durations in proptest::collection::vec(1.0f64..500.0, 5..30),
+            count in 2usize..6,
+            strategy in proptest::sample::select(vec![Strategy::Cost, Strategy::Speed, Strategy::Balanced]),
+        ) {
+            let stats: Vec<PowerStats> = (0..count)
+                .map(|k| sampled(128 * (k as u32 + 1), &durations, 1e-9))
+                .collect();
+            let r = analyze(&stats, &options(strategy, 0.5)).unwrap();
+            let all: Vec<u32> = stats.iter().map(|s| s.value).collect();
+            proptest::prop_assert_eq!(r.equivalent.clone(), Some(all.clone()));
+            proptest::prop_assert!(all.contains(&r.power));
         }
     }
 

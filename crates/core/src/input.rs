@@ -44,6 +44,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "onlyColdStarts",
     "allowedExceptions",
     "maxConcurrency",
+    "statisticalTies",
 ];
 
 /// What the input may leave out and the deployment decides.
@@ -104,6 +105,10 @@ pub struct ExecutionInput {
     pub allowed_exceptions: Vec<String>,
     /// `maxConcurrency` (ours): the most invocations at once with `parallelInvocation`.
     pub max_concurrency: Option<u32>,
+    /// `statisticalTies` (ours, default true): power values whose results do not differ beyond
+    /// noise (Yuen's test, 95%) count as tied, and the tie rules pick among them; `false` decides
+    /// on the averages alone, as the reference does.
+    pub statistical_ties: bool,
 }
 
 /// One problem with one field.
@@ -334,6 +339,7 @@ impl ExecutionInput {
         let power_values = read_power_values(&mut r, defaults);
 
         let only_cold_starts = r.bool("onlyColdStarts");
+        let statistical_ties = r.get("statisticalTies").is_none() || r.bool("statisticalTies");
         let payload = match r.get("payload") {
             None if object.get("payload").is_some() => Some(Payload::Static(Value::Null)),
             None => None,
@@ -530,6 +536,7 @@ impl ExecutionInput {
                 only_cold_starts,
                 allowed_exceptions,
                 max_concurrency,
+                statistical_ties,
             }),
             _ => Err(InputError { problems }),
         }
@@ -582,6 +589,7 @@ impl ExecutionInput {
             Value::from(self.include_output_results),
         );
         o.insert("onlyColdStarts".into(), Value::from(self.only_cold_starts));
+        o.insert("statisticalTies".into(), Value::from(self.statistical_ties));
         o.insert(
             "allowedExceptions".into(),
             Value::from(self.allowed_exceptions.clone()),

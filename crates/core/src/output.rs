@@ -42,6 +42,55 @@ pub struct PowerStats {
     /// Why this power value has no result, when every invocation failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Per-invocation measurements, which the analysis tests for statistical ties. Absent in a
+    /// result document and in the reference's statistics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Samples>,
+}
+
+/// The most invocations a power value keeps as [`Samples`]: enough for a test between power
+/// values, and small enough that a run's state stays under Step Functions' 256 KB.
+pub const MAX_SAMPLES: usize = 50;
+
+/// Per-invocation measurements of one power value, at most [`MAX_SAMPLES`] of them, evenly
+/// spaced over its invocations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Samples {
+    /// Each invocation's duration, ms (Duration + Init + Restore), to 0.01 ms.
+    pub durations: Vec<f64>,
+    /// Each invocation's billed milliseconds.
+    pub billed: Vec<u32>,
+    /// What one billed millisecond costs at this power value.
+    pub price_per_ms: f64,
+}
+
+impl Samples {
+    /// Each invocation's cost (duration charge).
+    pub fn costs(&self) -> Vec<f64> {
+        self.billed
+            .iter()
+            .map(|&b| f64::from(b) * self.price_per_ms)
+            .collect()
+    }
+
+    fn of(durations: &[f64], billed: &[f64], price_per_ms: f64) -> Samples {
+        let n = durations.len().min(billed.len());
+        let picked: Vec<usize> = if n <= MAX_SAMPLES {
+            (0..n).collect()
+        } else {
+            (0..MAX_SAMPLES).map(|i| i * n / MAX_SAMPLES).collect()
+        };
+        Samples {
+            durations: picked
+                .iter()
+                .map(|&i| (durations[i] * 100.0).round() / 100.0)
+                .collect(),
+            // Lambda bills whole milliseconds.
+            billed: picked.iter().map(|&i| billed[i].round() as u32).collect(),
+            price_per_ms,
+        }
+    }
 }
 
 impl PowerStats {
@@ -55,9 +104,10 @@ impl PowerStats {
         discard_top_bottom: f64,
     ) -> PowerStats {
         let durations: Vec<f64> = reports.iter().map(Report::total_duration_ms).collect();
-        let costs: Vec<f64> = reports
+        let billed: Vec<f64> = reports.iter().map(Report::billed_ms).collect();
+        let costs: Vec<f64> = billed
             .iter()
-            .map(|r| price.duration_cost(value, r.billed_ms()))
+            .map(|&b| price.duration_cost(value, b))
             .collect();
         PowerStats {
             value,
@@ -70,6 +120,11 @@ impl PowerStats {
             max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
             cold_starts: Some(reports.iter().filter(|r| r.is_cold_start()).count() as u32),
             error: None,
+            samples: Some(Samples::of(
+                &durations,
+                &billed,
+                price.duration_cost(value, 1.0),
+            )),
         }
     }
 
@@ -86,6 +141,7 @@ impl PowerStats {
             max_memory_used_mb: None,
             cold_starts: None,
             error: Some(error.into()),
+            samples: None,
         }
     }
 
@@ -134,6 +190,13 @@ pub struct TuningResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// What the reader should know: failed power values, prices that are estimates.
     pub warnings: Vec<String>,
+    /// Ours: the power values whose results do not differ from the best beyond noise (with
+    /// per-invocation samples and `statisticalTies`), `power` among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<Vec<u32>>,
+    /// Ours: one sentence on why `power`, when `equivalent` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
 }
 
 #[cfg(test)]
@@ -171,5 +234,25 @@ mod tests {
         );
         assert_eq!(s.duration_stats.as_ref().unwrap().max, 1000.0);
         assert!(s.succeeded());
+    }
+
+    #[test]
+    fn samples_are_capped_and_evenly_spread() {
+        let price = lambda_price("us-east-1", Architecture::X86_64);
+        let reports: Vec<Report> = (0..120)
+            .map(|i| {
+                parse_report(&format!("REPORT RequestId: r\tDuration: {}.456 ms\tBilled Duration: {} ms\tMemory Size: 1024 MB\tMax Memory Used: 30 MB", 10 + i, 11 + i), None).unwrap()
+            })
+            .collect();
+        let s = PowerStats::from_reports(1024, &reports, 0, &price, 0.2);
+        let samples = s.samples.expect("samples");
+        assert_eq!(samples.durations.len(), MAX_SAMPLES);
+        assert_eq!(samples.billed.len(), MAX_SAMPLES);
+        // Every 120/50-th invocation, from the first; durations to 0.01 ms.
+        assert_eq!(samples.durations[0], 10.46);
+        assert_eq!(samples.billed[1], 13);
+        assert!((samples.costs()[0] - price.duration_cost(1024, 11.0)).abs() < 1e-18);
+        let few = PowerStats::from_reports(1024, &reports[..7], 0, &price, 0.2);
+        assert_eq!(few.samples.unwrap().durations.len(), 7);
     }
 }

@@ -107,26 +107,107 @@ fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[low] + (rank - low as f64) * (sorted[high] - sorted[low])
 }
 
+/// A trimmed mean with what Yuen's methods need: the winsorized sum of squares and the number
+/// of values kept.
+struct Trimmed {
+    mean: f64,
+    /// `sum((w_i - mean(w))^2)` over the winsorized values.
+    winsorized_ss: f64,
+    /// Values kept after trimming.
+    kept: usize,
+}
+
+impl Trimmed {
+    fn of_sorted(sorted: &[f64], g: usize) -> Trimmed {
+        let n = sorted.len();
+        let h = n - 2 * g;
+        let kept = &sorted[g..n - g];
+        let mean = kept.iter().sum::<f64>() / h as f64;
+        let (lowest_kept, highest_kept) = (sorted[g], sorted[n - g - 1]);
+        let winsorized = sorted.iter().map(|v| v.clamp(lowest_kept, highest_kept));
+        let w_mean = winsorized.clone().sum::<f64>() / n as f64;
+        let winsorized_ss = winsorized.map(|v| (v - w_mean).powi(2)).sum::<f64>();
+        Trimmed {
+            mean,
+            winsorized_ss,
+            kept: h,
+        }
+    }
+
+    /// The squared standard error of the trimmed mean.
+    fn variance_of_mean(&self) -> f64 {
+        self.winsorized_ss / (self.kept as f64 * (self.kept - 1) as f64)
+    }
+}
+
 /// Yuen's confidence interval for a trimmed mean: the winsorized variance gives the standard
 /// error, with `h - 1` degrees of freedom where `h` values are kept. With no trimming it is the
 /// familiar Student t interval of the mean. A plain t interval around a trimmed mean would be
 /// too narrow, because trimming removes exactly the values that widen it.
 fn trimmed_mean_ci95(sorted: &[f64], g: usize, trimmed_mean: f64) -> Option<Interval> {
-    let n = sorted.len();
-    let h = n - 2 * g;
-    if h < 2 {
+    if sorted.len() < 2 * g + 2 {
         return None;
     }
-    let (lowest_kept, highest_kept) = (sorted[g], sorted[n - g - 1]);
-    let winsorized = sorted.iter().map(|v| v.clamp(lowest_kept, highest_kept));
-    let w_mean = winsorized.clone().sum::<f64>() / n as f64;
-    let w_ss = winsorized.map(|v| (v - w_mean).powi(2)).sum::<f64>();
-    let standard_error = (w_ss / (h as f64 * (h - 1) as f64)).sqrt();
-    let margin = student_t_975(h - 1) * standard_error;
+    let t = Trimmed::of_sorted(sorted, g);
+    let margin = student_t_975(t.kept - 1) * t.variance_of_mean().sqrt();
     Some(Interval {
         low: trimmed_mean - margin,
         high: trimmed_mean + margin,
     })
+}
+
+/// Yuen's two-sample test of trimmed means (Welch's test on trimmed means, with winsorized
+/// variances and Welch-Satterthwaite degrees of freedom), each sample trimmed by `discard` as
+/// the reference trims its averages. We use it to decide whether two power values differ,
+/// because it compares the very statistic the recommendation is made of, and, unlike a t-test
+/// on plain means, a few cold starts or stragglers do not decide it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct YuenTest {
+    /// The first trimmed mean minus the second.
+    pub difference: f64,
+    /// The standard error of that difference.
+    pub std_error: f64,
+    /// The degrees of freedom.
+    pub df: f64,
+}
+
+impl YuenTest {
+    /// Runs the test; `None` when a sample keeps fewer than two values after trimming.
+    pub fn run(a: &[f64], b: &[f64], discard: f64) -> Option<YuenTest> {
+        let (a, b) = (sorted(a), sorted(b));
+        let (ga, gb) = (trim_count(a.len(), discard), trim_count(b.len(), discard));
+        if a.len() < 2 * ga + 2 || b.len() < 2 * gb + 2 {
+            return None;
+        }
+        let (ta, tb) = (Trimmed::of_sorted(&a, ga), Trimmed::of_sorted(&b, gb));
+        let (da, db) = (ta.variance_of_mean(), tb.variance_of_mean());
+        let denominator = da.powi(2) / (ta.kept - 1) as f64 + db.powi(2) / (tb.kept - 1) as f64;
+        let df = if denominator > 0.0 {
+            (da + db).powi(2) / denominator
+        } else {
+            f64::INFINITY
+        };
+        Some(YuenTest {
+            difference: ta.mean - tb.mean,
+            std_error: (da + db).sqrt(),
+            df,
+        })
+    }
+
+    /// Whether the difference is within what noise explains at 95% (two-sided): the samples do
+    /// not show that the trimmed means differ.
+    pub fn indistinguishable(&self) -> bool {
+        if self.std_error == 0.0 {
+            return self.difference == 0.0;
+        }
+        // Fractional degrees of freedom round down: the wider, more cautious interval.
+        let df = if self.df.is_finite() {
+            self.df.floor().max(1.0) as usize
+        } else {
+            usize::MAX
+        };
+        self.difference.abs() <= student_t_975(df) * self.std_error
+    }
 }
 
 /// The 0.975 quantile of Student's t distribution with `df` degrees of freedom (the multiplier
@@ -168,6 +249,7 @@ pub fn student_t_975(df: usize) -> f64 {
     match df {
         0 => f64::INFINITY,
         1..=30 => TABLE[df - 1],
+        usize::MAX => 1.959_963_984_540_054,
         _ => t_quantile_expansion(df as f64),
     }
 }
@@ -290,7 +372,52 @@ mod tests {
         assert!(student_t_975(31) < student_t_975(30));
     }
 
+    #[test]
+    fn yuen_separates_what_noise_does_not_explain() {
+        let a: Vec<f64> = (1..=10).map(f64::from).collect();
+        // No trimming: Welch's test. Var(1..10) = 9.1667, so the standard error of a difference
+        // of means is sqrt(2 * 9.1667 / 10) = 1.354, with 18 degrees of freedom (t = 2.101).
+        let shifted = |d: f64| a.iter().map(|v| v + d).collect::<Vec<_>>();
+        let near = YuenTest::run(&a, &shifted(1.0), 0.0).unwrap();
+        assert!((near.std_error - 1.354).abs() < 1e-3, "{near:?}");
+        assert!((near.df - 18.0).abs() < 1e-9, "{near:?}");
+        assert!(near.indistinguishable());
+        let far = YuenTest::run(&a, &shifted(5.0), 0.0).unwrap();
+        assert!(!far.indistinguishable(), "{far:?}");
+        assert!((far.difference + 5.0).abs() < 1e-12);
+        // Constant samples: equal is a tie, unequal is not.
+        assert!(YuenTest::run(&[3.0; 5], &[3.0; 5], 0.2)
+            .unwrap()
+            .indistinguishable());
+        assert!(!YuenTest::run(&[3.0; 5], &[4.0; 5], 0.2)
+            .unwrap()
+            .indistinguishable());
+        // Too few values kept to estimate a spread.
+        assert_eq!(YuenTest::run(&[1.0], &a, 0.2), None);
+    }
+
+    #[test]
+    fn trimming_keeps_a_straggler_from_deciding() {
+        let a = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.3, 10.1, 9.9, 10.0];
+        let mut b = a;
+        b[3] = 400.0; // one cold start
+        assert!(YuenTest::run(&a, &b, 0.2).unwrap().indistinguishable());
+        let plain = YuenTest::run(&a, &b, 0.0).unwrap();
+        assert!(plain.difference.abs() > 30.0);
+    }
+
     proptest! {
+        #[test]
+        fn a_sample_is_never_distinguishable_from_itself_reordered(
+            mut values in proptest::collection::vec(1.0f64..1000.0, 5..40),
+            discard in 0.0f64..0.4,
+        ) {
+            let original = values.clone();
+            values.reverse();
+            let test = YuenTest::run(&original, &values, discard);
+            prop_assert!(test.is_none_or(|t| t.indistinguishable()));
+        }
+
         #[test]
         fn trimmed_mean_never_panics_and_stays_within_range(
             values in proptest::collection::vec(-1e9f64..1e9, 0..200),

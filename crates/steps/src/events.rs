@@ -153,7 +153,7 @@ pub struct ExecutorEvent {
 #[serde(untagged)]
 pub enum ExecutorOutput {
     /// A power value's statistics.
-    Stats(PowerStats),
+    Stats(Box<PowerStats>),
     /// A dry run's: the power value was invoked once.
     DryRun {
         /// The power value, MB.

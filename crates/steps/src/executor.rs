@@ -151,7 +151,7 @@ pub async fn execute_with_progress(
         average_price = stats.average_price,
         "power value measured"
     );
-    Ok(ExecutorOutput::Stats(stats))
+    Ok(ExecutorOutput::Stats(Box::new(stats)))
 }
 
 /// The payload of every invocation; `None` when the input has no payload. In a dry run a

@@ -9,7 +9,7 @@ use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
 use powertune_core::logs::Report;
-use powertune_core::output::PowerStats;
+use powertune_core::output::{PowerStats, MAX_SAMPLES};
 use powertune_core::pricing::lambda_price;
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Value};
@@ -111,7 +111,8 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
 
 /// Statistics whose every number prints as wide as real ones can.
 fn widest_stats(power: u32, input: &ExecutionInput, region: &str) -> PowerStats {
-    let reports: Vec<Report> = (0..input.num.clamp(5, 50))
+    // As many reports as the stats keep samples of (the summary's size does not grow with them).
+    let reports: Vec<Report> = (0..input.num.clamp(5, MAX_SAMPLES as u32))
         .map(|i| Report {
             request_id: None,
             duration_ms: Some(123_456.789_012_3 + f64::from(i) * 0.123_456_789),
