@@ -6,7 +6,7 @@ use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{PowerStats, StateMachineCosts, TuningResult};
 use crate::pricing::{step_functions_price, Currency, StateMachineRun, FALLBACK_REGION};
 use crate::stats::YuenTest;
-use crate::strategy::{select, Candidate, Strategy};
+use crate::strategy::{select, BalancedScore, Candidate, Strategy};
 use crate::visualization::{self, Point, DEFAULT_BASE_URL};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -187,27 +187,12 @@ fn statistical_tie(
     best: usize,
 ) -> Option<Tie> {
     let usable: Vec<usize> = (0..sorted.len())
-        .filter(|&i| {
-            let c = &candidates[i];
-            c.succeeded && c.cost.is_finite() && c.duration.is_finite()
-        })
+        .filter(|&i| candidates[i].usable())
         .collect();
     if usable.iter().any(|&i| sorted[i].samples.is_none()) {
         return None;
     }
-    let w = options.balanced_weight.clamp(0.0, 1.0);
-    let max_cost = usable
-        .iter()
-        .map(|&i| candidates[i].cost)
-        .fold(0.0, f64::max);
-    let max_duration = usable
-        .iter()
-        .map(|&i| candidates[i].duration)
-        .fold(0.0, f64::max);
-    let score = |cost: f64, duration: f64| {
-        let part = |v: f64, max: f64| if max > 0.0 { v / max } else { 0.0 };
-        w * part(cost, max_cost) + (1.0 - w) * part(duration, max_duration)
-    };
+    let balanced = BalancedScore::of(options.balanced_weight, candidates);
     let measure = |i: usize| -> Vec<f64> {
         let samples = sorted[i]
             .samples
@@ -220,7 +205,7 @@ fn statistical_tie(
             Strategy::Balanced => costs
                 .iter()
                 .zip(&durations)
-                .map(|(&c, &d)| score(c, d))
+                .map(|(&c, &d)| balanced.score(c, d))
                 .collect(),
         }
     };
@@ -229,7 +214,7 @@ fn statistical_tie(
         match options.strategy {
             Strategy::Cost => c.cost,
             Strategy::Speed => c.duration,
-            Strategy::Balanced => score(c.cost, c.duration),
+            Strategy::Balanced => balanced.score(c.cost, c.duration),
         }
     };
     let reference = measure(best);
@@ -242,19 +227,15 @@ fn statistical_tie(
                     .is_some_and(|t| t.indistinguishable())
         })
         .collect();
-    let by = |key: &dyn Fn(&Candidate) -> (f64, f64)| {
-        equivalent.iter().copied().min_by(|&a, &b| {
-            let (ka, kb) = (key(&candidates[a]), key(&candidates[b]));
-            ka.0.total_cmp(&kb.0)
-                .then(ka.1.total_cmp(&kb.1))
-                .then(candidates[a].power.cmp(&candidates[b].power))
-        })
-    };
+    // The tie rules are the other strategy's order: cost ties go to the fastest (then the
+    // cheapest), speed ties to the cheapest (then the fastest), balanced ties to the least memory.
+    let tied: Vec<Candidate> = equivalent.iter().map(|&i| candidates[i]).collect();
     let pick = match options.strategy {
-        Strategy::Cost => by(&|c| (c.duration, c.cost)),
-        Strategy::Speed => by(&|c| (c.cost, c.duration)),
-        Strategy::Balanced => equivalent.first().copied(),
-    }?;
+        Strategy::Cost => select(Strategy::Speed, 0.0, &tied),
+        Strategy::Speed => select(Strategy::Cost, 0.0, &tied),
+        Strategy::Balanced => Some(0),
+    }
+    .map(|k| equivalent[k])?;
     let base = point(best);
     let spread = equivalent
         .iter()

@@ -60,7 +60,8 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn usable(&self) -> bool {
+    /// Whether it can be recommended: it succeeded and its averages are numbers.
+    pub fn usable(&self) -> bool {
         self.succeeded && self.cost.is_finite() && self.duration.is_finite()
     }
 }
@@ -95,24 +96,49 @@ pub fn select(strategy: Strategy, balanced_weight: f64, candidates: &[Candidate]
                 .then(by_power(a, b))
         }),
         Strategy::Balanced => {
-            let w = balanced_weight.clamp(0.0, 1.0);
-            let max_cost = usable
-                .iter()
-                .map(|&i| candidates[i].cost)
-                .fold(0.0, f64::max);
-            let max_duration = usable
-                .iter()
-                .map(|&i| candidates[i].duration)
-                .fold(0.0, f64::max);
-            let score = move |c: &Candidate| {
-                w * ratio(c.cost, max_cost) + (1.0 - w) * ratio(c.duration, max_duration)
-            };
-            Box::new(move |a, b| score(a).total_cmp(&score(b)).then(by_power(a, b)))
+            let score = BalancedScore::of(balanced_weight, candidates);
+            Box::new(move |a, b| {
+                score
+                    .of_averages(a)
+                    .total_cmp(&score.of_averages(b))
+                    .then(by_power(a, b))
+            })
         }
     };
     usable
         .into_iter()
         .min_by(|&a, &b| order(&candidates[a], &candidates[b]))
+}
+
+/// The balanced score `w * cost / max(cost) + (1 - w) * duration / max(duration)`, its maxima
+/// taken over the usable candidates' averages.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BalancedScore {
+    weight: f64,
+    max_cost: f64,
+    max_duration: f64,
+}
+
+impl BalancedScore {
+    /// The score for `weight` (clamped to 0..=1) over `candidates`.
+    pub fn of(weight: f64, candidates: &[Candidate]) -> BalancedScore {
+        let usable = || candidates.iter().filter(|c| c.usable());
+        BalancedScore {
+            weight: weight.clamp(0.0, 1.0),
+            max_cost: usable().map(|c| c.cost).fold(0.0, f64::max),
+            max_duration: usable().map(|c| c.duration).fold(0.0, f64::max),
+        }
+    }
+
+    /// The score of a cost and a duration (one invocation's, or averages).
+    pub fn score(&self, cost: f64, duration: f64) -> f64 {
+        self.weight * ratio(cost, self.max_cost)
+            + (1.0 - self.weight) * ratio(duration, self.max_duration)
+    }
+
+    fn of_averages(&self, c: &Candidate) -> f64 {
+        self.score(c.cost, c.duration)
+    }
 }
 
 /// The balanced score's normalized term; a maximum of 0 means every value is 0.
