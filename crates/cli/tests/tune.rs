@@ -326,38 +326,71 @@ fn the_emulator_runs_standalone_and_reports_its_limits() {
     );
 }
 
-/// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded CPU-bound function.
-fn assert_cpu_ratio(label: &str, doc: &Value) {
-    let ratio = mean(doc, 128) / mean(doc, 1769);
+fn p50(doc: &Value, power: u64) -> f64 {
+    doc["stats"]
+        .as_array()
+        .and_then(|s| s.iter().find(|e| e["value"] == power))
+        .and_then(|e| e["durationStats"]["p50"].as_f64())
+        .unwrap_or_else(|| panic!("no p50 for {power} MB in {doc}"))
+}
+
+/// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded CPU-bound function:
+/// the ratio of the median durations within 15% of 1769/128.
+///
+/// One measurement on a shared 2-core machine can be off (CI once read 20.81 for the Python
+/// example, where this machine reads 13.4 to 14.1 run after run), so a ratio outside the band is
+/// measured twice more and the median of the three decides. A real fidelity fault (no quota, a
+/// wrong share) moves every measurement and still fails.
+fn assert_cpu_ratio(label: &str, measure: impl Fn() -> Value) {
     let expected = 1769.0 / 128.0;
-    eprintln!("{label}: 128/1769 = {ratio:.2} (Lambda: {expected:.2})");
+    let within = |ratio: f64| (ratio / expected - 1.0).abs() <= 0.15;
+    let mut ratios = Vec::new();
+    while ratios.len() < 3 {
+        let doc = measure();
+        let ratio = p50(&doc, 128) / p50(&doc, 1769);
+        eprintln!(
+            "{label}: 128/1769 = {ratio:.2} (Lambda: {expected:.2}); p50 {:.1} / {:.1} ms, trimmed means {:.1} / {:.1} ms",
+            p50(&doc, 128),
+            p50(&doc, 1769),
+            mean(&doc, 128),
+            mean(&doc, 1769)
+        );
+        ratios.push(ratio);
+        if ratios.len() == 1 && within(ratio) {
+            return;
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[1];
     assert!(
-        (ratio / expected - 1.0).abs() <= 0.15,
-        "{label}: 128 MB / 1769 MB = {ratio:.2}, expected {expected:.2} +- 15%"
+        within(median),
+        "{label}: 128 MB / 1769 MB = {median:.2} (median of {ratios:.2?}), expected {expected:.2} +- 15%"
     );
 }
 
 #[test]
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn python_cpu_bound_scales_with_memory_as_on_lambda() {
-    let (out, doc) = tune(&[
-        "--local",
-        &example("python-cpu"),
-        "--handler",
-        "app.handler",
-        "--num",
-        "10",
-        "--power-values",
-        "128,1769",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Detected python3.") && stderr(&out).contains("app.py"),
-        "{}",
-        stderr(&out)
-    );
-    assert_cgroup_limits(&out);
-    assert_cpu_ratio("python-cpu", &doc.expect("the result document"));
+    assert_cpu_ratio("python-cpu", || {
+        let (out, doc) = tune(&[
+            "--local",
+            &example("python-cpu"),
+            "--handler",
+            "app.handler",
+            "--num",
+            "10",
+            "--power-values",
+            "128,1769",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Detected python3.") && stderr(&out).contains("app.py"),
+            "{}",
+            stderr(&out)
+        );
+        assert_cgroup_limits(&out);
+        doc.expect("the result document")
+    });
 }
 
 #[test]
@@ -370,24 +403,26 @@ fn node_cpu_bound_scales_with_memory_as_on_lambda() {
         "export const handler = async (event) => {\n  let total = 0;\n  for (let i = 0; i < event.iterations; i++) total = (total + i * i) % 1000003;\n  return total;\n};\n",
     )
     .unwrap();
-    let (out, doc) = tune(&[
-        "--local",
-        &dir.display().to_string(),
-        "--num",
-        "10",
-        "--power-values",
-        "128,1769",
-        "--payload",
-        r#"{"iterations": 2000000}"#,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Detected nodejs") && stderr(&out).contains("index.handler"),
-        "{}",
-        stderr(&out)
-    );
-    assert_cgroup_limits(&out);
-    assert_cpu_ratio("node cpu", &doc.expect("the result document"));
+    assert_cpu_ratio("node cpu", || {
+        let (out, doc) = tune(&[
+            "--local",
+            &dir.display().to_string(),
+            "--num",
+            "10",
+            "--power-values",
+            "128,1769",
+            "--payload",
+            r#"{"iterations": 2000000}"#,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Detected nodejs") && stderr(&out).contains("index.handler"),
+            "{}",
+            stderr(&out)
+        );
+        assert_cgroup_limits(&out);
+        doc.expect("the result document")
+    });
 }
 
 #[test]
