@@ -14,6 +14,7 @@ sed -e "s|\${initializerArn}|$(arn initializer)|g" \
     -e "s|\${publisherArn}|$(arn publisher)|g" \
     -e "s|\${executorArn}|$(arn executor)|g" \
     -e "s|\${cleanerArn}|$(arn cleaner)|g" \
+    -e "s|\${samplerArn}|$(arn sampler)|g" \
     -e "s|\${analyzerArn}|$(arn analyzer)|g" \
     -e "s|\${optimizerArn}|$(arn optimizer)|g" \
     -e "s|\${totalExecutionTimeout}|300|g" \

@@ -1,4 +1,4 @@
-//! Local tuning: the six steps, in the state machine's order, against the embedded emulator.
+//! Local tuning: the seven steps, in the state machine's order, against the embedded emulator.
 
 use crate::function::LocalFunction;
 use anyhow::{anyhow, Context, Result};
@@ -14,6 +14,7 @@ use powertune_emulator::{Config, Emulator};
 use powertune_steps::analyzer::{self, analysis_env};
 use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan};
 use powertune_steps::lambda::{LambdaApi, Waits};
+use powertune_steps::sampler::{self, SamplerEvent};
 use powertune_steps::{cleaner, executor, initializer, optimizer, publisher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +32,8 @@ pub struct LocalRun {
     pub architecture: Architecture,
     pub timeout_seconds: u32,
     pub show_progress: bool,
+    /// Faults the embedded emulator injects (`--emulator-faults`).
+    pub faults: Option<powertune_emulator::faults::Faults>,
 }
 
 /// What a local run produced.
@@ -50,8 +53,8 @@ fn progress_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
-/// Runs Initializer -> Publisher (until done) -> one Executor per power value -> Cleaner ->
-/// Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
+/// Runs Initializer -> Publisher (until done) -> rounds of one Executor per power value and the
+/// Sampler (until settled) -> Cleaner -> Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
 /// the Cleaner before it is reported, as the state machine's CleanUpOnError does.
 pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     let started = Instant::now();
@@ -68,6 +71,9 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         emulator.limits_mode(),
         emulator.host_cores()
     );
+    if let Some(faults) = &run.faults {
+        emulator.set_faults(faults.clone());
+    }
 
     let sdk = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -155,46 +161,76 @@ async fn after_initializer(
         plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
     }
     let input = plan.input.clone();
-    let bars = MultiProgress::new();
+    let multi = MultiProgress::new();
     if !run.show_progress {
-        bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let total = if input.dry_run { 1 } else { input.num };
-    let mut outputs = Vec::new();
-    // One power value at a time: running them together would make them share the host's CPUs.
-    for &value in &input.power_values {
-        let bar = bars.add(ProgressBar::new(u64::from(total)));
-        bar.set_style(progress_style());
-        bar.set_prefix(format!("{value} MB"));
-        let tick = bar.clone();
-        let progress: executor::Progress = Arc::new(move |done| tick.set_position(u64::from(done)));
-        let event = ExecutorEvent {
-            input: plan.input.clone(),
-            function: plan.function.clone(),
-            value,
-        };
-        let out = executor::execute_with_progress(
-            &executor::Lambdas::same(lambda),
-            None,
-            event,
-            Some(progress),
-        )
-        .await;
-        match &out {
-            Ok(ExecutorOutput::Stats(s)) => {
-                bar.finish_with_message(format!("{:.2} ms", s.average_duration))
+    let bars: Vec<(u32, ProgressBar)> = input
+        .power_values
+        .iter()
+        .map(|&value| {
+            let bar = multi.add(ProgressBar::new(u64::from(total)));
+            bar.set_style(progress_style());
+            bar.set_prefix(format!("{value} MB"));
+            (value, bar)
+        })
+        .collect();
+    let bar_of = |value: u32| bars.iter().find(|(v, _)| *v == value).map(|(_, b)| b);
+    // Rounds as the state machine runs them (one for a plain run), and one power value at a
+    // time within a round: running them together would make them share the host's CPUs.
+    while !plan.sampling.settled {
+        let mut round = Vec::new();
+        for &value in &plan.sampling.values {
+            let first = u64::from(plan.sampling.first);
+            let progress: executor::Progress = match bar_of(value) {
+                Some(bar) => {
+                    let tick = bar.clone();
+                    Arc::new(move |done| tick.set_position(first + u64::from(done)))
+                }
+                None => Arc::new(|_| {}),
+            };
+            let out = executor::execute_with_progress(
+                &executor::Lambdas::same(lambda),
+                None,
+                ExecutorEvent::of_round(&plan, value),
+                Some(progress),
+            )
+            .await;
+            if out.is_err() {
+                if let Some(bar) = bar_of(value) {
+                    bar.abandon_with_message("failed");
+                }
             }
-            Ok(ExecutorOutput::DryRun { .. }) => bar.finish_with_message("ok"),
-            Err(_) => bar.abandon_with_message("failed"),
+            round.push(out?);
         }
-        outputs.push(out?);
+        plan = sampler::sample(SamplerEvent { plan, round })?;
+        for output in &plan.stats {
+            let (value, message) = match output {
+                ExecutorOutput::Stats(s) if plan.sampling.values.contains(&s.value) => continue,
+                ExecutorOutput::Stats(s) => (
+                    s.value,
+                    match (&s.stop_reason, input.adaptive) {
+                        (Some(reason), true) if reason.starts_with("out of") => {
+                            format!("{:.2} ms, out of the running", s.average_duration)
+                        }
+                        _ => format!("{:.2} ms", s.average_duration),
+                    },
+                ),
+                ExecutorOutput::DryRun { value, .. } => (*value, "ok".to_string()),
+            };
+            if let Some(bar) = bar_of(value).filter(|b| !b.is_finished()) {
+                bar.finish_with_message(message);
+            }
+        }
     }
     cleaner::clean(lambda, &plan).await?;
 
-    let stats: Vec<PowerStats> = outputs
-        .into_iter()
+    let stats: Vec<PowerStats> = plan
+        .stats
+        .iter()
         .filter_map(|o| match o {
-            ExecutorOutput::Stats(s) => Some(*s),
+            ExecutorOutput::Stats(s) => Some((**s).clone()),
             ExecutorOutput::DryRun { .. } => None,
         })
         .collect();
@@ -205,6 +241,7 @@ async fn after_initializer(
         input: plan.input.clone(),
         stats: stats.clone(),
         publisher_rounds: plan.publisher_rounds,
+        sampling: Some(plan.sampling.clone()),
     };
     let analysis = analyzer::analyze(&event, &analysis_env(Some(run.region.clone())))?;
     if input.auto_optimize {

@@ -382,6 +382,7 @@ mod tests {
             input,
             stats: stats.to_vec(),
             publisher_rounds: 1,
+            sampling: None,
         };
         event
             .analyze(&AnalysisEnv::new(

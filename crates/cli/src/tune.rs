@@ -125,6 +125,15 @@ pub struct Args {
     #[arg(long)]
     exact_ties: bool,
 
+    /// Sample in rounds: stop invoking a power value once it is out of the running, and stop
+    /// once the decision is settled; --num is then the most a power value gets (adaptive).
+    #[arg(long)]
+    adaptive: bool,
+
+    /// With --adaptive: the invocations of the first round (minNum, default 5).
+    #[arg(long, value_name = "N")]
+    min_num: Option<u32>,
+
     /// Region whose prices apply (local runs).
     #[arg(long, default_value = FALLBACK_REGION)]
     region: String,
@@ -136,6 +145,12 @@ pub struct Args {
     /// The local function's timeout, seconds [default: the template's, else 60].
     #[arg(long)]
     timeout: Option<u32>,
+
+    /// Faults for the local emulator to inject, as `POST /_powertune/faults` takes them: JSON
+    /// or @FILE, for example '{"durationNoise": {"sigma": 0.5}}' to see how a decision holds
+    /// up under noisy durations.
+    #[arg(long, value_name = "JSON|@FILE", requires = "local")]
+    emulator_faults: Option<String>,
 
     /// Print JSON (the result document) instead of the report.
     #[arg(long, short)]
@@ -242,6 +257,12 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
     if args.exact_ties {
         set("statisticalTies", json!(false));
     }
+    if args.adaptive {
+        set("adaptive", json!(true));
+    }
+    if let Some(n) = args.min_num {
+        set("minNum", json!(n));
+    }
     Ok(input)
 }
 
@@ -341,6 +362,23 @@ fn print_result(
     Ok(())
 }
 
+/// `--emulator-faults`: JSON, or @FILE holding it, in the emulator's faults format.
+fn parse_faults(given: &str) -> Result<powertune_emulator::faults::Faults, Failure> {
+    let text = match given.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file).map_err(|e| {
+            Failure::BadInput(format!(
+                "cannot read the --emulator-faults file {file}: {e}"
+            ))
+        })?,
+        None => given.to_string(),
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::BadInput(format!(
+            "--emulator-faults must be the emulator's faults as JSON (see the README, \"The emulator\"): {e}"
+        ))
+    })
+}
+
 fn run_local(
     args: &Args,
     path: Option<&std::path::Path>,
@@ -372,6 +410,11 @@ fn run_local(
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
 
+    let faults = args
+        .emulator_faults
+        .as_deref()
+        .map(parse_faults)
+        .transpose()?;
     let function = function::resolve(&request).map_err(|e| Failure::BadInput(format!("{e:#}")))?;
     for note in &function.notes {
         eprintln!("{note}");
@@ -397,6 +440,7 @@ fn run_local(
         region: args.region.clone(),
         architecture,
         show_progress: stderr_is_terminal,
+        faults,
     };
     let count = parsed.power_values.len();
     eprintln!(

@@ -59,8 +59,9 @@ fn the_output_document_has_the_reference_shape() {
     let v = json(&["analyze", sample().to_str().unwrap(), "--output", "json"]);
     assert_eq!(v["cost"], 2.52e-7);
     assert_eq!(v["duration"], 30.0);
-    // 4 power values, one Publisher round: 12 transitions at $0.000025 in us-east-1.
-    assert_eq!(v["stateMachine"]["executionCost"], 0.0003);
+    // 4 power values in one sampling round, one Publisher round: 5 + 2 + (3 + 4) = 14
+    // transitions at $0.000025 in us-east-1.
+    assert_eq!(v["stateMachine"]["executionCost"], 0.00035);
     assert_eq!(v["stateMachine"]["lambdaCost"], 0.00001092);
     let url = v["stateMachine"]["visualization"].as_str().unwrap();
     assert!(

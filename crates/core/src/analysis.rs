@@ -5,6 +5,7 @@
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{PowerStats, StateMachineCosts, TuningResult};
 use crate::pricing::{step_functions_price, Currency, StateMachineRun, FALLBACK_REGION};
+use crate::sampling::{Sampling, SamplingSummary};
 use crate::stats::YuenTest;
 use crate::strategy::{select, BalancedScore, Candidate, Strategy};
 use crate::visualization::{self, Point, DEFAULT_BASE_URL};
@@ -45,6 +46,10 @@ struct AnalysisOptions {
     pub visualization_base_url: String,
     /// How many Publisher invocations the run needed.
     pub publisher_rounds: usize,
+    /// How many power values each sampling round invoked.
+    pub rounds: Vec<usize>,
+    /// What an adaptive run's sampling did.
+    pub sampling: Option<SamplingSummary>,
     /// Decide with the per-invocation samples (Yuen's test) where every result has them.
     pub statistical_ties: bool,
     /// The trimming of the averages, which the test applies too.
@@ -69,16 +74,14 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
     }
     let mut sorted = stats.to_vec();
     sorted.sort_by_key(|s| s.value);
-    let candidates: Vec<Candidate> = sorted
-        .iter()
-        .map(|s| Candidate {
-            power: s.value,
-            cost: s.average_price,
-            duration: s.average_duration,
-            succeeded: s.succeeded(),
-        })
-        .collect();
-    let Some(best) = select(options.strategy, options.balanced_weight, &candidates) else {
+    let measured: Vec<Measured> = sorted.iter().map(Measured::of).collect();
+    let rule = Rule {
+        strategy: options.strategy,
+        balanced_weight: options.balanced_weight,
+        discard_top_bottom: options.discard_top_bottom,
+        statistical_ties: options.statistical_ties,
+    };
+    let Some(decision) = rule.decide(&measured) else {
         let reasons: Vec<String> = sorted
             .iter()
             .map(|s| {
@@ -91,11 +94,11 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             .collect();
         return Err(AnalysisError::AllFailed(reasons.join("; ")));
     };
-    let tie = options
-        .statistical_ties
-        .then(|| statistical_tie(options, &sorted, &candidates, best))
-        .flatten();
-    let best = &sorted[tie.as_ref().map_or(best, |t| t.pick)];
+    let explained = decision
+        .ties
+        .as_ref()
+        .map(|ties| explain(&rule, &measured, &sorted, &decision, ties));
+    let best = &sorted[decision.pick];
 
     let mut warnings = Vec::new();
     let region = match &options.region {
@@ -125,7 +128,7 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
     warnings.extend(failed);
 
     let run = StateMachineRun {
-        power_values: stats.len(),
+        rounds: options.rounds.clone(),
         publisher_rounds: options.publisher_rounds,
     };
     let points: Vec<Point> = sorted
@@ -161,108 +164,235 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             .then_some(options.balanced_weight),
         currency: Currency::of_region(region),
         warnings,
-        equivalent: tie
+        equivalent: decision
+            .ties
             .as_ref()
             .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
-        decision: tie.map(|t| t.decision),
+        decision: explained,
+        sampling: options.sampling.clone(),
     })
 }
 
-/// The power values tied with the best (their samples do not differ beyond noise), the one
-/// the tie rules pick among them, and why.
-struct Tie {
-    pick: usize,
-    equivalent: Vec<usize>,
-    decision: String,
+/// One power value as the decision sees it: its averages and, where it has them, its
+/// per-invocation costs and durations.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Measured {
+    pub candidate: Candidate,
+    /// Each sampled invocation's cost and duration; `None` without samples.
+    pub samples: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-/// Ties by Yuen's test at 95% on the strategy's measure: cost per invocation, duration, or the
-/// balanced score of each invocation. Among the tied, cost ties go to the fastest, speed ties to
-/// the cheapest, balanced ties to the least memory. `None` (decide on the averages) when a
-/// usable result has no samples, as the reference's statistics have none.
-fn statistical_tie(
-    options: &AnalysisOptions,
-    sorted: &[PowerStats],
-    candidates: &[Candidate],
-    best: usize,
-) -> Option<Tie> {
-    let usable: Vec<usize> = (0..sorted.len())
-        .filter(|&i| candidates[i].usable())
-        .collect();
-    if usable.iter().any(|&i| sorted[i].samples.is_none()) {
-        return None;
-    }
-    let balanced = BalancedScore::of(options.balanced_weight, candidates);
-    let measure = |i: usize| -> Vec<f64> {
-        let samples = sorted[i]
-            .samples
-            .as_ref()
-            .map(|s| (s.costs(), s.durations.clone()));
-        let (costs, durations) = samples.unwrap_or_default();
-        match options.strategy {
-            Strategy::Cost => costs,
-            Strategy::Speed => durations,
-            Strategy::Balanced => costs
-                .iter()
-                .zip(&durations)
-                .map(|(&c, &d)| balanced.score(c, d))
-                .collect(),
+impl Measured {
+    pub fn of(stats: &PowerStats) -> Measured {
+        Measured {
+            candidate: Candidate {
+                power: stats.value,
+                cost: stats.average_price,
+                duration: stats.average_duration,
+                succeeded: stats.succeeded(),
+            },
+            samples: stats
+                .samples
+                .as_ref()
+                .map(|s| (s.costs(), s.durations.clone())),
         }
-    };
-    let point = |i: usize| -> f64 {
+    }
+}
+
+/// Power values whose trimmed means are this close (a share of the best's) are tied even when
+/// the test can tell them apart: a difference too small to act on.
+pub const TIE_MARGIN: f64 = 0.02;
+
+/// How a strategy decides: the strategy, its weight, the trimming the averages and the test
+/// share, and whether ties are statistical.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rule {
+    pub strategy: Strategy,
+    pub balanced_weight: f64,
+    pub discard_top_bottom: f64,
+    pub statistical_ties: bool,
+}
+
+/// What the rule decided, as indices into the power values it was given.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    /// The best by the averages alone (the reference's pick).
+    pub best: usize,
+    /// The recommendation.
+    pub pick: usize,
+    /// How statistical ties led from `best` to `pick`; `None` when the averages alone decide.
+    pub ties: Option<Ties>,
+}
+
+/// The statistical ties behind a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Ties {
+    /// Tied with the best on the strategy's measure (Yuen's test, 95%), the best included.
+    pub equivalent: Vec<usize>,
+    /// For cost and speed: the best of `equivalent` on the tie-break measure (duration for
+    /// cost, cost for speed), and those of `equivalent` tied with it on that measure. The
+    /// smallest of these is the pick. For balanced, the same as `equivalent`.
+    pub leader: usize,
+    /// See `leader`.
+    pub tied_leaders: Vec<usize>,
+}
+
+/// The measures a decision compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Measure {
+    Cost,
+    Duration,
+    Score,
+}
+
+impl Rule {
+    /// The decision over `measured`, or `None` when no power value can be recommended.
+    ///
+    /// Without statistical ties (or without samples) it is the reference's: the best by the
+    /// averages. With them, the power values tied with that best on the strategy's measure are
+    /// `equivalent`, and the tie rules pick among them, each also up to the noise: cost ties
+    /// go to the fastest, speed ties to the cheapest, and a tie on that too (or a balanced
+    /// tie) to the least memory.
+    pub fn decide(&self, measured: &[Measured]) -> Option<Decision> {
+        let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+        let best = select(self.strategy, self.balanced_weight, &candidates)?;
+        let reference = Decision {
+            best,
+            pick: best,
+            ties: None,
+        };
+        if !self.statistical_ties {
+            return Some(reference);
+        }
+        let usable: Vec<usize> = (0..measured.len())
+            .filter(|&i| candidates[i].usable())
+            .collect();
+        if usable.iter().any(|&i| measured[i].samples.is_none()) {
+            return Some(reference);
+        }
+        let balanced = BalancedScore::of(self.balanced_weight, &candidates);
+        let values = |i: usize, measure: Measure| -> Vec<f64> {
+            let (costs, durations) = measured[i].samples.clone().unwrap_or_default();
+            match measure {
+                Measure::Cost => costs,
+                Measure::Duration => durations,
+                Measure::Score => costs
+                    .iter()
+                    .zip(&durations)
+                    .map(|(&c, &d)| balanced.score(c, d))
+                    .collect(),
+            }
+        };
+        let tied_with = |reference: usize, among: &[usize], measure: Measure| -> Vec<usize> {
+            let base = values(reference, measure);
+            among
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    i == reference
+                        || YuenTest::run(&base, &values(i, measure), self.discard_top_bottom)
+                            .is_some_and(|t| t.tied_within(TIE_MARGIN))
+                })
+                .collect()
+        };
+        let (primary, tie_break) = match self.strategy {
+            Strategy::Cost => (Measure::Cost, Some((Measure::Duration, Strategy::Speed))),
+            Strategy::Speed => (Measure::Duration, Some((Measure::Cost, Strategy::Cost))),
+            Strategy::Balanced => (Measure::Score, None),
+        };
+        let equivalent = tied_with(best, &usable, primary);
+        let (leader, tied_leaders) = match tie_break {
+            Some((measure, order)) => {
+                let among: Vec<Candidate> = equivalent.iter().map(|&i| candidates[i]).collect();
+                let leader = equivalent[select(order, 0.0, &among)?];
+                (leader, tied_with(leader, &equivalent, measure))
+            }
+            None => (equivalent[0], equivalent.clone()),
+        };
+        // Indices follow the power values' order, so the first is the least memory.
+        let pick = *tied_leaders.iter().min_by_key(|&&i| candidates[i].power)?;
+        Some(Decision {
+            best,
+            pick,
+            ties: Some(Ties {
+                equivalent,
+                leader,
+                tied_leaders,
+            }),
+        })
+    }
+
+    /// The value of the strategy's measure a power value's averages give.
+    pub fn point(&self, candidates: &[Candidate], i: usize) -> f64 {
         let c = &candidates[i];
-        match options.strategy {
+        match self.strategy {
             Strategy::Cost => c.cost,
             Strategy::Speed => c.duration,
-            Strategy::Balanced => balanced.score(c.cost, c.duration),
+            Strategy::Balanced => {
+                BalancedScore::of(self.balanced_weight, candidates).score(c.cost, c.duration)
+            }
         }
-    };
-    let reference = measure(best);
-    let equivalent: Vec<usize> = usable
-        .iter()
-        .copied()
-        .filter(|&i| {
-            i == best
-                || YuenTest::run(&reference, &measure(i), options.discard_top_bottom)
-                    .is_some_and(|t| t.indistinguishable())
-        })
-        .collect();
-    // The tie rules are the other strategy's order: cost ties go to the fastest (then the
-    // cheapest), speed ties to the cheapest (then the fastest), balanced ties to the least memory.
-    let tied: Vec<Candidate> = equivalent.iter().map(|&i| candidates[i]).collect();
-    let pick = match options.strategy {
-        Strategy::Cost => select(Strategy::Speed, 0.0, &tied),
-        Strategy::Speed => select(Strategy::Cost, 0.0, &tied),
-        Strategy::Balanced => Some(0),
     }
-    .map(|k| equivalent[k])?;
-    let base = point(best);
-    let spread = equivalent
+}
+
+/// The largest relative difference of `members`' averages from `base`'s on `measure`, %.
+fn spread(values: &[f64], base: usize, members: &[usize]) -> f64 {
+    let b = values[base];
+    members
         .iter()
         .map(|&i| {
-            if base > 0.0 {
-                (point(i) - base).abs() / base
+            if b > 0.0 {
+                (values[i] - b).abs() / b
             } else {
                 0.0
             }
         })
         .fold(0.0, f64::max)
-        * 100.0;
-    let names = power_list(sorted, &usable, &equivalent);
-    let p = sorted[pick].value;
-    let decision = match (options.strategy, equivalent.len()) {
-        (Strategy::Cost, 1) => format!("{p} MB is the cheapest beyond the noise of every other power value (Yuen's test, 95%)."),
-        (Strategy::Speed, 1) => format!("{p} MB is the fastest beyond the noise of every other power value (Yuen's test, 95%)."),
-        (Strategy::Balanced, 1) => format!("{p} MB has the best balance beyond the noise of every other power value (Yuen's test, 95%)."),
-        (Strategy::Cost, _) => format!("{names} MB cost the same within {spread:.1}% (Yuen's test, 95%); {p} MB is the fastest of them."),
-        (Strategy::Speed, _) => format!("{names} MB are equally fast within {spread:.1}% (Yuen's test, 95%); {p} MB is the cheapest of them."),
-        (Strategy::Balanced, _) => format!("{names} MB score the same within {spread:.1}% (Yuen's test, 95%); {p} MB is the smallest of them."),
+        * 100.0
+}
+
+/// One sentence on why the pick: what is tied with the best, and which tie rule chose.
+fn explain(
+    rule: &Rule,
+    measured: &[Measured],
+    sorted: &[PowerStats],
+    decision: &Decision,
+    ties: &Ties,
+) -> String {
+    let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+    let usable: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].usable())
+        .collect();
+    let points: Vec<f64> = (0..candidates.len())
+        .map(|i| rule.point(&candidates, i))
+        .collect();
+    let p = sorted[decision.pick].value;
+    let names = power_list(sorted, &usable, &ties.equivalent);
+    let within = spread(&points, decision.best, &ties.equivalent);
+    if ties.equivalent.len() == 1 {
+        return match rule.strategy {
+            Strategy::Cost => format!("{p} MB is the cheapest beyond the noise of every other power value (Yuen's test, 95%)."),
+            Strategy::Speed => format!("{p} MB is the fastest beyond the noise of every other power value (Yuen's test, 95%)."),
+            Strategy::Balanced => format!("{p} MB has the best balance beyond the noise of every other power value (Yuen's test, 95%)."),
+        };
+    }
+    let tied = match rule.strategy {
+        Strategy::Cost => format!("{names} MB cost the same within {within:.1}% (Yuen's test, 95%)"),
+        Strategy::Speed => format!("{names} MB are equally fast within {within:.1}% (Yuen's test, 95%)"),
+        Strategy::Balanced => {
+            return format!("{names} MB score the same within {within:.1}% (Yuen's test, 95%); {p} MB is the smallest of them.")
+        }
     };
-    Some(Tie {
-        pick,
-        equivalent,
-        decision,
-    })
+    let (adjective, tie_break): (&str, Vec<f64>) = match rule.strategy {
+        Strategy::Cost => ("fastest", candidates.iter().map(|c| c.duration).collect()),
+        _ => ("cheapest", candidates.iter().map(|c| c.cost).collect()),
+    };
+    if ties.tied_leaders.len() == 1 {
+        return format!("{tied}; {p} MB is the {adjective} of them.");
+    }
+    let leaders = power_list(sorted, &ties.equivalent, &ties.tied_leaders);
+    let close = spread(&tie_break, ties.leader, &ties.tied_leaders);
+    format!("{tied}; {leaders} MB are the {adjective} of them, within {close:.1}% of each other, and {p} MB uses the least memory.")
 }
 
 /// `128–1024` when `chosen` are consecutive among the usable power values, else
@@ -307,6 +437,10 @@ pub struct AnalyzerEvent {
     #[serde(default = "one_round")]
     /// How many Publisher invocations the run took (it prices the execution).
     pub publisher_rounds: usize,
+    /// The run's sampling: its rounds price the execution, and an adaptive run's result says
+    /// why it stopped. Absent in saved runs of the reference: one round of every power value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<Sampling>,
 }
 
 fn one_round() -> usize {
@@ -352,6 +486,16 @@ impl AnalyzerEvent {
                 region: env.region.clone(),
                 visualization_base_url: env.visualization_base_url.clone(),
                 publisher_rounds: self.publisher_rounds.max(1),
+                rounds: self
+                    .sampling
+                    .as_ref()
+                    .map(|s| s.rounds.iter().map(|&n| n as usize).collect::<Vec<_>>())
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| vec![self.stats.len()]),
+                sampling: self
+                    .sampling
+                    .as_ref()
+                    .and_then(|s| s.summary(&self.input, &self.stats)),
                 statistical_ties: self.input.statistical_ties,
                 discard_top_bottom: self.input.discard_top_bottom,
             },
@@ -411,6 +555,7 @@ impl AnalyzerEvent {
             input,
             stats,
             publisher_rounds,
+            sampling: None,
         })
     }
 }
@@ -433,6 +578,7 @@ mod tests {
             cold_starts: None,
             error: None,
             samples: None,
+            stop_reason: None,
         }
     }
 
@@ -453,6 +599,8 @@ mod tests {
             region: Some("eu-west-1".into()),
             visualization_base_url: visualization::DEFAULT_BASE_URL.into(),
             publisher_rounds: 1,
+            rounds: vec![4],
+            sampling: None,
             statistical_ties: true,
             discard_top_bottom: 0.2,
         }
@@ -513,6 +661,55 @@ mod tests {
         exact.statistical_ties = false;
         let r = analyze(&stats, &exact).unwrap();
         assert_eq!((r.equivalent, r.decision), (None, None));
+    }
+
+    #[test]
+    fn a_tie_on_the_tie_break_measure_goes_to_the_least_memory() {
+        // Single-threaded CPU-bound: 1769 and 3008 MB are equally fast, and 3008 MB costs too
+        // little more for ten noisy invocations to tell. Cost ties go to the fastest, and the
+        // two fastest are tied on speed too, so the smaller wins, every time.
+        let stats = vec![
+            sampled(128, &around(553.0, 60.0), 1e-9),
+            sampled(1024, &around(70.0, 8.0), 8e-9),
+            sampled(1769, &around(40.0, 4.0), 13.8e-9),
+            sampled(3008, &around(40.2, 4.0), 14.2e-9),
+        ];
+        let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!(r.equivalent, Some(vec![128, 1024, 1769, 3008]));
+        assert_eq!(r.power, 1769);
+        let decision = r.decision.unwrap();
+        assert!(
+            decision.ends_with("1769 and 3008 MB are the fastest of them, within 0.5% of each other, and 1769 MB uses the least memory."),
+            "{decision}"
+        );
+        // With 3008 MB clearly faster, it is the pick.
+        let mut faster = stats.clone();
+        faster[3] = sampled(3008, &around(24.0, 1.0), 23.5e-9);
+        assert_eq!(
+            analyze(&faster, &options(Strategy::Cost, 0.5))
+                .unwrap()
+                .power,
+            3008
+        );
+    }
+
+    #[test]
+    fn means_within_the_tie_margin_are_tied_however_many_samples_tell_them_apart() {
+        // 1% apart, with so little noise that the test alone would separate them.
+        let stats = vec![
+            sampled(512, &around(100.0, 0.01), 2e-9),
+            sampled(1024, &around(50.5, 0.01), 4e-9),
+        ];
+        let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!(r.equivalent, Some(vec![512, 1024]));
+        assert_eq!(r.power, 1024);
+        // 5% apart is beyond the margin.
+        let apart = vec![
+            sampled(512, &around(100.0, 0.01), 2e-9),
+            sampled(1024, &around(52.5, 0.01), 4e-9),
+        ];
+        let r = analyze(&apart, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!((r.power, r.equivalent), (512, Some(vec![512])));
     }
 
     #[test]
@@ -590,8 +787,9 @@ mod tests {
             (r.state_machine.lambda_cost - 10.0 * (4.2e-7 + 2.1e-7 + 2.52e-7 + 2.1e-7)).abs()
                 < 1e-18
         );
-        // 4 power values, 1 publisher round: 6 + 2 + 4 = 12 transitions at $0.000025
-        assert!((r.state_machine.execution_cost - 12.0 * 0.000025).abs() < 1e-15);
+        // 4 power values in one round, 1 publisher round: 5 + 2 + (3 + 4) = 14 transitions at
+        // $0.000025
+        assert!((r.state_machine.execution_cost - 14.0 * 0.000025).abs() < 1e-15);
         assert_eq!(r.stats, None);
         assert_eq!(r.balanced_weight, Some(0.5));
         assert!(r.warnings.is_empty());

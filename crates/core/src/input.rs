@@ -45,6 +45,8 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "allowedExceptions",
     "maxConcurrency",
     "statisticalTies",
+    "adaptive",
+    "minNum",
 ];
 
 /// What the input may leave out and the deployment decides.
@@ -109,6 +111,13 @@ pub struct ExecutionInput {
     /// noise (Yuen's test, 95%) count as tied, and the tie rules pick among them; `false` decides
     /// on the averages alone, as the reference does.
     pub statistical_ties: bool,
+    /// `adaptive` (ours): invoke in rounds, stop invoking a power value once it is out of the
+    /// running and stop the run once the decision is settled; `num` is then the most
+    /// invocations a power value gets.
+    pub adaptive: bool,
+    /// `minNum` (ours, with `adaptive`): the invocations every power value gets in the first
+    /// round (default 5).
+    pub min_num: u32,
 }
 
 /// One problem with one field.
@@ -340,6 +349,7 @@ impl ExecutionInput {
 
         let only_cold_starts = r.bool("onlyColdStarts");
         let statistical_ties = r.get("statisticalTies").is_none() || r.bool("statisticalTies");
+        let (adaptive, min_num) = read_adaptive(&mut r, num, dry_run, statistical_ties);
         let payload = match r.get("payload") {
             None if object.get("payload").is_some() => Some(Payload::Static(Value::Null)),
             None => None,
@@ -537,6 +547,8 @@ impl ExecutionInput {
                 allowed_exceptions,
                 max_concurrency,
                 statistical_ties,
+                adaptive,
+                min_num,
             }),
             _ => Err(InputError { problems }),
         }
@@ -590,6 +602,10 @@ impl ExecutionInput {
         );
         o.insert("onlyColdStarts".into(), Value::from(self.only_cold_starts));
         o.insert("statisticalTies".into(), Value::from(self.statistical_ties));
+        if self.adaptive {
+            o.insert("adaptive".into(), Value::from(true));
+            o.insert("minNum".into(), Value::from(self.min_num));
+        }
         o.insert(
             "allowedExceptions".into(),
             Value::from(self.allowed_exceptions.clone()),
@@ -599,6 +615,57 @@ impl ExecutionInput {
         }
         Value::Object(o)
     }
+}
+
+/// `adaptive` and `minNum`: rounds that start at `minNum` invocations and end at `num` at the
+/// most. Adaptive sampling stops on the statistical test, so it needs `statisticalTies`; a dry
+/// run has nothing to sample.
+fn read_adaptive(
+    r: &mut Reader<'_>,
+    num: u32,
+    dry_run: bool,
+    statistical_ties: bool,
+) -> (bool, u32) {
+    let adaptive = r.bool("adaptive");
+    if adaptive && dry_run {
+        let v = r.get("adaptive");
+        r.fail(
+            "adaptive",
+            v,
+            "cannot be combined with \"dryRun\": a dry run invokes each power value once, so there is nothing to sample adaptively",
+        );
+    }
+    if adaptive && !statistical_ties {
+        let v = r.get("adaptive");
+        r.fail(
+            "adaptive",
+            v,
+            "needs statistical ties: adaptive sampling stops once the statistical test settles the decision. Remove \"statisticalTies\": false, or \"adaptive\"",
+        );
+    }
+    let min_num = match r.integer("minNum", "of at least 5, and at most \"num\"") {
+        None => MIN_NUM.min(num),
+        Some(n) if !adaptive => {
+            let v = r.get("minNum");
+            r.fail(
+                "minNum",
+                v,
+                "is the first round of adaptive sampling, so it needs \"adaptive\": true",
+            );
+            n.clamp(1, i64::from(num)) as u32
+        }
+        Some(n) if n >= i64::from(MIN_NUM) && n <= i64::from(num) => n as u32,
+        Some(n) => {
+            let v = r.get("minNum");
+            r.fail(
+                "minNum",
+                v,
+                format!("must be from 5 to \"num\" ({num}): every power value gets at least 5 invocations, and \"num\" is the most it gets"),
+            );
+            n.clamp(1, i64::from(num)) as u32
+        }
+    };
+    (adaptive, min_num)
 }
 
 /// The key that carries the tool's region in the steps' documents (never in a user's input).
@@ -1084,6 +1151,36 @@ mod tests {
             (i.max_concurrency, i.auto_optimize_alias.as_deref()),
             (Some(2), Some("live"))
         );
+    }
+
+    #[test]
+    fn adaptive_sampling_takes_num_as_its_cap_and_min_num_as_its_first_round() {
+        let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true})).unwrap();
+        assert_eq!((i.adaptive, i.min_num, i.num), (true, 5, 100));
+        let i =
+            parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true, "minNum": 10})).unwrap();
+        assert_eq!(i.min_num, 10);
+        // It reads back from the steps' documents.
+        let back: ExecutionInput =
+            serde_json::from_value(serde_json::to_value(&i).unwrap()).unwrap();
+        assert_eq!(back, i);
+        assert!(
+            !parse(json!({"lambdaARN": ARN, "num": 10}))
+                .unwrap()
+                .adaptive
+        );
+
+        for (input, expected) in [
+            (json!({"lambdaARN": ARN, "num": 10, "minNum": 5}), "\"minNum\" is 5: is the first round of adaptive sampling, so it needs \"adaptive\": true"),
+            (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 11}), "\"minNum\" is 11: must be from 5 to \"num\" (10)"),
+            (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 4}), "\"minNum\" is 4: must be from 5"),
+            (json!({"lambdaARN": ARN, "num": 10, "adaptive": "yes"}), "\"adaptive\" is \"yes\": must be true or false"),
+            (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "dryRun": true}), "\"adaptive\" is true: cannot be combined with \"dryRun\""),
+            (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "statisticalTies": false}), "\"adaptive\" is true: needs statistical ties"),
+        ] {
+            let p = problem(input.clone());
+            assert!(p.contains(expected), "{input}: {p}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod output;
 pub mod payload;
 pub mod pricing;
 pub mod reference;
+pub mod sampling;
 pub mod stats;
 pub mod strategy;
 pub mod visualization;

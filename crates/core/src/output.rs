@@ -46,6 +46,9 @@ pub struct PowerStats {
     /// result document and in the reference's statistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<Samples>,
+    /// Ours, with adaptive sampling: why this power value got no more invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
 }
 
 /// The most invocations a power value keeps as [`Samples`]: enough for a test between power
@@ -74,12 +77,13 @@ impl Samples {
             .collect()
     }
 
-    fn of(durations: &[f64], billed: &[f64], price_per_ms: f64) -> Samples {
+    /// At most `keep` of the invocations, evenly spaced, durations to 0.01 ms.
+    fn of(durations: &[f64], billed: &[f64], price_per_ms: f64, keep: usize) -> Samples {
         let n = durations.len().min(billed.len());
-        let picked: Vec<usize> = if n <= MAX_SAMPLES {
+        let picked: Vec<usize> = if n <= keep {
             (0..n).collect()
         } else {
-            (0..MAX_SAMPLES).map(|i| i * n / MAX_SAMPLES).collect()
+            (0..keep).map(|i| i * n / keep).collect()
         };
         Samples {
             durations: picked
@@ -93,9 +97,50 @@ impl Samples {
     }
 }
 
+/// How many per-invocation samples a power value's statistics keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// At most [`MAX_SAMPLES`], evenly spaced: enough for the test between power values.
+    Spaced,
+    /// Every invocation, so that rounds of adaptive sampling can be merged.
+    All,
+}
+
+impl Keep {
+    fn limit(self) -> usize {
+        match self {
+            Keep::Spaced => MAX_SAMPLES,
+            Keep::All => usize::MAX,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why two rounds' statistics of a power value cannot be merged.
+pub enum MergeError {
+    #[error("Statistics of {0} MB and {1} MB cannot be merged: they are different power values.")]
+    /// The two are of different power values.
+    DifferentPowerValues(u32, u32),
+    #[error("Statistics of {0} MB cannot be merged: a round kept only some of its invocations as samples, or none.")]
+    /// A side lacks the samples of some invocations.
+    Incomplete(u32),
+    #[error("Statistics of {0} MB cannot be merged: its rounds were priced differently.")]
+    /// The two were priced differently.
+    DifferentPrices(u32),
+}
+
+/// The counts of a power value's invocations beside their durations.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Counts {
+    pub errors: u32,
+    pub cold_starts: u32,
+    pub max_memory_used_mb: Option<u32>,
+}
+
 impl PowerStats {
-    /// Statistics of one power value from the REPORTs of its invocations. `errors` counts the
-    /// invocations among `reports` that returned an allowed error.
+    /// Statistics of one power value from the REPORTs of its invocations, keeping at most
+    /// [`MAX_SAMPLES`] samples. `errors` counts the invocations among `reports` that returned
+    /// an allowed error.
     pub fn from_reports(
         value: u32,
         reports: &[Report],
@@ -103,29 +148,113 @@ impl PowerStats {
         price: &LambdaPrice,
         discard_top_bottom: f64,
     ) -> PowerStats {
+        PowerStats::from_reports_keeping(
+            value,
+            reports,
+            errors,
+            price,
+            discard_top_bottom,
+            Keep::Spaced,
+        )
+    }
+
+    /// [`PowerStats::from_reports`], keeping the samples `keep` says.
+    pub fn from_reports_keeping(
+        value: u32,
+        reports: &[Report],
+        errors: u32,
+        price: &LambdaPrice,
+        discard_top_bottom: f64,
+        keep: Keep,
+    ) -> PowerStats {
         let durations: Vec<f64> = reports.iter().map(Report::total_duration_ms).collect();
         let billed: Vec<f64> = reports.iter().map(Report::billed_ms).collect();
-        let costs: Vec<f64> = billed
-            .iter()
-            .map(|&b| price.duration_cost(value, b))
-            .collect();
+        let counts = Counts {
+            errors,
+            cold_starts: reports.iter().filter(|r| r.is_cold_start()).count() as u32,
+            max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
+        };
+        PowerStats::of_invocations(
+            value,
+            &durations,
+            &billed,
+            price.duration_cost(value, 1.0),
+            counts,
+            discard_top_bottom,
+            keep,
+        )
+    }
+
+    pub(crate) fn of_invocations(
+        value: u32,
+        durations: &[f64],
+        billed: &[f64],
+        price_per_ms: f64,
+        counts: Counts,
+        discard_top_bottom: f64,
+        keep: Keep,
+    ) -> PowerStats {
+        let costs: Vec<f64> = billed.iter().map(|&b| b * price_per_ms).collect();
         PowerStats {
             value,
             average_price: trimmed_mean(&costs, discard_top_bottom),
-            average_duration: trimmed_mean(&durations, discard_top_bottom),
+            average_duration: trimmed_mean(durations, discard_top_bottom),
             total_cost: costs.iter().sum(),
-            duration_stats: summarize(&durations, discard_top_bottom),
-            invocations: Some(reports.len() as u32),
-            errors: Some(errors),
-            max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
-            cold_starts: Some(reports.iter().filter(|r| r.is_cold_start()).count() as u32),
+            duration_stats: summarize(durations, discard_top_bottom),
+            invocations: Some(durations.len() as u32),
+            errors: Some(counts.errors),
+            max_memory_used_mb: counts.max_memory_used_mb,
+            cold_starts: Some(counts.cold_starts),
             error: None,
-            samples: Some(Samples::of(
-                &durations,
-                &billed,
-                price.duration_cost(value, 1.0),
-            )),
+            samples: Some(Samples::of(durations, billed, price_per_ms, keep.limit())),
+            stop_reason: None,
         }
+    }
+
+    /// These statistics and a later round's of the same power value, as if measured together.
+    /// Both must keep every invocation as a sample ([`Keep::All`]).
+    pub fn merged(
+        &self,
+        later: &PowerStats,
+        discard_top_bottom: f64,
+    ) -> Result<PowerStats, MergeError> {
+        if self.value != later.value {
+            return Err(MergeError::DifferentPowerValues(self.value, later.value));
+        }
+        let complete = |s: &PowerStats| {
+            s.samples
+                .as_ref()
+                .filter(|samples| Some(samples.durations.len() as u32) == s.invocations)
+                .filter(|samples| samples.billed.len() == samples.durations.len())
+                .cloned()
+        };
+        let (Some(a), Some(b)) = (complete(self), complete(later)) else {
+            return Err(MergeError::Incomplete(self.value));
+        };
+        if a.price_per_ms != b.price_per_ms {
+            return Err(MergeError::DifferentPrices(self.value));
+        }
+        let durations: Vec<f64> = a.durations.iter().chain(&b.durations).copied().collect();
+        let billed: Vec<f64> = a
+            .billed
+            .iter()
+            .chain(&b.billed)
+            .map(|&ms| f64::from(ms))
+            .collect();
+        let counts = Counts {
+            errors: self.errors.unwrap_or(0) + later.errors.unwrap_or(0),
+            cold_starts: self.cold_starts.unwrap_or(0) + later.cold_starts.unwrap_or(0),
+            max_memory_used_mb: self.max_memory_used_mb.max(later.max_memory_used_mb),
+        };
+        Ok(PowerStats::of_invocations(
+            self.value,
+            &durations,
+            &billed,
+            a.price_per_ms,
+            counts,
+            discard_top_bottom,
+            Keep::All,
+        ))
     }
 
     /// A power value none of whose invocations produced a result.
@@ -142,6 +271,7 @@ impl PowerStats {
             cold_starts: None,
             error: Some(error.into()),
             samples: None,
+            stop_reason: None,
         }
     }
 
@@ -197,6 +327,9 @@ pub struct TuningResult {
     /// Ours: one sentence on why `power`, when `equivalent` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// Ours, with adaptive sampling: its rounds, invocations and why it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<crate::sampling::SamplingSummary>,
 }
 
 #[cfg(test)]

@@ -210,6 +210,30 @@ impl PayloadPlan {
         None
     }
 
+    /// The same payloads, reordered so that every prefix sends each payload in proportion to
+    /// its count (smooth weighted round robin). Adaptive sampling stops a power value after a
+    /// prefix of its invocations, which must still carry the weighted mix.
+    pub fn interleaved(&self) -> PayloadPlan {
+        let total: i64 = self.runs.iter().map(|(_, n)| i64::from(*n)).sum();
+        let mut credit: Vec<i64> = vec![0; self.runs.len()];
+        let mut runs: Vec<(String, u32)> = Vec::with_capacity(total as usize);
+        for _ in 0..total {
+            for (c, (_, n)) in credit.iter_mut().zip(&self.runs) {
+                *c += i64::from(*n);
+            }
+            let Some(next) = (0..credit.len()).max_by_key(|&k| (credit[k], std::cmp::Reverse(k)))
+            else {
+                break;
+            };
+            credit[next] -= total;
+            match runs.last_mut() {
+                Some((body, n)) if *body == self.runs[next].0 => *n += 1,
+                _ => runs.push((self.runs[next].0.clone(), 1)),
+            }
+        }
+        PayloadPlan { runs }
+    }
+
     /// Every invocation's payload in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.runs
@@ -239,6 +263,31 @@ mod tests {
         let mut expected = vec![1; 25];
         expected.push(5);
         assert_eq!(counts(&[1.0; 26], 30).unwrap(), expected);
+    }
+
+    #[test]
+    fn interleaved_plans_keep_the_mix_in_every_prefix() {
+        let plan = PayloadPlan {
+            runs: vec![("a".into(), 6), ("b".into(), 3), ("c".into(), 1)],
+        };
+        let order: String = plan.interleaved().iter().collect();
+        assert_eq!(order, "abaabacaba");
+        // Every payload keeps its count, and every prefix is within one of its share.
+        for k in 1..=10 {
+            let prefix = &order[..k];
+            for (body, n) in &plan.runs {
+                let have = prefix.matches(body.as_str()).count() as f64;
+                let share = *n as f64 * k as f64 / 10.0;
+                assert!(
+                    (have - share).abs() < 1.0 + 1e-9,
+                    "{prefix}: {body} {have} vs {share}"
+                );
+            }
+        }
+        let one = PayloadPlan {
+            runs: vec![("x".into(), 4)],
+        };
+        assert_eq!(one.interleaved(), one);
     }
 
     #[test]

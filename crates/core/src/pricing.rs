@@ -290,10 +290,11 @@ pub fn step_functions_price(region: &str) -> TransitionPrice {
 }
 
 /// What one execution of `statemachine/statemachine.asl.json` does, as far as billing goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateMachineRun {
-    /// How many power values the Map state iterates over.
-    pub power_values: usize,
+    /// How many power values each round of the Map state iterated over: one round of every
+    /// power value for a plain run, more for an adaptive one.
+    pub rounds: Vec<usize>,
     /// How many times the Publisher ran (it publishes as many configurations per invocation as
     /// its time budget allows, and loops through the `IsPublished` choice until done).
     pub publisher_rounds: usize,
@@ -301,10 +302,12 @@ pub struct StateMachineRun {
 
 impl StateMachineRun {
     /// State transitions of a successful, non-dry-run execution without retries:
-    /// Initializer 1, Publisher + IsPublished 2 per round, Map 1, Executor 1 per power value,
-    /// Cleaner 1, IsDryRun 1, Analyzer 1, Optimizer 1.
+    /// Initializer 1, Publisher + IsPublished 2 per Publisher round; per sampling round the Map
+    /// 1, an Executor per power value in it, Sampler 1 and IsSettled 1; then Cleaner 1,
+    /// IsDryRun 1, Analyzer 1 and Optimizer 1.
     pub fn transitions(&self) -> u64 {
-        6 + 2 * self.publisher_rounds as u64 + self.power_values as u64
+        let rounds: u64 = self.rounds.iter().map(|&n| 3 + n as u64).sum();
+        5 + 2 * self.publisher_rounds as u64 + rounds
     }
 
     /// What this execution's transitions cost at `price`.
@@ -392,11 +395,17 @@ mod tests {
     #[test]
     fn state_machine_transitions_count_every_state_entered() {
         let run = StateMachineRun {
-            power_values: 6,
+            rounds: vec![6],
             publisher_rounds: 1,
         };
-        assert_eq!(run.transitions(), 6 + 2 + 6);
+        assert_eq!(run.transitions(), 5 + 2 + (3 + 6));
         let price = step_functions_price("us-east-1");
-        assert!((run.cost(&price) - 14.0 * 0.000025).abs() < 1e-15);
+        assert!((run.cost(&price) - 16.0 * 0.000025).abs() < 1e-15);
+        // An adaptive run: three rounds of 6, 4 and 1 power values.
+        let adaptive = StateMachineRun {
+            rounds: vec![6, 4, 1],
+            publisher_rounds: 1,
+        };
+        assert_eq!(adaptive.transitions(), 5 + 2 + (3 + 6) + (3 + 4) + (3 + 1));
     }
 }

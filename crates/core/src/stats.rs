@@ -163,6 +163,8 @@ fn trimmed_mean_ci95(sorted: &[f64], g: usize, trimmed_mean: f64) -> Option<Inte
 /// on plain means, a few cold starts or stragglers do not decide it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct YuenTest {
+    /// The first sample's trimmed mean, the reference the second is compared with.
+    pub reference: f64,
     /// The first trimmed mean minus the second.
     pub difference: f64,
     /// The standard error of that difference.
@@ -188,10 +190,19 @@ impl YuenTest {
             f64::INFINITY
         };
         Some(YuenTest {
+            reference: ta.mean,
             difference: ta.mean - tb.mean,
             std_error: (da + db).sqrt(),
             df,
         })
+    }
+
+    /// Whether the two count as the same: the test cannot tell them apart, or their trimmed
+    /// means are within `margin` (a share of the reference's) of each other. With more data the
+    /// test tells ever smaller differences apart; the margin is the difference too small to act
+    /// on, so that ties settle instead of shrinking to the exact rule's pick.
+    pub fn tied_within(&self, margin: f64) -> bool {
+        self.indistinguishable() || self.difference.abs() <= margin * self.reference.abs()
     }
 
     /// Whether the difference is within what noise explains at 95% (two-sided): the samples do

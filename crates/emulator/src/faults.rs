@@ -37,6 +37,37 @@ pub struct Faults {
     /// API calls it makes, as a timeout or an out-of-memory kill would. Fires once.
     #[serde(default)]
     pub kill_step: Option<KillStep>,
+    /// Heavy-tailed noise on the functions' run times, for testing decisions under noise.
+    #[serde(default)]
+    pub duration_noise: Option<DurationNoise>,
+}
+
+/// `{"sigma": S, "functions": [NAME, ...]}`: every invocation's Duration (and so its Billed
+/// Duration) is multiplied by exp(S x Z), Z a standard normal draw: log-normal jitter with a
+/// median of 1 and a long right tail, as a shared host or a slow dependency gives. Only the
+/// REPORT changes; the invocation is not delayed. All functions when `functions` is empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DurationNoise {
+    /// The standard deviation of the factor's logarithm: with 0.5, about 68% of the factors
+    /// fall between exp(-0.5) = 0.61 and exp(0.5) = 1.65, and one in 40 is above 2.7.
+    pub sigma: f64,
+    /// The functions (by name) whose invocations get noise; all when empty.
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
+impl DurationNoise {
+    /// The factor for one invocation of `function` from two uniform draws in (0, 1], or 1 when
+    /// the noise is not aimed at it.
+    pub(crate) fn factor(&self, function: &str, u1: f64, u2: f64) -> f64 {
+        if !(self.functions.is_empty() || self.functions.iter().any(|f| f == function)) {
+            return 1.0;
+        }
+        // Box-Muller: a standard normal draw from two uniform ones.
+        let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        (self.sigma * z).exp()
+    }
 }
 
 /// `{"function": NAME, "afterCalls": N}`: once an invocation of NAME has made N API calls to

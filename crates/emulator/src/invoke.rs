@@ -150,7 +150,7 @@ pub async fn invoke(
     state.set_running(&resolved.function, &env, false);
     let lines = env.log_since(mark);
     let max_memory_used_mb = env.max_memory_used_mb();
-    let (body, function_error, duration, status, reusable) = match ended {
+    let (body, function_error, mut duration, status, reusable) = match ended {
         Ended::Answered(Outcome::Response { body, duration }) => {
             (body, None, duration, "success", true)
         }
@@ -183,6 +183,15 @@ pub async fn invoke(
             )
         }
     };
+    let noise = state
+        .faults
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .duration_noise
+        .clone();
+    if let Some(noise) = noise.filter(|_| status == "success" || status == "error") {
+        duration = duration.mul_f64(noise.factor(&resolved.function, state.unit(), state.unit()));
+    }
     if reusable && env.is_alive() {
         state
             .pool

@@ -124,6 +124,11 @@ impl State {
         )
     }
 
+    /// A draw in (0, 1], for noise that takes a logarithm of it.
+    pub(crate) fn unit(&self) -> f64 {
+        ((self.random() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+
     /// A draw in [0, 1) for fault shares.
     pub(crate) fn chance(&self) -> f64 {
         (self.random() % 1_000_000) as f64 / 1_000_000.0

@@ -291,6 +291,47 @@ async fn faults_can_be_injected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duration_noise_is_log_normal_and_aimed_at_chosen_functions() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "noisy", "io-bound", 1024, 10).await;
+    create(&lambda, "quiet", "io-bound", 1024, 10).await;
+    emu.set_faults(powertune_emulator::faults::Faults {
+        duration_noise: Some(powertune_emulator::faults::DurationNoise {
+            sigma: 0.5,
+            functions: vec!["noisy".into()],
+        }),
+        ..Default::default()
+    });
+    // The io-bound example waits 20 ms (payload "waitMs"), so its own durations barely vary.
+    let logs = |name: &'static str| {
+        let lambda = lambda.clone();
+        async move {
+            let mut ln = Vec::new();
+            for _ in 0..40 {
+                let out = invoke(&lambda, name, None, r#"{"waitMs": 20}"#).await;
+                assert_eq!(out.function_error, None, "{}", out.payload);
+                let d = out.report.duration_ms.unwrap();
+                assert_eq!(out.report.billed_duration_ms.unwrap(), d.ceil().max(1.0));
+                ln.push(d.ln());
+            }
+            ln
+        }
+    };
+    let spread = |ln: &[f64]| {
+        let mean = ln.iter().sum::<f64>() / ln.len() as f64;
+        (ln.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
+    };
+    let noisy = logs("noisy").await;
+    let quiet = logs("quiet").await;
+    // sigma 0.5 on the log of the duration: the standard deviation of 40 draws has a standard
+    // error of about 0.057, so it falls within 0.25 to 0.8 all but about once in 100,000 runs.
+    let (noisy_sigma, quiet_sigma) = (spread(&noisy), spread(&quiet));
+    assert!((0.25..0.8).contains(&noisy_sigma), "noisy: {noisy_sigma}");
+    assert!(quiet_sigma < 0.1, "quiet: {quiet_sigma}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_must_hold_a_bootstrap() {
     let emu = emulator().await;
     let lambda = client(&emu);

@@ -1,8 +1,10 @@
 //! The documents the steps pass each other: the JSON state of one state machine execution.
 //!
 //! The Initializer turns the execution input into a [`Plan`]; the Publisher returns it with more
-//! configurations published; the Map state gives each Executor an [`ExecutorEvent`] and collects
-//! their results under `stats`; the Cleaner, Analyzer and Optimizer read that state. The
+//! configurations published; each round of the Map state gives an Executor per power value an
+//! [`ExecutorEvent`] and collects their results under `round`, which the Sampler merges into the
+//! plan's `stats` before it decides the next round; the Cleaner, Analyzer and Optimizer read that
+//! state. The
 //! execution input travels typed ([`ExecutionInput`] reads itself back from these documents), so
 //! no step parses it again.
 
@@ -10,6 +12,7 @@ pub use powertune_core::analysis::AnalyzerEvent;
 use powertune_core::input::ExecutionInput;
 use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::pricing::Architecture;
+use powertune_core::sampling::Sampling;
 use serde::{Deserialize, Serialize};
 
 /// What the Initializer recorded about the function: enough to price it and to restore `$LATEST`
@@ -67,6 +70,11 @@ pub struct Plan {
     /// All published and `$LATEST` restored: the state machine's `IsPublished` choice reads it.
     #[serde(default)]
     pub done: bool,
+    /// What the next round of the Map invokes; the `IsSettled` choice reads `settled`.
+    pub sampling: Sampling,
+    /// Every power value's results so far, merged over the rounds by the Sampler.
+    #[serde(default)]
+    pub stats: Vec<ExecutorOutput>,
 }
 
 impl Plan {
@@ -79,6 +87,8 @@ impl Plan {
             versions: Vec::new(),
             publisher_rounds: 0,
             done: false,
+            sampling: Sampling::start(input),
+            stats: Vec::new(),
         }
     }
 
@@ -136,7 +146,7 @@ pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> Strin
     }
 }
 
-/// One Map iteration's event: the Executor invokes one power value.
+/// One Map iteration's event: the Executor invokes one power value, for one round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutorEvent {
@@ -146,6 +156,25 @@ pub struct ExecutorEvent {
     pub function: FunctionSnapshot,
     /// The power value to invoke, MB.
     pub value: u32,
+    /// The index of the round's first invocation (0 for the first round).
+    #[serde(default)]
+    pub first: u32,
+    /// The round's invocations; absent: `num` (one in a dry run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+impl ExecutorEvent {
+    /// The event of power value `value` in the plan's next round.
+    pub fn of_round(plan: &Plan, value: u32) -> ExecutorEvent {
+        ExecutorEvent {
+            input: plan.input.clone(),
+            function: plan.function.clone(),
+            value,
+            first: plan.sampling.first,
+            count: Some(plan.sampling.count),
+        }
+    }
 }
 
 /// The Executor's result: statistics, or (in a dry run) just the power value.

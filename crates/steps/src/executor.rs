@@ -1,4 +1,5 @@
-//! Executor: invokes one power value `num` times and turns the REPORTs into statistics.
+//! Executor: invokes one power value for one round (`num` times in a plain run) and turns the
+//! REPORTs into statistics.
 
 use crate::error::{truncated, StepError};
 use crate::events::{alias_name, ExecutorEvent, ExecutorOutput};
@@ -6,7 +7,7 @@ use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
 use powertune_core::input::{FunctionRef, S3Location};
 use powertune_core::logs::{parse_report, Report};
-use powertune_core::output::PowerStats;
+use powertune_core::output::{Keep, PowerStats};
 use powertune_core::payload::{Payload, PayloadPlan};
 use powertune_core::pricing::lambda_price;
 use serde_json::Value;
@@ -47,7 +48,8 @@ impl Lambdas {
     }
 }
 
-/// Invokes one power value `num` times (once in a dry run) and computes its statistics.
+/// Invokes one power value for its round (`num` times in a plain run, once in a dry run) and
+/// computes its statistics.
 pub async fn execute(
     lambdas: &Lambdas,
     s3: Option<&aws_sdk_s3::Client>,
@@ -67,6 +69,15 @@ pub async fn execute_with_progress(
     let input = &event.input;
     let value = event.value;
     let num = if input.dry_run { 1 } else { input.num };
+    let first = event.first;
+    let count = event.count.unwrap_or(num);
+    if first.checked_add(count).is_none_or(|end| end > num) || count == 0 {
+        return Err(StepError::InvalidInput(format!(
+            "The Executor was asked for invocations {} to {} of {value} MB, but a power value gets {num} at the most.",
+            u64::from(first) + 1,
+            u64::from(first) + u64::from(count)
+        )));
+    }
 
     let payload = match &input.payload_s3 {
         Some(location) => {
@@ -79,7 +90,18 @@ pub async fn execute_with_progress(
         }
         None => input.payload.clone(),
     };
-    let plan = payload_plan(payload.as_ref(), num)?;
+    // An adaptive run may stop a power value after any round, so every round's payloads carry
+    // the weighted mix.
+    let plan =
+        payload_plan(payload.as_ref(), num)?.map(
+            |p| {
+                if input.adaptive {
+                    p.interleaved()
+                } else {
+                    p
+                }
+            },
+        );
 
     let job = Arc::new(Job {
         lambdas: lambdas.clone(),
@@ -93,24 +115,31 @@ pub async fn execute_with_progress(
         progress,
         finished: AtomicU32::new(0),
     });
-    let aliases: Vec<String> = (0..num)
+    let indices = first..first + count;
+    let aliases: Vec<String> = indices
+        .clone()
         .map(|i| alias_name(value, input.only_cold_starts, i))
         .collect();
-    let payloads: Vec<Option<String>> = (0..num as usize)
-        .map(|i| plan.as_ref().and_then(|p| p.get(i)).map(str::to_string))
+    let payloads: Vec<Option<String>> = indices
+        .clone()
+        .map(|i| {
+            plan.as_ref()
+                .and_then(|p| p.get(i as usize))
+                .map(str::to_string)
+        })
         .collect();
 
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(num as usize);
     if input.parallel_invocation {
-        let limit = input.max_concurrency.unwrap_or(num).max(1) as usize;
+        let limit = input.max_concurrency.unwrap_or(count).max(1) as usize;
         let permits = Arc::new(Semaphore::new(limit));
         let mut tasks = JoinSet::new();
-        for (i, (alias, payload)) in aliases.into_iter().zip(payloads).enumerate() {
+        for (i, (alias, payload)) in indices.zip(aliases.into_iter().zip(payloads)) {
             let job = job.clone();
             let permits = permits.clone();
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                job.run(i as u32, alias, payload).await
+                job.run(i, alias, payload).await
             });
         }
         while let Some(joined) = tasks.join_next().await {
@@ -128,11 +157,11 @@ pub async fn execute_with_progress(
             }
         }
     } else {
-        for (i, (alias, payload)) in aliases.into_iter().zip(payloads).enumerate() {
+        for (i, (alias, payload)) in indices.zip(aliases.into_iter().zip(payloads)) {
             if i > 0 && input.sleep_between_runs_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(input.sleep_between_runs_ms)).await;
             }
-            outcomes.push(job.run(i as u32, alias, payload).await?);
+            outcomes.push(job.run(i, alias, payload).await?);
         }
     }
 
@@ -145,7 +174,20 @@ pub async fn execute_with_progress(
     let errors = outcomes.iter().filter(|o| o.allowed_error).count() as u32;
     let reports: Vec<Report> = outcomes.into_iter().map(|o| o.report).collect();
     let price = lambda_price(&event.function.region, event.function.architecture);
-    let stats = PowerStats::from_reports(value, &reports, errors, &price, input.discard_top_bottom);
+    // Rounds of an adaptive run are merged, which needs every invocation's sample.
+    let keep = if input.adaptive {
+        Keep::All
+    } else {
+        Keep::Spaced
+    };
+    let stats = PowerStats::from_reports_keeping(
+        value,
+        &reports,
+        errors,
+        &price,
+        input.discard_top_bottom,
+        keep,
+    );
     tracing::info!(
         average_duration = stats.average_duration,
         average_price = stats.average_price,

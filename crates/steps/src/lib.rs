@@ -1,4 +1,4 @@
-//! powertune-steps: the six steps of a tuning run as plain async functions over the AWS SDK,
+//! powertune-steps: the seven steps of a tuning run as plain async functions over the AWS SDK,
 //! shared by the Lambda binaries (`src/bin/<step>.rs`) and the command line tool.
 //!
 //! Every number they produce comes from powertune-core; this crate adds the AWS calls, the
@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod optimizer;
 pub mod publisher;
 pub mod runtime;
+pub mod sampler;
 pub mod state;
 
 pub use error::StepError;

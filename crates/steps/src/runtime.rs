@@ -8,7 +8,8 @@ use crate::events::{
 };
 use crate::executor::Lambdas;
 use crate::lambda::LambdaApi;
-use crate::{cleaner, executor, initializer, optimizer, publisher};
+use crate::sampler::SamplerEvent;
+use crate::{cleaner, executor, initializer, optimizer, publisher, sampler};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_lambda::config::SharedHttpClient;
@@ -215,6 +216,12 @@ pub async fn executor(
     let event: ExecutorEvent = parse("Executor", event.payload)?;
     let s3 = clients.s3();
     executor::execute(&clients.executor_lambdas(&event)?, Some(&s3), event).await
+}
+
+/// The Sampler's adapter.
+pub async fn sampler(event: LambdaEvent<Value>) -> Result<Plan, StepError> {
+    let event: SamplerEvent = parse("Sampler", event.payload)?;
+    sampler::sample(event)
 }
 
 /// The Cleaner's adapter.

@@ -9,8 +9,9 @@ use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
 use powertune_core::logs::Report;
-use powertune_core::output::{PowerStats, MAX_SAMPLES};
+use powertune_core::output::{Keep, PowerStats, MAX_SAMPLES};
 use powertune_core::pricing::lambda_price;
+use powertune_core::sampling::{Sampling, GROWTH};
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Value};
 
@@ -54,19 +55,43 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
     full.versions = vec![WIDEST_VERSION.to_string(); configurations];
     full.publisher_rounds = configurations + 1;
     full.done = true;
+    // Every round's size and the longest reason an adaptive run gives.
+    full.sampling = Sampling {
+        rounds: vec![input.power_values.len() as u32; round_count(input)],
+        reason: input.adaptive.then(|| "x".repeat(WIDEST_REASON)),
+        ..full.sampling
+    };
     let plan_value = serde_json::to_value(&full).unwrap_or(Value::Null);
     let plan_bytes = plan_value.to_string().len();
 
-    let stats: Vec<PowerStats> = input
-        .power_values
-        .iter()
-        .map(|&p| widest_stats(p, input, &plan.function.region))
-        .collect();
-    let stats_bytes = json!(stats).to_string().len();
+    // A plain run keeps at most MAX_SAMPLES samples per power value; an adaptive one keeps
+    // every invocation, up to `num`, to merge its rounds.
+    let samples = if input.adaptive {
+        input.num as usize
+    } else {
+        (input.num as usize).clamp(5, MAX_SAMPLES)
+    };
+    let widest = |samples: usize| -> Vec<PowerStats> {
+        input
+            .power_values
+            .iter()
+            .map(|&p| widest_stats(p, input, &plan.function.region, samples))
+            .collect()
+    };
+    let stats = widest(samples);
+    // Before the Sampler merges a round, its results stand beside the statistics so far: their
+    // samples add up to the same count, but each result repeats its summary.
+    let round_bytes = if input.adaptive {
+        json!(widest(1)).to_string().len()
+    } else {
+        0
+    };
+    let stats_bytes = json!(stats).to_string().len() + round_bytes;
     let event = AnalyzerEvent {
         input: input.clone(),
         stats,
         publisher_rounds: configurations + 1,
+        sampling: Some(full.sampling.clone()),
     };
     let env = AnalysisEnv::new(
         Some(plan.function.region.clone()),
@@ -109,10 +134,26 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
     }
 }
 
-/// Statistics whose every number prints as wide as real ones can.
-fn widest_stats(power: u32, input: &ExecutionInput, region: &str) -> PowerStats {
-    // As many reports as the stats keep samples of (the summary's size does not grow with them).
-    let reports: Vec<Report> = (0..input.num.clamp(5, MAX_SAMPLES as u32))
+/// The longest stop reason or sampling reason, characters (they name a few power values and
+/// percentages).
+const WIDEST_REASON: usize = 400;
+
+/// How many rounds an adaptive run can take at the most (one for a plain run).
+fn round_count(input: &ExecutionInput) -> usize {
+    let mut rounds = 1;
+    let mut done = Sampling::start(input).count;
+    while input.adaptive && done < input.num {
+        done = ((f64::from(done) * GROWTH).ceil() as u32)
+            .max(done + 1)
+            .min(input.num);
+        rounds += 1;
+    }
+    rounds
+}
+
+/// Statistics of `samples` invocations whose every number prints as wide as real ones can.
+fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize) -> PowerStats {
+    let reports: Vec<Report> = (0..samples.max(1) as u32)
         .map(|i| Report {
             request_id: None,
             duration_ms: Some(123_456.789_012_3 + f64::from(i) * 0.123_456_789),
@@ -126,21 +167,40 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str) -> PowerStats 
         .collect();
     let errors = reports.len() as u32;
     let price = lambda_price(region, powertune_core::pricing::Architecture::X86_64);
-    PowerStats::from_reports(power, &reports, errors, &price, input.discard_top_bottom)
+    let mut stats = PowerStats::from_reports_keeping(
+        power,
+        &reports,
+        errors,
+        &price,
+        input.discard_top_bottom,
+        Keep::All,
+    );
+    stats.stop_reason = input.adaptive.then(|| "x".repeat(WIDEST_REASON));
+    stats
 }
 
 /// The message for a run that would not fit: the limit, what makes the state big, and what to
 /// lower (with `onlyColdStarts`, the largest `num` that fits).
 pub fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) -> String {
     let mut advice = Vec::new();
-    if input.only_cold_starts {
+    if input.only_cold_starts || input.adaptive {
+        let why = if input.only_cold_starts {
+            "with onlyColdStarts every invocation has a version of its own"
+        } else {
+            "an adaptive run keeps every invocation's measurements, to merge its rounds"
+        };
+        let option = if input.only_cold_starts {
+            "onlyColdStarts"
+        } else {
+            "adaptive"
+        };
         match largest_fitting_num(plan, input) {
             Some(n) => advice.push(format!(
-                "lower \"num\" to at most {n} with these power values (with onlyColdStarts every invocation has a version of its own)"
+                "lower \"num\" to at most {n} with these power values ({why})"
             )),
-            None => advice.push(
-                "turn off onlyColdStarts or tune fewer power values (with onlyColdStarts every invocation has a version of its own)".to_string(),
-            ),
+            None => advice.push(format!(
+                "turn off {option} or tune fewer power values ({why})"
+            )),
         }
     }
     if size.payload > STATE_LIMIT_BYTES / 4 {
@@ -242,6 +302,27 @@ mod tests {
     }
 
     #[test]
+    fn an_adaptive_run_counts_every_invocation_it_keeps() {
+        let (plan, input) = plan_for(
+            serde_json::json!({"lambdaARN": ARN, "num": 2000, "powerValues": "ALL", "adaptive": true}),
+        );
+        let size = largest_state(&plan, &input);
+        assert!(!size.fits(), "{size:?}");
+        let n = largest_fitting_num(&plan, &input).unwrap();
+        assert!((50..2000).contains(&n), "{n}");
+        let message = too_big_message(&plan, &input, &size);
+        assert!(
+            message.contains(&format!("at most {n}"))
+                && message.contains("adaptive run keeps every invocation"),
+            "{message}"
+        );
+        // The same run without adaptive sampling keeps 50 samples per power value and fits.
+        let (plan, input) =
+            plan_for(serde_json::json!({"lambdaARN": ARN, "num": 2000, "powerValues": "ALL"}));
+        assert!(largest_state(&plan, &input).fits());
+    }
+
+    #[test]
     fn a_big_payload_is_sent_to_s3() {
         let payload = "x".repeat(250_000);
         let (plan, input) = plan_for(
@@ -264,7 +345,7 @@ mod tests {
         let stats: Vec<PowerStats> = input
             .power_values
             .iter()
-            .map(|&p| widest_stats(p, &input, "us-east-1"))
+            .map(|&p| widest_stats(p, &input, "us-east-1", 20))
             .collect();
         let mut state = serde_json::to_value(&plan).unwrap();
         state["stats"] = json!(stats);
@@ -281,6 +362,7 @@ mod tests {
             input,
             stats,
             publisher_rounds: 1,
+            sampling: None,
         };
         let env = AnalysisEnv::new(Some("us-east-1".into()), None);
         state["analysis"] = json!(event.analyze(&env).unwrap());

@@ -133,6 +133,8 @@ fn processors_are_invoked_in_their_own_region() {
             snap_start: false,
         },
         value: 128,
+        first: 0,
+        count: None,
     };
     let lambdas = clients.executor_lambdas(&event).unwrap();
     let region = |l: &powertune_steps::lambda::LambdaApi| {

@@ -206,7 +206,7 @@ fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
         .collect();
     placeholders.sort();
     placeholders.dedup();
-    assert_eq!(placeholders.len(), 7, "{placeholders:?}");
+    assert_eq!(placeholders.len(), 8, "{placeholders:?}");
     for p in &placeholders {
         assert!(
             template.contains(&format!("        {p}: ")),
@@ -231,15 +231,18 @@ fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
     }
 }
 
-/// Walks the definition's happy path: `IsPublished` is true on its `rounds`-th visit, and the
-/// run is not a dry run. Counts every state entered, Map iterations included.
-fn transitions(
-    states: &Map<String, Value>,
-    start: &str,
-    power_values: usize,
-    rounds: usize,
-    visits: &mut usize,
-) -> u64 {
+/// A happy path through the definition: `IsPublished` is true on its `publisher_rounds`-th
+/// visit, the Map's k-th round iterates over `sampling_rounds[k]` power values and `IsSettled`
+/// is true after the last, and the run is not a dry run.
+struct Path<'a> {
+    publisher_rounds: usize,
+    sampling_rounds: &'a [usize],
+    published_visits: usize,
+    maps: usize,
+}
+
+/// Counts every state entered from `start`, Map iterations included.
+fn transitions(states: &Map<String, Value>, start: &str, path: &mut Path) -> u64 {
     let mut count = 0;
     let mut name = start.to_string();
     loop {
@@ -247,11 +250,15 @@ fn transitions(
         count += 1;
         let next = match state["Type"].as_str().unwrap() {
             "Choice" => {
-                let condition_holds = if state["Choices"][0]["Variable"] == "$.done" {
-                    *visits += 1;
-                    *visits == rounds
-                } else {
-                    false // $.input.dryRun
+                let variable = state["Choices"][0]["Variable"].as_str().unwrap();
+                let condition_holds = match variable {
+                    "$.done" => {
+                        path.published_visits += 1;
+                        path.published_visits == path.publisher_rounds
+                    }
+                    "$.sampling.settled" => path.maps == path.sampling_rounds.len(),
+                    "$.input.dryRun" => false,
+                    other => panic!("a Choice on {other} the walk does not know"),
                 };
                 if condition_holds {
                     state["Choices"][0]["Next"].clone()
@@ -262,8 +269,10 @@ fn transitions(
             "Map" => {
                 let inner = state["ItemProcessor"]["States"].as_object().unwrap();
                 let start = state["ItemProcessor"]["StartAt"].as_str().unwrap();
-                for _ in 0..power_values {
-                    count += transitions(inner, start, power_values, rounds, visits);
+                let iterations = path.sampling_rounds[path.maps];
+                path.maps += 1;
+                for _ in 0..iterations {
+                    count += transitions(inner, start, path);
                 }
                 state["Next"].clone()
             }
@@ -281,34 +290,46 @@ fn transitions(
 fn the_priced_transition_count_is_the_definitions() {
     let def = definition();
     let states = def["States"].as_object().unwrap();
-    for (power_values, rounds) in [(1, 1), (6, 1), (6, 2), (46, 1), (46, 3)] {
-        let walked = transitions(
-            states,
-            def["StartAt"].as_str().unwrap(),
-            power_values,
-            rounds,
-            &mut 0,
-        );
+    let cases: [(usize, &[usize]); 6] = [
+        (1, &[1]),
+        (1, &[6]),
+        (2, &[6]),
+        (1, &[46]),
+        (3, &[46]),
+        // Adaptive: rounds of fewer and fewer power values.
+        (1, &[6, 4, 4, 1]),
+    ];
+    for (publisher_rounds, sampling_rounds) in cases {
+        let mut path = Path {
+            publisher_rounds,
+            sampling_rounds,
+            published_visits: 0,
+            maps: 0,
+        };
+        let walked = transitions(states, def["StartAt"].as_str().unwrap(), &mut path);
         let priced = StateMachineRun {
-            power_values,
-            publisher_rounds: rounds,
+            rounds: sampling_rounds.to_vec(),
+            publisher_rounds,
         }
         .transitions();
         assert_eq!(
             walked, priced,
-            "{power_values} power values, {rounds} rounds"
+            "{publisher_rounds} Publisher rounds, sampling rounds {sampling_rounds:?}"
         );
     }
 }
 
 #[test]
-fn the_map_feeds_each_executor_one_power_value() {
+fn each_round_of_the_map_feeds_each_executor_one_power_value_and_the_sampler_decides_the_next() {
     let def = definition();
     let map = &def["States"]["Branching"];
-    assert_eq!(map["ItemsPath"], "$.input.powerValues");
+    assert_eq!(map["ItemsPath"], "$.sampling.values");
     assert_eq!(map["ItemSelector"]["value.$"], "$$.Map.Item.Value");
+    assert_eq!(map["ItemSelector"]["first.$"], "$.sampling.first");
+    assert_eq!(map["ItemSelector"]["count.$"], "$.sampling.count");
     assert_eq!(map["MaxConcurrency"], 0);
-    assert_eq!(map["ResultPath"], "$.stats");
+    assert_eq!(map["ResultPath"], "$.round");
+    assert_eq!(map["Next"], "Sampler");
     // The Executor event is exactly what ExecutorEvent reads.
     let mut keys: Vec<&str> = map["ItemSelector"]
         .as_object()
@@ -317,7 +338,20 @@ fn the_map_feeds_each_executor_one_power_value() {
         .map(|k| k.trim_end_matches(".$"))
         .collect();
     keys.sort();
-    assert_eq!(keys, ["function", "input", "value"]);
+    assert_eq!(keys, ["count", "first", "function", "input", "value"]);
+    // The Sampler reads the whole state (the plan and the round) and replaces it.
+    let sampler = &def["States"]["Sampler"];
+    assert!(sampler.get("Parameters").is_none() && sampler.get("ResultPath").is_none());
+    assert_eq!(sampler["Next"], "IsSettled");
+    let settled = &def["States"]["IsSettled"];
+    assert_eq!(settled["Choices"][0]["Variable"], "$.sampling.settled");
+    assert_eq!(settled["Choices"][0]["Next"], "Cleaner");
+    assert_eq!(settled["Default"], "Branching");
+    // The Analyzer prices the rounds.
+    assert_eq!(
+        def["States"]["Analyzer"]["Parameters"]["sampling.$"],
+        "$.sampling"
+    );
 }
 
 /// The lines of one resource of template.yaml (from `  name:` to the next resource).

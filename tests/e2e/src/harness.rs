@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 pub(crate) const ACCOUNT: &str = "123456789012";
 pub(crate) const REGION: &str = "us-east-1";
-pub(crate) const STEPS: [&str; 6] = [
+pub(crate) const STEPS: [&str; 7] = [
     "initializer",
     "publisher",
     "executor",
+    "sampler",
     "cleaner",
     "analyzer",
     "optimizer",
@@ -114,7 +115,12 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
         ("RUST_LOG", "warn".to_string()),
     ];
     for step in STEPS {
-        let timeout = if step == "analyzer" { 10 } else { 300 };
+        // As the template: the steps that call no AWS API get 10 s.
+        let timeout = if step == "analyzer" || step == "sampler" {
+            10
+        } else {
+            300
+        };
         create_function(
             env,
             &format!("powertune-{step}"),

@@ -30,8 +30,9 @@ fn analyzer_reads_the_state_after_the_map() {
     let result = analyze(&event, &env).unwrap();
     assert_eq!(result.power, 256);
     assert_eq!(result.stats.as_ref().map(Vec::len), Some(2));
-    // 2 power values, 2 Publisher rounds: 6 + 4 + 2 = 12 transitions at CNY 0.0001891
-    assert!((result.state_machine.execution_cost - 12.0 * 0.0001891).abs() < 1e-12);
+    // 2 power values in one sampling round (no "sampling" given), 2 Publisher rounds:
+    // 5 + 4 + (3 + 2) = 14 transitions at CNY 0.0001891
+    assert!((result.state_machine.execution_cost - 14.0 * 0.0001891).abs() < 1e-12);
     assert!(result
         .state_machine
         .visualization

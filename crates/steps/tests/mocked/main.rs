@@ -213,14 +213,11 @@ fn snapshot() -> FunctionSnapshot {
 
 /// A plan of run "run1": descriptions are "powertune run run1: RAM<value>".
 fn plan(power_values: &[u32]) -> Plan {
-    Plan {
-        input: typed(json!({"lambdaARN": ARN, "num": 5, "powerValues": power_values})),
-        function: snapshot(),
-        run_id: "run1".into(),
-        versions: Vec::new(),
-        publisher_rounds: 0,
-        done: false,
-    }
+    Plan::new(
+        &typed(json!({"lambdaARN": ARN, "num": 5, "powerValues": power_values})),
+        snapshot(),
+        "run1".into(),
+    )
 }
 
 /// The Initializer as its binary runs it: the input parsed at the edge, then planned.
@@ -266,6 +263,8 @@ fn executor_event(input: Value) -> ExecutorEvent {
         input: typed(input),
         function: snapshot(),
         value: 512,
+        first: 0,
+        count: None,
     }
 }
 

@@ -1,0 +1,594 @@
+//! Sampling in rounds. Every run invokes its power values in rounds: a plain run in one round of
+//! `num`, an adaptive run (`adaptive: true`) in rounds that start at `minNum` invocations and
+//! grow by half each time, up to `num`.
+//!
+//! After each adaptive round the decision is bootstrapped: every power value's invocations are
+//! resampled with replacement [`RESAMPLES`] times and the strategy decides on each resample as
+//! it does on the measurements. The share of resamples that pick a power value says how likely
+//! a re-run is to pick it. The run is settled once the current pick has [`SETTLED_SHARE`] of
+//! them. A power value outside the tie on the strategy's measure (clearly dearer, slower, or
+//! worse balanced than the best) that almost never wins ([`OUT_SHARE`]) is out of the running
+//! and gets no more invocations. This asks directly what the user wants to know (would another run
+//! recommend the same memory?), and it accounts for every way the pick can change: the best on
+//! the strategy's measure, the power values tied with it, and the tie rules among them.
+
+use crate::analysis::{Decision, Measured, Rule, TIE_MARGIN};
+use crate::input::ExecutionInput;
+use crate::output::PowerStats;
+use crate::stats::trimmed_mean;
+use crate::strategy::Strategy;
+use serde::{Deserialize, Serialize};
+
+/// Resamples of the measurements per decision.
+pub const RESAMPLES: usize = 400;
+/// The share of resamples the pick needs for the decision to be settled.
+pub const SETTLED_SHARE: f64 = 0.95;
+/// A power value picked by fewer resamples than this is out of the running.
+pub const OUT_SHARE: f64 = 0.01;
+/// Each adaptive round brings the invocations per power value to this multiple of the last.
+pub const GROWTH: f64 = 1.5;
+
+/// Where sampling stands: what the next round invokes, and the rounds so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sampling {
+    /// The power values the next round invokes (ascending); empty once settled.
+    pub values: Vec<u32>,
+    /// The invocations each of them has had, so the index of the next round's first one.
+    pub first: u32,
+    /// The invocations each of them gets in the next round.
+    pub count: u32,
+    /// How many power values each round so far invoked (they price the execution).
+    #[serde(default)]
+    pub rounds: Vec<u32>,
+    /// No round is left to run.
+    #[serde(default)]
+    pub settled: bool,
+    /// Why an adaptive run stopped sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What an adaptive run's result says about its sampling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SamplingSummary {
+    /// Rounds of invocations.
+    pub rounds: usize,
+    /// Invocations of every power value together.
+    pub invocations: u32,
+    /// The most any power value could have had (`num` each).
+    pub cap: u32,
+    /// Why sampling stopped.
+    pub reason: String,
+}
+
+impl Sampling {
+    /// The first round: every power value, `minNum` invocations adaptively, else `num` (one in
+    /// a dry run).
+    pub fn start(input: &ExecutionInput) -> Sampling {
+        let count = if input.dry_run {
+            1
+        } else if input.adaptive {
+            input.min_num.min(input.num)
+        } else {
+            input.num
+        };
+        Sampling {
+            values: input.power_values.clone(),
+            first: 0,
+            count,
+            rounds: Vec::new(),
+            settled: false,
+            reason: None,
+        }
+    }
+
+    /// The sampling after the round this describes ran, and `stats` (every power value's,
+    /// merged over the rounds) says what was measured. Power values that stop get their
+    /// `stop_reason`. A plain run is settled after its one round.
+    pub fn after_round(&self, input: &ExecutionInput, stats: &mut [PowerStats]) -> Sampling {
+        let mut rounds = self.rounds.clone();
+        rounds.push(self.values.len() as u32);
+        let done = self.first + self.count;
+        let settled = |reason: Option<String>| Sampling {
+            values: Vec::new(),
+            first: done,
+            count: 0,
+            rounds: rounds.clone(),
+            settled: true,
+            reason,
+        };
+        if !input.adaptive || input.dry_run {
+            return settled(None);
+        }
+
+        stats.sort_by_key(|s| s.value);
+        let rule = Rule {
+            strategy: input.strategy,
+            balanced_weight: input.balanced_weight,
+            discard_top_bottom: input.discard_top_bottom,
+            statistical_ties: true,
+        };
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let Some(decision) = rule.decide(&measured) else {
+            // Nothing can be recommended: more invocations would not change that.
+            let reason = "no power value has a result to recommend".to_string();
+            mark(stats, &self.values, &reason);
+            return settled(Some(reason));
+        };
+        let shares = pick_shares(&rule, &measured);
+        let pick = stats[decision.pick].value;
+        let share = |i: usize| shares[i] as f64 / RESAMPLES as f64;
+        // Resamples that pick a power value the strategy cannot tell from the pick (its measure
+        // within the tie margin of the pick's) agree with it: which of the two wins is a
+        // difference too small to act on.
+        let alike = interchangeable(&rule, &measured, decision.pick);
+        let agreeing: f64 = alike.iter().map(|&i| share(i)).sum();
+        let others: Vec<String> = alike
+            .iter()
+            .filter(|&&i| i != decision.pick && shares[i] > 0)
+            .map(|&i| format!("{} MB", stats[i].value))
+            .collect();
+        let agreement = if others.is_empty() {
+            format!(
+                "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB",
+                100.0 * agreeing
+            )
+        } else {
+            format!(
+                "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB or {}, within {:.0}% of it",
+                100.0 * agreeing,
+                others.join(" or "),
+                100.0 * TIE_MARGIN
+            )
+        };
+
+        if agreeing >= SETTLED_SHARE {
+            let reason = format!(
+                "The decision was settled after {done} invocations per power value: {agreement}."
+            );
+            mark(
+                stats,
+                &self.values,
+                &format!("the decision was settled after {done} invocations"),
+            );
+            return settled(Some(reason));
+        }
+        if done >= input.num {
+            let reason = format!("Every power value still running reached \"num\" ({}) before the decision was settled: {agreement}.", input.num);
+            mark(
+                stats,
+                &self.values,
+                &format!(
+                    "reached \"num\" ({}) before the decision was settled",
+                    input.num
+                ),
+            );
+            return settled(Some(reason));
+        }
+
+        let mut running = Vec::new();
+        for &value in &self.values {
+            let Some(i) = stats.iter().position(|s| s.value == value) else {
+                continue;
+            };
+            // Only a power value outside the tie on the strategy's measure leaves: one inside
+            // it may yet become the best or the pick, and its samples decide what is tied.
+            let tied = decision
+                .ties
+                .as_ref()
+                .is_none_or(|t| t.equivalent.contains(&i));
+            if tied || share(i) >= OUT_SHARE {
+                running.push(value);
+                continue;
+            }
+            stats[i].stop_reason = Some(format!(
+                "out of the running after {done} invocations: {} (the pick in {:.1}% of {RESAMPLES} resamples)",
+                why_not(&rule, stats, &decision, i),
+                100.0 * share(i)
+            ));
+        }
+        let next = ((f64::from(done) * GROWTH).ceil() as u32)
+            .max(done + 1)
+            .min(input.num);
+        Sampling {
+            values: running,
+            first: done,
+            count: next - done,
+            rounds,
+            settled: false,
+            reason: None,
+        }
+    }
+
+    /// The summary an adaptive run's result carries; `None` for a plain run.
+    pub fn summary(&self, input: &ExecutionInput, stats: &[PowerStats]) -> Option<SamplingSummary> {
+        let reason = self.reason.clone().filter(|_| input.adaptive)?;
+        Some(SamplingSummary {
+            rounds: self.rounds.len(),
+            invocations: stats.iter().filter_map(|s| s.invocations).sum(),
+            cap: input.num * input.power_values.len() as u32,
+            reason,
+        })
+    }
+}
+
+/// Sets the stop reason of the power values in `values` that have none yet.
+fn mark(stats: &mut [PowerStats], values: &[u32], reason: &str) {
+    for s in stats.iter_mut().filter(|s| values.contains(&s.value)) {
+        s.stop_reason.get_or_insert_with(|| reason.to_string());
+    }
+}
+
+/// Why power value `i` is not the pick, in the decision's terms.
+fn why_not(rule: &Rule, stats: &[PowerStats], decision: &Decision, i: usize) -> String {
+    let name = |k: usize| format!("{} MB", stats[k].value);
+    let best = name(decision.best);
+    let Some(ties) = &decision.ties else {
+        return format!("{best} is better");
+    };
+    if !ties.equivalent.contains(&i) {
+        return match rule.strategy {
+            Strategy::Cost => format!("dearer than {best} beyond the noise"),
+            Strategy::Speed => format!("slower than {best} beyond the noise"),
+            Strategy::Balanced => format!("a worse balance than {best} beyond the noise"),
+        };
+    }
+    if !ties.tied_leaders.contains(&i) {
+        let leader = name(ties.leader);
+        return match rule.strategy {
+            Strategy::Cost => {
+                format!("as cheap as {best} within the noise, but slower than {leader}")
+            }
+            _ => format!("as fast as {best} within the noise, but dearer than {leader}"),
+        };
+    }
+    format!("tied with {}, which uses less memory", name(decision.pick))
+}
+
+/// The power values the strategy cannot tell from `pick` on its own measure: within
+/// [`TIE_MARGIN`] of it (`pick` included).
+fn interchangeable(rule: &Rule, measured: &[Measured], pick: usize) -> Vec<usize> {
+    let candidates: Vec<_> = measured.iter().map(|m| m.candidate).collect();
+    let point = |i: usize| rule.point(&candidates, i);
+    let base = point(pick);
+    (0..measured.len())
+        .filter(|&i| candidates[i].usable())
+        .filter(|&i| i == pick || (point(i) - base).abs() <= TIE_MARGIN * base.abs())
+        .collect()
+}
+
+/// How many of [`RESAMPLES`] bootstrap resamples of `measured` pick each power value.
+/// Deterministic: the resampling is seeded from the measurements themselves.
+fn pick_shares(rule: &Rule, measured: &[Measured]) -> Vec<usize> {
+    let mut rng = SplitMix64::seeded(measured);
+    let mut shares = vec![0; measured.len()];
+    for _ in 0..RESAMPLES {
+        let resampled: Vec<Measured> = measured
+            .iter()
+            .map(|m| resample(m, rule.discard_top_bottom, &mut rng))
+            .collect();
+        if let Some(d) = rule.decide(&resampled) {
+            shares[d.pick] += 1;
+        }
+    }
+    shares
+}
+
+/// One bootstrap resample of a power value: as many invocations, drawn with replacement, and
+/// the averages they give. A power value without samples stays as it is.
+fn resample(m: &Measured, discard: f64, rng: &mut SplitMix64) -> Measured {
+    let Some((costs, durations)) = &m.samples else {
+        return m.clone();
+    };
+    let n = costs.len().min(durations.len());
+    if n == 0 || !m.candidate.usable() {
+        return m.clone();
+    }
+    let picks: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
+    let costs: Vec<f64> = picks.iter().map(|&k| costs[k]).collect();
+    let durations: Vec<f64> = picks.iter().map(|&k| durations[k]).collect();
+    let mut candidate = m.candidate;
+    candidate.cost = trimmed_mean(&costs, discard);
+    candidate.duration = trimmed_mean(&durations, discard);
+    Measured {
+        candidate,
+        samples: Some((costs, durations)),
+    }
+}
+
+/// A small, fast generator (SplitMix64); plenty for resampling, and reproducible.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// Seeded from the measurements, so the same measurements always resample the same way.
+    fn seeded(measured: &[Measured]) -> SplitMix64 {
+        // FNV-1a over every number.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |x: u64| {
+            for byte in x.to_le_bytes() {
+                h ^= u64::from(byte);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for m in measured {
+            eat(u64::from(m.candidate.power));
+            if let Some((costs, durations)) = &m.samples {
+                costs.iter().chain(durations).for_each(|x| eat(x.to_bits()));
+            }
+        }
+        SplitMix64(h)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n` > 0), by Lemire's multiply-shift (its bias is below 2^-40 here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Defaults;
+    use crate::output::{Counts, Keep};
+    use serde_json::json;
+
+    fn input(fields: serde_json::Value) -> ExecutionInput {
+        let mut document =
+            json!({"lambdaARN": "f", "num": 50, "powerValues": [128, 512, 1024, 1769, 3008]});
+        if let (Some(o), Some(extra)) = (document.as_object_mut(), fields.as_object()) {
+            o.extend(extra.clone());
+        }
+        ExecutionInput::from_json(&document, &Defaults::default()).unwrap()
+    }
+
+    /// A function's true duration at each memory size (ms), and its noise: every invocation
+    /// is that duration times exp(sigma x a standard normal draw).
+    struct Workload {
+        duration: fn(u32) -> f64,
+        sigma: f64,
+    }
+
+    /// Single-threaded CPU-bound: 40 ms of work at one vCPU, plus 1 ms that does not scale.
+    const CPU_BOUND: Workload = Workload {
+        duration: |m| 40.0 * (1769.0 / f64::from(m)).max(1.0) + 1.0,
+        sigma: 0.03,
+    };
+    /// I/O-bound: 100 ms of waiting at every memory size.
+    const IO_BOUND: Workload = Workload {
+        duration: |_| 100.0,
+        sigma: 0.02,
+    };
+
+    /// The invocations `first..first + count` of power value `m`, as one round's statistics.
+    fn round(w: &Workload, m: u32, count: u32, rng: &mut SplitMix64) -> PowerStats {
+        let durations: Vec<f64> = (0..count)
+            .map(|_| {
+                // Box-Muller: a standard normal draw from two uniform ones.
+                let u1 = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+                let u2 = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+                let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                (w.duration)(m) * (w.sigma * z).exp()
+            })
+            .collect();
+        let billed: Vec<f64> = durations.iter().map(|d| d.ceil()).collect();
+        // Lambda's x86 price: 0.0000166667 per GB-second.
+        let price_per_ms = 0.0000166667 * f64::from(m) / 1024.0 / 1000.0;
+        PowerStats::of_invocations(
+            m,
+            &durations,
+            &billed,
+            price_per_ms,
+            Counts::default(),
+            0.2,
+            Keep::All,
+        )
+    }
+
+    /// An adaptive run on simulated invocations: rounds until settled, as the Sampler runs them.
+    fn simulate(input: &ExecutionInput, w: &Workload, seed: u64) -> (Vec<PowerStats>, Sampling) {
+        let mut rng = SplitMix64(seed);
+        let mut sampling = Sampling::start(input);
+        let mut stats: Vec<PowerStats> = Vec::new();
+        while !sampling.settled {
+            for &m in &sampling.values {
+                let new = round(w, m, sampling.count, &mut rng);
+                match stats.iter_mut().find(|s| s.value == m) {
+                    Some(s) => *s = s.merged(&new, input.discard_top_bottom).unwrap(),
+                    None => stats.push(new),
+                }
+            }
+            sampling = sampling.after_round(input, &mut stats);
+        }
+        (stats, sampling)
+    }
+
+    fn invocations(stats: &[PowerStats], m: u32) -> u32 {
+        stats
+            .iter()
+            .find(|s| s.value == m)
+            .and_then(|s| s.invocations)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_plain_run_is_one_round_of_num_and_a_dry_run_one_of_one() {
+        let plain = input(json!({"num": 20}));
+        let start = Sampling::start(&plain);
+        assert_eq!((start.first, start.count, start.values.len()), (0, 20, 5));
+        let mut rng = SplitMix64(1);
+        let mut stats: Vec<PowerStats> = plain
+            .power_values
+            .iter()
+            .map(|&m| round(&IO_BOUND, m, 20, &mut rng))
+            .collect();
+        let after = start.after_round(&plain, &mut stats);
+        assert!(after.settled && after.values.is_empty());
+        assert_eq!(
+            (after.rounds.clone(), after.reason.clone()),
+            (vec![5], None)
+        );
+        assert!(stats.iter().all(|s| s.stop_reason.is_none()));
+        assert_eq!(after.summary(&plain, &stats), None);
+
+        let dry = input(json!({"dryRun": true}));
+        assert_eq!(Sampling::start(&dry).count, 1);
+    }
+
+    #[test]
+    fn adaptive_rounds_start_at_min_num_and_grow_by_half_up_to_num() {
+        let adaptive = input(json!({"adaptive": true, "num": 30, "minNum": 6}));
+        let mut s = Sampling::start(&adaptive);
+        assert_eq!((s.first, s.count), (0, 6));
+        // Power values so alike that the decision never settles: every round runs them all.
+        let mut rng = SplitMix64(7);
+        let flat = Workload {
+            duration: |_| 50.0,
+            sigma: 0.3,
+        };
+        let mut stats: Vec<PowerStats> = Vec::new();
+        let mut ends = Vec::new();
+        while !s.settled {
+            for &m in &s.values {
+                let new = round(&flat, m, s.count, &mut rng);
+                match stats.iter_mut().find(|x| x.value == m) {
+                    Some(x) => *x = x.merged(&new, 0.2).unwrap(),
+                    None => stats.push(new),
+                }
+            }
+            ends.push(s.first + s.count);
+            s = s.after_round(&adaptive, &mut stats);
+        }
+        // 6, then x1.5 rounded up, capped at num.
+        assert_eq!(
+            &ends[..ends.len().min(4)],
+            &[6, 9, 14, 21][..ends.len().min(4)]
+        );
+        assert!(ends.iter().all(|&n| n <= 30));
+        assert_eq!(s.rounds.len(), ends.len());
+    }
+
+    #[test]
+    fn clearly_separated_power_values_settle_after_the_first_round() {
+        // I/O-bound: the same duration everywhere, so cost grows with memory and 128 MB is the
+        // cheapest by far.
+        let adaptive = input(json!({"adaptive": true, "num": 100}));
+        let (stats, sampling) = simulate(&adaptive, &IO_BOUND, 3);
+        assert_eq!(sampling.rounds, vec![5]);
+        for s in &stats {
+            assert_eq!(s.invocations, Some(5));
+            assert!(
+                s.stop_reason
+                    .as_deref()
+                    .unwrap()
+                    .contains("settled after 5"),
+                "{:?}",
+                s.stop_reason
+            );
+        }
+        let summary = sampling.summary(&adaptive, &stats).unwrap();
+        assert_eq!(
+            (summary.rounds, summary.invocations, summary.cap),
+            (1, 25, 500)
+        );
+        assert!(summary.reason.contains("pick 128 MB"), "{}", summary.reason);
+    }
+
+    #[test]
+    fn power_values_out_of_the_running_stop_early_and_say_why() {
+        // Single-threaded and CPU-bound: 3008 MB costs 70% more than the rest and is out at
+        // once; the others cost about the same, and the fastest of them, 1769 MB, wins.
+        let adaptive = input(json!({"adaptive": true, "num": 100}));
+        let (stats, sampling) = simulate(&adaptive, &CPU_BOUND, 11);
+        assert!(sampling.settled);
+        assert!(invocations(&stats, 3008) < 100);
+        let reason = stats
+            .iter()
+            .find(|s| s.value == 3008)
+            .and_then(|s| s.stop_reason.clone())
+            .unwrap();
+        assert!(
+            reason.starts_with("out of the running after ") || reason.contains("settled"),
+            "{reason}"
+        );
+        let total: u32 = stats.iter().filter_map(|s| s.invocations).sum();
+        assert!(total < 500, "{total} invocations of 500");
+    }
+
+    #[test]
+    fn the_resampling_is_reproducible() {
+        let adaptive = input(json!({"adaptive": true}));
+        let mut rng = SplitMix64(5);
+        let stats: Vec<PowerStats> = adaptive
+            .power_values
+            .iter()
+            .map(|&m| round(&CPU_BOUND, m, 8, &mut rng))
+            .collect();
+        let rule = Rule {
+            strategy: Strategy::Cost,
+            balanced_weight: 0.5,
+            discard_top_bottom: 0.2,
+            statistical_ties: true,
+        };
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let shares = pick_shares(&rule, &measured);
+        assert_eq!(shares, pick_shares(&rule, &measured));
+        assert_eq!(shares.iter().sum::<usize>(), RESAMPLES);
+    }
+
+    proptest::proptest! {
+        /// Whatever the workload, noise, cap and first round: no power value gets more than
+        /// `num` invocations, the run ends settled, the power values still running always have
+        /// had the same number of invocations, and every one that stopped says why.
+        #[test]
+        fn the_cap_is_never_exceeded_and_every_run_ends(
+            num in 5u32..60,
+            min in 5u32..60,
+            sigma in 0.0f64..0.6,
+            scale in proptest::collection::vec(0.2f64..3.0, 5),
+            strategy in proptest::sample::select(vec!["cost", "speed", "balanced"]),
+            seed in 0u64..1000,
+        ) {
+            let min = min.min(num);
+            let adaptive = input(json!({"adaptive": true, "num": num, "minNum": min, "strategy": strategy}));
+            let mut rng = SplitMix64(seed);
+            let mut sampling = Sampling::start(&adaptive);
+            let mut stats: Vec<PowerStats> = Vec::new();
+            let w = Workload { duration: |m| 20.0 + f64::from(m) / 100.0, sigma };
+            let mut rounds = 0;
+            while !sampling.settled {
+                rounds += 1;
+                proptest::prop_assert!(rounds <= 20, "too many rounds");
+                proptest::prop_assert!(sampling.first + sampling.count <= num);
+                for &m in &sampling.values {
+                    let k = adaptive.power_values.iter().position(|&p| p == m).unwrap();
+                    let mut new = round(&w, m, sampling.count, &mut rng);
+                    // Scale this power value's durations and costs, so workloads differ.
+                    if let Some(samples) = new.samples.as_mut() {
+                        samples.durations.iter_mut().for_each(|d| *d *= scale[k]);
+                    }
+                    match stats.iter_mut().find(|s| s.value == m) {
+                        Some(s) => *s = s.merged(&new, 0.2).unwrap(),
+                        None => stats.push(new),
+                    }
+                    proptest::prop_assert_eq!(invocations(&stats, m), sampling.first + sampling.count);
+                }
+                sampling = sampling.after_round(&adaptive, &mut stats);
+            }
+            proptest::prop_assert!(sampling.reason.is_some());
+            for s in &stats {
+                proptest::prop_assert!(s.invocations.unwrap() <= num);
+                proptest::prop_assert!(s.stop_reason.is_some(), "{} MB has no stop reason", s.value);
+            }
+        }
+    }
+}
