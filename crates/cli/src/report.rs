@@ -11,7 +11,9 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     let mut sorted = stats.to_vec();
     sorted.sort_by_key(|s| s.value);
 
-    let header = [
+    // An adaptive run gives power values different numbers of invocations: show them.
+    let adaptive = result.sampling.is_some();
+    let mut header = vec![
         "",
         "Power",
         "Mean",
@@ -20,6 +22,9 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
         "Cost/invocation",
         "Cost/1M invocations",
     ];
+    if adaptive {
+        header.insert(2, "Runs");
+    }
     // A failed power value's row is its marker, its power and the error, which spans the rest.
     let mut rows: Vec<Vec<String>> = Vec::new();
     for s in &sorted {
@@ -33,7 +38,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
             continue;
         }
         let summary = s.duration_stats.as_ref();
-        rows.push(vec![
+        let mut row = vec![
             marker.into(),
             format!("{} MB", s.value),
             format!("{:.2} ms", s.average_duration),
@@ -43,10 +48,14 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
             }),
             format!("{symbol}{}", significant(s.average_price)),
             format!("{symbol}{:.4}", (s.average_price + request_price) * 1e6),
-        ]);
+        ];
+        if adaptive {
+            row.insert(2, s.invocations.map_or("-".into(), |n| n.to_string()));
+        }
+        rows.push(row);
     }
 
-    let mut widths = header.map(|h| h.chars().count());
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows.iter().filter(|r| r.len() == header.len()) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -55,7 +64,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     let mut out = String::new();
     let line = |out: &mut String, cells: &[String]| {
         let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, &w)) in cells.iter().zip(&widths).enumerate() {
             let pad = w.saturating_sub(cell.chars().count());
             // Names (and a failure's message) left-aligned, numbers right-aligned.
             if i <= 1 || cells.len() < header.len() {
@@ -69,7 +78,10 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
         }
         let _ = writeln!(out, "{}", text.trim_end());
     };
-    line(&mut out, &header.map(String::from));
+    line(
+        &mut out,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
     for row in &rows {
         line(&mut out, row);
     }
@@ -94,6 +106,22 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
             ""
         };
         let _ = writeln!(out, "Why: {decision}{key}");
+    }
+    if let Some(sampling) = &result.sampling {
+        let _ = writeln!(
+            out,
+            "Adaptive sampling: {} invocations of up to {} in {} round{}. {}",
+            sampling.invocations,
+            sampling.cap,
+            sampling.rounds,
+            if sampling.rounds == 1 { "" } else { "s" },
+            sampling.reason
+        );
+        for s in &sorted {
+            if let Some(reason) = s.stop_reason.as_deref().filter(|r| r.starts_with("out of")) {
+                let _ = writeln!(out, "  {} MB: {reason}", s.value);
+            }
+        }
     }
     let _ = writeln!(
         out,

@@ -444,14 +444,16 @@ fn run_local(
     };
     let count = parsed.power_values.len();
     eprintln!(
-        "Tuning {label} locally: {} power value{} x {} invocation{}, priced as {} in {}",
+        "Tuning {label} locally: {} power value{} x {}, priced as {} in {}",
         count,
         if count == 1 { "" } else { "s" },
-        if parsed.dry_run { 1 } else { parsed.num },
-        if parsed.num == 1 && !parsed.dry_run {
-            ""
-        } else {
-            "s"
+        match (parsed.dry_run, parsed.adaptive, parsed.num) {
+            (true, _, _) | (false, false, 1) => "1 invocation".to_string(),
+            (false, true, num) => format!(
+                "up to {num} invocations (adaptive, from {})",
+                parsed.min_num
+            ),
+            (false, false, num) => format!("{num} invocations"),
         },
         architecture,
         args.region

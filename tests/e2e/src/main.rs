@@ -1,5 +1,5 @@
 //! End-to-end scenarios: `statemachine/statemachine.asl.json` runs in moto's Step Functions
-//! interpreter, whose Lambda tasks reach the powertune emulator, where the six step binaries and
+//! interpreter, whose Lambda tasks reach the powertune emulator, where the seven step binaries and
 //! the target functions run. Every scenario checks the execution's status and output, and that
 //! the target function has no alias or version left and its original `$LATEST`.
 //!
@@ -76,6 +76,7 @@ async fn main() -> Result<()> {
     let only: Option<String> = std::env::args().nth(1);
     let all = scenarios![
         cost_in_series,
+        adaptive_sampling,
         cost_in_parallel,
         balanced_with_output_results,
         weighted_payloads,

@@ -19,6 +19,12 @@ pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
     check_result(&e.output, &FIVE)?;
     ensure!(e.output["strategy"] == "cost");
     // Scenario 6: the priced transitions are the ones moto's interpreter made.
+    priced_as_run(env, &e).await?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+/// The transitions the Analyzer priced (at us-east-1's $0.000025) are those in the history.
+async fn priced_as_run(env: &Env, e: &Execution) -> Result<u64> {
     let priced = (e.output["stateMachine"]["executionCost"]
         .as_f64()
         .unwrap_or(0.0)
@@ -29,6 +35,66 @@ pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
         priced == counted,
         "the Analyzer priced {priced} transitions, moto's history has {counted}"
     );
+    Ok(counted)
+}
+
+/// Issue 11: an adaptive run loops the Map and the Sampler until the decision settles. Noisy
+/// durations (the emulator's durationNoise) make the first rounds undecided; 3008 MB, which
+/// costs several times the rest, stops early.
+pub(crate) async fn adaptive_sampling(env: &Env) -> Result<()> {
+    let powers = [128, 256, 512, 1024, 3008];
+    let e = execute_with_faults(
+        env,
+        json!({"durationNoise": {"sigma": 0.3, "functions": ["target"]}}),
+        json!({"lambdaARN": arn("target"), "num": 40, "powerValues": powers, "adaptive": true,
+               "includeOutputResults": true, "payload": {"iterations": 2000000}}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    let sampling = &e.output["sampling"];
+    let rounds = sampling["rounds"].as_u64().context("no sampling.rounds")?;
+    let total = sampling["invocations"]
+        .as_u64()
+        .context("no sampling.invocations")?;
+    ensure!(sampling["cap"] == 200, "cap {}", sampling["cap"]);
+    ensure!(
+        sampling["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("settled") || r.contains("reached")),
+        "reason {}",
+        sampling["reason"]
+    );
+    let stats = e.output["stats"].as_array().context("no stats")?;
+    let mut counted = 0;
+    for s in stats {
+        let n = s["invocations"].as_u64().context("no invocations")?;
+        ensure!(
+            (5..=40).contains(&n),
+            "{} MB got {n} invocations",
+            s["value"]
+        );
+        ensure!(
+            s["stopReason"].is_string(),
+            "{} MB has no stopReason",
+            s["value"]
+        );
+        counted += n;
+    }
+    ensure!(
+        counted == total,
+        "stats count {counted} invocations, sampling says {total}"
+    );
+    let at_3008 = stats
+        .iter()
+        .find(|s| s["value"] == 3008)
+        .context("no 3008 MB")?;
+    ensure!(
+        at_3008["invocations"].as_u64() < Some(40),
+        "3008 MB got every invocation: {at_3008}"
+    );
+    let transitions = priced_as_run(env, &e).await?;
+    println!("  {rounds} rounds, {total} of 200 invocations, {transitions} transitions priced as counted");
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 

@@ -1,6 +1,7 @@
 //! A single-threaded CPU-bound function: a fixed amount of arithmetic per invocation
 //! (`{"iterations": N}`, default 20 million), so its duration is inversely proportional to the
-//! CPU share up to one vCPU and flat above it.
+//! CPU share up to one vCPU and flat above it. With `{"waitMs": M}` it then waits M ms, as a
+//! function that computes and then calls a service does (a mixed workload).
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -20,7 +21,11 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
         .get("iterations")
         .and_then(Value::as_u64)
         .unwrap_or(20_000_000);
-    Ok(json!({ "result": work(iterations) }))
+    let result = work(iterations);
+    if let Some(wait) = event.payload.get("waitMs").and_then(Value::as_u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    }
+    Ok(json!({ "result": result }))
 }
 
 #[tokio::main]
