@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the six arm64 bootstraps as `sam build` does, with cargo-lambda and zig installed from
+# Builds the seven arm64 bootstraps as `sam build` does, with cargo-lambda and zig installed from
 # PyPI into .venv-tools (no Docker), and reports how long it took.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

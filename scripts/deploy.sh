@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the six step functions for arm64 and deploys the stack.
+# Builds the seven step functions for arm64 and deploys the stack.
 #
 #   scripts/deploy.sh [STACK_NAME] [S3_BUCKET] [extra sam deploy arguments...]
 #

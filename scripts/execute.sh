@@ -2,20 +2,69 @@
 # Starts an execution of the powertune state machine, follows it, prints its output, and exits
 # non-zero (printing the error and cause) when it FAILED, TIMED_OUT or ABORTED.
 #
-#   scripts/execute.sh [input.json]        (default: scripts/sample-execution-input.json)
+#   scripts/execute.sh [input.json] [--save FILE]
+#                      [--baseline saved.json [--max-cost-increase 10%] [--max-duration-increase 10%]]
+#
+# input.json defaults to scripts/sample-execution-input.json. --save writes the output (with
+# "includeOutputResults": true in the input, a baseline for later runs). --baseline compares the
+# output with a saved run through `powertune compare` (the powertune CLI on PATH, or $POWERTUNE),
+# and exits 3 with the reason when the recommendation got dearer or slower beyond a threshold.
 #
 # The state machine is STATE_MACHINE_ARN, or the StateMachineARN output of the stack STACK_NAME
 # (default: powertune). AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SFN / AWS_ENDPOINT_URL_CLOUDFORMATION
-# point the aws CLI at other endpoints. Needs only bash and the aws CLI.
+# point the aws CLI at other endpoints. Needs only bash and the aws CLI (and powertune for
+# --baseline).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-input_file="${1:-$here/sample-execution-input.json}"
+input_file="$here/sample-execution-input.json"
 poll_seconds="${POLL_SECONDS:-2}"
+save="" baseline="" gate=()
+usage="usage: $0 [input.json] [--save FILE] [--baseline saved.json [--max-cost-increase PCT] [--max-duration-increase PCT]]"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --save | --baseline | --max-cost-increase | --max-duration-increase)
+      if [ $# -lt 2 ]; then
+        echo "error: $1 needs a value; $usage" >&2
+        exit 2
+      fi
+      case "$1" in
+        --save) save="$2" ;;
+        --baseline) baseline="$2" ;;
+        *) gate+=("$1" "$2") ;;
+      esac
+      shift 2
+      ;;
+    -*)
+      echo "error: unknown option $1; $usage" >&2
+      exit 2
+      ;;
+    *)
+      input_file="$1"
+      shift
+      ;;
+  esac
+done
 
 if [ ! -r "$input_file" ]; then
   echo "error: cannot read the execution input $input_file" >&2
   exit 2
+fi
+# The gate's pieces are checked before anything starts.
+powertune="${POWERTUNE:-powertune}"
+if [ ${#gate[@]} -gt 0 ] && [ -z "$baseline" ]; then
+  echo "error: ${gate[0]} needs --baseline saved.json" >&2
+  exit 2
+fi
+if [ -n "$baseline" ]; then
+  if [ ! -r "$baseline" ]; then
+    echo "error: cannot read the baseline $baseline" >&2
+    exit 2
+  fi
+  if ! command -v "$powertune" >/dev/null 2>&1; then
+    echo "error: --baseline compares through the powertune CLI, which is not on PATH (install it, or set POWERTUNE)" >&2
+    exit 2
+  fi
 fi
 
 sfn=(aws stepfunctions)
@@ -55,7 +104,18 @@ printf '\n' >&2
 
 case "$status" in
   SUCCEEDED)
-    "${sfn[@]}" describe-execution --execution-arn "$execution_arn" --query output --output text
+    output="$("${sfn[@]}" describe-execution --execution-arn "$execution_arn" --query output --output text)"
+    printf '%s\n' "$output"
+    if [ -n "$save" ]; then
+      printf '%s\n' "$output" > "$save"
+    fi
+    if [ -n "$baseline" ]; then
+      result="$(mktemp)"
+      trap 'rm -f "$result"' EXIT
+      printf '%s\n' "$output" > "$result"
+      # Exits 3, with the reason, when the gate fails; 2 when the output has no stats.
+      "$powertune" compare "$baseline" "$result" --labels "baseline,this run" --output table "${gate[@]}" >&2
+    fi
     ;;
   *)
     error="$("${sfn[@]}" describe-execution --execution-arn "$execution_arn" --query error --output text)"

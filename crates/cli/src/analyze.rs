@@ -2,14 +2,12 @@
 
 use crate::failure::Failure;
 use crate::flags::{parse_strategy, parse_weight, OutputFormat};
-use crate::report;
-use anyhow::Context;
+use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::Defaults;
-use powertune_core::pricing::request_price;
 use powertune_core::strategy::Strategy;
 use powertune_steps::analyzer::analysis_env;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -42,6 +40,15 @@ pub struct Args {
     /// Base of the visualization URL [env: visualizationURL] [default: https://lambda-power-tuning.show/]
     #[arg(long)]
     visualization_url: Option<String>,
+
+    /// Also save the run (result, statistics with their samples, input) to this file, which
+    /// `analyze` and `compare` read back.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+
+    /// Also write a self-contained HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -70,27 +77,27 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .analyze(&env)
         .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
 
-    let stdout = std::io::stdout();
-    let format = args.output.unwrap_or(if stdout.is_terminal() {
+    let format = args.output.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table
     } else {
         OutputFormat::Json
     });
-    let text = match format {
-        OutputFormat::Json => {
-            serde_json::to_string_pretty(&result).context("cannot serialize the result")? + "\n"
-        }
-        OutputFormat::Table => {
-            // The function's region decides the request charge.
-            let request_price = request_price(event.input.region.as_deref());
-            report::table(&result, &event.stats, request_price)
-        }
+    let run = outputs::Run {
+        title: format!("powertune: {}", event.input.lambda.name),
+        result: &result,
+        stats: &event.stats,
+        input: &event.input,
+        publisher_rounds: event.publisher_rounds,
+        current_memory: event.current_memory,
     };
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")?;
-    Ok(())
+    outputs::emit(
+        &run,
+        &outputs::Targets {
+            json: args.json.clone(),
+            html: args.html.clone(),
+            format,
+        },
+    )
 }
 
 fn read(path: &PathBuf) -> std::io::Result<String> {

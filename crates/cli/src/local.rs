@@ -45,6 +45,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The functions' own time: the sum of every measured duration.
     pub function_time: Duration,
+    /// How many Publisher invocations the run took.
+    pub publisher_rounds: usize,
 }
 
 fn progress_style() -> ProgressStyle {
@@ -128,7 +130,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
 
     let plan = initializer::initialize(&lambda, input, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run).await {
-        Ok((result, stats)) => {
+        Ok((result, stats, publisher_rounds)) => {
             let function_ms: f64 = stats
                 .iter()
                 .filter_map(|s| s.duration_stats.as_ref())
@@ -136,6 +138,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
                 .sum();
             Ok(Outcome {
                 result,
+                publisher_rounds,
                 function_time: Duration::from_secs_f64(function_ms / 1000.0),
                 stats,
                 limits,
@@ -156,7 +159,7 @@ async fn after_initializer(
     lambda: &LambdaApi,
     mut plan: Plan,
     run: &LocalRun,
-) -> Result<(Option<TuningResult>, Vec<PowerStats>)> {
+) -> Result<(Option<TuningResult>, Vec<PowerStats>, usize)> {
     while !plan.done {
         plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
     }
@@ -226,22 +229,17 @@ async fn after_initializer(
     }
     cleaner::clean(lambda, &plan).await?;
 
-    let stats: Vec<PowerStats> = plan
-        .stats
-        .iter()
-        .filter_map(|o| match o {
-            ExecutorOutput::Stats(s) => Some((**s).clone()),
-            ExecutorOutput::DryRun { .. } => None,
-        })
-        .collect();
+    let stats = plan.power_stats();
     if input.dry_run {
-        return Ok((None, stats));
+        return Ok((None, stats, plan.publisher_rounds));
     }
     let event = AnalyzerEvent {
         input: plan.input.clone(),
         stats: stats.clone(),
         publisher_rounds: plan.publisher_rounds,
         sampling: Some(plan.sampling.clone()),
+        // A local function has a current memory only when its template gives one.
+        current_memory: run.function.memory_size,
     };
     let analysis = analyzer::analyze(&event, &analysis_env(Some(run.region.clone())))?;
     if input.auto_optimize {
@@ -252,5 +250,5 @@ async fn after_initializer(
         };
         optimizer::optimize(lambda, &event).await?;
     }
-    Ok((Some(analysis), stats))
+    Ok((Some(analysis), stats, plan.publisher_rounds))
 }

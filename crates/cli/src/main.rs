@@ -1,14 +1,19 @@
 //! `powertune`: the command line tool.
 
 mod analyze;
+mod compare;
 mod emulator;
 mod failure;
 mod flags;
 mod function;
+mod html;
 mod local;
+mod outputs;
 mod remote;
 mod report;
+mod svg;
 mod template;
+mod text;
 mod tune;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +39,9 @@ enum Command {
     /// Tune a function: run it at several memory sizes and recommend the best one. With --local,
     /// on this machine, under the CPU and memory limits Lambda gives each size.
     Tune(Box<tune::Args>),
+    /// Compare two saved runs (--json FILE): the change at each power value and of the
+    /// recommendation, optionally as a regression gate (exit 3).
+    Compare(compare::Args),
     /// Run the Lambda emulator standalone, for the AWS SDKs and CLI (AWS_ENDPOINT_URL_LAMBDA).
     Emulator(emulator::Args),
 }
@@ -43,6 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Tune(args) => tune::run(*args),
+        Command::Compare(args) => compare::run(args),
         Command::Emulator(args) => emulator::run(args),
     };
     match result {
@@ -50,6 +59,10 @@ fn main() -> ExitCode {
         Err(Failure::BadInput(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
+        }
+        Err(Failure::Regression(reason)) => {
+            eprintln!("regression: {reason}");
+            ExitCode::from(3)
         }
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");

@@ -1,7 +1,8 @@
-//! The human-readable report: a table of every power value with the recommendation marked.
+//! The terminal report: a table of every power value with the recommendation marked, and a
+//! chart of bars.
 
+use crate::text::{currency_symbol, significant};
 use powertune_core::output::{PowerStats, TuningResult};
-use powertune_core::pricing::Currency;
 use std::fmt::Write;
 
 /// Renders the result as a table. `request_price` is the per-request charge in the function's
@@ -108,15 +109,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
         let _ = writeln!(out, "Why: {decision}{key}");
     }
     if let Some(sampling) = &result.sampling {
-        let _ = writeln!(
-            out,
-            "Adaptive sampling: {} invocations of up to {} in {} round{}. {}",
-            sampling.invocations,
-            sampling.cap,
-            sampling.rounds,
-            if sampling.rounds == 1 { "" } else { "s" },
-            sampling.reason
-        );
+        let _ = writeln!(out, "{}", sampling.sentence());
         for s in &sorted {
             if let Some(reason) = s.stop_reason.as_deref().filter(|r| r.starts_with("out of")) {
                 let _ = writeln!(out, "  {} MB: {reason}", s.value);
@@ -181,7 +174,7 @@ pub fn chart(result: &TuningResult, stats: &[PowerStats]) -> String {
 }
 
 /// `▶` for the recommendation, `≈` for a power value tied with it, nothing otherwise.
-fn marker(result: &TuningResult, power: u32) -> &'static str {
+pub fn marker(result: &TuningResult, power: u32) -> &'static str {
     if power == result.power {
         "▶"
     } else if result
@@ -193,194 +186,6 @@ fn marker(result: &TuningResult, power: u32) -> &'static str {
     } else {
         ""
     }
-}
-
-fn currency_symbol(currency: Currency) -> &'static str {
-    match currency {
-        Currency::Usd => "$",
-        Currency::Cny => "¥",
-    }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// An SVG line chart of `points` (power, value), with the recommended power highlighted.
-fn svg_chart(
-    title: &str,
-    prefix: &str,
-    unit: &str,
-    points: &[(u32, f64)],
-    best: u32,
-    color: &str,
-) -> String {
-    let (w, h, left, right, top, bottom) = (460.0, 260.0, 70.0, 20.0, 30.0, 40.0);
-    if points.is_empty() {
-        return String::new();
-    }
-    let min_x = f64::from(points.iter().map(|p| p.0).min().unwrap_or(0));
-    let max_x = f64::from(points.iter().map(|p| p.0).max().unwrap_or(1));
-    let max_y = points
-        .iter()
-        .map(|p| p.1)
-        .fold(0.0, f64::max)
-        .max(f64::MIN_POSITIVE)
-        * 1.1;
-    let x = |v: u32| {
-        if max_x > min_x {
-            left + (f64::from(v) - min_x) / (max_x - min_x) * (w - left - right)
-        } else {
-            (w + left - right) / 2.0
-        }
-    };
-    let y = |v: f64| top + (1.0 - v / max_y) * (h - top - bottom);
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
-    );
-    svg.push_str(&format!(
-        "<text x=\"{left}\" y=\"18\" font-size=\"14\" font-weight=\"bold\">{}</text>",
-        escape(title)
-    ));
-    svg.push_str(&format!(
-        "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/><line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"#999\"/>",
-        h - bottom, w - right, h - bottom, h - bottom
-    ));
-    for i in 0..=4 {
-        let v = max_y * f64::from(i) / 4.0;
-        svg.push_str(&format!(
-            "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
-            left - 6.0,
-            y(v) + 3.0,
-            escape(&format!("{prefix}{}{unit}", significant(v)))
-        ));
-    }
-    let path: Vec<String> = points
-        .iter()
-        .map(|(p, v)| format!("{:.1},{:.1}", x(*p), y(*v)))
-        .collect();
-    svg.push_str(&format!(
-        "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-        path.join(" ")
-    ));
-    for (p, v) in points {
-        let (r, fill) = if *p == best {
-            (6.0, "#d62728")
-        } else {
-            (3.5, color)
-        };
-        svg.push_str(&format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{p} MB: {prefix}{}{unit}</title></circle>",
-            x(*p),
-            y(*v),
-            escape(&significant(*v))
-        ));
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{p}</text>",
-            x(*p),
-            h - bottom + 14.0
-        ));
-    }
-    svg.push_str(&format!(
-        "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">memory (MB)</text>",
-        (w + left) / 2.0,
-        h - 6.0
-    ));
-    svg.push_str("</svg>");
-    svg
-}
-
-/// A self-contained HTML report: the recommendation, charts of duration and cost against
-/// power, and the table. No script, stylesheet or font is loaded from anywhere.
-pub fn html(
-    title: &str,
-    result: &TuningResult,
-    stats: &[PowerStats],
-    request_price: f64,
-) -> String {
-    let symbol = currency_symbol(result.currency);
-    let mut sorted: Vec<&PowerStats> = stats.iter().collect();
-    sorted.sort_by_key(|s| s.value);
-    let ok: Vec<&&PowerStats> = sorted.iter().filter(|s| s.succeeded()).collect();
-    let durations: Vec<(u32, f64)> = ok.iter().map(|s| (s.value, s.average_duration)).collect();
-    // Per million invocations: amounts a reader can compare at a glance.
-    let costs: Vec<(u32, f64)> = ok
-        .iter()
-        .map(|s| (s.value, s.average_price * 1e6))
-        .collect();
-    let mut rows = String::new();
-    for s in &sorted {
-        let class = match marker(result, s.value) {
-            "▶" => " class=\"best\"",
-            "≈" => " class=\"tied\"",
-            _ => "",
-        };
-        match &s.error {
-            Some(e) => rows.push_str(&format!(
-                "<tr{class}><td>{} MB</td><td colspan=\"6\">failed: {}</td></tr>",
-                s.value,
-                escape(e)
-            )),
-            None => {
-                let d = s.duration_stats.as_ref();
-                rows.push_str(&format!(
-                    "<tr{class}><td>{} MB</td><td>{:.2} ms</td><td>{}</td><td>{}</td><td>{}</td><td>{symbol}{}</td><td>{symbol}{:.4}</td></tr>",
-                    s.value,
-                    s.average_duration,
-                    d.map_or("-".into(), |d| format!("{:.2} ms", d.p50)),
-                    d.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
-                    d.and_then(|d| d.ci95).map_or("-".into(), |ci| format!("{:.2} – {:.2} ms", ci.low, ci.high)),
-                    significant(s.average_price),
-                    (s.average_price + request_price) * 1e6
-                ));
-            }
-        }
-    }
-    let warnings: String = result
-        .warnings
-        .iter()
-        .map(|w| format!("<li>{}</li>", escape(w)))
-        .collect();
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>\
-body{{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}}\
-table{{border-collapse:collapse;margin-top:1em}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}}\
-td:first-child,th:first-child{{text-align:left}}tr.best{{background:#fde8e8;font-weight:bold}}tr.tied{{background:#fdf3e8}}\
-.charts{{display:flex;flex-wrap:wrap;gap:1em}}.summary{{font-size:1.2em}}</style></head><body>\
-<h1>{title}</h1><p class=\"summary\">Recommended: <strong>{} MB</strong> ({} strategy): {:.2} ms and {symbol}{} per invocation.</p>{}\
-<div class=\"charts\">{}{}</div>\
-<table><tr><th>Power</th><th>Mean</th><th>p50</th><th>p90</th><th>95% interval</th><th>Cost/invocation</th><th>Cost/1M invocations</th></tr>{rows}</table>\
-<p>Cost of this run: Lambda {symbol}{}, Step Functions {symbol}{}.</p>{}\
-<p><a href=\"{}\">Open in the public visualization</a> (optional).</p></body></html>\n",
-        result.power,
-        result.strategy,
-        result.duration,
-        significant(result.cost),
-        result.decision.as_ref().map_or(String::new(), |d| format!(
-            "<p class=\"decision\">{} Shaded rows are tied with it.</p>",
-            escape(d)
-        )),
-        svg_chart("Duration (trimmed mean)", "", " ms", &durations, result.power, "#1f77b4"),
-        svg_chart("Cost per million invocations (duration charge)", symbol, "", &costs, result.power, "#2ca02c"),
-        significant(result.state_machine.lambda_cost),
-        significant(result.state_machine.execution_cost),
-        if warnings.is_empty() { String::new() } else { format!("<ul>{warnings}</ul>") },
-        escape(&result.state_machine.visualization),
-        title = escape(title),
-    )
-}
-
-/// A small amount of money with four significant digits and no exponent: 2.52e-7 -> 0.0000002520.
-fn significant(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let decimals = (3 - x.abs().log10().floor() as i32).clamp(0, 20) as usize;
-    format!("{x:.decimals$}")
 }
 
 #[cfg(test)]
@@ -411,6 +216,7 @@ mod tests {
             stats: stats.to_vec(),
             publisher_rounds: 1,
             sampling: None,
+            current_memory: None,
         };
         event
             .analyze(&AnalysisEnv::new(
@@ -426,14 +232,6 @@ mod tests {
         s.average_price = price;
         s.average_duration = duration;
         s
-    }
-
-    #[test]
-    fn money_keeps_four_significant_digits() {
-        assert_eq!(significant(2.52e-7), "0.0000002520");
-        assert_eq!(significant(0.000375), "0.0003750");
-        assert_eq!(significant(12.5), "12.50");
-        assert_eq!(significant(0.0), "0");
     }
 
     #[test]

@@ -4,14 +4,15 @@ use crate::failure::Failure;
 use crate::flags::{parse_architecture, parse_strategy, OutputFormat};
 use crate::function;
 use crate::local::{self, LocalRun, FUNCTION_NAME};
-use crate::{remote, report};
+use crate::outputs;
+use crate::remote;
 use anyhow::Context;
+use powertune_core::compare::{parse_percent, Comparison, Gate};
 use powertune_core::input::ExecutionInput;
-use powertune_core::output::{PowerStats, TuningResult};
-use powertune_core::pricing::{request_price, Architecture, FALLBACK_REGION};
+use powertune_core::pricing::{Architecture, FALLBACK_REGION};
 use powertune_core::strategy::Strategy;
 use serde_json::{json, Map, Value};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// A local function's timeout when neither --timeout nor a template gives one, seconds.
@@ -133,6 +134,25 @@ pub struct Args {
     /// With --adaptive: the invocations of the first round (minNum, default 5).
     #[arg(long, value_name = "N")]
     min_num: Option<u32>,
+
+    /// Project a month of this many invocations at each power value, and the saving of the
+    /// recommendation over the function's current memory (monthlyInvocations).
+    #[arg(long, value_name = "N")]
+    monthly_invocations: Option<u64>,
+
+    /// A saved run (--json FILE of an earlier run) to compare the recommendation with: with
+    /// --max-cost-increase or --max-duration-increase, exit 3 when it got worse beyond them.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// With --baseline: the most the recommended configuration's cost per invocation may grow,
+    /// as a percentage (10% or 10).
+    #[arg(long, value_name = "PERCENT", requires = "baseline", value_parser = parse_percent)]
+    max_cost_increase: Option<f64>,
+
+    /// With --baseline: the most the recommended configuration's duration may grow.
+    #[arg(long, value_name = "PERCENT", requires = "baseline", value_parser = parse_percent)]
+    max_duration_increase: Option<f64>,
 
     /// Region whose prices apply (local runs).
     #[arg(long, default_value = FALLBACK_REGION)]
@@ -263,19 +283,45 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
     if let Some(n) = args.min_num {
         set("minNum", json!(n));
     }
+    if let Some(n) = args.monthly_invocations {
+        set("monthlyInvocations", json!(n));
+    }
     Ok(input)
+}
+
+/// The baseline and the gate, read before anything runs: a baseline that cannot be read is bad
+/// input, found before the function is touched.
+struct Baseline {
+    path: PathBuf,
+    saved: outputs::Saved,
+    gate: Gate,
+}
+
+fn baseline(args: &Args) -> Result<Option<Baseline>, Failure> {
+    let Some(path) = &args.baseline else {
+        return Ok(None);
+    };
+    Ok(Some(Baseline {
+        path: path.clone(),
+        saved: outputs::read_saved(path)?,
+        gate: Gate {
+            max_cost_increase: args.max_cost_increase,
+            max_duration_increase: args.max_duration_increase,
+        },
+    }))
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
     let input = execution_input(&args)?;
+    let baseline = baseline(&args)?;
     let target = match (&args.state_machine_arn, &args.stack_name) {
         (Some(arn), _) => Some(remote::Target::Arn(arn.clone())),
         (None, Some(stack)) => Some(remote::Target::Stack(stack.clone())),
         (None, None) => None,
     };
     match (&args.local, target) {
-        (Some(function), _) => run_local(&args, function.as_deref(), input),
-        (None, Some(target)) => run_remote(&args, target, input),
+        (Some(function), _) => run_local(&args, function.as_deref(), input, baseline.as_ref()),
+        (None, Some(target)) => run_remote(&args, target, input, baseline.as_ref()),
         (None, None) => Err(Failure::BadInput(
             "say where to tune: --local FUNCTION on this machine, or --state-machine-arn ARN / --stack-name NAME on AWS".into(),
         )),
@@ -286,6 +332,7 @@ fn run_remote(
     args: &Args,
     target: remote::Target,
     mut input: Map<String, Value>,
+    baseline: Option<&Baseline>,
 ) -> Result<(), Failure> {
     // The report needs every power value's statistics.
     input.entry("includeOutputResults").or_insert(json!(true));
@@ -324,42 +371,48 @@ fn run_remote(
         remote::Ended::Succeeded(output) => {
             let result = remote::result_of(output)?;
             let stats = result.stats.clone().unwrap_or_default();
-            let request_price = request_price(parsed.region.as_deref());
-            let title = format!("powertune: {}", parsed.lambda.name);
-            print_result(args, &title, &result, &stats, request_price)
+            let run = outputs::Run {
+                title: format!("powertune: {}", parsed.lambda.name),
+                result: &result,
+                stats: &stats,
+                input: &parsed,
+                // The execution's output does not say; a Publisher round per run is the rule
+                // (one invocation publishes 46 power values).
+                publisher_rounds: 1,
+                current_memory: result.projection.as_ref().and_then(|p| p.current_memory),
+            };
+            finish(args, &run, baseline)
         }
     }
 }
 
-fn print_result(
-    args: &Args,
-    title: &str,
-    result: &TuningResult,
-    stats: &[PowerStats],
-    request_price: f64,
-) -> Result<(), Failure> {
-    let document = serde_json::to_string_pretty(result).context("cannot serialize the result")?;
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{document}\n"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.html {
-        std::fs::write(path, report::html(title, result, stats, request_price))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let text = match args.output.unwrap_or(OutputFormat::Table) {
-        OutputFormat::Json => format!("{document}\n"),
-        OutputFormat::Table => format!(
-            "{}\n{}",
-            report::table(result, stats, request_price),
-            report::chart(result, stats)
-        ),
+/// Writes the run's outputs, then applies the baseline's gate: exit 3 with its one-line reason
+/// when the recommendation got worse beyond a threshold.
+fn finish(args: &Args, run: &outputs::Run<'_>, baseline: Option<&Baseline>) -> Result<(), Failure> {
+    let targets = outputs::Targets {
+        json: args.json.clone(),
+        html: args.html.clone(),
+        format: args.output.unwrap_or(OutputFormat::Table),
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write to standard output")?;
-    Ok(())
+    outputs::emit(run, &targets)?;
+    let Some(baseline) = baseline else {
+        return Ok(());
+    };
+    let comparison = Comparison::of(&baseline.saved.result, run.result)
+        .map_err(|e| Failure::BadInput(format!("--baseline {}: {e}", baseline.path.display())))?;
+    let change = |c: Option<f64>| c.map_or("-".to_string(), |c| format!("{:+.1}%", c * 100.0));
+    eprintln!(
+        "Against the baseline {} ({} MB): the recommendation ({} MB) costs {} per invocation and takes {}.",
+        baseline.path.display(),
+        comparison.before.power,
+        comparison.after.power,
+        change(comparison.cost_change()),
+        change(comparison.duration_change())
+    );
+    baseline
+        .gate
+        .check(&comparison)
+        .map_err(Failure::Regression)
 }
 
 /// `--emulator-faults`: JSON, or @FILE holding it, in the emulator's faults format.
@@ -383,6 +436,7 @@ fn run_local(
     args: &Args,
     path: Option<&std::path::Path>,
     mut input: Map<String, Value>,
+    baseline: Option<&Baseline>,
 ) -> Result<(), Failure> {
     let request = function::Request {
         path,
@@ -483,7 +537,13 @@ fn run_local(
         return Ok(());
     };
 
-    let request_price = request_price(Some(&args.region));
-    let title = format!("powertune: {}", settings.function.label);
-    print_result(args, &title, &result, &outcome.stats, request_price)
+    let run = outputs::Run {
+        title: format!("powertune: {}", settings.function.label),
+        result: &result,
+        stats: &outcome.stats,
+        input: &parsed,
+        publisher_rounds: outcome.publisher_rounds,
+        current_memory: settings.function.memory_size,
+    };
+    finish(args, &run, baseline)
 }

@@ -181,3 +181,198 @@ fn bad_flags_exit_with_code_2() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("powertune-analyze-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A saved run of the sample with every cost scaled by `factor` and the recommendation's
+/// duration by `slower`.
+fn saved_variant(name: &str, factor: f64, slower: f64) -> PathBuf {
+    let path = temp(name);
+    let out = powertune(
+        &[
+            "analyze",
+            sample().to_str().unwrap(),
+            "--output",
+            "json",
+            "--json",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    saved["cost"] = (saved["cost"].as_f64().unwrap() * factor).into();
+    saved["duration"] = (saved["duration"].as_f64().unwrap() * slower).into();
+    for s in saved["stats"].as_array_mut().unwrap() {
+        s["averagePrice"] = (s["averagePrice"].as_f64().unwrap() * factor).into();
+    }
+    std::fs::write(&path, saved.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_saved_run_reads_back_and_gives_the_same_result() {
+    let saved = temp("saved.json");
+    let html = temp("saved.html");
+    let first = json(&[
+        "analyze",
+        sample().to_str().unwrap(),
+        "--json",
+        saved.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let document: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    // The result document, with its stats and the input beside it.
+    assert_eq!(document["power"], first["power"]);
+    assert_eq!(document["stats"].as_array().map(Vec::len), Some(4));
+    assert_eq!(document["input"]["strategy"], "balanced");
+    let again = json(&["analyze", saved.to_str().unwrap()]);
+    assert_eq!(again, first);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg class=\"chart\""));
+}
+
+#[test]
+fn compare_shows_the_change_and_gates_on_it() {
+    let before = saved_variant("before.json", 1.0, 1.0);
+    let dearer = saved_variant("dearer.json", 1.15, 1.0);
+    let html = temp("compare.html");
+    let v = json(&[
+        "compare",
+        before.to_str().unwrap(),
+        dearer.to_str().unwrap(),
+        "--labels",
+        "main,branch",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert!(
+        (v["costChange"].as_f64().unwrap() - 0.15).abs() < 1e-9,
+        "{v}"
+    );
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(4));
+    assert!((v["rows"][0]["costChange"].as_f64().unwrap() - 0.15).abs() < 1e-9);
+    let url = v["visualization"].as_str().unwrap();
+    assert!(
+        url.ends_with(";main;branch") && url.split(';').count() == 8,
+        "{url}"
+    );
+    assert_eq!(v["gate"], Value::Null);
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains(">branch</text>"));
+
+    // Over a 10% threshold: exit 3, the reason in one line.
+    let gated = powertune(
+        &[
+            "compare",
+            before.to_str().unwrap(),
+            dearer.to_str().unwrap(),
+            "--output",
+            "json",
+            "--max-cost-increase",
+            "10%",
+        ],
+        None,
+    );
+    assert_eq!(gated.status.code(), Some(3), "{}", stderr(&gated));
+    let reason = stderr(&gated);
+    assert!(
+        reason.starts_with(
+            "regression: the recommended configuration is 15.0% more expensive than the baseline's"
+        ),
+        "{reason}"
+    );
+    assert_eq!(reason.trim_end().lines().count(), 1, "{reason}");
+    let doc: Value = serde_json::from_slice(&gated.stdout).unwrap();
+    assert_eq!(doc["gate"]["passed"], false);
+    // Within it, or a threshold on another measure: exit 0.
+    for flags in [
+        ["--max-cost-increase", "20"],
+        ["--max-duration-increase", "1%"],
+    ] {
+        let ok = powertune(
+            &[
+                "compare",
+                before.to_str().unwrap(),
+                dearer.to_str().unwrap(),
+                "--output",
+                "json",
+                flags[0],
+                flags[1],
+            ],
+            None,
+        );
+        assert!(ok.status.success(), "{flags:?}: {}", stderr(&ok));
+    }
+    let slower = saved_variant("slower.json", 1.0, 1.3);
+    let gated = powertune(
+        &[
+            "compare",
+            before.to_str().unwrap(),
+            slower.to_str().unwrap(),
+            "--output",
+            "json",
+            "--max-duration-increase",
+            "25%",
+        ],
+        None,
+    );
+    assert_eq!(gated.status.code(), Some(3));
+    assert!(
+        stderr(&gated).contains("30.0% slower"),
+        "{}",
+        stderr(&gated)
+    );
+}
+
+#[test]
+fn compare_refuses_files_it_cannot_compare() {
+    let before = saved_variant("refuse-before.json", 1.0, 1.0);
+    let bare = temp("bare.json");
+    // A result document without stats (a run without includeOutputResults).
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&before).unwrap()).unwrap();
+    doc.as_object_mut().unwrap().remove("stats");
+    std::fs::write(&bare, doc.to_string()).unwrap();
+    let out = powertune(
+        &["compare", before.to_str().unwrap(), bare.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("has no per-power-value statistics"),
+        "{}",
+        stderr(&out)
+    );
+    let out = powertune(
+        &["compare", before.to_str().unwrap(), "/nonexistent.json"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read /nonexistent.json"),
+        "{}",
+        stderr(&out)
+    );
+    let out = powertune(
+        &[
+            "compare",
+            before.to_str().unwrap(),
+            before.to_str().unwrap(),
+            "--max-cost-increase",
+            "much",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not a percentage"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -590,3 +590,84 @@ fn the_decision_says_which_power_values_are_tied_unless_ties_are_exact() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_baseline_gates_the_run_and_a_bad_one_is_refused_before_it_starts() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,256",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut baseline = doc.expect("the saved run");
+    assert!(baseline["input"]["num"] == 5 && baseline["stats"][0]["samples"].is_object());
+    // A baseline at half the cost: this run is 100% dearer.
+    baseline["cost"] = (baseline["cost"].as_f64().unwrap() / 2.0).into();
+    let path = std::env::temp_dir().join(format!("powertune-baseline-{}.json", std::process::id()));
+    std::fs::write(&path, baseline.to_string()).unwrap();
+    let path = path.display().to_string();
+
+    let (gated, _) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,256",
+        "--baseline",
+        &path,
+        "--max-cost-increase",
+        "10%",
+    ]);
+    assert_eq!(gated.status.code(), Some(3), "{}", stderr(&gated));
+    let last = stderr(&gated)
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        last.starts_with("regression: the recommended configuration is ")
+            && last.contains("more expensive than the baseline's"),
+        "{last}"
+    );
+    assert!(
+        stderr(&gated).contains("Against the baseline"),
+        "{}",
+        stderr(&gated)
+    );
+    // Duration within its threshold passes.
+    let (passed, _) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,256",
+        "--baseline",
+        &path,
+        "--max-duration-increase",
+        "1000%",
+    ]);
+    assert!(passed.status.success(), "{}", stderr(&passed));
+
+    // A baseline that cannot be read stops the run before anything is built or started.
+    let (refused, _) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--baseline",
+        "/nonexistent/base.json",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("cannot read /nonexistent/base.json"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!stderr(&refused).contains("Tuning"), "{}", stderr(&refused));
+}

@@ -3,8 +3,10 @@
 //! [`AnalyzerEvent::analyze`].
 
 use crate::input::{Defaults, ExecutionInput, InputError};
-use crate::output::{PowerStats, StateMachineCosts, TuningResult};
-use crate::pricing::{step_functions_price, Currency, StateMachineRun, FALLBACK_REGION};
+use crate::output::{MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult};
+use crate::pricing::{
+    request_price, step_functions_price, Currency, StateMachineRun, FALLBACK_REGION,
+};
 use crate::sampling::{Sampling, SamplingSummary};
 use crate::stats::YuenTest;
 use crate::strategy::{select, BalancedScore, Candidate, Strategy};
@@ -50,6 +52,12 @@ struct AnalysisOptions {
     pub rounds: Vec<usize>,
     /// What an adaptive run's sampling did.
     pub sampling: Option<SamplingSummary>,
+    /// `monthlyInvocations`, for the projection.
+    pub monthly_invocations: Option<u64>,
+    /// The request charge of one invocation in the function's region.
+    pub request_price: f64,
+    /// The function's memory before the run, MB.
+    pub current_memory: Option<u32>,
     /// Decide with the per-invocation samples (Yuen's test) where every result has them.
     pub statistical_ties: bool,
     /// The trimming of the averages, which the test applies too.
@@ -126,6 +134,9 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
         })
         .collect();
     warnings.extend(failed);
+    let projection = options
+        .monthly_invocations
+        .map(|n| project(n, options, &sorted, best.value, &mut warnings));
 
     let run = StateMachineRun {
         rounds: options.rounds.clone(),
@@ -149,16 +160,9 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             lambda_cost: round_money(stats.iter().map(|s| s.total_cost).sum()),
             visualization: visualization::encode(&points, &options.visualization_base_url, region),
         },
-        // The samples serve the decision; the document keeps the reference's statistics.
-        stats: options.include_output_results.then(|| {
-            stats
-                .iter()
-                .map(|s| PowerStats {
-                    samples: None,
-                    ..s.clone()
-                })
-                .collect()
-        }),
+        // With their samples, so that a saved result can be analyzed (and its ties tested)
+        // again, and a report can show every invocation.
+        stats: options.include_output_results.then(|| stats.to_vec()),
         strategy: options.strategy,
         balanced_weight: (options.strategy == Strategy::Balanced)
             .then_some(options.balanced_weight),
@@ -170,7 +174,53 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
             .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
         decision: explained,
         sampling: options.sampling.clone(),
+        projection,
     })
+}
+
+/// A month of `invocations` at each power value that succeeded, and the saving of the pick
+/// against the function's current memory.
+fn project(
+    invocations: u64,
+    options: &AnalysisOptions,
+    sorted: &[PowerStats],
+    pick: u32,
+    warnings: &mut Vec<String>,
+) -> Projection {
+    let n = invocations as f64;
+    let monthly: Vec<MonthlyCost> = sorted
+        .iter()
+        .filter(|s| s.succeeded())
+        .map(|s| MonthlyCost {
+            value: s.value,
+            cost: round_money((s.average_price + options.request_price) * n),
+        })
+        .collect();
+    let cost_at = |m: u32| monthly.iter().find(|c| c.value == m).map(|c| c.cost);
+    let saving = options.current_memory.and_then(|current| {
+        let before = cost_at(current);
+        if before.is_none() {
+            warnings.push(format!(
+                "The function's current memory ({current} MB) was not tuned, so the saving against it is unknown; add {current} to \"powerValues\" to see it."
+            ));
+        }
+        let (before, after) = (before?, cost_at(pick)?);
+        Some(Saving {
+            amount: round_money(before - after),
+            percent: if before > 0.0 {
+                (before - after) / before * 100.0
+            } else {
+                0.0
+            },
+        })
+    });
+    Projection {
+        monthly_invocations: invocations,
+        request_price: options.request_price,
+        monthly,
+        current_memory: options.current_memory,
+        saving,
+    }
 }
 
 /// One power value as the decision sees it: its averages and, where it has them, its
@@ -441,6 +491,10 @@ pub struct AnalyzerEvent {
     /// why it stopped. Absent in saved runs of the reference: one round of every power value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<Sampling>,
+    /// The function's memory before the run (the Initializer's record), MB: the projection's
+    /// saving is against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_memory: Option<u32>,
 }
 
 fn one_round() -> usize {
@@ -469,6 +523,9 @@ pub enum AnalyzerEventError {
     #[error("\"publisherRounds\" must be a positive integer.")]
     /// `publisherRounds` is not a positive integer.
     BadPublisherRounds,
+    #[error("\"{0}\" cannot be read: {1}")]
+    /// Another field of the event cannot be read.
+    BadField(&'static str, String),
     #[error(transparent)]
     /// The input's fields are invalid.
     Input(#[from] InputError),
@@ -496,6 +553,9 @@ impl AnalyzerEvent {
                     .sampling
                     .as_ref()
                     .and_then(|s| s.summary(&self.input, &self.stats)),
+                monthly_invocations: self.input.monthly_invocations,
+                request_price: request_price(self.input.region.as_deref()),
+                current_memory: self.current_memory,
                 statistical_ties: self.input.statistical_ties,
                 discard_top_bottom: self.input.discard_top_bottom,
             },
@@ -542,6 +602,27 @@ impl AnalyzerEvent {
                 .map(|n| n as usize)
                 .ok_or(AnalyzerEventError::BadPublisherRounds)?,
         };
+        // The state machine's sampling state, or a saved result's summary of it: either gives
+        // the rounds that price the execution.
+        let sampling = match object.remove("sampling") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value::<Sampling>(v)
+                    .map_err(|e| AnalyzerEventError::BadField("sampling", e.to_string()))?,
+            ),
+        };
+        let current_memory =
+            match object.remove("currentMemory") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_u64().and_then(|m| u32::try_from(m).ok()).ok_or_else(
+                    || {
+                        AnalyzerEventError::BadField(
+                            "currentMemory",
+                            format!("{v} is not a memory size in MB"),
+                        )
+                    },
+                )?),
+            };
         // A saved run without "powerValues" tuned exactly the values its stats list.
         let mut defaults = defaults.clone();
         if defaults.power_values.is_empty() {
@@ -555,7 +636,8 @@ impl AnalyzerEvent {
             input,
             stats,
             publisher_rounds,
-            sampling: None,
+            sampling,
+            current_memory,
         })
     }
 }
@@ -601,6 +683,9 @@ mod tests {
             publisher_rounds: 1,
             rounds: vec![4],
             sampling: None,
+            monthly_invocations: None,
+            request_price: 2e-7,
+            current_memory: None,
             statistical_ties: true,
             discard_top_bottom: 0.2,
         }
@@ -618,6 +703,7 @@ mod tests {
                 durations: durations.to_vec(),
                 billed,
                 price_per_ms,
+                cold: Vec::new(),
             }),
             total_cost: costs.iter().sum(),
             ..stat(
@@ -810,6 +896,93 @@ mod tests {
                 .power,
             1024
         );
+    }
+
+    #[test]
+    fn a_projection_prices_a_month_and_the_saving_over_the_current_memory() {
+        let mut o = options(Strategy::Cost, 0.5);
+        o.monthly_invocations = Some(1_000_000);
+        o.current_memory = Some(1024);
+        let r = analyze(&example(), &o).unwrap();
+        assert_eq!(r.power, 256);
+        let p = r.projection.unwrap();
+        assert_eq!(p.monthly.len(), 4);
+        // 256 MB: (2.1e-7 + 2e-7 requests) x 1M = 0.41; 1024 MB: (4.2e-7 + 2e-7) x 1M = 0.62.
+        let month = |v: u32| p.monthly.iter().find(|m| m.value == v).unwrap().cost;
+        assert!((month(256) - 0.41).abs() < 1e-9 && (month(1024) - 0.62).abs() < 1e-9);
+        let saving = p.saving.unwrap();
+        assert!((saving.amount - 0.21).abs() < 1e-9, "{saving:?}");
+        assert!((saving.percent - 0.21 / 0.62 * 100.0).abs() < 1e-9);
+        assert_eq!(p.current_memory, Some(1024));
+
+        // A current memory that was not tuned: no saving, and a warning that says what to add.
+        o.current_memory = Some(1536);
+        let r = analyze(&example(), &o).unwrap();
+        assert_eq!(r.projection.unwrap().saving, None);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("(1536 MB) was not tuned") && w.contains("add 1536")),
+            "{:?}",
+            r.warnings
+        );
+        // Without monthlyInvocations there is no projection.
+        assert_eq!(
+            analyze(&example(), &options(Strategy::Cost, 0.5))
+                .unwrap()
+                .projection,
+            None
+        );
+    }
+
+    #[test]
+    fn a_saved_run_analyzes_again_to_the_same_result() {
+        let input = ExecutionInput::from_json(
+            &json!({"lambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:f", "num": 10,
+                    "powerValues": [128, 256, 512, 1024], "includeOutputResults": true,
+                    "adaptive": true, "monthlyInvocations": 5000}),
+            &Defaults::default(),
+        )
+        .unwrap();
+        let stats = vec![
+            sampled(128, &around(400.0, 40.0), 1e-9),
+            sampled(256, &around(200.0, 20.0), 2e-9),
+            sampled(512, &around(100.0, 10.0), 4e-9),
+            sampled(1024, &around(80.0, 5.0), 8e-9),
+        ];
+        let sampling = Sampling {
+            values: Vec::new(),
+            first: 10,
+            count: 0,
+            rounds: vec![4, 3],
+            settled: true,
+            reason: Some("The decision was settled.".into()),
+        };
+        let event = AnalyzerEvent {
+            input: input.clone(),
+            stats: stats.clone(),
+            publisher_rounds: 2,
+            sampling: Some(sampling),
+            current_memory: Some(512),
+        };
+        let env = AnalysisEnv::new(Some("eu-west-1".into()), None);
+        let first = event.analyze(&env).unwrap();
+        let saved = crate::output::SavedRun {
+            result: first.clone(),
+            input,
+            publisher_rounds: 2,
+            current_memory: Some(512),
+        };
+        let document = serde_json::to_value(&saved).unwrap();
+        // The result document's keys stay at the top, as the state machine returns them.
+        assert!(document["power"].is_u64() && document["input"]["adaptive"] == true);
+        let again = AnalyzerEvent::from_json(&document, &Defaults::default()).unwrap();
+        assert_eq!(
+            again.stats, stats,
+            "the samples come back, so ties are tested again"
+        );
+        let second = again.analyze(&env).unwrap();
+        assert_eq!(second, first);
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "statisticalTies",
     "adaptive",
     "minNum",
+    "monthlyInvocations",
 ];
 
 /// What the input may leave out and the deployment decides.
@@ -118,6 +119,9 @@ pub struct ExecutionInput {
     /// `minNum` (ours, with `adaptive`): the invocations every power value gets in the first
     /// round (default 5).
     pub min_num: u32,
+    /// `monthlyInvocations` (ours): project a month of this many invocations at each power
+    /// value, and the recommendation's saving over the function's current memory.
+    pub monthly_invocations: Option<u64>,
 }
 
 /// One problem with one field.
@@ -519,6 +523,20 @@ impl ExecutionInput {
             }
         };
 
+        let monthly_invocations = match r.integer("monthlyInvocations", "of at least 1") {
+            None => None,
+            Some(n) if n >= 1 => Some(n as u64),
+            Some(_) => {
+                let v = r.get("monthlyInvocations");
+                r.fail(
+                    "monthlyInvocations",
+                    v,
+                    "must be at least 1 (invocations per month)",
+                );
+                None
+            }
+        };
+
         let disable_payload_logs = r.bool("disablePayloadLogs");
         let include_output_results = r.bool("includeOutputResults");
 
@@ -549,6 +567,7 @@ impl ExecutionInput {
                 statistical_ties,
                 adaptive,
                 min_num,
+                monthly_invocations,
             }),
             _ => Err(InputError { problems }),
         }
@@ -605,6 +624,9 @@ impl ExecutionInput {
         if self.adaptive {
             o.insert("adaptive".into(), Value::from(true));
             o.insert("minNum".into(), Value::from(self.min_num));
+        }
+        if let Some(n) = self.monthly_invocations {
+            o.insert("monthlyInvocations".into(), Value::from(n));
         }
         o.insert(
             "allowedExceptions".into(),
@@ -1157,9 +1179,8 @@ mod tests {
     fn adaptive_sampling_takes_num_as_its_cap_and_min_num_as_its_first_round() {
         let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true})).unwrap();
         assert_eq!((i.adaptive, i.min_num, i.num), (true, 5, 100));
-        let i =
-            parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true, "minNum": 10})).unwrap();
-        assert_eq!(i.min_num, 10);
+        let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true, "minNum": 10, "monthlyInvocations": 3000000})).unwrap();
+        assert_eq!((i.min_num, i.monthly_invocations), (10, Some(3_000_000)));
         // It reads back from the steps' documents.
         let back: ExecutionInput =
             serde_json::from_value(serde_json::to_value(&i).unwrap()).unwrap();
@@ -1171,6 +1192,7 @@ mod tests {
         );
 
         for (input, expected) in [
+            (json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": 0}), "\"monthlyInvocations\" is 0: must be at least 1"),
             (json!({"lambdaARN": ARN, "num": 10, "minNum": 5}), "\"minNum\" is 5: is the first round of adaptive sampling, so it needs \"adaptive\": true"),
             (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 11}), "\"minNum\" is 11: must be from 5 to \"num\" (10)"),
             (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 4}), "\"minNum\" is 4: must be from 5"),

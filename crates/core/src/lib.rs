@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod compare;
 pub mod input;
 pub mod logs;
 pub mod output;

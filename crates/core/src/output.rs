@@ -66,6 +66,9 @@ pub struct Samples {
     pub billed: Vec<u32>,
     /// What one billed millisecond costs at this power value.
     pub price_per_ms: f64,
+    /// The positions (in `durations`) of the invocations that were cold starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cold: Vec<u32>,
 }
 
 impl Samples {
@@ -77,8 +80,15 @@ impl Samples {
             .collect()
     }
 
-    /// At most `keep` of the invocations, evenly spaced, durations to 0.01 ms.
-    fn of(durations: &[f64], billed: &[f64], price_per_ms: f64, keep: usize) -> Samples {
+    /// At most `keep` of the invocations, evenly spaced, durations to 0.01 ms. `cold` says
+    /// which invocations were cold starts.
+    fn of(
+        durations: &[f64],
+        billed: &[f64],
+        cold: &[bool],
+        price_per_ms: f64,
+        keep: usize,
+    ) -> Samples {
         let n = durations.len().min(billed.len());
         let picked: Vec<usize> = if n <= keep {
             (0..n).collect()
@@ -93,7 +103,24 @@ impl Samples {
             // Lambda bills whole milliseconds.
             billed: picked.iter().map(|&i| billed[i].round() as u32).collect(),
             price_per_ms,
+            cold: picked
+                .iter()
+                .enumerate()
+                .filter(|&(_, &i)| cold.get(i).copied().unwrap_or(false))
+                .map(|(k, _)| k as u32)
+                .collect(),
         }
+    }
+
+    /// Which of the samples were cold starts, one flag per sample.
+    pub fn cold_flags(&self) -> Vec<bool> {
+        let mut flags = vec![false; self.durations.len()];
+        for &k in &self.cold {
+            if let Some(f) = flags.get_mut(k as usize) {
+                *f = true;
+            }
+        }
+        flags
     }
 }
 
@@ -127,6 +154,14 @@ pub enum MergeError {
     #[error("Statistics of {0} MB cannot be merged: its rounds were priced differently.")]
     /// The two were priced differently.
     DifferentPrices(u32),
+}
+
+/// Each invocation's duration (ms), billed milliseconds and whether it was a cold start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Invocations<'a> {
+    pub durations: &'a [f64],
+    pub billed: &'a [f64],
+    pub cold: &'a [bool],
 }
 
 /// The counts of a power value's invocations beside their durations.
@@ -169,15 +204,19 @@ impl PowerStats {
     ) -> PowerStats {
         let durations: Vec<f64> = reports.iter().map(Report::total_duration_ms).collect();
         let billed: Vec<f64> = reports.iter().map(Report::billed_ms).collect();
+        let cold: Vec<bool> = reports.iter().map(Report::is_cold_start).collect();
         let counts = Counts {
             errors,
-            cold_starts: reports.iter().filter(|r| r.is_cold_start()).count() as u32,
+            cold_starts: cold.iter().filter(|&&c| c).count() as u32,
             max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
         };
         PowerStats::of_invocations(
             value,
-            &durations,
-            &billed,
+            Invocations {
+                durations: &durations,
+                billed: &billed,
+                cold: &cold,
+            },
             price.duration_cost(value, 1.0),
             counts,
             discard_top_bottom,
@@ -187,13 +226,17 @@ impl PowerStats {
 
     pub(crate) fn of_invocations(
         value: u32,
-        durations: &[f64],
-        billed: &[f64],
+        invocations: Invocations<'_>,
         price_per_ms: f64,
         counts: Counts,
         discard_top_bottom: f64,
         keep: Keep,
     ) -> PowerStats {
+        let Invocations {
+            durations,
+            billed,
+            cold,
+        } = invocations;
         let costs: Vec<f64> = billed.iter().map(|&b| b * price_per_ms).collect();
         PowerStats {
             value,
@@ -206,7 +249,13 @@ impl PowerStats {
             max_memory_used_mb: counts.max_memory_used_mb,
             cold_starts: Some(counts.cold_starts),
             error: None,
-            samples: Some(Samples::of(durations, billed, price_per_ms, keep.limit())),
+            samples: Some(Samples::of(
+                durations,
+                billed,
+                cold,
+                price_per_ms,
+                keep.limit(),
+            )),
             stop_reason: None,
         }
     }
@@ -241,6 +290,7 @@ impl PowerStats {
             .chain(&b.billed)
             .map(|&ms| f64::from(ms))
             .collect();
+        let cold: Vec<bool> = a.cold_flags().into_iter().chain(b.cold_flags()).collect();
         let counts = Counts {
             errors: self.errors.unwrap_or(0) + later.errors.unwrap_or(0),
             cold_starts: self.cold_starts.unwrap_or(0) + later.cold_starts.unwrap_or(0),
@@ -248,8 +298,11 @@ impl PowerStats {
         };
         Ok(PowerStats::of_invocations(
             self.value,
-            &durations,
-            &billed,
+            Invocations {
+                durations: &durations,
+                billed: &billed,
+                cold: &cold,
+            },
             a.price_per_ms,
             counts,
             discard_top_bottom,
@@ -330,6 +383,67 @@ pub struct TuningResult {
     /// Ours, with adaptive sampling: its rounds, invocations and why it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<crate::sampling::SamplingSummary>,
+    /// Ours, with `monthlyInvocations`: a month of invocations at each power value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<Projection>,
+}
+
+/// A whole run as `powertune tune --json FILE` saves it: the result document (with every
+/// power value's statistics and their samples), plus the execution input, the Publisher rounds
+/// and the function's memory before the run, so that `powertune analyze` can decide again,
+/// with statistical ties, and `powertune compare` can set it beside another run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedRun {
+    /// The result document; its `stats` are always there.
+    #[serde(flatten)]
+    pub result: TuningResult,
+    /// The execution input, complete with its defaults.
+    pub input: crate::input::ExecutionInput,
+    /// How many Publisher invocations the run took.
+    pub publisher_rounds: usize,
+    /// The function's memory before the run, MB, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_memory: Option<u32>,
+}
+
+/// What a month of `monthlyInvocations` invocations costs at each power value, and what the
+/// recommendation saves against the function's current memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Projection {
+    /// Invocations per month.
+    pub monthly_invocations: u64,
+    /// The request charge of one invocation in the function's region, the same at every power
+    /// value (the monthly costs include it).
+    pub request_price: f64,
+    /// Each power value's monthly cost (duration and request charges), ascending by power.
+    pub monthly: Vec<MonthlyCost>,
+    /// The function's memory before the run, MB, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_memory: Option<u32>,
+    /// What the recommendation saves a month against the current memory (negative when it
+    /// costs more); absent when the current memory is unknown or was not tuned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saving: Option<Saving>,
+}
+
+/// One power value's monthly cost.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MonthlyCost {
+    /// The power value, MB.
+    pub value: u32,
+    /// Duration and request charges of a month.
+    pub cost: f64,
+}
+
+/// A monthly saving.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Saving {
+    /// Per month, in the result's currency.
+    pub amount: f64,
+    /// As a share of the current memory's monthly cost, %.
+    pub percent: f64,
 }
 
 #[cfg(test)]

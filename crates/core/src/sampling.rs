@@ -33,10 +33,13 @@ pub const GROWTH: f64 = 1.5;
 #[serde(rename_all = "camelCase")]
 pub struct Sampling {
     /// The power values the next round invokes (ascending); empty once settled.
+    #[serde(default)]
     pub values: Vec<u32>,
     /// The invocations each of them has had, so the index of the next round's first one.
+    #[serde(default)]
     pub first: u32,
     /// The invocations each of them gets in the next round.
+    #[serde(default)]
     pub count: u32,
     /// How many power values each round so far invoked (they price the execution).
     #[serde(default)]
@@ -49,18 +52,34 @@ pub struct Sampling {
     pub reason: Option<String>,
 }
 
-/// What an adaptive run's result says about its sampling.
+/// What an adaptive run's result says about its sampling. A saved result reads back as a
+/// [`Sampling`] (its `rounds` and `reason`), so that a re-analysis prices the same rounds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SamplingSummary {
-    /// Rounds of invocations.
-    pub rounds: usize,
+    /// How many power values each round invoked.
+    pub rounds: Vec<u32>,
     /// Invocations of every power value together.
     pub invocations: u32,
     /// The most any power value could have had (`num` each).
     pub cap: u32,
     /// Why sampling stopped.
     pub reason: String,
+}
+
+impl SamplingSummary {
+    /// One sentence for the reports: how much was invoked, in how many rounds, and why it
+    /// stopped.
+    pub fn sentence(&self) -> String {
+        let rounds = self.rounds.len();
+        format!(
+            "Adaptive sampling: {} invocations of up to {} in {rounds} round{}. {}",
+            self.invocations,
+            self.cap,
+            if rounds == 1 { "" } else { "s" },
+            self.reason
+        )
+    }
 }
 
 impl Sampling {
@@ -206,7 +225,7 @@ impl Sampling {
     pub fn summary(&self, input: &ExecutionInput, stats: &[PowerStats]) -> Option<SamplingSummary> {
         let reason = self.reason.clone().filter(|_| input.adaptive)?;
         Some(SamplingSummary {
-            rounds: self.rounds.len(),
+            rounds: self.rounds.clone(),
             invocations: stats.iter().filter_map(|s| s.invocations).sum(),
             cap: input.num * input.power_values.len() as u32,
             reason,
@@ -339,7 +358,7 @@ impl SplitMix64 {
 mod tests {
     use super::*;
     use crate::input::Defaults;
-    use crate::output::{Counts, Keep};
+    use crate::output::{Counts, Invocations, Keep};
     use serde_json::json;
 
     fn input(fields: serde_json::Value) -> ExecutionInput {
@@ -383,10 +402,15 @@ mod tests {
         let billed: Vec<f64> = durations.iter().map(|d| d.ceil()).collect();
         // Lambda's x86 price: 0.0000166667 per GB-second.
         let price_per_ms = 0.0000166667 * f64::from(m) / 1024.0 / 1000.0;
+        let cold = vec![false; durations.len()];
+        let invocations = Invocations {
+            durations: &durations,
+            billed: &billed,
+            cold: &cold,
+        };
         PowerStats::of_invocations(
             m,
-            &durations,
-            &billed,
+            invocations,
             price_per_ms,
             Counts::default(),
             0.2,
@@ -497,8 +521,15 @@ mod tests {
         }
         let summary = sampling.summary(&adaptive, &stats).unwrap();
         assert_eq!(
-            (summary.rounds, summary.invocations, summary.cap),
-            (1, 25, 500)
+            (summary.rounds.clone(), summary.invocations, summary.cap),
+            (vec![5], 25, 500)
+        );
+        // A saved result's summary reads back as the sampling it came from.
+        let back: Sampling =
+            serde_json::from_value(serde_json::to_value(&summary).unwrap()).unwrap();
+        assert_eq!(
+            (back.rounds, back.reason),
+            (sampling.rounds.clone(), sampling.reason.clone())
         );
         assert!(summary.reason.contains("pick 128 MB"), "{}", summary.reason);
     }

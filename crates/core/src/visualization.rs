@@ -3,8 +3,12 @@
 //!
 //! Format: `<base>[?currency=CNY]#<A>;<B>;<C>` where A is the power values as little-endian
 //! Int16, B the durations and C the costs as little-endian Float32, each in standard base64,
-//! all sorted by power.
+//! all sorted by power. A comparison of two runs is
+//! `#<A1>;<B1>;<C1>;<A2>;<B2>;<C2>;<legend1>;<legend2>`, the legends percent-encoded as
+//! JavaScript's `encodeURIComponent` encodes them (the UI decodes them with
+//! `decodeURIComponent`).
 
+use crate::pricing::Currency;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -24,6 +28,65 @@ pub struct Point {
 
 /// Builds the URL; `region` decides the currency (the China regions bill in CNY).
 pub fn encode(points: &[Point], base_url: &str, region: &str) -> String {
+    format!(
+        "{base_url}{}#{}",
+        currency_query(region),
+        hash_parts(points)
+    )
+}
+
+/// The URL of the UI's comparison of two runs, `before` and `after`, with their legends.
+pub fn encode_comparison(
+    before: &[Point],
+    after: &[Point],
+    legends: (&str, &str),
+    base_url: &str,
+    currency: Currency,
+) -> String {
+    let query = match currency {
+        Currency::Cny => "?currency=CNY",
+        Currency::Usd => "",
+    };
+    format!(
+        "{base_url}{query}#{};{};{};{}",
+        hash_parts(before),
+        hash_parts(after),
+        uri_component(legends.0),
+        uri_component(legends.1)
+    )
+}
+
+fn currency_query(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "?currency=CNY"
+    } else {
+        ""
+    }
+}
+
+/// `encodeURIComponent`: every byte but letters, digits and `-_.!~*'()` as `%XX`.
+fn uri_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The three hash parts of one run: powers, durations, costs.
+fn hash_parts(points: &[Point]) -> String {
     let mut sorted = points.to_vec();
     sorted.sort_by_key(|p| p.power);
     let powers: Vec<u8> = sorted
@@ -37,13 +100,8 @@ pub fn encode(points: &[Point], base_url: &str, region: &str) -> String {
             .flat_map(|p| (f(p) as f32).to_le_bytes())
             .collect()
     };
-    let currency = if region.starts_with("cn-") {
-        "?currency=CNY"
-    } else {
-        ""
-    };
     format!(
-        "{base_url}{currency}#{};{};{}",
+        "{};{};{}",
         STANDARD.encode(powers),
         STANDARD.encode(floats(|p| p.duration)),
         STANDARD.encode(floats(|p| p.cost)),
@@ -83,6 +141,20 @@ pub fn decode(url: &str) -> Result<Vec<Point>, DecodeError> {
     let [a, b, c] = parts[..] else {
         return Err(DecodeError::NoHash);
     };
+    decode_parts(a, b, c)
+}
+
+/// Reads both runs back from a comparison URL (the legends are not decoded).
+pub fn decode_comparison(url: &str) -> Result<(Vec<Point>, Vec<Point>), DecodeError> {
+    let (_, hash) = url.split_once('#').ok_or(DecodeError::NoHash)?;
+    let parts: Vec<&str> = hash.split(';').collect();
+    let [a1, b1, c1, a2, b2, c2, _, _] = parts[..] else {
+        return Err(DecodeError::NoHash);
+    };
+    Ok((decode_parts(a1, b1, c1)?, decode_parts(a2, b2, c2)?))
+}
+
+fn decode_parts(a: &str, b: &str, c: &str) -> Result<Vec<Point>, DecodeError> {
     let bytes = |part: usize, s: &str| {
         STANDARD.decode(s).map_err(|e| DecodeError::Base64 {
             part,
@@ -186,6 +258,38 @@ mod tests {
             decode("https://x/#AQACAAMA;AAAAQA==;AAAAQA=="),
             Err(DecodeError::Lengths { .. })
         ));
+    }
+
+    #[test]
+    fn comparison_urls_carry_both_runs_and_the_legends_as_the_ui_reads_them() {
+        let before = [p(128, 100.0, 2e-7), p(256, 50.0, 2e-7)];
+        let after = [p(128, 80.0, 1.6e-7), p(512, 20.0, 1.7e-7)];
+        let url = encode_comparison(
+            &before,
+            &after,
+            ("x86_64 run", "arm64; v2"),
+            DEFAULT_BASE_URL,
+            Currency::Usd,
+        );
+        assert!(url.ends_with(";x86_64%20run;arm64%3B%20v2"), "{url}");
+        assert_eq!(url.split_once('#').unwrap().1.split(';').count(), 8);
+        let (a, b) = decode_comparison(&url).unwrap();
+        assert_eq!(
+            a.iter().map(|q| q.power).collect::<Vec<_>>(),
+            vec![128, 256]
+        );
+        assert_eq!(
+            b.iter().map(|q| q.power).collect::<Vec<_>>(),
+            vec![128, 512]
+        );
+        // The single-run hash of each run is the same as its own visualization URL's.
+        assert!(url.contains(encode(&before, "", "us-east-1").trim_start_matches('#')));
+        assert!(
+            encode_comparison(&before, &after, ("a", "b"), DEFAULT_BASE_URL, Currency::Cny)
+                .contains("?currency=CNY#")
+        );
+        assert_eq!(uri_component("A-z_0.9!~*'()"), "A-z_0.9!~*'()");
+        assert_eq!(uri_component("é/"), "%C3%A9%2F");
     }
 
     proptest! {

@@ -97,6 +97,18 @@ impl Plan {
         configurations(&self.input, &self.run_id)
     }
 
+    /// The statistics of every power value measured so far (a dry run's results are not
+    /// statistics).
+    pub fn power_stats(&self) -> Vec<PowerStats> {
+        self.stats
+            .iter()
+            .filter_map(|o| match o {
+                ExecutorOutput::Stats(s) => Some((**s).clone()),
+                ExecutorOutput::DryRun { .. } => None,
+            })
+            .collect()
+    }
+
     /// How many configurations are published.
     pub fn published(&self) -> usize {
         self.versions.len()

@@ -3,7 +3,6 @@
 
 use crate::error::StepError;
 use crate::events::{ExecutorOutput, Plan};
-use powertune_core::output::PowerStats;
 use serde::{Deserialize, Serialize};
 
 /// The state after a round of the Map: the plan and, under `round`, one result per power value
@@ -51,14 +50,7 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
     }
     plan.stats.sort_by_key(output_value);
 
-    let mut stats: Vec<PowerStats> = plan
-        .stats
-        .iter()
-        .filter_map(|o| match o {
-            ExecutorOutput::Stats(s) => Some((**s).clone()),
-            ExecutorOutput::DryRun { .. } => None,
-        })
-        .collect();
+    let mut stats = plan.power_stats();
     plan.sampling = plan.sampling.after_round(&plan.input, &mut stats);
     for s in stats {
         if let Some(ExecutorOutput::Stats(entry)) =
@@ -95,7 +87,7 @@ mod tests {
     use crate::events::FunctionSnapshot;
     use powertune_core::input::{Defaults, ExecutionInput};
     use powertune_core::logs::Report;
-    use powertune_core::output::Keep;
+    use powertune_core::output::{Keep, PowerStats};
     use powertune_core::pricing::{lambda_price, Architecture};
     use serde_json::json;
 

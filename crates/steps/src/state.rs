@@ -92,6 +92,7 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         stats,
         publisher_rounds: configurations + 1,
         sampling: Some(full.sampling.clone()),
+        current_memory: Some(plan.function.memory_size),
     };
     let env = AnalysisEnv::new(
         Some(plan.function.region.clone()),
@@ -363,6 +364,7 @@ mod tests {
             stats,
             publisher_rounds: 1,
             sampling: None,
+            current_memory: None,
         };
         let env = AnalysisEnv::new(Some("us-east-1".into()), None);
         state["analysis"] = json!(event.analyze(&env).unwrap());

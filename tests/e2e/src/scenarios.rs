@@ -53,7 +53,10 @@ pub(crate) async fn adaptive_sampling(env: &Env) -> Result<()> {
     succeeded(&e)?;
     check_result(&e.output, &powers)?;
     let sampling = &e.output["sampling"];
-    let rounds = sampling["rounds"].as_u64().context("no sampling.rounds")?;
+    let rounds = sampling["rounds"]
+        .as_array()
+        .map(Vec::len)
+        .context("no sampling.rounds")?;
     let total = sampling["invocations"]
         .as_u64()
         .context("no sampling.invocations")?;
@@ -380,6 +383,71 @@ pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
     let output: Value =
         serde_json::from_slice(&out.stdout).context("execute.sh printed no JSON")?;
     check_result(&output, &[256, 512])?;
+
+    // Issue 12: --save keeps a baseline, and --baseline gates a later run on it through the CLI.
+    let dir = std::env::temp_dir().join(format!("powertune-e2e-gate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (saved, doctored) = (dir.join("baseline.json"), dir.join("cheaper.json"));
+    std::fs::write(
+        &input,
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512], "includeOutputResults": true}).to_string(),
+    )?;
+    let run = |args: Vec<std::path::PathBuf>| {
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg(env.root.join("scripts/execute.sh"))
+            .arg(&input)
+            .args(args)
+            .env("POWERTUNE", env.bins.join("powertune"));
+        command_env(env, &mut command);
+        command.output()
+    };
+    let out = run(vec!["--save".into(), saved.clone()])?;
+    ensure!(
+        out.status.success(),
+        "execute.sh --save: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut baseline: Value = serde_json::from_str(&std::fs::read_to_string(&saved)?)?;
+    ensure!(
+        baseline["stats"].is_array(),
+        "the saved output has no stats"
+    );
+    let out = run(vec![
+        "--baseline".into(),
+        saved.clone(),
+        "--max-cost-increase".into(),
+        "1000%".into(),
+    ])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.success() && stderr.contains("Recommended: "),
+        "execute.sh --baseline: {stderr}"
+    );
+    // Against a baseline at a third of the cost, this run is 200% dearer: exit 3 and the reason.
+    baseline["cost"] = json!(baseline["cost"].as_f64().unwrap_or(0.0) / 3.0);
+    std::fs::write(&doctored, baseline.to_string())?;
+    let out = run(vec![
+        "--baseline".into(),
+        doctored,
+        "--max-cost-increase".into(),
+        "10%".into(),
+    ])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(3)
+            && stderr.contains("regression: the recommended configuration is"),
+        "execute.sh exited {:?} against a cheaper baseline: {stderr}",
+        out.status.code()
+    );
+    // A baseline that cannot be read stops it before anything starts.
+    let out = run(vec!["--baseline".into(), dir.join("missing.json")])?;
+    ensure!(
+        out.status.code() == Some(2)
+            && String::from_utf8_lossy(&out.stderr).contains("cannot read the baseline"),
+        "execute.sh with a missing baseline exited {:?}",
+        out.status.code()
+    );
 
     // A failed execution makes it exit non-zero with the error and cause.
     std::fs::write(

@@ -1,0 +1,679 @@
+//! The HTML reports: one file each, with everything inline (styles, SVG charts, no script),
+//! nothing loaded from elsewhere, in a light and a dark scheme that follow the reader's
+//! preference. A run's report shows the recommendation and why, duration and cost against memory
+//! with their 95% intervals, every invocation, cold starts, the monthly projection and the
+//! table; a comparison's shows two runs on the same charts and what changed.
+
+use crate::report::marker;
+use crate::svg::{box_plot, Chart, Series};
+use crate::text::{currency_symbol, escape, percent_change, significant};
+use powertune_core::compare::Comparison;
+use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::stats::summarize;
+use std::fmt::Write;
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark;
+  --bg: #ffffff; --fg: #1d2330; --muted: #5c6577; --line: #d9dde5; --card: #f5f7fa;
+  --a: #2563eb; --a-band: rgba(37, 99, 235, 0.16); --b: #d9480f; --b-band: rgba(217, 72, 15, 0.16);
+  --best: #c2185b; --best-bg: rgba(194, 24, 91, 0.10); --tied-bg: rgba(230, 160, 20, 0.16);
+  --cold: #e8590c; --good: #2b8a3e; --bad: #c92a2a; }
+@media (prefers-color-scheme: dark) { :root {
+  --bg: #11151c; --fg: #e3e7ee; --muted: #9aa3b2; --line: #2c3340; --card: #1a202a;
+  --a: #6ea8fe; --a-band: rgba(110, 168, 254, 0.20); --b: #ff9f5a; --b-band: rgba(255, 159, 90, 0.20);
+  --best: #f06595; --best-bg: rgba(240, 101, 149, 0.14); --tied-bg: rgba(250, 190, 60, 0.14);
+  --cold: #ffa94d; --good: #69db7c; --bad: #ff8787; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; padding: 24px; max-width: 1180px; background: var(--bg); color: var(--fg);
+  font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
+.meta, .note, footer { color: var(--muted); }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; min-width: 190px; flex: 1; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 24px; font-weight: 600; }
+.card.best { border-color: var(--best); } .card.best .value { color: var(--best); }
+.decision { font-size: 15px; border-left: 3px solid var(--best); padding: 4px 12px; margin: 12px 0; }
+.good { color: var(--good); } .bad { color: var(--bad); }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px; }
+svg.chart { width: 100%; height: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
+svg .title { font-size: 13px; font-weight: 600; fill: var(--fg); }
+svg .tick, svg .legend, svg .axis-label { font-size: 11px; fill: var(--muted); }
+svg .tick.y { text-anchor: end; } svg .tick.x, svg .axis-label { text-anchor: middle; }
+svg .best-label { fill: var(--best); font-weight: 600; }
+svg .grid { stroke: var(--line); stroke-width: 1; } svg .axis { stroke: var(--muted); stroke-width: 1; }
+svg .line { fill: none; stroke-width: 2; } svg .line.a { stroke: var(--a); } svg .line.b { stroke: var(--b); }
+svg .line.boxes { stroke-dasharray: 3 3; stroke-width: 1; }
+svg .band.a { fill: var(--a-band); } svg .band.b { fill: var(--b-band); }
+svg .whisker { stroke: var(--muted); stroke-width: 1; } svg .whisker.a { stroke: var(--a); } svg .whisker.b { stroke: var(--b); }
+svg .point.a, svg .swatch.a { fill: var(--a); } svg .point.b, svg .swatch.b { fill: var(--b); }
+svg .point.best-point { fill: var(--best); stroke: var(--bg); stroke-width: 2; }
+svg .dot { fill: var(--a); fill-opacity: .45; } svg .dot.b { fill: var(--b); }
+svg .dot.cold { fill: var(--cold); fill-opacity: .9; stroke: var(--bg); stroke-width: 1; }
+svg .box { fill: var(--a-band); stroke: var(--a); stroke-width: 1; }
+svg .best-column { fill: var(--best-bg); } svg .tied-column { fill: var(--tied-bg); }
+table { border-collapse: collapse; width: 100%; margin-top: 8px; font-variant-numeric: tabular-nums; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
+tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { background: var(--tied-bg); }
+.key span { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin: 0 4px 0 12px; }
+a { color: var(--a); }
+"#;
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}<footer><p>Made by powertune {}. Self-contained: nothing on this page is loaded from elsewhere.</p></footer></body></html>\n",
+        escape(title),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn card(class: &str, label: &str, value: &str, sub: &str) -> String {
+    format!(
+        "<div class=\"card {class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"sub\">{sub}</div></div>",
+        escape(label),
+        escape(value)
+    )
+}
+
+/// Each invocation's cost, from the samples.
+fn costs(s: &PowerStats) -> Vec<f64> {
+    s.samples.as_ref().map(|x| x.costs()).unwrap_or_default()
+}
+
+/// The 95% interval of the mean cost, from the samples.
+fn cost_interval(s: &PowerStats, discard: f64) -> Option<(f64, f64)> {
+    summarize(&costs(s), discard)
+        .and_then(|x| x.ci95)
+        .map(|ci| (ci.low, ci.high))
+}
+
+/// One run's series for a chart of `measure` (duration, or cost per 1M invocations).
+fn series<'a>(
+    class: &'a str,
+    name: &'a str,
+    stats: &[&PowerStats],
+    cost: bool,
+    discard: f64,
+) -> Series<'a> {
+    let scale = if cost { 1e6 } else { 1.0 };
+    Series {
+        class,
+        name,
+        points: stats
+            .iter()
+            .map(|s| {
+                (
+                    s.value,
+                    if cost {
+                        s.average_price
+                    } else {
+                        s.average_duration
+                    } * scale,
+                )
+            })
+            .collect(),
+        band: stats
+            .iter()
+            .filter_map(|s| {
+                let interval = if cost {
+                    cost_interval(s, discard)
+                } else {
+                    s.duration_stats
+                        .as_ref()
+                        .and_then(|d| d.ci95)
+                        .map(|ci| (ci.low, ci.high))
+                };
+                interval.map(|(l, h)| (s.value, l * scale, h * scale))
+            })
+            .collect(),
+        strips: Vec::new(),
+    }
+}
+
+/// What a report needs besides the result: every power value's statistics (with samples), the
+/// request price in the function's region, and the trimming of the averages (`discardTopBottom`),
+/// which the cost intervals apply too.
+pub struct RunData<'a> {
+    /// The result document.
+    pub result: &'a TuningResult,
+    /// Every power value's statistics.
+    pub stats: &'a [PowerStats],
+    /// One invocation's request charge.
+    pub request_price: f64,
+    /// `discardTopBottom`.
+    pub discard: f64,
+}
+
+/// The report of one run.
+pub fn run_report(title: &str, run: &RunData<'_>) -> String {
+    let (result, stats, request_price, discard) =
+        (run.result, run.stats, run.request_price, run.discard);
+    let symbol = currency_symbol(result.currency);
+    let mut sorted: Vec<&PowerStats> = stats.iter().collect();
+    sorted.sort_by_key(|s| s.value);
+    let ok: Vec<&PowerStats> = sorted.iter().copied().filter(|s| s.succeeded()).collect();
+    let tied: Vec<u32> = result.equivalent.clone().unwrap_or_default();
+    let powers: Vec<u32> = ok.iter().map(|s| s.value).collect();
+    let mut body = String::new();
+
+    let total: u32 = stats.iter().filter_map(|s| s.invocations).sum();
+    let _ = write!(
+        body,
+        "<header><h1>{}</h1><p class=\"meta\">{} strategy{} · {} power values · {} invocations · prices in {}</p></header>",
+        escape(title),
+        result.strategy,
+        result.balanced_weight.map(|w| format!(" (weight {w})")).unwrap_or_default(),
+        stats.len(),
+        total,
+        match result.currency {
+            powertune_core::pricing::Currency::Usd => "US dollars",
+            powertune_core::pricing::Currency::Cny => "yuan",
+        }
+    );
+
+    // The cards: the recommendation, the fastest and the cheapest, the month.
+    let by = |f: fn(&PowerStats) -> f64| ok.iter().min_by(|a, b| f(a).total_cmp(&f(b))).copied();
+    let mut cards = card(
+        "best",
+        "Recommended",
+        &format!("{} MB", result.power),
+        &format!(
+            "{:.2} ms · {symbol}{} per invocation",
+            result.duration,
+            significant(result.cost)
+        ),
+    );
+    if let Some(f) = by(|s| s.average_duration) {
+        cards.push_str(&card(
+            "",
+            "Fastest",
+            &format!("{} MB", f.value),
+            &format!("{:.2} ms", f.average_duration),
+        ));
+    }
+    if let Some(c) = by(|s| s.average_price) {
+        cards.push_str(&card(
+            "",
+            "Cheapest",
+            &format!("{} MB", c.value),
+            &format!("{symbol}{} per invocation", significant(c.average_price)),
+        ));
+    }
+    if let Some(p) = &result.projection {
+        let month = p
+            .monthly
+            .iter()
+            .find(|m| m.value == result.power)
+            .map(|m| m.cost)
+            .unwrap_or(0.0);
+        let sub = match (&p.saving, p.current_memory) {
+            (Some(s), Some(current)) if s.amount >= 0.0 => format!(
+                "<span class=\"good\">saves {symbol}{} a month ({:.1}%)</span> against {current} MB, the current memory",
+                significant(s.amount),
+                s.percent
+            ),
+            (Some(s), Some(current)) => format!(
+                "<span class=\"bad\">{symbol}{} a month more ({:.1}%)</span> than {current} MB, the current memory",
+                significant(-s.amount),
+                -s.percent
+            ),
+            _ => "the current memory was not tuned".to_string(),
+        };
+        cards.push_str(&card(
+            "",
+            &format!("A month of {} invocations", group(p.monthly_invocations)),
+            &format!("{symbol}{}", significant(month)),
+            &sub,
+        ));
+    }
+    let _ = write!(body, "<section class=\"cards\">{cards}</section>");
+    if let Some(d) = &result.decision {
+        let _ = write!(body, "<p class=\"decision\">{}</p>", escape(d));
+    }
+    if let Some(s) = &result.sampling {
+        let _ = write!(body, "<p class=\"note\">{}</p>", escape(&s.sentence()));
+    }
+    let _ = write!(
+        body,
+        "<p class=\"key note\">Key:<span style=\"background:var(--best-bg)\"></span>recommended<span style=\"background:var(--tied-bg)\"></span>tied with it (the same within the noise)<span style=\"background:var(--a-band)\"></span>95% interval of the mean</p>"
+    );
+
+    // The charts.
+    let duration = Chart {
+        title: "Duration (trimmed mean)",
+        prefix: "",
+        unit: "ms",
+        powers: powers.clone(),
+        best: Some(result.power),
+        tied: tied.clone(),
+        series: vec![series("a", "", &ok, false, discard)],
+        log_y: false,
+    };
+    let cost = Chart {
+        title: "Cost per 1M invocations (duration charge)",
+        prefix: symbol,
+        unit: "",
+        powers: powers.clone(),
+        best: Some(result.power),
+        tied: tied.clone(),
+        series: vec![series("a", "", &ok, true, discard)],
+        log_y: false,
+    };
+    let boxes: Vec<(u32, Vec<(f64, bool)>)> = ok
+        .iter()
+        .filter_map(|s| {
+            let samples = s.samples.as_ref()?;
+            let cold = samples.cold_flags();
+            Some((
+                s.value,
+                samples.durations.iter().copied().zip(cold).collect(),
+            ))
+        })
+        .collect();
+    let _ = write!(
+        body,
+        "<h2>Duration and cost against memory</h2><div class=\"charts\">{}{}</div>",
+        duration.render(),
+        cost.render()
+    );
+    if boxes.len() == ok.len() && !boxes.is_empty() {
+        let cold = stats.iter().filter_map(|s| s.cold_starts).sum::<u32>();
+        let _ = write!(
+            body,
+            "<h2>Every invocation</h2><p class=\"note\">Each dot is one invocation{}; boxes span the middle half, whiskers reach the furthest invocation within 1.5 box heights, and the dashed line joins the medians.{}</p><div class=\"charts\">{}</div>",
+            if stats.iter().any(|s| s.invocations.unwrap_or(0) as usize > s.samples.as_ref().map_or(0, |x| x.durations.len())) { " (up to 50 per power value, evenly spread over its invocations)" } else { "" },
+            if cold > 0 { format!(" The {cold} cold starts (Init Duration included) are marked.") } else { String::new() },
+            box_plot("Duration of every invocation", "ms", &boxes, Some(result.power), &tied)
+        );
+    }
+
+    // The table.
+    let adaptive = result.sampling.is_some();
+    let monthly = result.projection.as_ref();
+    let mut head = String::from("<tr><th>Power</th>");
+    if adaptive {
+        head.push_str("<th>Runs</th>");
+    }
+    head.push_str("<th>Mean</th><th>p50</th><th>p90</th><th>95% interval</th><th>Cold starts</th><th>Max memory</th><th>Cost/invocation</th><th>Cost/1M invocations</th>");
+    if monthly.is_some() {
+        head.push_str("<th>Per month</th>");
+    }
+    head.push_str("</tr>");
+    let mut rows = String::new();
+    for s in &sorted {
+        let class = match marker(result, s.value) {
+            "▶" => " class=\"best\"",
+            "≈" => " class=\"tied\"",
+            _ => "",
+        };
+        let _ = write!(rows, "<tr{class}><td>{} MB</td>", s.value);
+        if adaptive {
+            let _ = write!(
+                rows,
+                "<td title=\"{}\">{}</td>",
+                escape(s.stop_reason.as_deref().unwrap_or("")),
+                s.invocations.map_or("-".into(), |n| n.to_string())
+            );
+        }
+        if let Some(e) = &s.error {
+            let span = 8 + usize::from(monthly.is_some());
+            let _ = write!(
+                rows,
+                "<td colspan=\"{span}\">failed: {}</td></tr>",
+                escape(e)
+            );
+            continue;
+        }
+        let d = s.duration_stats.as_ref();
+        let _ = write!(
+            rows,
+            "<td>{:.2} ms</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{symbol}{}</td><td>{symbol}{:.4}</td>",
+            s.average_duration,
+            d.map_or("-".into(), |d| format!("{:.2} ms", d.p50)),
+            d.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
+            d.and_then(|d| d.ci95).map_or("-".into(), |ci| format!("{:.2} – {:.2} ms", ci.low, ci.high)),
+            s.cold_starts.map_or("-".into(), |c| c.to_string()),
+            s.max_memory_used_mb.map_or("-".into(), |m| format!("{m} MB")),
+            significant(s.average_price),
+            (s.average_price + request_price) * 1e6
+        );
+        if let Some(p) = monthly {
+            let m = p
+                .monthly
+                .iter()
+                .find(|m| m.value == s.value)
+                .map_or("-".into(), |m| format!("{symbol}{}", significant(m.cost)));
+            let _ = write!(rows, "<td>{m}</td>");
+        }
+        rows.push_str("</tr>");
+    }
+    let _ = write!(
+        body,
+        "<h2>Every power value</h2><table>{head}{rows}</table><p class=\"note\">Means are trimmed means; the 95% interval is Yuen's, for the trimmed mean. Cost per 1M invocations includes the request charge ({symbol}{} per invocation){}.</p>",
+        significant(request_price),
+        if adaptive { "; hover over Runs to see why a power value stopped" } else { "" }
+    );
+
+    let _ = write!(
+        body,
+        "<p>Cost of this run: Lambda {symbol}{}, Step Functions {symbol}{}. <a href=\"{}\">Open in the public visualization</a> (optional; the data travel in the link's hash, which browsers do not send).</p>",
+        significant(result.state_machine.lambda_cost),
+        significant(result.state_machine.execution_cost),
+        escape(&result.state_machine.visualization)
+    );
+    if !result.warnings.is_empty() {
+        let items: String = result
+            .warnings
+            .iter()
+            .map(|w| format!("<li>{}</li>", escape(w)))
+            .collect();
+        let _ = write!(body, "<h2>Warnings</h2><ul>{items}</ul>");
+    }
+    page(title, &body)
+}
+
+/// 3000000 -> "3,000,000".
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The report of two runs compared: `labels` name them, `discards` are their trimmings.
+pub fn compare_report(
+    labels: (&str, &str),
+    runs: (&TuningResult, &TuningResult),
+    discards: (f64, f64),
+    comparison: &Comparison,
+    url: &str,
+    verdict: Option<&Result<(), String>>,
+) -> String {
+    let (a, b) = runs;
+    let symbol = currency_symbol(a.currency);
+    let title = format!("powertune: {} against {}", labels.1, labels.0);
+    let mut body = format!("<header><h1>{}</h1><p class=\"meta\">{} strategy · the first run is the baseline</p></header>", escape(&title), a.strategy);
+    let change = |c: Option<f64>, lower_is_better: bool| match c {
+        Some(c) => {
+            let class = if (c < 0.0) == lower_is_better {
+                "good"
+            } else {
+                "bad"
+            };
+            format!("<span class=\"{class}\">{}</span>", percent_change(c))
+        }
+        None => "-".into(),
+    };
+    let mut cards = card(
+        "",
+        &format!("{} recommends", labels.0),
+        &format!("{} MB", comparison.before.power),
+        &format!(
+            "{:.2} ms · {symbol}{}",
+            comparison.before.duration,
+            significant(comparison.before.cost)
+        ),
+    );
+    cards.push_str(&card(
+        "best",
+        &format!("{} recommends", labels.1),
+        &format!("{} MB", comparison.after.power),
+        &format!(
+            "{:.2} ms · {symbol}{}",
+            comparison.after.duration,
+            significant(comparison.after.cost)
+        ),
+    ));
+    cards.push_str(&card(
+        "",
+        "Change of the recommendation",
+        "",
+        &format!(
+            "cost {} · duration {}",
+            change(comparison.cost_change(), true),
+            change(comparison.duration_change(), true)
+        ),
+    ));
+    if let Some(v) = verdict {
+        let text = match v {
+            Ok(()) => "<span class=\"good\">passed</span>".to_string(),
+            Err(reason) => format!("<span class=\"bad\">failed</span>: {}", escape(reason)),
+        };
+        cards.push_str(&card("", "Regression gate", "", &text));
+    }
+    let _ = write!(body, "<section class=\"cards\">{cards}</section>");
+
+    let powers: Vec<u32> = comparison.rows.iter().map(|r| r.value).collect();
+    let ok = |r: &TuningResult| -> Vec<PowerStats> {
+        let mut s: Vec<PowerStats> = r
+            .stats
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.succeeded())
+            .collect();
+        s.sort_by_key(|s| s.value);
+        s
+    };
+    let (sa, sb) = (ok(a), ok(b));
+    let (ra, rb): (Vec<&PowerStats>, Vec<&PowerStats>) = (sa.iter().collect(), sb.iter().collect());
+    let (da, db) = discards;
+    let chart = |title: &'static str, prefix: &'static str, unit: &'static str, cost: bool| Chart {
+        title,
+        prefix,
+        unit,
+        powers: powers.clone(),
+        best: None,
+        tied: Vec::new(),
+        series: vec![
+            series("a", labels.0, &ra, cost, da),
+            series("b", labels.1, &rb, cost, db),
+        ],
+        log_y: false,
+    };
+    let _ = write!(
+        body,
+        "<h2>Duration and cost against memory</h2><div class=\"charts\">{}{}</div>",
+        chart("Duration (trimmed mean)", "", "ms", false).render(),
+        chart(
+            "Cost per 1M invocations (duration charge)",
+            symbol,
+            "",
+            true
+        )
+        .render()
+    );
+
+    let mut rows = String::new();
+    for r in &comparison.rows {
+        let cell = |s: Option<powertune_core::compare::Side>, cost: bool| match s {
+            Some(s) if cost => format!("{symbol}{}", significant(s.cost)),
+            Some(s) => format!("{:.2} ms", s.duration),
+            None => "-".into(),
+        };
+        let mark = if r.value == comparison.after.power {
+            " class=\"best\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            rows,
+            "<tr{mark}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.value,
+            cell(r.before, false),
+            cell(r.after, false),
+            change(r.duration_change(), true),
+            cell(r.before, true),
+            cell(r.after, true),
+            change(r.cost_change(), true)
+        );
+    }
+    let (l0, l1) = (escape(labels.0), escape(labels.1));
+    let _ = write!(
+        body,
+        "<h2>Every power value</h2><table><tr><th>Power</th><th>Duration, {l0}</th><th>Duration, {l1}</th><th>Change</th><th>Cost, {l0}</th><th>Cost, {l1}</th><th>Change</th></tr>{rows}</table><p><a href=\"{}\">Open the comparison in the public visualization</a> (optional).</p>",
+        escape(url)
+    );
+    page(&title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
+    use powertune_core::input::{Defaults, ExecutionInput};
+    use powertune_core::logs::Report;
+    use powertune_core::pricing::{lambda_price, Architecture};
+
+    /// A run of `powers` whose durations halve as memory doubles (the same cost everywhere),
+    /// the first invocation of each a cold start.
+    fn run(powers: &[u32], input: serde_json::Value) -> (TuningResult, Vec<PowerStats>) {
+        let price = lambda_price("us-east-1", Architecture::X86_64);
+        let stats: Vec<PowerStats> = powers
+            .iter()
+            .map(|&p| {
+                let reports: Vec<Report> = (0..10)
+                    .map(|i| Report {
+                        request_id: None,
+                        duration_ms: Some(
+                            51_200.0 / f64::from(p) * (1.0 + 0.01 * f64::from(i % 4)),
+                        ),
+                        billed_duration_ms: Some(
+                            (51_200.0 / f64::from(p) * (1.0 + 0.01 * f64::from(i % 4))).ceil(),
+                        ),
+                        init_duration_ms: (i == 0).then_some(80.0),
+                        restore_duration_ms: None,
+                        billed_restore_duration_ms: None,
+                        memory_size_mb: Some(p),
+                        max_memory_used_mb: Some(60),
+                    })
+                    .collect();
+                PowerStats::from_reports(p, &reports, 0, &price, 0.2)
+            })
+            .collect();
+        let mut document = serde_json::json!({"lambdaARN": "f", "num": 10, "powerValues": powers, "includeOutputResults": true});
+        if let (Some(o), Some(extra)) = (document.as_object_mut(), input.as_object()) {
+            o.extend(extra.clone());
+        }
+        let input = ExecutionInput::from_json(
+            &document,
+            &Defaults {
+                power_values: vec![],
+                region: Some("us-east-1".into()),
+            },
+        )
+        .unwrap();
+        let event = AnalyzerEvent {
+            input,
+            stats: stats.clone(),
+            publisher_rounds: 1,
+            sampling: None,
+            current_memory: Some(1024),
+        };
+        (
+            event
+                .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
+                .unwrap(),
+            stats,
+        )
+    }
+
+    fn report(result: &TuningResult, stats: &[PowerStats]) -> String {
+        run_report(
+            "powertune: f",
+            &RunData {
+                result,
+                stats,
+                request_price: 2e-7,
+                discard: 0.2,
+            },
+        )
+    }
+
+    /// Nothing that makes a browser fetch: no script, no external stylesheet, image or font.
+    fn assert_self_contained(page: &str) {
+        for forbidden in [
+            "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+        ] {
+            assert!(!page.contains(forbidden), "the page has {forbidden}");
+        }
+        // Links to elsewhere are fine (nothing loads them); the only one is the public UI's.
+        assert!(page.matches("href=\"http").count() <= 1);
+    }
+
+    #[test]
+    fn a_run_report_is_self_contained_and_shows_the_decision_the_spread_and_the_cold_starts() {
+        let (result, stats) = run(
+            &[128, 256, 512, 1024],
+            serde_json::json!({"monthlyInvocations": 2000000}),
+        );
+        let page = report(&result, &stats);
+        assert_self_contained(&page);
+        assert!(page.contains("@media (prefers-color-scheme: dark)"));
+        assert!(page.contains(&format!("<div class=\"value\">{} MB</div>", result.power)));
+        let decision = result.decision.clone().unwrap();
+        assert!(page.contains(&escape(&decision)), "{decision}");
+        // Tied power values are shaded in the charts and the table.
+        assert!(page.contains("tied-column") && page.contains("<tr class=\"tied\">"));
+        // A band per chart, every invocation in the box plot, the cold starts marked.
+        assert_eq!(page.matches("<polygon class=\"band a\"").count(), 2);
+        assert_eq!(page.matches("<rect class=\"box\"").count(), 4);
+        assert_eq!(
+            page.matches("class=\"dot cold a").count(),
+            4,
+            "one per cold start"
+        );
+        assert!(
+            page.contains(">cold start</text>"),
+            "and the legend says so"
+        );
+        assert!(page.contains("The 4 cold starts"));
+        // The month, and the saving against the current 1024 MB.
+        assert!(page.contains("A month of 2,000,000 invocations"));
+        assert!(page.contains("against 1024 MB, the current memory"));
+    }
+
+    #[test]
+    fn a_comparison_report_draws_both_runs() {
+        let (a, _) = run(&[128, 256, 512], serde_json::json!({}));
+        let (b, _) = run(&[256, 512, 1024], serde_json::json!({}));
+        let c = Comparison::of(&a, &b).unwrap();
+        let verdict = Err("the recommended configuration is 20.0% more expensive".to_string());
+        let page = compare_report(
+            ("x86_64", "arm64"),
+            (&a, &b),
+            (0.2, 0.2),
+            &c,
+            "https://ui/#x",
+            Some(&verdict),
+        );
+        assert_self_contained(&page);
+        assert_eq!(page.matches("<polyline class=\"line a\"").count(), 2);
+        assert_eq!(page.matches("<polyline class=\"line b\"").count(), 2);
+        assert!(
+            page.contains(">x86_64</text>") && page.contains(">arm64</text>"),
+            "legends"
+        );
+        assert!(
+            page.contains("failed</span>: the recommended configuration is 20.0% more expensive")
+        );
+        assert_eq!(
+            page.matches("<tr").count(),
+            5,
+            "a header and a row per power value of either run"
+        );
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(group(3_000_000), "3,000,000");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# CI for the CDK app: installs its pinned packages, compiles it, synthesizes both options
+# offline (the SAM template included, with stand-in bootstraps; the SAR app nested) and runs
+# cfn-lint on what it synthesized. Needs tests/tools/setup.sh first (cfn-lint).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+if [ ! -x node_modules/.bin/cdk ] || [ ! -x node_modules/.bin/tsc ]; then
+  npm install --silent --no-audit --no-fund >/dev/null
+fi
+node_modules/.bin/tsc
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# Stand-ins for the arm64 bootstraps `sam build` makes: synthesis only hashes and stages them.
+for step in initializer publisher executor sampler cleaner analyzer optimizer; do
+  mkdir -p "$work/build/$step"
+  printf '#!/bin/sh\n' > "$work/build/$step/bootstrap"
+done
+export CDK_DISABLE_VERSION_CHECK=1
+synth() {
+  node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting --no-path-metadata \
+    --no-asset-metadata -o "$work/$1" "${@:2}" >/dev/null
+  echo "$work/$1/powertune.template.json"
+}
+included="$(synth template -c source=template -c buildDir="$work/build" \
+  -c props='{"powerValues": [128, 512, 1024], "totalExecutionTimeout": 600, "lambdaResource": "arn:aws:lambda:*:*:function:my-*"}')"
+nested="$(synth sar -c source=sar -c applicationId=arn:aws:serverlessrepo:us-east-1:123456789012:applications/powertune \
+  -c props='{"powerValues": [128, 512, 1024], "subnetIds": ["subnet-1", "subnet-2"]}')"
+"$root/.venv-tools/bin/cfn-lint" "$included" "$nested"
+# What each option made: the included template keeps the seven functions, with code from assets.
+node -e '
+const t = require(process.argv[1]);
+const fns = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Serverless::Function");
+if (fns.length !== 7) throw new Error(`${fns.length} functions, not 7`);
+for (const [name, r] of fns) if (!r.Properties.CodeUri || !r.Properties.CodeUri.Bucket) throw new Error(`${name} has no asset CodeUri`);
+const n = require(process.argv[2]);
+const apps = Object.values(n.Resources).filter((r) => r.Type === "AWS::Serverless::Application");
+if (apps.length !== 1 || apps[0].Properties.Parameters.subnetIds !== "subnet-1,subnet-2") throw new Error("the nested app or its parameters");
+console.log(`cdk synth: template included (${fns.length} functions, code from assets) and SAR app nested; cfn-lint clean`);
+' "$included" "$nested"
