@@ -53,6 +53,8 @@ for (const file of files) {
     backgrounds.push(await page.evaluate(() => getComputedStyle(document.body).backgroundColor));
     const shot = `${outDir}/${basename(file, '.html')}-${colorScheme}.png`;
     await page.screenshot({ path: shot, fullPage: true });
+    // The first screen alone, as a README shows it.
+    await page.screenshot({ path: shot.replace(/\.png$/, '-top.png') });
     for (const p of problems) console.error(`FAIL ${file} (${colorScheme}): ${p}`);
     failures += problems.length;
     console.log(`${problems.length ? 'FAIL' : 'PASS'} ${basename(file)} (${colorScheme}): ${charts} charts, ${problems.length} problems, screenshot ${shot}`);

@@ -25,7 +25,7 @@ pub struct Args {
     after: PathBuf,
 
     /// Names for the two runs in the report, comma-separated [default: the file names].
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "BEFORE,AFTER")]
+    #[arg(long, value_delimiter = ',', value_name = "BEFORE,AFTER")]
     labels: Option<Vec<String>>,
 
     /// Print JSON (the default when standard output is not a terminal) or a table.
@@ -67,9 +67,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
             discard: db,
         },
     ) = (read_saved(&args.before)?, read_saved(&args.after)?);
-    let labels = match &args.labels {
-        Some(l) if l.len() == 2 => (l[0].clone(), l[1].clone()),
-        _ => (label(&args.before), label(&args.after)),
+    let labels = match args.labels.as_deref() {
+        None => (label(&args.before), label(&args.after)),
+        Some([a, b]) => (a.clone(), b.clone()),
+        Some(other) => {
+            return Err(Failure::BadInput(format!(
+                "--labels takes two names, BEFORE,AFTER, not {other:?}"
+            )))
+        }
     };
     let comparison = Comparison::of(&a, &b).map_err(|e| Failure::BadInput(e.to_string()))?;
     let base = args

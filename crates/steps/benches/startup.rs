@@ -1,4 +1,4 @@
-//! Start-up time and peak memory of the six step binaries, release build.
+//! Start-up time and peak memory of the seven step binaries, release build.
 //!
 //! Each binary is started against a minimal Lambda Runtime API on 127.0.0.1, as Lambda starts a
 //! `provided.al2023` bootstrap. Start-up is the time from spawning the process to its first
@@ -181,6 +181,7 @@ fn main() {
         ("initializer", env!("CARGO_BIN_EXE_initializer")),
         ("publisher", env!("CARGO_BIN_EXE_publisher")),
         ("executor", env!("CARGO_BIN_EXE_executor")),
+        ("sampler", env!("CARGO_BIN_EXE_sampler")),
         ("cleaner", env!("CARGO_BIN_EXE_cleaner")),
         ("analyzer", env!("CARGO_BIN_EXE_analyzer")),
         ("optimizer", env!("CARGO_BIN_EXE_optimizer")),

@@ -12,12 +12,20 @@ pub(crate) const FIVE: [u64; 5] = [128, 256, 512, 1024, 1536];
 pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
     let e = execute(
         env,
-        json!({"lambdaARN": arn("target"), "num": 10, "powerValues": FIVE, "strategy": "cost"}),
+        json!({"lambdaARN": arn("target"), "num": 10, "powerValues": FIVE, "strategy": "cost", "monthlyInvocations": 1000000}),
     )
     .await?;
     succeeded(&e)?;
     check_result(&e.output, &FIVE)?;
     ensure!(e.output["strategy"] == "cost");
+    // Issue 12: the projection's saving is against the memory the Initializer recorded.
+    let projection = &e.output["projection"];
+    ensure!(
+        projection["currentMemory"] == ORIGINAL_MEMORY
+            && projection["monthly"].as_array().map(Vec::len) == Some(FIVE.len())
+            && projection["saving"]["amount"].is_number(),
+        "projection {projection}"
+    );
     // Scenario 6: the priced transitions are the ones moto's interpreter made.
     priced_as_run(env, &e).await?;
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
