@@ -16,7 +16,7 @@ mkdir -p "$out"
 
 "$powertune" analyze examples/analyze/sample-run.json --output json --html "$out/analyzed.html" >/dev/null
 "$powertune" tune --local examples/functions/cpu-bound --num 5 --power-values ALL \
-  --payload '{"iterations": 1000000}' --output json --json "$out/all.json" --html "$out/all.html" >/dev/null 2>&1
+  --payload '{"iterations": 4000000}' --output json --json "$out/all.json" --html "$out/all.html" >/dev/null 2>&1
 "$powertune" tune --local examples/functions/cpu-bound --num 40 --adaptive \
   --power-values 128,256,512,1024,1769,3008 --payload '{"iterations": 2000000}' \
   --monthly-invocations 3000000 --output json --json "$out/adaptive.json" --html "$out/adaptive.html" >/dev/null 2>&1

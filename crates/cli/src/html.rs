@@ -36,7 +36,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 .decision { font-size: 15px; border-left: 3px solid var(--best); padding: 4px 12px; margin: 12px 0; }
 .good { color: var(--good); } .bad { color: var(--bad); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 12px; }
-svg.chart { width: 100%; height: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
+svg.chart { width: 100%; max-width: 820px; height: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
 svg .title { font-size: 13px; font-weight: 600; fill: var(--fg); }
 svg .tick, svg .legend, svg .axis-label { font-size: 11px; fill: var(--muted); }
 svg .tick.y { text-anchor: end; } svg .tick.x, svg .axis-label { text-anchor: middle; }
@@ -124,7 +124,8 @@ fn series<'a>(
                         .and_then(|d| d.ci95)
                         .map(|ci| (ci.low, ci.high))
                 };
-                interval.map(|(l, h)| (s.value, l * scale, h * scale))
+                // A duration or a cost is never negative, however few invocations widen it.
+                interval.map(|(l, h)| (s.value, l.max(0.0) * scale, h * scale))
             })
             .collect(),
         strips: Vec::new(),
@@ -218,7 +219,8 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
                 significant(-s.amount),
                 -s.percent
             ),
-            _ => "the current memory was not tuned".to_string(),
+            (None, Some(current)) => format!("the current memory ({current} MB) was not tuned"),
+            (_, None) => "the function's current memory is not known".to_string(),
         };
         cards.push_str(&card(
             "",
@@ -332,7 +334,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
             s.average_duration,
             d.map_or("-".into(), |d| format!("{:.2} ms", d.p50)),
             d.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
-            d.and_then(|d| d.ci95).map_or("-".into(), |ci| format!("{:.2} – {:.2} ms", ci.low, ci.high)),
+            d.and_then(|d| d.ci95).map_or("-".into(), |ci| format!("{:.2} – {:.2} ms", ci.low.max(0.0), ci.high)),
             s.cold_starts.map_or("-".into(), |c| c.to_string()),
             s.max_memory_used_mb.map_or("-".into(), |m| format!("{m} MB")),
             significant(s.average_price),

@@ -45,7 +45,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
             format!("{:.2} ms", s.average_duration),
             summary.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
             summary.and_then(|d| d.ci95).map_or("-".into(), |ci| {
-                format!("{:.2} – {:.2} ms", ci.low, ci.high)
+                format!("{:.2} – {:.2} ms", ci.low.max(0.0), ci.high)
             }),
             format!("{symbol}{}", significant(s.average_price)),
             format!("{symbol}{:.4}", (s.average_price + request_price) * 1e6),

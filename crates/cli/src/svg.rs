@@ -73,6 +73,16 @@ pub fn log_ticks(min: f64, max: f64) -> Vec<f64> {
     ticks
 }
 
+/// The largest 1, 2 or 5 times a power of ten at or under `v` (> 0).
+fn log_floor(v: f64) -> f64 {
+    let power = 10f64.powf(v.log10().floor());
+    [5.0, 2.0, 1.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|&t| t <= v * 1.000_001)
+        .unwrap_or(power)
+}
+
 /// A tick's label with as many decimals as the step between ticks needs.
 pub fn tick_label(value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 || step <= 0.0 {
@@ -199,9 +209,9 @@ pub struct Chart<'a> {
     pub log_y: bool,
 }
 
-const W: f64 = 720.0;
+const W: f64 = 600.0;
 const H: f64 = 300.0;
-const LEFT: f64 = 74.0;
+const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 46.0;
@@ -255,8 +265,10 @@ impl Chart<'_> {
             .filter(|v| *v > 0.0)
             .fold(f64::INFINITY, f64::min);
         let (ys, ticks) = if self.log_y && data_min.is_finite() && data_max > data_min * 10.0 {
-            let ticks = log_ticks(data_min, data_max);
-            let lo = ticks.first().copied().unwrap_or(data_min).min(data_min) / 1.15;
+            // From the 1-2-5 tick at or under the smallest value, so it has a tick below it.
+            let floor = log_floor(data_min);
+            let ticks = log_ticks(floor, data_max);
+            let lo = floor / 1.15;
             (
                 Scale::Log {
                     min: lo,
@@ -638,6 +650,10 @@ mod tests {
         assert_eq!(tick_label(0.6000000000000001, 0.2), "0.6");
         assert_eq!(tick_label(400.0, 200.0), "400");
         assert_eq!(log_ticks(30.0, 600.0), vec![50.0, 100.0, 200.0, 500.0]);
+        assert_eq!(
+            (log_floor(2.13), log_floor(37.0), log_floor(5.0)),
+            (2.0, 20.0, 5.0)
+        );
     }
 
     #[test]
@@ -660,7 +676,7 @@ mod tests {
 
     #[test]
     fn labels_never_overlap_and_the_recommendation_always_has_one() {
-        // "ALL": 128 to 3008 MB in steps of 64, on a 630 px log axis.
+        // "ALL": 128 to 3008 MB in steps of 64, on the charts' log axis.
         let values: Vec<u32> = (128..=3008).step_by(64).collect();
         let s = Scale::Log {
             min: 118.0,
@@ -668,7 +684,7 @@ mod tests {
         };
         let positions: Vec<(f64, String)> = values
             .iter()
-            .map(|&v| (s.at(f64::from(v), 74.0, 704.0), v.to_string()))
+            .map(|&v| (s.at(f64::from(v), LEFT, W - RIGHT), v.to_string()))
             .collect();
         let shown = labelled(&positions, &values, &[1472], FONT);
         assert!(shown.iter().any(|&i| values[i] == 1472));
@@ -689,7 +705,7 @@ mod tests {
         let few = [128u32, 256, 512, 1024, 3008];
         let positions: Vec<(f64, String)> = few
             .iter()
-            .map(|&v| (s.at(f64::from(v), 74.0, 704.0), v.to_string()))
+            .map(|&v| (s.at(f64::from(v), LEFT, W - RIGHT), v.to_string()))
             .collect();
         assert_eq!(labelled(&positions, &few, &[], FONT).len(), 5);
     }

@@ -427,10 +427,10 @@ fn explain(
         };
     }
     let tied = match rule.strategy {
-        Strategy::Cost => format!("{names} MB cost the same within {within:.1}% (Yuen's test, 95%)"),
-        Strategy::Speed => format!("{names} MB are equally fast within {within:.1}% (Yuen's test, 95%)"),
+        Strategy::Cost => format!("{names} MB cost the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
+        Strategy::Speed => format!("{names} MB are equally fast within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
         Strategy::Balanced => {
-            return format!("{names} MB score the same within {within:.1}% (Yuen's test, 95%); {p} MB is the smallest of them.")
+            return format!("{names} MB score the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart); {p} MB is the smallest of them.")
         }
     };
     let (adjective, tie_break): (&str, Vec<f64>) = match rule.strategy {
@@ -442,7 +442,7 @@ fn explain(
     }
     let leaders = power_list(sorted, &ties.equivalent, &ties.tied_leaders);
     let close = spread(&tie_break, ties.leader, &ties.tied_leaders);
-    format!("{tied}; {leaders} MB are the {adjective} of them, within {close:.1}% of each other, and {p} MB uses the least memory.")
+    format!("{tied}; {leaders} MB are the {adjective} of them within the noise (their averages are up to {close:.1}% apart), and {p} MB uses the least memory.")
 }
 
 /// `128–1024` when `chosen` are consecutive among the usable power values, else
@@ -737,7 +737,7 @@ mod tests {
         assert_eq!(r.duration, stats[2].average_duration);
         let decision = r.decision.unwrap();
         assert!(
-            decision.starts_with("128–512 MB cost the same within")
+            decision.starts_with("128–512 MB cost the same within the noise (Yuen's test, 95%; their averages are up to ")
                 && decision.ends_with("512 MB is the fastest of them."),
             "{decision}"
         );
@@ -765,7 +765,7 @@ mod tests {
         assert_eq!(r.power, 1769);
         let decision = r.decision.unwrap();
         assert!(
-            decision.ends_with("1769 and 3008 MB are the fastest of them, within 0.5% of each other, and 1769 MB uses the least memory."),
+            decision.ends_with("1769 and 3008 MB are the fastest of them within the noise (their averages are up to 0.5% apart), and 1769 MB uses the least memory."),
             "{decision}"
         );
         // With 3008 MB clearly faster, it is the pick.
