@@ -15,31 +15,31 @@ const stack = new Stack(app, context('stackName') ?? 'powertune', {
   description: 'powertune, deployed with the AWS CDK',
 });
 
-let stateMachineArn: string;
 switch (context('source') ?? 'template') {
   case 'template':
-    stateMachineArn = new PowertuneFromTemplate(stack, 'Powertune', {
+    // The template's own StateMachineARN output comes with it.
+    new PowertuneFromTemplate(stack, 'Powertune', {
       ...props,
       templateFile: path.join(root, 'template.yaml'),
       buildDir: path.resolve(context('buildDir') ?? path.join(root, '.aws-sam', 'build')),
-    }).stateMachineArn;
+    });
     break;
   case 'sar': {
     const applicationId = context('applicationId');
     if (!applicationId) {
       throw new Error('-c source=sar needs -c applicationId=arn:aws:serverlessrepo:REGION:ACCOUNT:applications/powertune');
     }
-    stateMachineArn = new PowertuneFromSar(stack, 'Powertune', {
+    const nested = new PowertuneFromSar(stack, 'Powertune', {
       ...props,
       applicationId,
       semanticVersion: context('semanticVersion') ?? '0.1.0',
-    }).stateMachineArn;
+    });
+    new CfnOutput(stack, 'StateMachineARN', {
+      description: 'ARN of the powertune state machine; start executions of it (scripts/execute.sh, powertune tune --state-machine-arn).',
+      value: nested.stateMachineArn,
+    });
     break;
   }
   default:
     throw new Error(`-c source must be "template" or "sar", not "${context('source')}"`);
 }
-new CfnOutput(stack, 'StateMachineARN', {
-  description: 'ARN of the powertune state machine; start executions of it (scripts/execute.sh, powertune tune --state-machine-arn).',
-  value: stateMachineArn,
-});
