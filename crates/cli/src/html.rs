@@ -7,7 +7,7 @@
 use crate::report::marker;
 use crate::svg::{box_plot, Chart, Series};
 use crate::text::{currency_symbol, escape, percent_change, significant};
-use powertune_core::compare::Comparison;
+use powertune_core::compare::{Comparison, Pick};
 use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::stats::summarize;
 use std::fmt::Write;
@@ -412,26 +412,20 @@ pub fn compare_report(
         }
         None => "-".into(),
     };
-    let mut cards = card(
-        "",
-        &format!("{} recommends", labels.0),
-        &format!("{} MB", comparison.before.power),
-        &format!(
-            "{:.2} ms · {symbol}{}",
-            comparison.before.duration,
-            significant(comparison.before.cost)
-        ),
-    );
-    cards.push_str(&card(
-        "best",
-        &format!("{} recommends", labels.1),
-        &format!("{} MB", comparison.after.power),
-        &format!(
-            "{:.2} ms · {symbol}{}",
-            comparison.after.duration,
-            significant(comparison.after.cost)
-        ),
-    ));
+    let recommends = |class: &str, label: &str, pick: &Pick| {
+        card(
+            class,
+            &format!("{label} recommends"),
+            &format!("{} MB", pick.power),
+            &format!(
+                "{:.2} ms · {symbol}{}",
+                pick.duration,
+                significant(pick.cost)
+            ),
+        )
+    };
+    let mut cards = recommends("", labels.0, &comparison.before);
+    cards.push_str(&recommends("best", labels.1, &comparison.after));
     cards.push_str(&card(
         "",
         "Change of the recommendation",

@@ -185,6 +185,25 @@ async fn node_handlers_run_in_lambdas_environment_and_report_errors_as_lambda_do
     assert!(cold.report.init_duration_ms.is_some());
     let warm = invoke(&lambda, "node", None, "{}").await;
     assert_eq!(warm.report.init_duration_ms, None);
+    // A large event and its echo cross the entry's socket in many reads, unchanged, and
+    // requests stay paired with their answers (each request's id comes back with it).
+    let pad = "é".repeat(1_500_000);
+    for order in 0..3 {
+        let big = invoke(
+            &lambda,
+            "node",
+            None,
+            &serde_json::json!({ "order": order, "pad": pad }).to_string(),
+        )
+        .await;
+        assert_eq!(big.function_error, None);
+        let out = json(&big.payload);
+        assert_eq!(out["event"]["order"], order);
+        assert!(
+            out["event"]["pad"] == pad.as_str(),
+            "the event came back changed"
+        );
+    }
 
     create_managed(&lambda, "node-fail", &runtime, "index.fail", &dir, 256).await;
     let out = invoke(&lambda, "node-fail", None, r#"{"order": 3}"#).await;
