@@ -395,7 +395,11 @@ pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
     // Issue 12: --save keeps a baseline, and --baseline gates a later run on it through the CLI.
     let dir = std::env::temp_dir().join(format!("powertune-e2e-gate-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let (saved, doctored) = (dir.join("baseline.json"), dir.join("cheaper.json"));
+    let (saved, dearer, cheaper) = (
+        dir.join("baseline.json"),
+        dir.join("dearer.json"),
+        dir.join("cheaper.json"),
+    );
     std::fs::write(
         &input,
         json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512], "includeOutputResults": true}).to_string(),
@@ -421,23 +425,30 @@ pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
         baseline["stats"].is_array(),
         "the saved output has no stats"
     );
+    // The baselines are the saved run at a thousand times and a thousandth of its cost: two runs
+    // of one function can differ by more than any small factor (a throttled invocation at 256 MB
+    // bills up to 20 ms instead of 1), so only a wide margin makes the verdicts certain.
+    let cost = baseline["cost"].as_f64().unwrap_or(0.0);
+    baseline["cost"] = json!(cost * 1000.0);
+    std::fs::write(&dearer, baseline.to_string())?;
+    baseline["cost"] = json!(cost / 1000.0);
+    std::fs::write(&cheaper, baseline.to_string())?;
+    // Cheaper than the baseline passes even a 0% threshold.
     let out = run(vec![
         "--baseline".into(),
-        saved.clone(),
+        dearer,
         "--max-cost-increase".into(),
-        "1000%".into(),
+        "0%".into(),
     ])?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     ensure!(
         out.status.success() && stderr.contains("Recommended: "),
         "execute.sh --baseline: {stderr}"
     );
-    // Against a baseline at a third of the cost, this run is 200% dearer: exit 3 and the reason.
-    baseline["cost"] = json!(baseline["cost"].as_f64().unwrap_or(0.0) / 3.0);
-    std::fs::write(&doctored, baseline.to_string())?;
+    // Far dearer than the baseline: exit 3 and the reason.
     let out = run(vec![
         "--baseline".into(),
-        doctored,
+        cheaper,
         "--max-cost-increase".into(),
         "10%".into(),
     ])?;
