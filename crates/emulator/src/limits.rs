@@ -17,7 +17,7 @@ pub const MAX_VCPUS: f64 = 6.0;
 /// per-invoke work) that fits in one period's quota runs at full speed, on Lambda as here.
 pub const PERIOD: Duration = Duration::from_millis(20);
 /// The shortest running slice in signals mode.
-const MIN_SIGNAL_RUN: Duration = Duration::from_millis(20);
+const MIN_SIGNAL_RUN: Duration = Duration::from_millis(2);
 /// Linux refuses CFS quotas under 1 ms; the period grows for tiny shares to keep the ratio.
 const MIN_QUOTA_US: u64 = 1000;
 
