@@ -6,7 +6,7 @@
 
 use crate::report::marker;
 use crate::svg::{box_plot, Chart, Series};
-use crate::text::{currency_symbol, escape, percent_change, significant};
+use crate::text::{currency_symbol, duration_interval, escape, percent_change, significant};
 use powertune_core::compare::{Comparison, Pick};
 use powertune_core::output::{PowerStats, TuningResult};
 use powertune_core::stats::summarize;
@@ -334,7 +334,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
             s.average_duration,
             d.map_or("-".into(), |d| format!("{:.2} ms", d.p50)),
             d.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
-            d.and_then(|d| d.ci95).map_or("-".into(), |ci| format!("{:.2} – {:.2} ms", ci.low.max(0.0), ci.high)),
+            d.and_then(|d| d.ci95).map_or("-".into(), |ci| duration_interval(&ci)),
             s.cold_starts.map_or("-".into(), |c| c.to_string()),
             s.max_memory_used_mb.map_or("-".into(), |m| format!("{m} MB")),
             significant(s.average_price),

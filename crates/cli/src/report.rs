@@ -1,7 +1,7 @@
 //! The terminal report: a table of every power value with the recommendation marked, and a
 //! chart of bars.
 
-use crate::text::{currency_symbol, significant};
+use crate::text::{currency_symbol, duration_interval, significant};
 use powertune_core::output::{PowerStats, TuningResult};
 use std::fmt::Write;
 
@@ -44,9 +44,9 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
             format!("{} MB", s.value),
             format!("{:.2} ms", s.average_duration),
             summary.map_or("-".into(), |d| format!("{:.2} ms", d.p90)),
-            summary.and_then(|d| d.ci95).map_or("-".into(), |ci| {
-                format!("{:.2} – {:.2} ms", ci.low.max(0.0), ci.high)
-            }),
+            summary
+                .and_then(|d| d.ci95)
+                .map_or("-".into(), |ci| duration_interval(&ci)),
             format!("{symbol}{}", significant(s.average_price)),
             format!("{symbol}{:.4}", (s.average_price + request_price) * 1e6),
         ];

@@ -1,7 +1,8 @@
-//! Formatting the reports share: amounts with four significant digits, currency symbols, and
-//! escaping for HTML and SVG.
+//! Formatting the reports share: amounts with four significant digits, currency symbols, duration
+//! intervals, and escaping for HTML and SVG.
 
 use powertune_core::pricing::Currency;
+use powertune_core::stats::Interval;
 
 /// A number with four significant digits and no exponent: 2.52e-7 -> 0.0000002520.
 pub fn significant(x: f64) -> String {
@@ -33,9 +34,33 @@ pub fn percent_change(change: f64) -> String {
     format!("{:+.1}%", change * 100.0)
 }
 
+/// A 95% interval of durations, `29.50 – 30.50 ms`, never below 0 ms (few invocations can widen
+/// an interval of the mean past zero; a duration cannot be negative).
+pub fn duration_interval(ci: &Interval) -> String {
+    format!("{:.2} – {:.2} ms", ci.low.max(0.0), ci.high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_intervals_stop_at_zero() {
+        assert_eq!(
+            duration_interval(&Interval {
+                low: -3.2,
+                high: 12.345
+            }),
+            "0.00 – 12.35 ms"
+        );
+        assert_eq!(
+            duration_interval(&Interval {
+                low: 29.5,
+                high: 30.5
+            }),
+            "29.50 – 30.50 ms"
+        );
+    }
 
     #[test]
     fn money_keeps_four_significant_digits() {
