@@ -378,3 +378,22 @@ fn compare_refuses_files_it_cannot_compare() {
         stderr(&out)
     );
 }
+
+/// Two power values whose average prices are one ulp apart (2.0272499999999998e-7 is the
+/// reference's output for 512 MB, 2.02725e-7 for 4608 MB). serde_json without
+/// `float_roundtrip` read the first as the second, so the exact rule found a tie and gave it to
+/// the faster 4608 MB, where the reference, reading both exactly, picks 512 MB.
+#[test]
+fn numbers_are_read_exactly_so_one_ulp_decides_as_in_the_reference() {
+    let event = r#"{"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:f", "num": 10,
+        "strategy": "cost", "includeOutputResults": true,
+        "stats": [{"value": 512, "averagePrice": 2.0272499999999998e-7, "averageDuration": 1.425, "totalCost": 2.0272499999999998e-6},
+                  {"value": 4608, "averagePrice": 2.02725e-7, "averageDuration": 1.2825, "totalCost": 2.02725e-6}]}"#;
+    let out = powertune(&["analyze", "-", "--exact-ties", "--output", "json"], Some(event));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["power"], 512, "{text}");
+    // And echoed exactly: the same digits come back out.
+    assert!(text.contains("2.0272499999999998e-7"), "{text}");
+}

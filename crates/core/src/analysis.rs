@@ -157,7 +157,9 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
         duration: best.average_duration,
         state_machine: StateMachineCosts {
             execution_cost: round_money(run.cost(&transition_price)),
-            lambda_cost: round_money(stats.iter().map(|s| s.total_cost).sum()),
+            // Summed in the event's order and not rounded, as the reference does: every
+            // invocation's cost is already exact to the nanodollar's fraction it has.
+            lambda_cost: stats.iter().map(|s| s.total_cost).sum(),
             visualization: visualization::encode(&points, &options.visualization_base_url, region),
         },
         // With their samples, so that a saved result can be analyzed (and its ties tested)
@@ -468,8 +470,9 @@ fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usize]) -> Stri
     }
 }
 
-/// Rounds a sum of money to 1e-12, so float noise (0.00030000000000000003) does not reach the
-/// document; no price we know has digits that fine.
+/// Rounds a product or difference of money to 1e-12, so float noise (0.00030000000000000003)
+/// does not reach the document. Prices have finer digits than that (2.1e-9 x 1536 / 128 ...), so
+/// sums of measured costs (`lambdaCost`) are never rounded.
 fn round_money(x: f64) -> f64 {
     (x * 1e12).round() / 1e12
 }
@@ -896,6 +899,19 @@ mod tests {
                 .power,
             1024
         );
+    }
+
+    #[test]
+    fn lambda_cost_is_the_unrounded_sum_in_the_events_order() {
+        // Prices have digits below 1e-12 (x86 at 1536 MB: 2.1e-9 x 12 per ms), so a rounded
+        // sum would drop part of the run's cost.
+        let mut stats = example();
+        stats[0].total_cost = 1.234_567_890_123_4e-9;
+        stats[1].total_cost = 2.2e-13;
+        let expected: f64 = stats.iter().map(|s| s.total_cost).sum();
+        let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+        assert_eq!(r.state_machine.lambda_cost, expected);
+        assert_ne!(r.state_machine.lambda_cost, round_money(expected));
     }
 
     #[test]
