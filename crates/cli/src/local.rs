@@ -2,7 +2,7 @@
 
 use crate::function::LocalFunction;
 use anyhow::{anyhow, Context, Result};
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
 };
@@ -73,17 +73,27 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         emulator.limits_mode(),
         emulator.host_cores()
     );
-    if let Some(faults) = &run.faults {
-        emulator.set_faults(faults.clone());
-    }
-
-    let sdk = aws_sdk_lambda::Config::builder()
+    // The steps' own clients (powertune_steps::runtime::lambda_api): the control plane retried
+    // 20 times in its own partition, as in the deployed state machine.
+    let sdk = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(run.region.clone()))
         .endpoint_url(emulator.endpoint())
-        .credentials_provider(Credentials::new("local", "local", None, None, "powertune"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "powertune",
+        )))
         .build();
-    let client = aws_sdk_lambda::Client::from_conf(sdk);
+    let lambda = powertune_steps::runtime::lambda_api(&sdk, None).with_waits(Waits {
+        poll: Duration::from_millis(10),
+        timeout: Duration::from_secs(120),
+        ..Waits::default()
+    });
+    // The function exists before the run, as on AWS: faults apply from the run's first call.
+    let client = aws_sdk_lambda::Client::new(&sdk);
     let function = &run.function;
     client
         .create_function()
@@ -122,11 +132,9 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
                 aws_sdk_lambda::error::DisplayErrorContext(e)
             ),
         })?;
-    let lambda = LambdaApi::new(client).with_waits(Waits {
-        poll: Duration::from_millis(10),
-        timeout: Duration::from_secs(120),
-        ..Waits::default()
-    });
+    if let Some(faults) = &run.faults {
+        emulator.set_faults(faults.clone());
+    }
 
     let plan = initializer::initialize(&lambda, input, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run).await {

@@ -389,7 +389,10 @@ fn numbers_are_read_exactly_so_one_ulp_decides_as_in_the_reference() {
         "strategy": "cost", "includeOutputResults": true,
         "stats": [{"value": 512, "averagePrice": 2.0272499999999998e-7, "averageDuration": 1.425, "totalCost": 2.0272499999999998e-6},
                   {"value": 4608, "averagePrice": 2.02725e-7, "averageDuration": 1.2825, "totalCost": 2.02725e-6}]}"#;
-    let out = powertune(&["analyze", "-", "--exact-ties", "--output", "json"], Some(event));
+    let out = powertune(
+        &["analyze", "-", "--exact-ties", "--output", "json"],
+        Some(event),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let v: Value = serde_json::from_str(&text).expect("JSON");

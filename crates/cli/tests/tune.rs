@@ -264,6 +264,26 @@ fn dry_runs_invoke_each_power_value_once() {
     assert!(doc.is_none(), "a dry run has no result document");
 }
 
+/// Local runs retry the control plane as the deployed steps do (20 attempts, one client
+/// constructor for both): with half the control-plane calls throttled, a local run with the SDK's
+/// default 3 attempts failed on GetFunctionConfiguration or GetAlias every time.
+#[test]
+fn a_half_throttled_control_plane_is_retried_as_the_steps_retry_it() {
+    let (out, doc) = tune(&[
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,1024",
+        "--emulator-faults",
+        r#"{"controlPlaneThrottleShare": 0.5}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = doc.expect("a result document");
+    assert_eq!(doc["stats"].as_array().map(Vec::len), Some(2), "{doc}");
+}
+
 #[test]
 fn html_reports_are_self_contained() {
     let html = std::env::temp_dir().join(format!("powertune-report-{}.html", std::process::id()));
