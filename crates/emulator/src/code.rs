@@ -2,7 +2,7 @@
 //! (an emulator extension) a local directory, named with `"S3Bucket": "__local__"` and
 //! `"S3Key": "/path/to/dir"`.
 
-use crate::control::ApiError;
+use crate::error::ApiError;
 use crate::requests::CreateFunction;
 use crate::runtimes::Runtime;
 use base64::Engine;

@@ -7,6 +7,7 @@ use crate::limits::{EnvironmentLimits, Limits};
 pub use crate::runtime_api::Outcome;
 use crate::runtime_api::{self, error_fields, Delivery, Init};
 use crate::runtimes::Launch;
+use crate::sync::lock;
 use bytes::Bytes;
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -164,7 +165,7 @@ impl Environment {
         tokio::select! {
             init = init_rx => match init {
                 Ok(Init::Ready(at)) => {
-                    *environment.init_duration.lock().unwrap_or_else(|e| e.into_inner()) = Some(at.duration_since(started));
+                    *lock(&environment.init_duration) = Some(at.duration_since(started));
                     Ok(Arc::new(environment))
                 }
                 Ok(Init::Failed(body)) => {
@@ -205,24 +206,17 @@ impl Environment {
 
     /// Takes the Init Duration if this is the environment's first invocation.
     pub fn take_init_duration(&self) -> Option<Duration> {
-        self.init_duration
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        lock(&self.init_duration).take()
     }
 
     /// A position in the environment's output, for [`Environment::log_since`].
     pub fn log_mark(&self) -> usize {
-        self.logs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .lines
-            .len()
+        lock(&self.logs).lines.len()
     }
 
     /// The output lines since `mark`.
     pub fn log_since(&self, mark: usize) -> Vec<String> {
-        let logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        let logs = lock(&self.logs);
         logs.lines
             .get(mark..)
             .map(<[String]>::to_vec)
@@ -230,7 +224,7 @@ impl Environment {
     }
 
     fn recent_log(&self, n: usize) -> String {
-        let logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        let logs = lock(&self.logs);
         logs.lines
             .iter()
             .rev()
@@ -381,10 +375,7 @@ async fn collect<R: tokio::io::AsyncRead + Unpin>(
 ) {
     let mut lines = reader.lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        logs.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .lines
-            .push(line);
+        lock(&logs).lines.push(line);
     }
 }
 

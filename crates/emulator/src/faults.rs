@@ -1,9 +1,10 @@
 //! Fault injection (`POST /_powertune/faults`): what AWS does that a run must survive, on
 //! demand: throttling, latency, failing operations, pending versions, killed steps.
 
-use crate::control::ApiError;
 use crate::environment::Environment;
+use crate::error::ApiError;
 use crate::state::State;
+use crate::sync::lock;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -105,10 +106,7 @@ impl State {
         let Some(kill) = kill else {
             return false;
         };
-        let victims: Vec<Arc<Environment>> = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let victims: Vec<Arc<Environment>> = lock(&self.running)
             .get(&kill.function)
             .cloned()
             .unwrap_or_default();
@@ -119,10 +117,7 @@ impl State {
         if calls <= u64::from(kill.after_calls) {
             return false;
         }
-        self.faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .kill_step = None;
+        lock(&self.faults).kill_step = None;
         self.kill_step_calls.store(0, Ordering::SeqCst);
         for env in victims {
             env.kill_as_timeout();

@@ -1,10 +1,12 @@
 //! Invoke: a warm environment from the pool or a new one, the invocation, and the REPORT and log
 //! tail Lambda returns with it.
 
-use crate::control::{ApiError, Resolved};
+use crate::control::Resolved;
 use crate::environment::{Ended, Environment, Outcome, StartError};
+use crate::error::ApiError;
 use crate::report;
 use crate::state::State;
+use crate::sync::lock;
 use bytes::Bytes;
 use serde_json::json;
 use std::hash::{Hash, Hasher};
@@ -54,23 +56,20 @@ pub async fn invoke(
         });
     }
     let (share, only) = {
-        let faults = state.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let faults = lock(&state.faults);
         (faults.throttle_share, faults.throttle_functions.clone())
     };
     let targeted = only.is_empty() || only.contains(&resolved.function);
     if targeted && share > 0.0 && state.chance() < share {
         return Err(ApiError::throttled());
     }
-    *state
-        .invocations
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    *lock(&state.invocations)
         .entry(resolved.function.clone())
         .or_default() += 1;
     let key = environment_key(&resolved);
     let request_id = state.request_id();
     let warm = {
-        let mut pool = state.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pool = lock(&state.pool);
         let idle = pool.entry(key.clone()).or_default();
         let mut found = None;
         while let Some(env) = idle.pop() {
@@ -183,23 +182,12 @@ pub async fn invoke(
             )
         }
     };
-    let noise = state
-        .faults
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .duration_noise
-        .clone();
+    let noise = lock(&state.faults).duration_noise.clone();
     if let Some(noise) = noise.filter(|_| status == "success" || status == "error") {
         duration = duration.mul_f64(noise.factor(&resolved.function, state.unit(), state.unit()));
     }
     if reusable && env.is_alive() {
-        state
-            .pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_default()
-            .push(env);
+        lock(&state.pool).entry(key).or_default().push(env);
     }
     let inv = report::Invocation {
         request_id: &request_id,

@@ -9,6 +9,7 @@
 pub mod code;
 pub mod control;
 pub mod environment;
+pub mod error;
 pub mod faults;
 pub mod http;
 pub mod invoke;
@@ -19,7 +20,9 @@ pub mod runtime_api;
 pub mod runtimes;
 pub mod server;
 pub mod state;
+mod sync;
 
+use crate::sync::lock;
 use control::ControlPlane;
 use limits::{Limits, Mode};
 use runtimes::Runtimes;
@@ -109,17 +112,13 @@ impl Emulator {
 
     /// Sets the faults to inject (as `POST /_powertune/faults` does).
     pub fn set_faults(&self, faults: faults::Faults) {
-        *self.state.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+        *lock(&self.state.faults) = faults;
     }
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        self.state
-            .pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        lock(&self.state.pool).clear();
     }
 }

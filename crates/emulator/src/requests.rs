@@ -1,7 +1,7 @@
 //! The control plane's request bodies, typed. A field of the wrong type is an
 //! `InvalidParameterValueException` that names the field, as Lambda answers, never a default.
 
-use crate::control::ApiError;
+use crate::error::ApiError;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;

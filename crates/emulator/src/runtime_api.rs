@@ -3,6 +3,7 @@
 //! the next event, and posts the result, the error, or an init error.
 
 use crate::http::{self, read_body, reply, Body};
+use crate::sync::lock;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -117,7 +118,7 @@ async fn handle(
         return Ok(reply(StatusCode::NOT_FOUND, "unknown path"));
     };
     if rest == "invocation/next" {
-        if let Some(tx) = shared.init.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(tx) = lock(&shared.init).take() {
             let _ = tx.send(Init::Ready(Instant::now()));
         }
         let delivery = shared.next.lock().await.recv().await;
@@ -150,16 +151,12 @@ async fn handle(
             "Content-Type",
             hyper::header::HeaderValue::from_static("application/json"),
         );
-        shared
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(d.request_id, (Instant::now(), d.done));
+        lock(&shared.in_flight).insert(d.request_id, (Instant::now(), d.done));
         return Ok(r);
     }
     if rest == "init/error" {
         let body = read_body(req).await;
-        if let Some(tx) = shared.init.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(tx) = lock(&shared.init).take() {
             let _ = tx.send(Init::Failed(body));
         }
         return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));
@@ -172,12 +169,7 @@ async fn handle(
             _ => return Ok(reply(StatusCode::NOT_FOUND, "unknown path")),
         };
         let body = read_body(req).await;
-        let Some((started, done)) = shared
-            .in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id)
-        else {
+        let Some((started, done)) = lock(&shared.in_flight).remove(&id) else {
             return Ok(reply(
                 StatusCode::BAD_REQUEST,
                 "{\"errorMessage\":\"unknown request id\",\"errorType\":\"InvalidRequestID\"}",

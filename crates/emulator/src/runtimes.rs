@@ -3,6 +3,7 @@
 //! runtime needs (prepared once into a cache), and the command line and environment that start
 //! an execution environment for it.
 
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -376,11 +377,7 @@ impl Runtimes {
 
     /// The runtime if this process prepared it already.
     pub fn cached(&self, runtime: &Runtime) -> Option<Arc<Prepared>> {
-        self.prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(runtime)
-            .cloned()
+        lock(&self.prepared).get(runtime).cloned()
     }
 
     /// The runtime, prepared: found in memory, else on disk, else installed now (blocking: a
@@ -412,10 +409,7 @@ impl Runtimes {
             runtime_dir,
             mismatch,
         });
-        self.prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(runtime.clone(), prepared.clone());
+        lock(&self.prepared).insert(runtime.clone(), prepared.clone());
         Ok(prepared)
     }
 

@@ -1,13 +1,15 @@
 //! The Lambda HTTP API: routing by operation (the paths, JSON shapes and errors of
 //! `/2015-03-31/functions`), and the `/_powertune` admin API for faults and status.
 
-use crate::control::{parse_function_ref, ApiError};
+use crate::control::parse_function_ref;
+use crate::error::ApiError;
 use crate::faults::{fault_error, Faults};
 use crate::http::{empty, json_response, query, read_body, Body};
 use crate::invoke::invoke;
 use crate::report;
 use crate::requests;
 use crate::state::State;
+use crate::sync::lock;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -137,11 +139,7 @@ pub async fn handle(
         }));
     };
 
-    let faults = state
-        .faults
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let faults = lock(&state.faults).clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
@@ -336,7 +334,7 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
                         && (0.0..=1.0).contains(&f.control_plane_throttle_share) =>
                 {
                     state.kill_step_calls.store(0, Ordering::SeqCst);
-                    *state.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+                    *lock(&state.faults) = f;
                     json_response(200, &json!({"status": "ok"}))
                 }
                 Ok(_) => json_response(
@@ -347,13 +345,7 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
             }
         }
         (Method::GET, "status") => {
-            let environments: usize = state
-                .pool
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .values()
-                .map(Vec::len)
-                .sum();
+            let environments: usize = lock(&state.pool).values().map(Vec::len).sum();
             json_response(
                 200,
                 &json!({
@@ -362,7 +354,7 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
                     "region": state.region,
                     "functions": state.control().functions.len(),
                     "idleEnvironments": environments,
-                    "invocations": state.invocations.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                    "invocations": lock(&state.invocations).clone(),
                 }),
             )
         }

@@ -1,11 +1,13 @@
 //! What the emulator's handlers share: the control plane, the environment pools, the runtimes,
 //! the faults in force, and counters.
 
-use crate::control::{ApiError, ControlPlane};
+use crate::control::ControlPlane;
 use crate::environment::Environment;
+use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::limits::Limits;
 use crate::runtimes::{Prepared, Runtime, Runtimes};
+use crate::sync::lock;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -83,7 +85,7 @@ impl State {
     }
 
     pub(crate) fn control(&self) -> std::sync::MutexGuard<'_, ControlPlane> {
-        self.control.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.control)
     }
 
     /// The runtime, prepared (off the async threads: a first preparation installs packages).
@@ -135,7 +137,7 @@ impl State {
     }
 
     pub(crate) fn set_running(&self, function: &str, env: &Arc<Environment>, running: bool) {
-        let mut map = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock(&self.running);
         let list = map.entry(function.to_string()).or_default();
         if running {
             list.push(env.clone());
@@ -147,9 +149,6 @@ impl State {
     /// Drops the idle environments of a function (after it or a version is deleted).
     pub(crate) fn drop_environments(&self, function: &str) {
         let prefix = format!("{function}:");
-        self.pool
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|k, _| !k.starts_with(&prefix));
+        lock(&self.pool).retain(|k, _| !k.starts_with(&prefix));
     }
 }

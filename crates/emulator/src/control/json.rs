@@ -1,0 +1,117 @@
+//! The configuration document Lambda returns for `$LATEST` or a version, and its timestamps.
+
+use super::{Config, ControlPlane, Function};
+use serde_json::{json, Map, Value};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+pub(super) fn timestamp() -> String {
+    // ISO-8601 with milliseconds and +0000, as Lambda writes LastModified.
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 -> (year, month, day), Howard Hinnant's algorithm.
+pub(super) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl ControlPlane {
+    pub(super) fn configuration_json(
+        &self,
+        f: &Function,
+        version: &str,
+        c: &Config,
+        last_modified: &str,
+    ) -> Value {
+        let arn = f.arn(&self.region);
+        let qualified = if version == "$LATEST" {
+            format!("{arn}:$LATEST")
+        } else {
+            format!("{arn}:{version}")
+        };
+        let in_progress = version == "$LATEST" && f.updating(Instant::now());
+        let mut o = Map::new();
+        o.insert("FunctionName".into(), json!(f.name));
+        o.insert(
+            "FunctionArn".into(),
+            json!(if version == "$LATEST" {
+                arn.clone()
+            } else {
+                qualified
+            }),
+        );
+        o.insert("Runtime".into(), json!(c.runtime.to_string()));
+        o.insert("Role".into(), json!(c.role));
+        o.insert("Handler".into(), json!(c.handler));
+        o.insert("CodeSize".into(), json!(c.code_size));
+        o.insert("Description".into(), json!(c.description));
+        o.insert("Timeout".into(), json!(c.timeout));
+        o.insert("MemorySize".into(), json!(c.memory_size));
+        o.insert("LastModified".into(), json!(last_modified));
+        o.insert("CodeSha256".into(), json!(c.code_sha256));
+        o.insert("Version".into(), json!(version));
+        o.insert("Environment".into(), json!({ "Variables": c.environment }));
+        o.insert("TracingConfig".into(), json!({ "Mode": "PassThrough" }));
+        o.insert(
+            "RevisionId".into(),
+            json!(format!(
+                "{:08x}-0000-4000-8000-{:012x}",
+                f.revision, f.revision
+            )),
+        );
+        let pending = version
+            .parse::<u32>()
+            .ok()
+            .and_then(|n| f.versions.get(&n))
+            .is_some_and(|v| v.pending(Instant::now()));
+        if pending {
+            o.insert("State".into(), json!("Pending"));
+            o.insert(
+                "StateReason".into(),
+                json!("The function is being created."),
+            );
+            o.insert("StateReasonCode".into(), json!("Creating"));
+        } else {
+            o.insert("State".into(), json!("Active"));
+        }
+        o.insert(
+            "LastUpdateStatus".into(),
+            json!(if in_progress {
+                "InProgress"
+            } else {
+                "Successful"
+            }),
+        );
+        o.insert("PackageType".into(), json!("Zip"));
+        o.insert("Architectures".into(), json!([c.architecture]));
+        o.insert("EphemeralStorage".into(), json!({ "Size": 512 }));
+        o.insert(
+            "SnapStart".into(),
+            json!({ "ApplyOn": "None", "OptimizationStatus": "Off" }),
+        );
+        o.insert(
+            "LoggingConfig".into(),
+            json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name) }),
+        );
+        Value::Object(o)
+    }
+}

@@ -1,0 +1,459 @@
+//! The control plane: functions, their `$LATEST` configuration, published versions and aliases,
+//! concurrency, with Lambda's rules and error codes. No I/O here; the HTTP layer turns requests
+//! into calls. Versions, aliases, concurrency settings and the configuration document each have
+//! a module of their own.
+
+mod aliases;
+mod concurrency;
+mod json;
+#[cfg(test)]
+mod tests;
+mod versions;
+
+use crate::error::{ApiError, ApiResult};
+use crate::requests;
+use crate::runtimes::Runtime;
+use json::timestamp;
+use serde_json::json;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The account in every ARN.
+pub const ACCOUNT: &str = "123456789012";
+
+/// The part of a function's configuration a version freezes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `MemorySize`, MB.
+    pub memory_size: u32,
+    /// `Timeout`, seconds.
+    pub timeout: u32,
+    /// `Description`.
+    pub description: String,
+    /// `Environment.Variables`.
+    pub environment: BTreeMap<String, String>,
+    /// `Handler`.
+    pub handler: String,
+    /// `Runtime`.
+    pub runtime: Runtime,
+    /// `Role`.
+    pub role: String,
+    /// The first of `Architectures`.
+    pub architecture: String,
+    /// `Text` or `JSON`.
+    pub log_format: String,
+    /// The function's code: a directory holding `bootstrap`, or the handler's modules.
+    pub code_dir: PathBuf,
+    /// `CodeSha256`.
+    pub code_sha256: String,
+    /// `CodeSize`, bytes.
+    pub code_size: u64,
+}
+
+#[derive(Debug, Clone)]
+/// A published version.
+pub struct Version {
+    /// Its number.
+    pub number: u32,
+    /// The configuration it froze.
+    pub config: Config,
+    /// When it was published.
+    pub last_modified: String,
+    /// Until when the version is `State: Pending` (Lambda: not invocable until `Active`).
+    pub pending_until: Option<Instant>,
+}
+
+impl Version {
+    fn pending(&self, now: Instant) -> bool {
+        self.pending_until.is_some_and(|t| now < t)
+    }
+}
+
+#[derive(Debug, Clone)]
+/// An alias.
+pub struct Alias {
+    /// Its name.
+    pub name: String,
+    /// The version it points at.
+    pub version: String,
+    /// Its description.
+    pub description: String,
+    /// Its revision, bumped by every update.
+    pub revision: u64,
+}
+
+#[derive(Debug, Clone)]
+/// A function: `$LATEST`, its versions and its aliases.
+pub struct Function {
+    /// Its name.
+    pub name: String,
+    /// `$LATEST`'s configuration.
+    pub latest: Config,
+    /// When `$LATEST` last changed.
+    pub last_modified: String,
+    /// When an in-progress update becomes `Successful`.
+    pub update_done_at: Option<Instant>,
+    /// Published versions by number.
+    pub versions: BTreeMap<u32, Version>,
+    /// Aliases by name.
+    pub aliases: BTreeMap<String, Alias>,
+    /// The number the next published version gets.
+    pub next_version: u32,
+    /// `$LATEST`'s revision, bumped by every update.
+    pub revision: u64,
+    /// Reserved concurrency (`PutFunctionConcurrency`); `Some(0)` means it cannot be invoked.
+    pub reserved_concurrency: Option<u32>,
+}
+
+impl Function {
+    /// The function's unqualified ARN in `region`.
+    pub fn arn(&self, region: &str) -> String {
+        format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{}", self.name)
+    }
+
+    fn updating(&self, now: Instant) -> bool {
+        self.update_done_at.is_some_and(|t| now < t)
+    }
+}
+
+/// What an invocation runs: a function at one version.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The function's name.
+    pub function: String,
+    /// Its unqualified ARN.
+    pub function_arn: String,
+    /// `$LATEST` or a version number.
+    pub version: String,
+    /// The configuration that runs.
+    pub config: Config,
+    /// The version is still `Pending`: Lambda answers Invoke with ResourceConflictException.
+    pub pending: bool,
+    /// The function's reserved concurrency, if set.
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// All functions of the emulated account and region.
+#[derive(Debug)]
+pub struct ControlPlane {
+    /// The region in ARNs.
+    pub region: String,
+    /// Functions by name.
+    pub functions: BTreeMap<String, Function>,
+    /// How long `LastUpdateStatus` stays `InProgress` after an update.
+    pub update_delay: Duration,
+}
+
+/// `name`, `name:qualifier`, `ACCOUNT:function:name[:q]` or a full ARN -> (name, qualifier).
+pub fn parse_function_ref(reference: &str) -> ApiResult<(String, Option<String>)> {
+    let parts: Vec<&str> = reference.split(':').collect();
+    let rest: &[&str] = if parts[0] == "arn" {
+        if parts.len() < 7 || parts[2] != "lambda" || parts[5] != "function" {
+            return Err(ApiError::invalid(format!(
+                "{reference} is not a function ARN"
+            )));
+        }
+        &parts[6..]
+    } else if parts.len() >= 3 && parts[1] == "function" {
+        &parts[2..]
+    } else {
+        &parts[..]
+    };
+    match rest {
+        [name] if !name.is_empty() => Ok((name.to_string(), None)),
+        [name, q] if !name.is_empty() && !q.is_empty() => {
+            Ok((name.to_string(), Some(q.to_string())))
+        }
+        _ => Err(ApiError::invalid(format!(
+            "Invalid function name or ARN: {reference}"
+        ))),
+    }
+}
+
+fn validate_memory(memory: u64) -> ApiResult<u32> {
+    if (128..=10240).contains(&memory) {
+        Ok(memory as u32)
+    } else {
+        Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{memory}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240"
+        )))
+    }
+}
+
+fn validate_timeout(timeout: u64) -> ApiResult<u32> {
+    if (1..=900).contains(&timeout) {
+        Ok(timeout as u32)
+    } else {
+        Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: Member must have value between 1 and 900"
+        )))
+    }
+}
+
+/// The variables of an `Environment`, when it has them.
+fn variables(environment: &Option<requests::Environment>) -> Option<BTreeMap<String, String>> {
+    environment.as_ref().and_then(|e| e.variables.clone())
+}
+
+/// `LoggingConfig.LogFormat`: `Text` or `JSON`.
+fn log_format(config: &Option<requests::LoggingConfig>) -> ApiResult<Option<String>> {
+    match config.as_ref().and_then(|c| c.log_format.as_deref()) {
+        None => Ok(None),
+        Some(f @ ("Text" | "JSON")) => Ok(Some(f.to_string())),
+        Some(other) => Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{other}' at 'loggingConfig.logFormat' failed to satisfy constraint: Member must satisfy enum value set: [Text, JSON]"
+        ))),
+    }
+}
+
+/// `Architectures`: one of `x86_64` or `arm64` (`x86_64` when absent).
+fn architecture(list: Option<&[String]>) -> ApiResult<String> {
+    match list {
+        None | Some([]) => Ok("x86_64".into()),
+        Some([one]) if one == "x86_64" || one == "arm64" => Ok(one.clone()),
+        Some(other) => Err(ApiError::invalid(format!(
+            "Architectures must be [\"x86_64\"] or [\"arm64\"], not {other:?}"
+        ))),
+    }
+}
+
+impl ControlPlane {
+    /// An empty account; `update_delay` is how long an update stays `InProgress`.
+    pub fn new(region: impl Into<String>, update_delay: Duration) -> Self {
+        ControlPlane {
+            region: region.into(),
+            functions: BTreeMap::new(),
+            update_delay,
+        }
+    }
+
+    fn function(&self, name: &str) -> ApiResult<&Function> {
+        self.functions.get(name).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Function not found: arn:aws:lambda:{}:{ACCOUNT}:function:{name}",
+                self.region
+            ))
+        })
+    }
+
+    fn function_mut(&mut self, name: &str) -> ApiResult<&mut Function> {
+        let region = self.region.clone();
+        self.functions.get_mut(name).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Function not found: arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+            ))
+        })
+    }
+
+    /// Registers a function whose code is already unpacked in `code_dir`. `body` is the
+    /// CreateFunction request (its `Code` and `Runtime` were handled by the caller).
+    pub fn create_function(
+        &mut self,
+        body: &requests::CreateFunction,
+        runtime: Runtime,
+        code_dir: PathBuf,
+        code_sha256: String,
+        code_size: u64,
+    ) -> ApiResult<Value> {
+        let name = body
+            .function_name
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid("FunctionName is required"))?;
+        let (name, qualifier) = parse_function_ref(name)?;
+        if qualifier.is_some() {
+            return Err(ApiError::invalid("FunctionName must not be qualified"));
+        }
+        if self.functions.contains_key(&name) {
+            return Err(ApiError::conflict(format!(
+                "Function already exist: {name}"
+            )));
+        }
+        let handler = match (body.handler.as_deref(), &runtime) {
+            (Some(h), _) if !h.is_empty() => h.to_string(),
+            (_, Runtime::Provided(_)) => "bootstrap".to_string(),
+            _ => {
+                return Err(ApiError::invalid(format!(
+                "A {runtime} function needs a Handler (module.function, for example app.handler)."
+            )))
+            }
+        };
+        let config = Config {
+            memory_size: validate_memory(body.memory_size.unwrap_or(128))?,
+            timeout: validate_timeout(body.timeout.unwrap_or(3))?,
+            description: body.description.clone().unwrap_or_default(),
+            environment: variables(&body.environment).unwrap_or_default(),
+            handler,
+            runtime,
+            role: body
+                .role
+                .clone()
+                .unwrap_or_else(|| format!("arn:aws:iam::{ACCOUNT}:role/lambda")),
+            architecture: architecture(body.architectures.as_deref())?,
+            log_format: log_format(&body.logging_config)?.unwrap_or_else(|| "Text".into()),
+            code_dir,
+            code_sha256,
+            code_size,
+        };
+        let function = Function {
+            name: name.clone(),
+            latest: config,
+            last_modified: timestamp(),
+            update_done_at: None,
+            versions: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            next_version: 1,
+            revision: 1,
+            reserved_concurrency: None,
+        };
+        self.functions.insert(name.clone(), function);
+        let f = &self.functions[&name];
+        Ok(self.configuration_json(f, "$LATEST", &f.latest, &f.last_modified))
+    }
+
+    /// DeleteFunction: the function, or one of its versions.
+    pub fn delete_function(&mut self, reference: &str, qualifier: Option<&str>) -> ApiResult<()> {
+        let (name, q) = parse_function_ref(reference)?;
+        let qualifier = qualifier.map(str::to_string).or(q);
+        match qualifier.as_deref() {
+            None => {
+                self.function(&name)?;
+                self.functions.remove(&name);
+                Ok(())
+            }
+            Some("$LATEST") => Err(ApiError::invalid(
+                "$LATEST version cannot be deleted without deleting the function.",
+            )),
+            Some(v) => {
+                let f = self.function_mut(&name)?;
+                let number: u32 = v.parse().map_err(|_| {
+                    ApiError::invalid(format!(
+                        "Deletion of aliases is not supported through DeleteFunction: {v}"
+                    ))
+                })?;
+                let referencing: Vec<&str> = f
+                    .aliases
+                    .values()
+                    .filter(|a| a.version == v)
+                    .map(|a| a.name.as_str())
+                    .collect();
+                if !referencing.is_empty() {
+                    return Err(ApiError::conflict(format!(
+                        "Unable to delete version because the following aliases reference it: {referencing:?}"
+                    )));
+                }
+                // Deleting a version that does not exist succeeds, as Lambda's does.
+                f.versions.remove(&number);
+                Ok(())
+            }
+        }
+    }
+
+    /// Resolves `reference` (+ `qualifier`) to the configuration it runs.
+    pub fn resolve(&self, reference: &str, qualifier: Option<&str>) -> ApiResult<Resolved> {
+        let (name, q) = parse_function_ref(reference)?;
+        let qualifier = qualifier.map(str::to_string).or(q);
+        let f = self.function(&name)?;
+        let arn = f.arn(&self.region);
+        let mut pending = false;
+        let (version, config) = match qualifier.as_deref() {
+            None | Some("$LATEST") => ("$LATEST".to_string(), f.latest.clone()),
+            Some(q) => {
+                let version = match f.aliases.get(q) {
+                    Some(alias) => alias.version.clone(),
+                    None => q.to_string(),
+                };
+                if version == "$LATEST" {
+                    ("$LATEST".to_string(), f.latest.clone())
+                } else {
+                    let v = version
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|n| f.versions.get(&n))
+                        .ok_or_else(|| {
+                            ApiError::not_found(format!("Function not found: {arn}:{q}"))
+                        })?;
+                    pending = v.pending(Instant::now());
+                    (version, v.config.clone())
+                }
+            }
+        };
+        Ok(Resolved {
+            function: name,
+            function_arn: arn,
+            version,
+            config,
+            pending,
+            reserved_concurrency: f.reserved_concurrency,
+        })
+    }
+
+    /// GetFunctionConfiguration.
+    pub fn get_configuration(&self, reference: &str, qualifier: Option<&str>) -> ApiResult<Value> {
+        let resolved = self.resolve(reference, qualifier)?;
+        let f = self.function(&resolved.function)?;
+        let modified = match resolved.version.parse::<u32>() {
+            Ok(n) => f.versions[&n].last_modified.clone(),
+            Err(_) => f.last_modified.clone(),
+        };
+        Ok(self.configuration_json(f, &resolved.version, &resolved.config, &modified))
+    }
+
+    /// GetFunction.
+    pub fn get_function(&self, reference: &str, qualifier: Option<&str>) -> ApiResult<Value> {
+        let configuration = self.get_configuration(reference, qualifier)?;
+        let resolved = self.resolve(reference, qualifier)?;
+        Ok(json!({
+            "Configuration": configuration,
+            "Code": {"RepositoryType": "Local", "Location": resolved.config.code_dir.display().to_string()},
+        }))
+    }
+
+    /// UpdateFunctionConfiguration of `$LATEST`.
+    pub fn update_configuration(
+        &mut self,
+        reference: &str,
+        body: &requests::UpdateFunctionConfiguration,
+    ) -> ApiResult<Value> {
+        let (name, q) = parse_function_ref(reference)?;
+        if q.is_some() {
+            return Err(ApiError::invalid(
+                "UpdateFunctionConfiguration works on $LATEST only; remove the qualifier",
+            ));
+        }
+        let delay = self.update_delay;
+        let now = Instant::now();
+        let memory = body.memory_size.map(validate_memory).transpose()?;
+        let timeout = body.timeout.map(validate_timeout).transpose()?;
+        let environment = variables(&body.environment);
+        let format = log_format(&body.logging_config)?;
+        let f = self.function_mut(&name)?;
+        if f.updating(now) {
+            return Err(ApiError::conflict(format!(
+                "The operation cannot be performed at this time. An update is in progress for resource: {}",
+                f.name
+            )));
+        }
+        if let Some(m) = memory {
+            f.latest.memory_size = m;
+        }
+        if let Some(t) = timeout {
+            f.latest.timeout = t;
+        }
+        if let Some(d) = &body.description {
+            f.latest.description = d.clone();
+        }
+        if let Some(e) = environment {
+            f.latest.environment = e;
+        }
+        if let Some(format) = format {
+            f.latest.log_format = format;
+        }
+        f.last_modified = timestamp();
+        f.revision += 1;
+        f.update_done_at = Some(now + delay);
+        let f = &self.functions[&name];
+        Ok(self.configuration_json(f, "$LATEST", &f.latest, &f.last_modified))
+    }
+}
