@@ -1,16 +1,15 @@
 //! Fault injection (`POST /_powertune/faults`): what AWS does that a run must survive, on
-//! demand: throttling, latency, failing operations, pending versions, killed steps.
+//! demand: throttling, latency, failing operations, dropped connections, slow updates, pending
+//! versions, killed steps, failed invocations. Plain data: the server and the invoke path apply
+//! them, and [`crate::state::State`] keeps their counters.
 
-use crate::environment::Environment;
+use crate::api::Operation;
 use crate::error::ApiError;
-use crate::state::State;
-use crate::sync::lock;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
-/// Faults to inject, set with `POST /_powertune/faults`.
+/// Faults to inject, set with `POST /_powertune/faults`. Setting them replaces the previous
+/// ones and restarts their counters.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Faults {
@@ -20,27 +19,95 @@ pub struct Faults {
     /// Throttle only these functions (by name); all of them when empty.
     #[serde(default)]
     pub throttle_functions: Vec<String>,
-    /// Operation name (for example `UpdateFunctionConfiguration`) -> error code to answer with.
+    /// Operation (Lambda's name, such as `UpdateFunctionConfiguration`) -> error code to answer
+    /// with. An unknown operation name is refused when the faults are set.
     #[serde(default)]
-    pub fail: HashMap<String, String>,
+    pub fail: HashMap<Operation, String>,
     /// Added to every API call.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Added to every call of these operations (on top of `latencyMs`): a control plane that
+    /// answers at its real pace (Lambda allows about 15 control-plane requests per second).
+    #[serde(default)]
+    pub operation_latency_ms: HashMap<Operation, u64>,
     /// Share of control-plane calls (every operation but Invoke) answered with 429
     /// TooManyRequestsException (0..=1), as Lambda does past its control-plane request quota.
     #[serde(default)]
     pub control_plane_throttle_share: f64,
+    /// Connections closed without an answer, as a reset or a NAT timeout does.
+    #[serde(default)]
+    pub drop_connections: Option<DropConnections>,
+    /// How long an update stays `LastUpdateStatus: InProgress` (AWS: a few seconds); the
+    /// emulator's own setting when absent.
+    #[serde(default)]
+    pub update_duration_ms: Option<u64>,
     /// How long a newly published version stays `State: Pending`; invoking it meanwhile
     /// answers 409 ResourceConflictException, as Lambda does for a function that is not Active.
     #[serde(default)]
     pub version_pending_ms: u64,
+    /// The account's code storage quota, bytes (Lambda's default: 75 GB).
+    #[serde(default)]
+    pub code_storage_limit_bytes: Option<u64>,
     /// Kills one invocation of a function (a step, in the end-to-end suite) between two of the
     /// API calls it makes, as a timeout or an out-of-memory kill would. Fires once.
     #[serde(default)]
     pub kill_step: Option<KillStep>,
+    /// Fails one invocation of a function with an error of the function's own. Fires once.
+    #[serde(default)]
+    pub fail_invocation: Option<FailInvocation>,
     /// Heavy-tailed noise on the functions' run times, for testing decisions under noise.
     #[serde(default)]
     pub duration_noise: Option<DurationNoise>,
+}
+
+impl Faults {
+    /// Why these faults cannot be set, if they cannot.
+    pub fn problem(&self) -> Option<String> {
+        let shares = [
+            ("throttleShare", self.throttle_share),
+            (
+                "controlPlaneThrottleShare",
+                self.control_plane_throttle_share,
+            ),
+            (
+                "dropConnections.share",
+                self.drop_connections.as_ref().map_or(0.0, |d| d.share),
+            ),
+        ];
+        shares
+            .iter()
+            .find(|(_, share)| !(0.0..=1.0).contains(share))
+            .map(|(name, share)| format!("{name} must be from 0 to 1, not {share}"))
+    }
+}
+
+/// `{"operations": [...], "functions": [...], "inARow": N, "share": S}`: requests of these
+/// operations (about these functions, by name; all functions when empty) have their connection
+/// closed without an answer: the next `inARow` of them, then a `share` of the rest. The AWS SDK
+/// sees a dispatch failure.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DropConnections {
+    /// The operations whose requests are dropped.
+    pub operations: Vec<Operation>,
+    /// Only requests about these functions (by name); all when empty.
+    #[serde(default)]
+    pub functions: Vec<String>,
+    /// How many matching requests in a row are dropped first.
+    #[serde(default)]
+    pub in_a_row: u64,
+    /// The share of matching requests dropped after those (0..=1).
+    #[serde(default)]
+    pub share: f64,
+}
+
+impl DropConnections {
+    /// Whether a request of `operation` about `function` is one these faults aim at.
+    pub(crate) fn aims_at(&self, operation: Operation, function: Option<&str>) -> bool {
+        self.operations.contains(&operation)
+            && (self.functions.is_empty()
+                || function.is_some_and(|f| self.functions.iter().any(|g| g == f)))
+    }
 }
 
 /// `{"sigma": S, "functions": [NAME, ...]}`: every invocation's Duration (and so its Billed
@@ -83,6 +150,19 @@ pub struct KillStep {
     pub after_calls: u32,
 }
 
+/// `{"function": NAME, "after": N}`: the invocation of NAME after its first N (from when the
+/// faults are set) answers a function error (`X-Amz-Function-Error: Unhandled`, errorType
+/// `InjectedFault`) without running, with a REPORT as Lambda writes one. Once.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailInvocation {
+    /// The function (by name).
+    pub function: String,
+    /// How many of its invocations succeed first.
+    #[serde(default)]
+    pub after: u64,
+}
+
 /// The error an operation named in `fail` answers with.
 pub(crate) fn fault_error(code: &str) -> ApiError {
     let (status, code): (u16, &'static str) = match code {
@@ -90,6 +170,8 @@ pub(crate) fn fault_error(code: &str) -> ApiError {
         "ResourceNotFoundException" => (404, "ResourceNotFoundException"),
         "ResourceConflictException" => (409, "ResourceConflictException"),
         "InvalidParameterValueException" => (400, "InvalidParameterValueException"),
+        "EC2ThrottledException" => (502, "EC2ThrottledException"),
+        "ResourceNotReadyException" => (502, "ResourceNotReadyException"),
         _ => (500, "ServiceException"),
     };
     ApiError {
@@ -99,29 +181,24 @@ pub(crate) fn fault_error(code: &str) -> ApiError {
     }
 }
 
-impl State {
-    /// Counts an API call against `killStep`; when it is one call too many, kills the running
-    /// invocation of that function and clears the fault. Returns whether it killed.
-    pub(crate) fn kill_step_if_due(&self, kill: Option<&KillStep>) -> bool {
-        let Some(kill) = kill else {
-            return false;
-        };
-        let victims: Vec<Arc<Environment>> = lock(&self.running)
-            .get(&kill.function)
-            .cloned()
-            .unwrap_or_default();
-        if victims.is_empty() {
-            return false;
-        }
-        let calls = self.kill_step_calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if calls <= u64::from(kill.after_calls) {
-            return false;
-        }
-        lock(&self.faults).kill_step = None;
-        self.kill_step_calls.store(0, Ordering::SeqCst);
-        for env in victims {
-            env.kill_as_timeout();
-        }
-        true
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_name_operations_as_lambda_does_and_refuse_typos() {
+        let f: Faults = serde_json::from_str(
+            r#"{"fail": {"PublishVersion": "ServiceException"}, "dropConnections": {"operations": ["Invoke"], "functions": ["target"], "inARow": 3}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.fail[&Operation::PublishVersion], "ServiceException");
+        let drop = f.drop_connections.unwrap();
+        assert!(drop.aims_at(Operation::Invoke, Some("target")));
+        assert!(!drop.aims_at(Operation::Invoke, Some("other")));
+        assert!(!drop.aims_at(Operation::GetAlias, Some("target")));
+        assert!(serde_json::from_str::<Faults>(r#"{"fail": {"Publish": "x"}}"#).is_err());
+        let shares: Faults =
+            serde_json::from_str(r#"{"dropConnections": {"operations": [], "share": 2}}"#).unwrap();
+        assert!(shares.problem().unwrap().contains("dropConnections.share"));
     }
 }

@@ -7,7 +7,6 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
-use std::convert::Infallible;
 use std::future::Future;
 use tokio::net::TcpListener;
 
@@ -87,10 +86,12 @@ pub fn percent_decode(s: &str) -> String {
 
 /// Accepts connections on `listener` and answers each request with `handler`, HTTP/1.1 with
 /// keep-alive, until the task is dropped.
-pub async fn serve<F, Fut>(listener: TcpListener, handler: F)
+/// A handler that answers `Err` has the connection closed without a response.
+pub async fn serve<F, Fut, E>(listener: TcpListener, handler: F)
 where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
+    Fut: Future<Output = Result<Response<Body>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     loop {
         let Ok((stream, _)) = listener.accept().await else {

@@ -40,28 +40,37 @@ pub async fn invoke(
     qualifier: Option<&str>,
     payload: Bytes,
 ) -> Result<InvokeResult, ApiError> {
-    let resolved = state.control().resolve(reference, qualifier)?;
+    let faults = state.faults();
+    // Restoring an Inactive function takes as long as an update (taken before the lock).
+    let restoring = state.update_duration(&faults);
+    let resolved = {
+        let mut control = state.control();
+        let resolved = control.resolve(reference, qualifier)?;
+        control.admit_invocation(&resolved.function, restoring)?;
+        resolved
+    };
     if resolved.pending {
         return Err(ApiError::conflict(format!(
             "The operation cannot be performed at this time. The function is currently in the following state: Pending ({}:{})",
             resolved.function_arn, resolved.version
         )));
     }
-    if resolved.reserved_concurrency == Some(0) {
-        // Lambda: reserved concurrency 0 throttles every invocation.
+    if resolved.no_concurrency() {
+        // Lambda: reserved concurrency 0, or all of it provisioned for other qualifiers,
+        // throttles every on-demand invocation.
         return Err(ApiError {
             message: "Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded"
                 .into(),
             ..ApiError::throttled()
         });
     }
-    let (share, only) = {
-        let faults = lock(&state.faults);
-        (faults.throttle_share, faults.throttle_functions.clone())
-    };
-    let targeted = only.is_empty() || only.contains(&resolved.function);
-    if targeted && share > 0.0 && state.chance() < share {
+    let targeted = faults.throttle_functions.is_empty()
+        || faults.throttle_functions.contains(&resolved.function);
+    if targeted && faults.throttle_share > 0.0 && state.chance() < faults.throttle_share {
         return Err(ApiError::throttled());
+    }
+    if state.fails_invocation(&faults, &resolved.function) {
+        return Ok(injected_failure(state, &resolved));
     }
     *lock(&state.invocations)
         .entry(resolved.function.clone())
@@ -182,8 +191,11 @@ pub async fn invoke(
             )
         }
     };
-    let noise = lock(&state.faults).duration_noise.clone();
-    if let Some(noise) = noise.filter(|_| status == "success" || status == "error") {
+    if let Some(noise) = faults
+        .duration_noise
+        .as_ref()
+        .filter(|_| status == "success" || status == "error")
+    {
         duration = duration.mul_f64(noise.factor(&resolved.function, state.unit(), state.unit()));
     }
     if reusable && env.is_alive() {
@@ -207,10 +219,43 @@ pub async fn invoke(
     })
 }
 
+/// The log in the function's format. In JSON with a system log level above INFO, Lambda drops
+/// the `platform.start` and `platform.report` records ("Log-level filtering"); the tail is
+/// taken to be filtered as the log group is.
 fn render(resolved: &Resolved, inv: &report::Invocation<'_>, lines: &[String]) -> String {
-    if resolved.config.log_format.eq_ignore_ascii_case("JSON") {
-        report::json_log(inv, lines)
+    let config = &resolved.config;
+    if config.log_format.eq_ignore_ascii_case("JSON") {
+        let platform = config.system_log_level != "WARN";
+        report::json_log(inv, lines, platform)
     } else {
         report::text_log(inv, lines)
+    }
+}
+
+/// A `failInvocation` fault's answer: the function's error, as if it had raised, with the
+/// REPORT of an invocation that ran for a millisecond.
+fn injected_failure(state: &State, resolved: &Resolved) -> InvokeResult {
+    let request_id = state.request_id();
+    *lock(&state.invocations)
+        .entry(resolved.function.clone())
+        .or_default() += 1;
+    let inv = report::Invocation {
+        request_id: &request_id,
+        version: &resolved.version,
+        duration: Duration::from_millis(1),
+        memory_size_mb: resolved.config.memory_size,
+        max_memory_used_mb: 0,
+        init_duration: None,
+        status: "error",
+    };
+    InvokeResult {
+        log: render(resolved, &inv, &[]),
+        payload: Bytes::from(
+            json!({"errorType": "InjectedFault", "errorMessage": "Injected fault: this invocation fails once"})
+                .to_string(),
+        ),
+        request_id,
+        function_error: Some("Unhandled"),
+        executed_version: resolved.version.clone(),
     }
 }

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod api;
 pub mod code;
 pub mod control;
 pub mod environment;
@@ -23,6 +24,7 @@ pub mod state;
 mod sync;
 
 use crate::sync::lock;
+pub use api::Operation;
 use control::ControlPlane;
 use limits::{Limits, Mode};
 use runtimes::Runtimes;
@@ -112,7 +114,7 @@ impl Emulator {
 
     /// Sets the faults to inject (as `POST /_powertune/faults` does).
     pub fn set_faults(&self, faults: faults::Faults) {
-        *lock(&self.state.faults) = faults;
+        self.state.set_faults(faults);
     }
 }
 

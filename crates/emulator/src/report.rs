@@ -71,11 +71,15 @@ fn now_iso() -> String {
     format!("{}.{:03}", t.as_secs(), t.subsec_millis())
 }
 
-/// The log tail in Lambda's JSON format: the function's lines, then `platform.*` records.
-pub fn json_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
+/// The log tail in Lambda's JSON format: the function's lines, then `platform.*` records; with
+/// `platform` false (a system log level above INFO), the function's lines only.
+pub fn json_log(inv: &Invocation<'_>, function_lines: &[String], platform: bool) -> String {
     let time = now_iso();
-    let mut log = json!({"time": time, "type": "platform.start", "record": {"requestId": inv.request_id, "version": inv.version}}).to_string();
-    log.push('\n');
+    let mut log = String::new();
+    if platform {
+        log = json!({"time": time, "type": "platform.start", "record": {"requestId": inv.request_id, "version": inv.version}}).to_string();
+        log.push('\n');
+    }
     for line in function_lines {
         log.push_str(line);
         log.push('\n');
@@ -88,6 +92,9 @@ pub fn json_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
     });
     if let Some(init) = inv.init_duration {
         metrics["initDurationMs"] = json!((ms(init) * 1000.0).round() / 1000.0);
+    }
+    if !platform {
+        return log;
     }
     log.push_str(
         &json!({"time": time, "type": "platform.report", "record": {"requestId": inv.request_id, "metrics": metrics, "status": inv.status}}).to_string(),
@@ -139,6 +146,7 @@ mod tests {
         let log = json_log(
             &inv(None),
             &["{\"level\":\"INFO\",\"message\":\"x\"}".into()],
+            true,
         );
         let r = parse_report(&log, Some("abc")).unwrap();
         assert_eq!(r.duration_ms, Some(12.345));

@@ -41,6 +41,12 @@ pub struct Environment {
 pub struct LoggingConfig {
     /// `Text` or `JSON`.
     pub log_format: Option<String>,
+    /// `DEBUG`, `INFO` or `WARN`.
+    pub system_log_level: Option<String>,
+    /// `TRACE` to `FATAL`.
+    pub application_log_level: Option<String>,
+    /// The log group (accepted, not used).
+    pub log_group: Option<String>,
 }
 
 /// `Code` of CreateFunction.
@@ -138,6 +144,14 @@ pub struct UpdateAlias {
 pub struct PutFunctionConcurrency {
     /// The reserved concurrency (required).
     pub reserved_concurrent_executions: Option<u32>,
+}
+
+/// PutProvisionedConcurrencyConfig.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutProvisionedConcurrencyConfig {
+    /// The provisioned concurrency (required, at least 1).
+    pub provisioned_concurrent_executions: Option<u32>,
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! The Lambda HTTP API: routing by operation (the paths, JSON shapes and errors of
-//! `/2015-03-31/functions`), and the `/_powertune` admin API for faults and status.
+//! The Lambda HTTP API: each request is routed to its operation ([`crate::api::Route`]), the
+//! faults in force are applied, and one handler per operation answers; and the `/_powertune`
+//! admin API (faults, status, a function's state).
 
-use crate::control::parse_function_ref;
-use crate::error::ApiError;
+use crate::api::{Operation, Route};
+use crate::control::{parse_function_ref, FunctionState, DEFAULT_CODE_STORAGE_BYTES};
+use crate::error::{ApiError, ApiResult};
 use crate::faults::{fault_error, Faults};
 use crate::http::{empty, json_response, query, read_body, Body};
 use crate::invoke::invoke;
@@ -16,9 +18,21 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response};
 use serde_json::{json, Value};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The answer to a request whose connection a `dropConnections` fault closes: hyper ends the
+/// connection without a response, as a reset would.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 fn error_response(e: &ApiError) -> Response<Body> {
     let mut r = json_response(e.status, &json!({"Type": "User", "message": e.message}));
@@ -28,319 +42,319 @@ fn error_response(e: &ApiError) -> Response<Body> {
     r
 }
 
-/// The Lambda API operations the emulator answers. Each variant is named as Lambda names the
-/// operation, which is what `fail` in the faults names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// `POST /functions`.
-    CreateFunction,
-    /// `GET /functions`.
-    ListFunctions,
-    /// `GET /functions/F`.
-    GetFunction,
-    /// `DELETE /functions/F`.
-    DeleteFunction,
-    /// `GET /functions/F/configuration`.
-    GetFunctionConfiguration,
-    /// `PUT /functions/F/configuration`.
-    UpdateFunctionConfiguration,
-    /// `POST /functions/F/versions`.
-    PublishVersion,
-    /// `GET /functions/F/versions`.
-    ListVersionsByFunction,
-    /// `POST /functions/F/aliases`.
-    CreateAlias,
-    /// `GET /functions/F/aliases`.
-    ListAliases,
-    /// `GET /functions/F/aliases/A`.
-    GetAlias,
-    /// `PUT /functions/F/aliases/A`.
-    UpdateAlias,
-    /// `DELETE /functions/F/aliases/A`.
-    DeleteAlias,
-    /// `POST /functions/F/invocations`.
-    Invoke,
-    /// `GET /functions/F/concurrency`.
-    GetFunctionConcurrency,
-    /// `PUT /functions/F/concurrency`.
-    PutFunctionConcurrency,
-    /// `DELETE /functions/F/concurrency`.
-    DeleteFunctionConcurrency,
+/// What a handler reads of the request besides its route.
+struct Call {
+    /// `?Qualifier=`.
+    qualifier: Option<String>,
+    /// `X-Amz-Log-Type: Tail`.
+    log_tail: bool,
+    /// `X-Amz-Invocation-Type` (`RequestResponse` when absent).
+    invocation_type: String,
+    /// The body.
+    body: Bytes,
+    /// The faults in force when the request arrived.
+    faults: Faults,
 }
 
-impl Operation {
-    /// The operation of a method and the path's segments after `/functions`.
-    pub fn route(method: &Method, segments: &[&str]) -> Option<Operation> {
-        use Operation::*;
-        Some(match (method.as_str(), segments) {
-            ("POST", []) => CreateFunction,
-            ("GET", []) => ListFunctions,
-            ("GET", [_]) => GetFunction,
-            ("DELETE", [_]) => DeleteFunction,
-            ("GET", [_, "configuration"]) => GetFunctionConfiguration,
-            ("PUT", [_, "configuration"]) => UpdateFunctionConfiguration,
-            ("POST", [_, "versions"]) => PublishVersion,
-            ("GET", [_, "versions"]) => ListVersionsByFunction,
-            ("POST", [_, "aliases"]) => CreateAlias,
-            ("GET", [_, "aliases"]) => ListAliases,
-            ("GET", [_, "aliases", _]) => GetAlias,
-            ("PUT", [_, "aliases", _]) => UpdateAlias,
-            ("DELETE", [_, "aliases", _]) => DeleteAlias,
-            ("POST", [_, "invocations"]) => Invoke,
-            ("GET", [_, "concurrency"]) => GetFunctionConcurrency,
-            ("PUT", [_, "concurrency"]) => PutFunctionConcurrency,
-            ("DELETE", [_, "concurrency"]) => DeleteFunctionConcurrency,
-            _ => return None,
-        })
-    }
-
-    /// Lambda's name for it.
-    pub fn name(self) -> String {
-        format!("{self:?}")
+impl Call {
+    fn parse<T: serde::de::DeserializeOwned>(&self, operation: Operation) -> ApiResult<T> {
+        requests::parse(operation.name(), &self.body)
     }
 }
 
 /// Answers one HTTP request: the Lambda API, or the `/_powertune` admin API.
-pub async fn handle(
-    req: Request<Incoming>,
-    state: Arc<State>,
-) -> Result<Response<Body>, std::convert::Infallible> {
-    let path = req.uri().path().to_string();
-    if let Some(admin) = path.strip_prefix("/_powertune/") {
-        return Ok(admin_api(admin, req, &state).await);
+pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Dropped> {
+    if let Some(admin) = req.uri().path().strip_prefix("/_powertune/") {
+        let admin = admin.to_string();
+        return Ok(admin_api(&admin, req, &state).await);
     }
-    // Lambda's API dates its paths by when each operation appeared.
-    let rest = [
-        "/2015-03-31/functions",
-        "/2017-10-31/functions",
-        "/2019-09-30/functions",
-    ]
-    .iter()
-    .find_map(|prefix| path.strip_prefix(prefix));
-    let Some(rest) = rest else {
+    let Some(route) = Route::of(req.method(), req.uri()) else {
         return Ok(error_response(&ApiError {
             status: 404,
             code: "UnknownOperationException",
-            message: format!("Unknown operation {path}"),
+            message: format!("Unknown operation {} {}", req.method(), req.uri().path()),
         }));
     };
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(crate::http::percent_decode)
-        .collect();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = req.method().clone();
-    let Some(op) = Operation::route(&method, &segs) else {
-        return Ok(error_response(&ApiError {
-            status: 404,
-            code: "UnknownOperationException",
-            message: format!("Unknown operation {method} {path}"),
-        }));
-    };
-
-    let faults = lock(&state.faults).clone();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    let operation = route.operation();
+    let faults = state.faults();
+    let latency = faults.latency_ms
+        + faults
+            .operation_latency_ms
+            .get(&operation)
+            .copied()
+            .unwrap_or(0);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     if state.kill_step_if_due(faults.kill_step.as_ref()) {
         // The caller is gone; this answer reaches nobody.
-        return Ok(error_response(&ApiError {
-            status: 500,
-            code: "ServiceException",
-            message: "Injected fault: the calling environment was killed".into(),
-        }));
+        return Ok(error_response(&ApiError::service(
+            "Injected fault: the calling environment was killed",
+        )));
     }
-    if let Some(code) = faults.fail.get(&op.name()) {
+    if state.drops(&faults, operation, route.function()) {
+        return Err(Dropped);
+    }
+    if let Some(code) = faults.fail.get(&operation) {
         return Ok(error_response(&fault_error(code)));
     }
-    if op != Operation::Invoke
+    if operation.is_control_plane()
         && faults.control_plane_throttle_share > 0.0
         && state.chance() < faults.control_plane_throttle_share
     {
         return Ok(error_response(&ApiError::throttled()));
     }
-
-    let qualifier = query(&req, "Qualifier");
-    let log_tail = req
-        .headers()
-        .get("X-Amz-Log-Type")
-        .and_then(|v| v.to_str().ok())
-        == Some("Tail");
-    let invocation_type = req
-        .headers()
-        .get("X-Amz-Invocation-Type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("RequestResponse")
-        .to_string();
-    let body = read_body(req).await;
-    let name = op.name();
-
-    let result: Result<Response<Body>, ApiError> = async {
-        match op {
-            Operation::CreateFunction => {
-                let b: requests::CreateFunction = requests::parse(&name, &body)?;
-                let runtime = crate::code::runtime_of(&b)?;
-                let (dir, sha, size) = crate::code::unpack(&b, &runtime, &state.code_root)?;
-                // A runtime that cannot run here is refused now, not at the first Invoke.
-                state.prepare(&runtime).await?;
-                Ok(json_response(
-                    201,
-                    &state
-                        .control()
-                        .create_function(&b, runtime, dir, sha, size)?,
-                ))
-            }
-            Operation::ListFunctions => {
-                let c = state.control();
-                let names: Vec<String> = c.functions.keys().cloned().collect();
-                let functions: Result<Vec<Value>, ApiError> =
-                    names.iter().map(|n| c.get_configuration(n, None)).collect();
-                Ok(json_response(200, &json!({ "Functions": functions? })))
-            }
-            Operation::GetFunction => Ok(json_response(
-                200,
-                &state
-                    .control()
-                    .get_function(segs[0], qualifier.as_deref())?,
-            )),
-            Operation::DeleteFunction => {
-                state
-                    .control()
-                    .delete_function(segs[0], qualifier.as_deref())?;
-                state.drop_environments(&parse_function_ref(segs[0])?.0);
-                Ok(empty(204))
-            }
-            Operation::GetFunctionConfiguration => Ok(json_response(
-                200,
-                &state
-                    .control()
-                    .get_configuration(segs[0], qualifier.as_deref())?,
-            )),
-            Operation::UpdateFunctionConfiguration => {
-                let b = requests::parse(&name, &body)?;
-                Ok(json_response(
-                    200,
-                    &state.control().update_configuration(segs[0], &b)?,
-                ))
-            }
-            Operation::PublishVersion => {
-                let b = requests::parse(&name, &body)?;
-                let pending = Duration::from_millis(faults.version_pending_ms);
-                Ok(json_response(
-                    201,
-                    &state.control().publish_version(segs[0], &b, pending)?,
-                ))
-            }
-            Operation::ListVersionsByFunction => {
-                Ok(json_response(200, &state.control().list_versions(segs[0])?))
-            }
-            Operation::CreateAlias => {
-                let b = requests::parse(&name, &body)?;
-                Ok(json_response(
-                    201,
-                    &state.control().create_alias(segs[0], &b)?,
-                ))
-            }
-            Operation::ListAliases => {
-                Ok(json_response(200, &state.control().list_aliases(segs[0])?))
-            }
-            Operation::GetFunctionConcurrency => Ok(json_response(
-                200,
-                &state.control().get_concurrency(segs[0])?,
-            )),
-            Operation::PutFunctionConcurrency => {
-                let b = requests::parse(&name, &body)?;
-                Ok(json_response(
-                    200,
-                    &state.control().put_concurrency(segs[0], &b)?,
-                ))
-            }
-            Operation::DeleteFunctionConcurrency => {
-                state.control().delete_concurrency(segs[0])?;
-                Ok(empty(204))
-            }
-            Operation::GetAlias => Ok(json_response(
-                200,
-                &state.control().get_alias(segs[0], segs[2])?,
-            )),
-            Operation::UpdateAlias => {
-                let b = requests::parse(&name, &body)?;
-                Ok(json_response(
-                    200,
-                    &state.control().update_alias(segs[0], segs[2], &b)?,
-                ))
-            }
-            Operation::DeleteAlias => {
-                state.control().delete_alias(segs[0], segs[2])?;
-                Ok(empty(204))
-            }
-            Operation::Invoke => {
-                match invocation_type.as_str() {
-                    "DryRun" => {
-                        state.control().resolve(segs[0], qualifier.as_deref())?;
-                        return Ok(empty(204));
-                    }
-                    "Event" => {
-                        state.control().resolve(segs[0], qualifier.as_deref())?;
-                        let (state, function, q) =
-                            (state.clone(), segs[0].to_string(), qualifier.clone());
-                        tokio::spawn(async move {
-                            let _ = invoke(&state, &function, q.as_deref(), body).await;
-                        });
-                        return Ok(empty(202));
-                    }
-                    _ => {}
-                }
-                // Lambda hands the function {} when the request has no payload.
-                let body = if body.is_empty() {
-                    Bytes::from_static(b"{}")
-                } else {
-                    body
-                };
-                let out = invoke(&state, segs[0], qualifier.as_deref(), body).await?;
-                let mut r = Response::new(Full::new(out.payload));
-                let h = r.headers_mut();
-                h.insert("Content-Type", HeaderValue::from_static("application/json"));
-                if let Ok(v) = HeaderValue::from_str(&out.executed_version) {
-                    h.insert("X-Amz-Executed-Version", v);
-                }
-                if let Ok(v) = HeaderValue::from_str(&out.request_id) {
-                    h.insert("x-amzn-RequestId", v);
-                }
-                if let Some(e) = out.function_error {
-                    h.insert("X-Amz-Function-Error", HeaderValue::from_static(e));
-                }
-                if log_tail {
-                    if let Ok(v) = HeaderValue::from_str(&report::tail_base64(&out.log)) {
-                        h.insert("X-Amz-Log-Result", v);
-                    }
-                }
-                Ok(r)
-            }
-        }
-    }
-    .await;
-    Ok(result.unwrap_or_else(|e| error_response(&e)))
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let call = Call {
+        qualifier: query(&req, "Qualifier"),
+        log_tail: header("X-Amz-Log-Type").as_deref() == Some("Tail"),
+        invocation_type: header("X-Amz-Invocation-Type")
+            .unwrap_or_else(|| "RequestResponse".into()),
+        body: Bytes::new(),
+        faults,
+    };
+    let call = Call {
+        body: read_body(req).await,
+        ..call
+    };
+    Ok(dispatch(&state, route, call)
+        .await
+        .unwrap_or_else(|e| error_response(&e)))
 }
 
+/// The handler of each operation.
+async fn dispatch(state: &Arc<State>, route: Route, call: Call) -> ApiResult<Response<Body>> {
+    use Operation::*;
+    match route {
+        Route::CreateFunction => create_function(state, &call).await,
+        Route::ListFunctions => list_functions(state),
+        Route::GetAccountSettings => Ok(json_response(
+            200,
+            &state.control().account_settings(
+                call.faults
+                    .code_storage_limit_bytes
+                    .unwrap_or(DEFAULT_CODE_STORAGE_BYTES),
+            ),
+        )),
+        Route::Alias {
+            operation,
+            function,
+            alias,
+        } => {
+            let mut c = state.control();
+            match operation {
+                GetAlias => Ok(json_response(200, &c.get_alias(&function, &alias)?)),
+                UpdateAlias => Ok(json_response(
+                    200,
+                    &c.update_alias(&function, &alias, &call.parse(operation)?)?,
+                )),
+                _ => {
+                    c.delete_alias(&function, &alias)?;
+                    Ok(empty(204))
+                }
+            }
+        }
+        Route::Function {
+            operation,
+            function,
+        } => function_operation(state, operation, &function, call).await,
+    }
+}
+
+/// The operations on one function.
+async fn function_operation(
+    state: &Arc<State>,
+    operation: Operation,
+    function: &str,
+    call: Call,
+) -> ApiResult<Response<Body>> {
+    use Operation::*;
+    let q = call.qualifier.as_deref();
+    match operation {
+        Invoke => invoke_function(state, function, call).await,
+        GetFunction => Ok(json_response(
+            200,
+            &state.control().get_function(function, q)?,
+        )),
+        DeleteFunction => {
+            state.control().delete_function(function, q)?;
+            state.drop_environments(&parse_function_ref(function)?.0);
+            Ok(empty(204))
+        }
+        GetFunctionConfiguration => Ok(json_response(
+            200,
+            &state.control().get_configuration(function, q)?,
+        )),
+        UpdateFunctionConfiguration => {
+            let duration = state.update_duration(&call.faults);
+            Ok(json_response(
+                200,
+                &state.control().update_configuration(
+                    function,
+                    &call.parse(operation)?,
+                    duration,
+                )?,
+            ))
+        }
+        PublishVersion => {
+            let pending = Duration::from_millis(call.faults.version_pending_ms);
+            Ok(json_response(
+                201,
+                &state
+                    .control()
+                    .publish_version(function, &call.parse(operation)?, pending)?,
+            ))
+        }
+        ListVersionsByFunction => Ok(json_response(
+            200,
+            &state.control().list_versions(function)?,
+        )),
+        CreateAlias => Ok(json_response(
+            201,
+            &state
+                .control()
+                .create_alias(function, &call.parse(operation)?)?,
+        )),
+        ListAliases => Ok(json_response(200, &state.control().list_aliases(function)?)),
+        GetFunctionConcurrency => Ok(json_response(
+            200,
+            &state.control().get_concurrency(function)?,
+        )),
+        PutFunctionConcurrency => Ok(json_response(
+            200,
+            &state
+                .control()
+                .put_concurrency(function, &call.parse(operation)?)?,
+        )),
+        DeleteFunctionConcurrency => {
+            state.control().delete_concurrency(function)?;
+            Ok(empty(204))
+        }
+        PutProvisionedConcurrencyConfig => Ok(json_response(
+            202,
+            &state
+                .control()
+                .put_provisioned(function, q, &call.parse(operation)?)?,
+        )),
+        ListProvisionedConcurrencyConfigs => Ok(json_response(
+            200,
+            &state.control().list_provisioned(function)?,
+        )),
+        DeleteProvisionedConcurrencyConfig => {
+            state.control().delete_provisioned(function, q)?;
+            Ok(empty(204))
+        }
+        CreateFunction | ListFunctions | GetAccountSettings | GetAlias | UpdateAlias
+        | DeleteAlias => Err(ApiError::service(format!(
+            "{} is not an operation on one function",
+            operation.name()
+        ))),
+    }
+}
+
+async fn create_function(state: &Arc<State>, call: &Call) -> ApiResult<Response<Body>> {
+    let b: requests::CreateFunction = call.parse(Operation::CreateFunction)?;
+    let runtime = crate::code::runtime_of(&b)?;
+    let (dir, sha, size) = crate::code::unpack(&b, &runtime, &state.code_root)?;
+    // A runtime that cannot run here is refused now, not at the first Invoke.
+    state.prepare(&runtime).await?;
+    Ok(json_response(
+        201,
+        &state
+            .control()
+            .create_function(&b, runtime, dir, sha, size)?,
+    ))
+}
+
+fn list_functions(state: &Arc<State>) -> ApiResult<Response<Body>> {
+    let c = state.control();
+    let functions: ApiResult<Vec<Value>> = c
+        .functions
+        .keys()
+        .map(|n| c.get_configuration(n, None))
+        .collect();
+    Ok(json_response(200, &json!({ "Functions": functions? })))
+}
+
+async fn invoke_function(
+    state: &Arc<State>,
+    function: &str,
+    call: Call,
+) -> ApiResult<Response<Body>> {
+    let q = call.qualifier.as_deref();
+    match call.invocation_type.as_str() {
+        "DryRun" => {
+            state.control().resolve(function, q)?;
+            return Ok(empty(204));
+        }
+        "Event" => {
+            state.control().resolve(function, q)?;
+            let (state, function, q) = (state.clone(), function.to_string(), call.qualifier);
+            tokio::spawn(async move {
+                let _ = invoke(&state, &function, q.as_deref(), call.body).await;
+            });
+            return Ok(empty(202));
+        }
+        _ => {}
+    }
+    // Lambda hands the function {} when the request has no payload.
+    let body = if call.body.is_empty() {
+        Bytes::from_static(b"{}")
+    } else {
+        call.body
+    };
+    let out = invoke(state, function, q, body).await?;
+    let mut r = Response::new(Full::new(out.payload));
+    let h = r.headers_mut();
+    h.insert("Content-Type", HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&out.executed_version) {
+        h.insert("X-Amz-Executed-Version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&out.request_id) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    if let Some(e) = out.function_error {
+        h.insert("X-Amz-Function-Error", HeaderValue::from_static(e));
+    }
+    if call.log_tail {
+        if let Ok(v) = HeaderValue::from_str(&report::tail_base64(&out.log)) {
+            h.insert("X-Amz-Log-Result", v);
+        }
+    }
+    Ok(r)
+}
+
+/// `POST faults`, `GET status`, and `POST functions/NAME/state` with `{"state": "Inactive"}`
+/// or `{"state": "Pending", "forMs": N}`.
 async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
-    match (req.method().clone(), path) {
+    let method = req.method().clone();
+    if let (&Method::POST, Some(name)) = (
+        &method,
+        path.strip_prefix("functions/")
+            .and_then(|p| p.strip_suffix("/state")),
+    ) {
+        let body = read_body(req).await;
+        return match set_function_state(state, name, &body) {
+            Ok(()) => json_response(200, &json!({"status": "ok"})),
+            Err(e) => json_response(e.status, &json!({"message": e.message})),
+        };
+    }
+    match (method, path) {
         (Method::POST, "faults") => {
             let body = read_body(req).await;
             match serde_json::from_slice::<Faults>(&body) {
-                Ok(f)
-                    if (0.0..=1.0).contains(&f.throttle_share)
-                        && (0.0..=1.0).contains(&f.control_plane_throttle_share) =>
-                {
-                    state.kill_step_calls.store(0, Ordering::SeqCst);
-                    *lock(&state.faults) = f;
-                    json_response(200, &json!({"status": "ok"}))
-                }
-                Ok(_) => json_response(
-                    400,
-                    &json!({"message": "throttleShare and controlPlaneThrottleShare must be from 0 to 1"}),
-                ),
+                Ok(f) => match f.problem() {
+                    None => {
+                        state.set_faults(f);
+                        json_response(200, &json!({"status": "ok"}))
+                    }
+                    Some(problem) => json_response(400, &json!({ "message": problem })),
+                },
                 Err(e) => json_response(400, &json!({"message": format!("faults: {e}")})),
             }
         }
@@ -363,4 +377,30 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
             &json!({"message": format!("unknown admin path {path}")}),
         ),
     }
+}
+
+fn set_function_state(state: &Arc<State>, name: &str, body: &[u8]) -> ApiResult<()> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Wanted {
+        state: String,
+        #[serde(default)]
+        for_ms: u64,
+    }
+    let wanted: Wanted = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("function state: {e}")))?;
+    let new = match wanted.state.as_str() {
+        "Active" => FunctionState::Active,
+        "Inactive" => FunctionState::Inactive,
+        "Pending" => FunctionState::Pending {
+            until: Instant::now() + Duration::from_millis(wanted.for_ms),
+            reason_code: "Creating",
+        },
+        other => {
+            return Err(ApiError::invalid(format!(
+                "state must be Active, Pending or Inactive, not {other}"
+            )))
+        }
+    };
+    state.control().set_state(name, new)
 }

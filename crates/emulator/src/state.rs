@@ -1,10 +1,12 @@
 //! What the emulator's handlers share: the control plane, the environment pools, the runtimes,
 //! the faults in force, and counters.
 
+use crate::api::Operation;
+use crate::control::parse_function_ref;
 use crate::control::ControlPlane;
 use crate::environment::Environment;
 use crate::error::ApiError;
-use crate::faults::Faults;
+use crate::faults::{Faults, KillStep};
 use crate::limits::Limits;
 use crate::runtimes::{Prepared, Runtime, Runtimes};
 use crate::sync::lock;
@@ -13,6 +15,7 @@ use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Where the emulator says what takes long (preparing a runtime) and warns (an interpreter
 /// that is not the declared version).
@@ -55,6 +58,10 @@ pub struct State {
     pub(crate) running: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     /// API calls made while the `killStep` function was running.
     pub(crate) kill_step_calls: AtomicU64,
+    /// Requests `dropConnections` aimed at so far.
+    pub(crate) drop_calls: AtomicU64,
+    /// Invocations of the `failInvocation` function so far.
+    pub(crate) fail_invocation_calls: AtomicU64,
     pub(crate) counter: AtomicU64,
 }
 
@@ -80,12 +87,95 @@ impl State {
             invocations: Mutex::new(Default::default()),
             running: Mutex::new(HashMap::new()),
             kill_step_calls: AtomicU64::new(0),
+            drop_calls: AtomicU64::new(0),
+            fail_invocation_calls: AtomicU64::new(0),
             counter: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn control(&self) -> std::sync::MutexGuard<'_, ControlPlane> {
         lock(&self.control)
+    }
+
+    /// The faults in force, as one request sees them.
+    pub(crate) fn faults(&self) -> Faults {
+        lock(&self.faults).clone()
+    }
+
+    /// Replaces the faults and restarts their counters.
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        let mut current = lock(&self.faults);
+        self.kill_step_calls.store(0, Ordering::SeqCst);
+        self.drop_calls.store(0, Ordering::SeqCst);
+        self.fail_invocation_calls.store(0, Ordering::SeqCst);
+        *current = faults;
+    }
+
+    /// How long an update stays in progress: the faults' `updateDurationMs`, or the emulator's
+    /// setting.
+    pub(crate) fn update_duration(&self, faults: &Faults) -> Duration {
+        faults
+            .update_duration_ms
+            .map(Duration::from_millis)
+            .unwrap_or_else(|| self.control().update_delay)
+    }
+
+    /// Whether `dropConnections` closes this request's connection (`function`: the name the
+    /// path gives, if any).
+    pub(crate) fn drops(
+        &self,
+        faults: &Faults,
+        operation: Operation,
+        function: Option<&str>,
+    ) -> bool {
+        let Some(drop) = &faults.drop_connections else {
+            return false;
+        };
+        let name = function
+            .and_then(|f| parse_function_ref(f).ok())
+            .map(|(n, _)| n);
+        if !drop.aims_at(operation, name.as_deref()) {
+            return false;
+        }
+        let seen = self.drop_calls.fetch_add(1, Ordering::SeqCst);
+        seen < drop.in_a_row || (drop.share > 0.0 && self.chance() < drop.share)
+    }
+
+    /// Whether `failInvocation` fails this invocation of `function`.
+    pub(crate) fn fails_invocation(&self, faults: &Faults, function: &str) -> bool {
+        let Some(fail) = faults
+            .fail_invocation
+            .as_ref()
+            .filter(|f| f.function == function)
+        else {
+            return false;
+        };
+        self.fail_invocation_calls.fetch_add(1, Ordering::SeqCst) == fail.after
+    }
+
+    /// Counts an API call against `killStep`; when it is one call too many, kills the running
+    /// invocation of that function and clears the fault. Returns whether it killed.
+    pub(crate) fn kill_step_if_due(&self, kill: Option<&KillStep>) -> bool {
+        let Some(kill) = kill else {
+            return false;
+        };
+        let victims: Vec<Arc<Environment>> = lock(&self.running)
+            .get(&kill.function)
+            .cloned()
+            .unwrap_or_default();
+        if victims.is_empty() {
+            return false;
+        }
+        let calls = self.kill_step_calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if calls <= u64::from(kill.after_calls) {
+            return false;
+        }
+        lock(&self.faults).kill_step = None;
+        self.kill_step_calls.store(0, Ordering::SeqCst);
+        for env in victims {
+            env.kill_as_timeout();
+        }
+        true
     }
 
     /// The runtime, prepared (off the async threads: a first preparation installs packages).

@@ -280,7 +280,11 @@ async fn faults_can_be_injected() {
     emu.set_faults(powertune_emulator::faults::Faults {
         throttle_share: 1.0,
         throttle_functions: vec![],
-        fail: [("PublishVersion".to_string(), "ServiceException".to_string())].into(),
+        fail: [(
+            powertune_emulator::Operation::PublishVersion,
+            "ServiceException".to_string(),
+        )]
+        .into(),
         latency_ms: 0,
         ..Default::default()
     });
@@ -302,6 +306,64 @@ async fn faults_can_be_injected() {
     assert!(lambda.invoke().function_name("f").send().await.is_ok());
     emu.set_faults(Default::default());
     assert!(lambda.invoke().function_name("f").send().await.is_ok());
+}
+
+/// A dropped connection reaches the SDK as a dispatch failure (the steps name it
+/// `Lambda.DispatchFailure`), after the SDK's own retries: the next N requests are dropped, then
+/// the rest pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connections_are_dispatch_failures_for_the_sdk() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    let faults = |in_a_row: u64| {
+        serde_json::from_value::<powertune_emulator::faults::Faults>(serde_json::json!({
+            "dropConnections": {"operations": ["Invoke"], "functions": ["f"], "inARow": in_a_row}
+        }))
+        .unwrap()
+    };
+    // More than the SDK's three attempts: the call fails as a dispatch failure.
+    emu.set_faults(faults(5));
+    let dropped = lambda.invoke().function_name("f").send().await.unwrap_err();
+    assert!(
+        matches!(dropped, aws_sdk_lambda::error::SdkError::DispatchFailure(_)),
+        "{dropped:?}"
+    );
+    // Another operation, or another function, is not aimed at.
+    assert!(lambda
+        .get_function_configuration()
+        .function_name("f")
+        .send()
+        .await
+        .is_ok());
+    // Fewer than three in a row: the SDK's retries get through.
+    emu.set_faults(faults(1));
+    assert!(lambda.invoke().function_name("f").send().await.is_ok());
+}
+
+/// `failInvocation` fails one invocation, after the given number, with the function's own
+/// error and a REPORT; the next one runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_invocation_fails_once_on_demand() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "f", "noop", 128, 10).await;
+    emu.set_faults(
+        serde_json::from_value(
+            serde_json::json!({"failInvocation": {"function": "f", "after": 1}}),
+        )
+        .unwrap(),
+    );
+    assert_eq!(invoke(&lambda, "f", None, "{}").await.function_error, None);
+    let failed = invoke(&lambda, "f", None, "{}").await;
+    assert_eq!(failed.function_error.as_deref(), Some("Unhandled"));
+    assert!(
+        failed.payload.contains("InjectedFault"),
+        "{}",
+        failed.payload
+    );
+    assert!(failed.report.duration_ms.is_some());
+    assert_eq!(invoke(&lambda, "f", None, "{}").await.function_error, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

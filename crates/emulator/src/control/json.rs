@@ -1,6 +1,6 @@
 //! The configuration document Lambda returns for `$LATEST` or a version, and its timestamps.
 
-use super::{Config, ControlPlane, Function};
+use super::{Config, ControlPlane, Function, FunctionState};
 use serde_json::{json, Map, Value};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -83,15 +83,38 @@ impl ControlPlane {
             .ok()
             .and_then(|n| f.versions.get(&n))
             .is_some_and(|v| v.pending(Instant::now()));
-        if pending {
-            o.insert("State".into(), json!("Pending"));
-            o.insert(
-                "StateReason".into(),
-                json!("The function is being created."),
-            );
-            o.insert("StateReasonCode".into(), json!("Creating"));
+        // A version has its own state; the function's (Pending, Inactive) shows on `$LATEST`.
+        let state = if pending {
+            FunctionState::Pending {
+                until: Instant::now(),
+                reason_code: "Creating",
+            }
+        } else if version == "$LATEST" {
+            f.state.at(Instant::now())
         } else {
-            o.insert("State".into(), json!("Active"));
+            FunctionState::Active
+        };
+        o.insert("State".into(), json!(state.name()));
+        match state {
+            FunctionState::Pending { reason_code, .. } => {
+                o.insert(
+                    "StateReason".into(),
+                    json!(if reason_code == "Restoring" {
+                        "The function is being restored."
+                    } else {
+                        "The function is being created."
+                    }),
+                );
+                o.insert("StateReasonCode".into(), json!(reason_code));
+            }
+            FunctionState::Inactive => {
+                o.insert(
+                    "StateReason".into(),
+                    json!("The function is inactive because it has been idle."),
+                );
+                o.insert("StateReasonCode".into(), json!("Idle"));
+            }
+            FunctionState::Active => {}
         }
         o.insert(
             "LastUpdateStatus".into(),
@@ -110,7 +133,12 @@ impl ControlPlane {
         );
         o.insert(
             "LoggingConfig".into(),
-            json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name) }),
+            if c.log_format.eq_ignore_ascii_case("JSON") {
+                json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name),
+                        "SystemLogLevel": c.system_log_level, "ApplicationLogLevel": c.application_log_level })
+            } else {
+                json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name) })
+            },
         );
         Value::Object(o)
     }

@@ -5,6 +5,7 @@
 
 mod aliases;
 mod concurrency;
+pub use concurrency::DEFAULT_CODE_STORAGE_BYTES;
 mod json;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,12 @@ pub struct Config {
     pub architecture: String,
     /// `Text` or `JSON`.
     pub log_format: String,
+    /// `LoggingConfig.SystemLogLevel` (`DEBUG`, `INFO` or `WARN`; JSON format only). Above INFO,
+    /// Lambda drops the `platform.start` and `platform.report` records ("Log-level filtering",
+    /// Lambda developer guide): no REPORT to read a duration from.
+    pub system_log_level: String,
+    /// `LoggingConfig.ApplicationLogLevel` (JSON format only).
+    pub application_log_level: String,
     /// The function's code: a directory holding `bootstrap`, or the handler's modules.
     pub code_dir: PathBuf,
     /// `CodeSha256`.
@@ -105,6 +112,47 @@ pub struct Function {
     pub revision: u64,
     /// Reserved concurrency (`PutFunctionConcurrency`); `Some(0)` means it cannot be invoked.
     pub reserved_concurrency: Option<u32>,
+    /// Provisioned concurrency by qualifier (an alias or a version).
+    pub provisioned: BTreeMap<String, u32>,
+    /// `State`, as Lambda's "Lambda function states" describes it.
+    pub state: FunctionState,
+}
+
+/// A function's `State` (Lambda developer guide, "Lambda function states").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionState {
+    /// Ready: invocations and updates work.
+    Active,
+    /// Lambda is creating or restoring its resources until `until`: every invocation and every
+    /// other API action that operates on the function fails with 409.
+    Pending {
+        /// When it becomes `Active`.
+        until: Instant,
+        /// `StateReasonCode`: `Creating`, or `Restoring` after being Inactive.
+        reason_code: &'static str,
+    },
+    /// Idle long enough for Lambda to reclaim its resources. An invocation fails and starts
+    /// restoring them (Pending); an update is accepted and restores them too.
+    Inactive,
+}
+
+impl FunctionState {
+    /// The state at `now`: a Pending that has run its time is Active.
+    pub fn at(self, now: Instant) -> FunctionState {
+        match self {
+            FunctionState::Pending { until, .. } if now >= until => FunctionState::Active,
+            other => other,
+        }
+    }
+
+    /// Its name in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            FunctionState::Active => "Active",
+            FunctionState::Pending { .. } => "Pending",
+            FunctionState::Inactive => "Inactive",
+        }
+    }
 }
 
 impl Function {
@@ -115,6 +163,17 @@ impl Function {
 
     fn updating(&self, now: Instant) -> bool {
         self.update_done_at.is_some_and(|t| now < t)
+    }
+
+    /// The 409 Lambda answers an operation on a function that is `Pending`.
+    fn refuse_if_pending(&self, now: Instant) -> ApiResult<()> {
+        match self.state.at(now) {
+            FunctionState::Pending { .. } => Err(ApiError::conflict(format!(
+                "The operation cannot be performed at this time. The function is currently in the following state: Pending ({})",
+                self.name
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -133,6 +192,22 @@ pub struct Resolved {
     pub pending: bool,
     /// The function's reserved concurrency, if set.
     pub reserved_concurrency: Option<u32>,
+    /// Provisioned concurrency on the invoked qualifier (alias or version).
+    pub provisioned: u32,
+    /// Provisioned concurrency of the whole function, which reserved concurrency must hold.
+    pub provisioned_total: u32,
+}
+
+impl Resolved {
+    /// Whether an on-demand invocation of it is throttled for want of concurrency: reserved
+    /// concurrency 0, or reserved concurrency all taken by provisioned concurrency of other
+    /// qualifiers (Lambda: ReservedFunctionConcurrentInvocationLimitExceeded).
+    pub fn no_concurrency(&self) -> bool {
+        self.provisioned == 0
+            && self
+                .reserved_concurrency
+                .is_some_and(|r| r <= self.provisioned_total)
+    }
 }
 
 /// All functions of the emulated account and region.
@@ -208,6 +283,51 @@ fn log_format(config: &Option<requests::LoggingConfig>) -> ApiResult<Option<Stri
     }
 }
 
+/// `LoggingConfig` levels: `(system, application)` as given, each checked against Lambda's set.
+fn log_levels(
+    config: &Option<requests::LoggingConfig>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let check = |value: &Option<String>,
+                 field: &str,
+                 allowed: &[&str]|
+     -> ApiResult<Option<String>> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+            Some(v) => Err(ApiError::invalid(format!(
+                "1 validation error detected: Value '{v}' at 'loggingConfig.{field}' failed to satisfy constraint: Member must satisfy enum value set: {allowed:?}"
+            ))),
+        }
+    };
+    let Some(c) = config else {
+        return Ok((None, None));
+    };
+    Ok((
+        check(
+            &c.system_log_level,
+            "systemLogLevel",
+            &["DEBUG", "INFO", "WARN"],
+        )?,
+        check(
+            &c.application_log_level,
+            "applicationLogLevel",
+            &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"],
+        )?,
+    ))
+}
+
+/// Log levels filter only the JSON format: Lambda refuses them with `Text`.
+fn check_levels_need_json(config: &Config) -> ApiResult<()> {
+    if !config.log_format.eq_ignore_ascii_case("JSON")
+        && (config.system_log_level != "INFO" || config.application_log_level != "INFO")
+    {
+        return Err(ApiError::invalid(
+            "Log levels can only be set with LoggingConfig.LogFormat JSON.",
+        ));
+    }
+    Ok(())
+}
+
 /// `Architectures`: one of `x86_64` or `arm64` (`x86_64` when absent).
 fn architecture(list: Option<&[String]>) -> ApiResult<String> {
     match list {
@@ -279,6 +399,7 @@ impl ControlPlane {
             )))
             }
         };
+        let levels = log_levels(&body.logging_config)?;
         let config = Config {
             memory_size: validate_memory(body.memory_size.unwrap_or(128))?,
             timeout: validate_timeout(body.timeout.unwrap_or(3))?,
@@ -292,10 +413,13 @@ impl ControlPlane {
                 .unwrap_or_else(|| format!("arn:aws:iam::{ACCOUNT}:role/lambda")),
             architecture: architecture(body.architectures.as_deref())?,
             log_format: log_format(&body.logging_config)?.unwrap_or_else(|| "Text".into()),
+            system_log_level: levels.0.unwrap_or_else(|| "INFO".into()),
+            application_log_level: levels.1.unwrap_or_else(|| "INFO".into()),
             code_dir,
             code_sha256,
             code_size,
         };
+        check_levels_need_json(&config)?;
         let function = Function {
             name: name.clone(),
             latest: config,
@@ -306,6 +430,8 @@ impl ControlPlane {
             next_version: 1,
             revision: 1,
             reserved_concurrency: None,
+            provisioned: BTreeMap::new(),
+            state: FunctionState::Active,
         };
         self.functions.insert(name.clone(), function);
         let f = &self.functions[&name];
@@ -379,6 +505,11 @@ impl ControlPlane {
                 }
             }
         };
+        let provisioned = qualifier
+            .as_deref()
+            .and_then(|q| f.provisioned.get(q))
+            .copied()
+            .unwrap_or(0);
         Ok(Resolved {
             function: name,
             function_arn: arn,
@@ -386,6 +517,8 @@ impl ControlPlane {
             config,
             pending,
             reserved_concurrency: f.reserved_concurrency,
+            provisioned,
+            provisioned_total: f.provisioned.values().sum(),
         })
     }
 
@@ -410,11 +543,13 @@ impl ControlPlane {
         }))
     }
 
-    /// UpdateFunctionConfiguration of `$LATEST`.
+    /// UpdateFunctionConfiguration of `$LATEST`, which stays `InProgress` for `duration` (on
+    /// AWS, a few seconds). An Inactive function is restored meanwhile (Pending).
     pub fn update_configuration(
         &mut self,
         reference: &str,
         body: &requests::UpdateFunctionConfiguration,
+        duration: Duration,
     ) -> ApiResult<Value> {
         let (name, q) = parse_function_ref(reference)?;
         if q.is_some() {
@@ -422,38 +557,81 @@ impl ControlPlane {
                 "UpdateFunctionConfiguration works on $LATEST only; remove the qualifier",
             ));
         }
-        let delay = self.update_delay;
         let now = Instant::now();
         let memory = body.memory_size.map(validate_memory).transpose()?;
         let timeout = body.timeout.map(validate_timeout).transpose()?;
         let environment = variables(&body.environment);
         let format = log_format(&body.logging_config)?;
+        let levels = log_levels(&body.logging_config)?;
         let f = self.function_mut(&name)?;
+        f.refuse_if_pending(now)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
                 "The operation cannot be performed at this time. An update is in progress for resource: {}",
                 f.name
             )));
         }
+        let mut latest = f.latest.clone();
         if let Some(m) = memory {
-            f.latest.memory_size = m;
+            latest.memory_size = m;
         }
         if let Some(t) = timeout {
-            f.latest.timeout = t;
+            latest.timeout = t;
         }
         if let Some(d) = &body.description {
-            f.latest.description = d.clone();
+            latest.description = d.clone();
         }
         if let Some(e) = environment {
-            f.latest.environment = e;
+            latest.environment = e;
         }
         if let Some(format) = format {
-            f.latest.log_format = format;
+            latest.log_format = format;
         }
+        if let Some(level) = levels.0 {
+            latest.system_log_level = level;
+        }
+        if let Some(level) = levels.1 {
+            latest.application_log_level = level;
+        }
+        check_levels_need_json(&latest)?;
+        f.latest = latest;
         f.last_modified = timestamp();
         f.revision += 1;
-        f.update_done_at = Some(now + delay);
+        f.update_done_at = Some(now + duration);
+        if f.state == FunctionState::Inactive {
+            f.state = FunctionState::Pending {
+                until: now + duration,
+                reason_code: "Restoring",
+            };
+        }
         let f = &self.functions[&name];
         Ok(self.configuration_json(f, "$LATEST", &f.latest, &f.last_modified))
+    }
+
+    /// Sets a function's `State` (the admin API's `POST /_powertune/functions/NAME/state`).
+    pub fn set_state(&mut self, name: &str, state: FunctionState) -> ApiResult<()> {
+        self.function_mut(name)?.state = state;
+        Ok(())
+    }
+
+    /// Whether the function takes an invocation now. Pending refuses it; Inactive refuses it too
+    /// and starts restoring the function's resources for `restoring` (Lambda: "the invocation
+    /// fails and Lambda sets the function to pending state until the function resources are
+    /// recreated").
+    pub fn admit_invocation(&mut self, name: &str, restoring: Duration) -> ApiResult<()> {
+        let now = Instant::now();
+        let f = self.function_mut(name)?;
+        f.refuse_if_pending(now)?;
+        if f.state == FunctionState::Inactive {
+            f.state = FunctionState::Pending {
+                until: now + restoring,
+                reason_code: "Restoring",
+            };
+            return Err(ApiError::conflict(format!(
+                "The operation cannot be performed at this time. The function is currently in the following state: Inactive ({})",
+                f.name
+            )));
+        }
+        Ok(())
     }
 }

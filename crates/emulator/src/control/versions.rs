@@ -18,6 +18,7 @@ impl ControlPlane {
         let (name, _) = parse_function_ref(reference)?;
         let now = Instant::now();
         let f = self.function_mut(&name)?;
+        f.refuse_if_pending(now)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
                 "The operation cannot be performed at this time. An update is in progress for resource: {}",
