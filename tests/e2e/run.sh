@@ -2,7 +2,7 @@
 # End-to-end: builds the step binaries, the CLI and the target functions for this host, starts
 # the powertune emulator and moto_server (Step Functions, S3, IAM; its Lambda tasks routed to the
 # emulator through MOTO_PORT), and runs the scenarios of tests/e2e/src/main.rs.
-#   tests/e2e/run.sh [scenario]
+#   tests/e2e/run.sh [scenario ...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"

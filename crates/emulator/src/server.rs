@@ -203,11 +203,18 @@ async fn function_operation(
         }
         PublishVersion => {
             let pending = Duration::from_millis(call.faults.version_pending_ms);
+            let storage = call
+                .faults
+                .code_storage_limit_bytes
+                .unwrap_or(DEFAULT_CODE_STORAGE_BYTES);
             Ok(json_response(
                 201,
-                &state
-                    .control()
-                    .publish_version(function, &call.parse(operation)?, pending)?,
+                &state.control().publish_version(
+                    function,
+                    &call.parse(operation)?,
+                    pending,
+                    storage,
+                )?,
             ))
         }
         ListVersionsByFunction => Ok(json_response(

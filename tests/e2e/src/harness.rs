@@ -98,9 +98,23 @@ pub(crate) async fn create_function(
     Ok(())
 }
 
-/// "Deploys" the stack: the six steps with the template's environment, the targets, and the
+/// "Deploys" the stack: the seven steps with the template's environment, the targets, and the
 /// state machine with the template's DefinitionSubstitutions filled in.
 pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
+    env.state_machine = deploy_stack(env, "powertune", 300).await?;
+    for (name, bin) in [
+        ("target", "picky"),
+        ("hungry", "memory-hungry"),
+        ("processor", "noop"),
+    ] {
+        create_function(env, name, bin, ORIGINAL_MEMORY, 30, &[]).await?;
+    }
+    Ok(())
+}
+
+/// The steps as functions named `<prefix>-<step>` with `timeout` seconds (the template's
+/// `totalExecutionTimeout`), and a state machine `<prefix>-e2e` over them; returns its ARN.
+pub(crate) async fn deploy_stack(env: &Env, prefix: &str, timeout: u32) -> Result<String> {
     let step_env = vec![
         (
             "defaultPowerValues",
@@ -119,11 +133,11 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
         let timeout = if step == "analyzer" || step == "sampler" {
             10
         } else {
-            300
+            timeout as i32
         };
         create_function(
             env,
-            &format!("powertune-{step}"),
+            &format!("{prefix}-{step}"),
             step,
             128,
             timeout,
@@ -131,22 +145,15 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
         )
         .await?;
     }
-    for (name, bin) in [
-        ("target", "picky"),
-        ("hungry", "memory-hungry"),
-        ("processor", "noop"),
-    ] {
-        create_function(env, name, bin, ORIGINAL_MEMORY, 30, &[]).await?;
-    }
     let mut definition =
         std::fs::read_to_string(env.root.join("statemachine/statemachine.asl.json"))?;
     for step in STEPS {
         definition = definition.replace(
             &format!("${{{step}Arn}}"),
-            &arn(&format!("powertune-{step}")),
+            &arn(&format!("{prefix}-{step}")),
         );
     }
-    definition = definition.replace("${totalExecutionTimeout}", "300");
+    definition = definition.replace("${totalExecutionTimeout}", &timeout.to_string());
     ensure!(
         !definition.contains("${"),
         "a substitution is left in the definition"
@@ -154,7 +161,7 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
     let created = env
         .sfn
         .create_state_machine()
-        .name("powertune-e2e")
+        .name(format!("{prefix}-e2e"))
         .definition(definition)
         .role_arn(format!(
             "arn:aws:iam::{ACCOUNT}:role/powertune-state-machine"
@@ -167,8 +174,7 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
                 aws_sdk_sfn::error::DisplayErrorContext(e)
             )
         })?;
-    env.state_machine = created.state_machine_arn().to_string();
-    Ok(())
+    Ok(created.state_machine_arn().to_string())
 }
 
 pub(crate) struct Execution {
@@ -184,6 +190,11 @@ pub(crate) struct Execution {
 }
 
 pub(crate) async fn execute(env: &Env, input: Value) -> Result<Execution> {
+    execute_on(env, &env.state_machine, input).await
+}
+
+/// Runs `input` on the state machine `state_machine` and waits for the end.
+pub(crate) async fn execute_on(env: &Env, state_machine: &str, input: Value) -> Result<Execution> {
     // moto 5.2.5 names an execution started without a name "None", so a second one conflicts
     // (ExecutionAlreadyExists): always give one.
     let name = format!(
@@ -193,7 +204,7 @@ pub(crate) async fn execute(env: &Env, input: Value) -> Result<Execution> {
     let started = env
         .sfn
         .start_execution()
-        .state_machine_arn(&env.state_machine)
+        .state_machine_arn(state_machine)
         .name(name)
         .input(input.to_string())
         .send()
@@ -223,17 +234,12 @@ pub(crate) async fn execute(env: &Env, input: Value) -> Result<Execution> {
                 largest_state < powertune_steps::state::STATE_LIMIT_BYTES,
                 "execution {arn} carried a state of {largest_state} bytes, over Step Functions' 256 KB"
             );
-            let history = env
-                .sfn
-                .get_execution_history()
-                .execution_arn(&arn)
-                .reverse_order(true)
-                .max_results(50)
-                .send()
-                .await?;
-            let last_state = history
-                .events()
+            // The last state entered, from the whole history (moto 5.2.5 ignores
+            // `reverseOrder`, so the first page of a reversed listing is the oldest events).
+            let last_state = history(env, &arn)
+                .await?
                 .iter()
+                .rev()
                 .find_map(|e| {
                     e.state_entered_event_details()
                         .map(|d| d.name().to_string())
@@ -371,6 +377,18 @@ pub(crate) fn check_result(output: &Value, power_values: &[u64]) -> Result<()> {
 pub(crate) async fn invocations(env: &Env, function: &str) -> Result<u64> {
     let status = http_get(&env.emulator, "/_powertune/status").await?;
     Ok(status["invocations"][function].as_u64().unwrap_or(0))
+}
+
+/// Sets a function's `State` in the emulator (`Inactive`, or `Pending` for `for_ms`).
+pub(crate) async fn set_function_state(env: &Env, function: &str, state: Value) -> Result<()> {
+    let reply = http_post(
+        &env.emulator,
+        &format!("/_powertune/functions/{function}/state"),
+        &state.to_string(),
+    )
+    .await?;
+    ensure!(reply["status"] == "ok", "state not set: {reply}");
+    Ok(())
 }
 
 pub(crate) async fn set_faults(env: &Env, faults: Value) -> Result<()> {

@@ -6,11 +6,13 @@
 //! Started by `tests/e2e/run.sh`, which provides the endpoints and built binaries through
 //! environment variables. Prints one line per scenario and `N passed, N failed`.
 
+mod failures;
 mod harness;
 mod scenarios;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_lambda::config::{BehaviorVersion, Region};
+use failures::*;
 use harness::{credentials, deploy, var, Env, REGION};
 use scenarios::*;
 use std::path::PathBuf;
@@ -73,7 +75,8 @@ async fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let only: Option<String> = std::env::args().nth(1);
+    // Scenario names to run (all when none is given).
+    let only: Vec<String> = std::env::args().skip(1).collect();
     let all = scenarios![
         cost_in_series,
         adaptive_sampling,
@@ -98,10 +101,22 @@ async fn main() -> Result<()> {
         largest_plan_that_fits,
         reserved_concurrency_zero,
         python_function,
+        transport_failures_are_retried,
+        publisher_killed_during_a_slow_update,
+        a_pending_function_is_waited_for,
+        an_inactive_function_is_restored_by_the_run,
+        cleaner_at_scale_with_a_short_timeout,
+        code_storage_quota_is_checked_up_front,
+        a_large_payload_many_times,
+        logs_without_a_report_are_refused_up_front,
+        a_users_alias_named_like_a_run_alias_is_left_alone,
+        provisioned_concurrency_taking_all_reserved_is_refused,
+        only_cold_starts_after_an_executor_retry,
+        optimizer_killed_before_its_alias,
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, scenario) in all {
-        if only.as_deref().is_some_and(|o| o != name) {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
             continue;
         }
         let t = Instant::now();

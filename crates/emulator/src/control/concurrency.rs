@@ -124,13 +124,7 @@ impl ControlPlane {
     /// GetAccountSettings with a code storage limit of `code_storage_limit` bytes. Usage counts
     /// `$LATEST` and every published version of every function, as Lambda's quota does.
     pub fn account_settings(&self, code_storage_limit: u64) -> Value {
-        let used: u64 = self
-            .functions
-            .values()
-            .map(|f| {
-                f.latest.code_size + f.versions.values().map(|v| v.config.code_size).sum::<u64>()
-            })
-            .sum();
+        let used = self.code_storage_used();
         let reserved: u32 = self
             .functions
             .values()
@@ -149,6 +143,18 @@ impl ControlPlane {
                 "FunctionCount": self.functions.len(),
             },
         })
+    }
+}
+
+impl ControlPlane {
+    /// Bytes of code storage used: `$LATEST` and every version of every function.
+    pub(super) fn code_storage_used(&self) -> u64 {
+        self.functions
+            .values()
+            .map(|f| {
+                f.latest.code_size + f.versions.values().map(|v| v.config.code_size).sum::<u64>()
+            })
+            .sum()
     }
 }
 

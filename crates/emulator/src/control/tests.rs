@@ -44,11 +44,11 @@ fn function_references_parse_like_lambdas() {
 fn publishing_freezes_the_configuration_and_skips_unchanged_ones() {
     let mut p = plane();
     let v1 = p
-        .publish_version("f", &body(json!({})), Duration::ZERO)
+        .publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
         .unwrap();
     assert_eq!(v1["Version"], "1");
     assert_eq!(
-        p.publish_version("f", &body(json!({})), Duration::ZERO)
+        p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
             .unwrap()["Version"],
         "1",
         "nothing changed"
@@ -56,7 +56,7 @@ fn publishing_freezes_the_configuration_and_skips_unchanged_ones() {
     p.update_configuration("f", &body(json!({"MemorySize": 512})), p.update_delay)
         .unwrap();
     assert_eq!(
-        p.publish_version("f", &body(json!({})), Duration::ZERO)
+        p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
             .unwrap()["Version"],
         "2"
     );
@@ -73,7 +73,7 @@ fn publishing_freezes_the_configuration_and_skips_unchanged_ones() {
     p.update_configuration("f", &body(json!({"MemorySize": 256})), p.update_delay)
         .unwrap();
     assert_eq!(
-        p.publish_version("f", &body(json!({})), Duration::ZERO)
+        p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
             .unwrap()["Version"],
         "3"
     );
@@ -90,7 +90,7 @@ fn updates_are_in_progress_for_a_while() {
         "InProgress"
     );
     assert_eq!(
-        p.publish_version("f", &body(json!({})), Duration::ZERO)
+        p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
             .unwrap_err()
             .code,
         "ResourceConflictException"
@@ -106,7 +106,7 @@ fn updates_are_in_progress_for_a_while() {
 #[test]
 fn aliases_resolve_and_protect_their_versions() {
     let mut p = plane();
-    p.publish_version("f", &body(json!({})), Duration::ZERO)
+    p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
         .unwrap();
     p.create_alias(
         "f",
@@ -182,7 +182,7 @@ fn a_pending_function_refuses_every_operation_until_it_is_active() {
     assert_eq!(p.get_configuration("f", None).unwrap()["State"], "Pending");
     let update = p.update_configuration("f", &body(json!({"MemorySize": 512})), Duration::ZERO);
     assert_eq!(update.unwrap_err().status, 409);
-    let publish = p.publish_version("f", &body(json!({})), Duration::ZERO);
+    let publish = p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX);
     assert_eq!(publish.unwrap_err().status, 409);
     assert_eq!(
         p.admit_invocation("f", Duration::ZERO).unwrap_err().status,
@@ -241,7 +241,7 @@ fn an_inactive_function_is_restored_by_an_invocation_attempt_or_an_update() {
 #[test]
 fn reserved_concurrency_taken_by_provisioned_concurrency_leaves_none_on_demand() {
     let mut p = plane();
-    p.publish_version("f", &body(json!({})), Duration::ZERO)
+    p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
         .unwrap();
     p.create_alias("f", &body(json!({"Name": "live", "FunctionVersion": "1"})))
         .unwrap();
@@ -279,9 +279,14 @@ fn account_settings_count_code_storage_per_version() {
     let before = p.account_settings(1000);
     assert_eq!(before["AccountUsage"]["TotalCodeSize"], 1);
     assert_eq!(before["AccountLimit"]["TotalCodeSize"], 1000);
-    p.publish_version("f", &body(json!({})), Duration::ZERO)
+    p.publish_version("f", &body(json!({})), Duration::ZERO, u64::MAX)
         .unwrap();
     assert_eq!(p.account_settings(1000)["AccountUsage"]["TotalCodeSize"], 2);
+    // A version past the quota is refused.
+    p.update_configuration("f", &body(json!({"MemorySize": 512})), Duration::ZERO)
+        .unwrap();
+    let full = p.publish_version("f", &body(json!({})), Duration::ZERO, 2);
+    assert_eq!(full.unwrap_err().code, "CodeStorageExceededException");
 }
 
 #[test]

@@ -8,16 +8,28 @@ use std::time::{Duration, Instant};
 
 impl ControlPlane {
     /// Publishes `$LATEST`; the new version is `State: Pending` for `pending` (zero: Active at
-    /// once).
+    /// once). A version that would take the account's code storage past `code_storage_limit`
+    /// bytes is refused with CodeStorageExceededException, as Lambda refuses it.
     pub fn publish_version(
         &mut self,
         reference: &str,
         body: &requests::PublishVersion,
         pending: Duration,
+        code_storage_limit: u64,
     ) -> ApiResult<Value> {
         let (name, _) = parse_function_ref(reference)?;
         let now = Instant::now();
+        let used = self.code_storage_used();
         let f = self.function_mut(&name)?;
+        if used + f.latest.code_size > code_storage_limit {
+            return Err(ApiError {
+                status: 400,
+                code: "CodeStorageExceededException",
+                message: format!(
+                    "Code storage limit exceeded: {used} of {code_storage_limit} bytes are used."
+                ),
+            });
+        }
         f.refuse_if_pending(now)?;
         if f.updating(now) {
             return Err(ApiError::conflict(format!(
