@@ -569,6 +569,7 @@ mod tests {
             input,
             stats: stats.clone(),
             publisher_rounds: 1,
+            cleaner_rounds: 1,
             sampling: None,
             current_memory: Some(1024),
         };

@@ -155,7 +155,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         }
         Err(e) => {
             // As CleanUpOnError: clean up, then report the original error.
-            if let Err(cleanup) = cleaner::clean(&lambda, &plan).await {
+            if let Err(cleanup) = cleaner::clean(&lambda, &plan, None).await {
                 eprintln!("warning: cleanup after the failure also failed: {cleanup}");
             }
             Err(e)
@@ -235,7 +235,7 @@ async fn after_initializer(
             }
         }
     }
-    cleaner::clean(lambda, &plan).await?;
+    cleaner::clean(lambda, &plan, None).await?;
 
     let stats = plan.power_stats();
     if input.dry_run {
@@ -245,6 +245,7 @@ async fn after_initializer(
         input: plan.input.clone(),
         stats: stats.clone(),
         publisher_rounds: plan.publisher_rounds,
+        cleaner_rounds: 1,
         sampling: Some(plan.sampling.clone()),
         // A local function has a current memory only when its template gives one.
         current_memory: run.function.memory_size,
@@ -254,6 +255,7 @@ async fn after_initializer(
         let event = OptimizerEvent {
             input: plan.input.clone(),
             function: plan.function.clone(),
+            run_id: plan.run_id.clone(),
             analysis: analysis.clone(),
         };
         optimizer::optimize(lambda, &event).await?;

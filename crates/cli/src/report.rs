@@ -215,6 +215,7 @@ mod tests {
             input,
             stats: stats.to_vec(),
             publisher_rounds: 1,
+            cleaner_rounds: 1,
             sampling: None,
             current_memory: None,
         };

@@ -48,6 +48,8 @@ struct AnalysisOptions {
     pub visualization_base_url: String,
     /// How many Publisher invocations the run needed.
     pub publisher_rounds: usize,
+    /// How many Cleaner invocations the run needed.
+    pub cleaner_rounds: usize,
     /// How many power values each sampling round invoked.
     pub rounds: Vec<usize>,
     /// What an adaptive run's sampling did.
@@ -62,6 +64,8 @@ struct AnalysisOptions {
     pub statistical_ties: bool,
     /// The trimming of the averages, which the test applies too.
     pub discard_top_bottom: f64,
+    /// `onlyColdStarts`: say which power values measured warm invocations.
+    pub only_cold_starts: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -134,6 +138,7 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
         })
         .collect();
     warnings.extend(failed);
+    warnings.extend(warm_starts(&sorted, options.only_cold_starts));
     let projection = options
         .monthly_invocations
         .map(|n| project(n, options, &sorted, best.value, &mut warnings));
@@ -141,6 +146,7 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
     let run = StateMachineRun {
         rounds: options.rounds.clone(),
         publisher_rounds: options.publisher_rounds,
+        cleaner_rounds: options.cleaner_rounds,
     };
     let points: Vec<Point> = sorted
         .iter()
@@ -178,6 +184,32 @@ fn analyze(stats: &[PowerStats], options: &AnalysisOptions) -> Result<TuningResu
         sampling: options.sampling.clone(),
         projection,
     })
+}
+
+/// What `onlyColdStarts` measured that was not a cold start: invocations left out because they
+/// found a warm environment, or (when no cold one was left) kept but warm.
+fn warm_starts(sorted: &[PowerStats], only_cold_starts: bool) -> Vec<String> {
+    if !only_cold_starts {
+        return Vec::new();
+    }
+    sorted
+        .iter()
+        .filter_map(|s| {
+            if let Some(n) = s.warm_starts_left_out.filter(|&n| n > 0) {
+                return Some(format!(
+                    "{} MB: {n} invocations found a warm environment (an Executor retried after a failure invokes again aliases it had started) and are left out; its statistics are cold starts only.",
+                    s.value
+                ));
+            }
+            let (cold, all) = (s.cold_starts?, s.invocations?);
+            (cold < all).then(|| {
+                format!(
+                    "{} MB: only {cold} of its {all} invocations were cold starts, though the run asked for cold starts only.",
+                    s.value
+                )
+            })
+        })
+        .collect()
 }
 
 /// A month of `invocations` at each power value that succeeded, and the saving of the pick
@@ -490,6 +522,9 @@ pub struct AnalyzerEvent {
     #[serde(default = "one_round")]
     /// How many Publisher invocations the run took (it prices the execution).
     pub publisher_rounds: usize,
+    #[serde(default = "one_round")]
+    /// How many Cleaner invocations the run took (it prices the execution).
+    pub cleaner_rounds: usize,
     /// The run's sampling: its rounds price the execution, and an adaptive run's result says
     /// why it stopped. Absent in saved runs of the reference: one round of every power value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -546,6 +581,7 @@ impl AnalyzerEvent {
                 region: env.region.clone(),
                 visualization_base_url: env.visualization_base_url.clone(),
                 publisher_rounds: self.publisher_rounds.max(1),
+                cleaner_rounds: self.cleaner_rounds.max(1),
                 rounds: self
                     .sampling
                     .as_ref()
@@ -561,6 +597,7 @@ impl AnalyzerEvent {
                 current_memory: self.current_memory,
                 statistical_ties: self.input.statistical_ties,
                 discard_top_bottom: self.input.discard_top_bottom,
+                only_cold_starts: self.input.only_cold_starts,
             },
         )
     }
@@ -605,6 +642,15 @@ impl AnalyzerEvent {
                 .map(|n| n as usize)
                 .ok_or(AnalyzerEventError::BadPublisherRounds)?,
         };
+        let cleaner_rounds = match object.remove("cleanerRounds") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v.as_u64().filter(|&n| n >= 1).map(|n| n as usize).ok_or(
+                AnalyzerEventError::BadField(
+                    "cleanerRounds",
+                    "it must be a positive integer".into(),
+                ),
+            )?,
+        };
         // The state machine's sampling state, or a saved result's summary of it: either gives
         // the rounds that price the execution.
         let sampling = match object.remove("sampling") {
@@ -639,6 +685,7 @@ impl AnalyzerEvent {
             input,
             stats,
             publisher_rounds,
+            cleaner_rounds,
             sampling,
             current_memory,
         })
@@ -664,6 +711,7 @@ mod tests {
             error: None,
             samples: None,
             stop_reason: None,
+            warm_starts_left_out: None,
         }
     }
 
@@ -684,6 +732,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             visualization_base_url: visualization::DEFAULT_BASE_URL.into(),
             publisher_rounds: 1,
+            cleaner_rounds: 1,
             rounds: vec![4],
             sampling: None,
             monthly_invocations: None,
@@ -691,6 +740,7 @@ mod tests {
             current_memory: None,
             statistical_ties: true,
             discard_top_bottom: 0.2,
+            only_cold_starts: false,
         }
     }
 
@@ -978,6 +1028,7 @@ mod tests {
             input: input.clone(),
             stats: stats.clone(),
             publisher_rounds: 2,
+            cleaner_rounds: 1,
             sampling: Some(sampling),
             current_memory: Some(512),
         };

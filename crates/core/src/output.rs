@@ -49,6 +49,11 @@ pub struct PowerStats {
     /// Ours, with adaptive sampling: why this power value got no more invocations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
+    /// Ours, with `onlyColdStarts`: invocations that found a warm environment (an Executor
+    /// retried after a failure re-invokes aliases it had already started), left out of these
+    /// statistics so that every one is a cold start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_starts_left_out: Option<u32>,
 }
 
 /// The most invocations a power value keeps as [`Samples`]: enough for a test between power
@@ -257,6 +262,7 @@ impl PowerStats {
                 keep.limit(),
             )),
             stop_reason: None,
+            warm_starts_left_out: None,
         }
     }
 
@@ -325,6 +331,7 @@ impl PowerStats {
             error: Some(error.into()),
             samples: None,
             stop_reason: None,
+            warm_starts_left_out: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The payload part of the execution input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,7 +121,7 @@ impl Payload {
     pub fn plan(&self, num: u32) -> Result<PayloadPlan, PayloadError> {
         match self {
             Payload::Static(value) => Ok(PayloadPlan {
-                runs: vec![(encode(value), num)],
+                runs: vec![(encode(value).into(), num)],
             }),
             Payload::Weighted(items) => {
                 let counts =
@@ -129,7 +130,7 @@ impl Payload {
                     runs: items
                         .iter()
                         .zip(counts)
-                        .map(|(item, count)| (encode(&item.payload), count))
+                        .map(|(item, count)| (encode(&item.payload).into(), count))
                         .collect(),
                 })
             }
@@ -181,11 +182,13 @@ pub fn encode(value: &Value) -> String {
     }
 }
 
-/// The payload of every invocation of one power value, as runs of identical payloads.
+/// The payload of every invocation of one power value, as runs of identical payloads. Each
+/// distinct payload is one shared buffer: a 230 KB payload invoked 600 times is 230 KB, not
+/// 138 MB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PayloadPlan {
     /// (encoded payload, how many consecutive invocations send it)
-    pub runs: Vec<(String, u32)>,
+    pub runs: Vec<(Arc<str>, u32)>,
 }
 
 impl PayloadPlan {
@@ -199,8 +202,8 @@ impl PayloadPlan {
         self.len() == 0
     }
 
-    /// The payload of invocation `i` (0-based), or `None` past the end.
-    pub fn get(&self, mut i: usize) -> Option<&str> {
+    /// The payload of invocation `i` (0-based), or `None` past the end: the shared buffer.
+    pub fn get(&self, mut i: usize) -> Option<&Arc<str>> {
         for (body, n) in &self.runs {
             if i < *n as usize {
                 return Some(body);
@@ -216,7 +219,7 @@ impl PayloadPlan {
     pub fn interleaved(&self) -> PayloadPlan {
         let total: i64 = self.runs.iter().map(|(_, n)| i64::from(*n)).sum();
         let mut credit: Vec<i64> = vec![0; self.runs.len()];
-        let mut runs: Vec<(String, u32)> = Vec::with_capacity(total as usize);
+        let mut runs: Vec<(Arc<str>, u32)> = Vec::with_capacity(total as usize);
         for _ in 0..total {
             for (c, (_, n)) in credit.iter_mut().zip(&self.runs) {
                 *c += i64::from(*n);
@@ -228,7 +231,7 @@ impl PayloadPlan {
             credit[next] -= total;
             match runs.last_mut() {
                 Some((body, n)) if *body == self.runs[next].0 => *n += 1,
-                _ => runs.push((self.runs[next].0.clone(), 1)),
+                _ => runs.push((Arc::clone(&self.runs[next].0), 1)),
             }
         }
         PayloadPlan { runs }
@@ -238,7 +241,7 @@ impl PayloadPlan {
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.runs
             .iter()
-            .flat_map(|(body, n)| std::iter::repeat_n(body.as_str(), *n as usize))
+            .flat_map(|(body, n)| std::iter::repeat_n(&**body, *n as usize))
     }
 }
 
@@ -276,7 +279,7 @@ mod tests {
         for k in 1..=10 {
             let prefix = &order[..k];
             for (body, n) in &plan.runs {
-                let have = prefix.matches(body.as_str()).count() as f64;
+                let have = prefix.matches(&**body).count() as f64;
                 let share = *n as f64 * k as f64 / 10.0;
                 assert!(
                     (have - share).abs() < 1.0 + 1e-9,
@@ -357,16 +360,19 @@ mod tests {
         .unwrap();
         let plan = p.plan(8).unwrap();
         assert_eq!(
-            plan.runs,
+            plan.runs
+                .iter()
+                .map(|(b, n)| (b.to_string(), *n))
+                .collect::<Vec<_>>(),
             vec![
                 (r#"{"test":"A"}"#.to_string(), 2),
                 (r#"{"test":"B"}"#.to_string(), 2),
-                (r#""C""#.to_string(), 4)
+                (r#""C""#.into(), 4)
             ]
         );
-        assert_eq!(plan.get(0), Some(r#"{"test":"A"}"#));
-        assert_eq!(plan.get(3), Some(r#"{"test":"B"}"#));
-        assert_eq!(plan.get(7), Some(r#""C""#));
+        assert_eq!(plan.get(0).map(|b| &**b), Some(r#"{"test":"A"}"#));
+        assert_eq!(plan.get(3).map(|b| &**b), Some(r#"{"test":"B"}"#));
+        assert_eq!(plan.get(7).map(|b| &**b), Some(r#""C""#));
         assert_eq!(plan.get(8), None);
         assert_eq!(plan.iter().count(), 8);
         assert_eq!(Payload::from_value(p.to_value()).unwrap(), p);

@@ -298,16 +298,18 @@ pub struct StateMachineRun {
     /// How many times the Publisher ran (it publishes as many configurations per invocation as
     /// its time budget allows, and loops through the `IsPublished` choice until done).
     pub publisher_rounds: usize,
+    /// How many times the Cleaner ran (a big run's cleanup loops through `IsCleaned`).
+    pub cleaner_rounds: usize,
 }
 
 impl StateMachineRun {
     /// State transitions of a successful, non-dry-run execution without retries:
     /// Initializer 1, Publisher + IsPublished 2 per Publisher round; per sampling round the Map
-    /// 1, an Executor per power value in it, Sampler 1 and IsSettled 1; then Cleaner 1,
-    /// IsDryRun 1, Analyzer 1 and Optimizer 1.
+    /// 1, an Executor per power value in it, Sampler 1 and IsSettled 1; Cleaner + IsCleaned 2
+    /// per Cleaner round; then Analyzer 1 and Optimizer 1.
     pub fn transitions(&self) -> u64 {
         let rounds: u64 = self.rounds.iter().map(|&n| 3 + n as u64).sum();
-        5 + 2 * self.publisher_rounds as u64 + rounds
+        3 + 2 * self.publisher_rounds as u64 + 2 * self.cleaner_rounds.max(1) as u64 + rounds
     }
 
     /// What this execution's transitions cost at `price`.
@@ -397,6 +399,7 @@ mod tests {
         let run = StateMachineRun {
             rounds: vec![6],
             publisher_rounds: 1,
+            cleaner_rounds: 1,
         };
         assert_eq!(run.transitions(), 5 + 2 + (3 + 6));
         let price = step_functions_price("us-east-1");
@@ -405,7 +408,14 @@ mod tests {
         let adaptive = StateMachineRun {
             rounds: vec![6, 4, 1],
             publisher_rounds: 1,
+            cleaner_rounds: 1,
         };
         assert_eq!(adaptive.transitions(), 5 + 2 + (3 + 6) + (3 + 4) + (3 + 1));
+        // A big run's cleanup in three Cleaner invocations: two more Cleaner + IsCleaned.
+        let big = StateMachineRun {
+            cleaner_rounds: 3,
+            ..run
+        };
+        assert_eq!(big.transitions(), 5 + 2 + (3 + 6) + 2 * 2);
     }
 }

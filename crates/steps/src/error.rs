@@ -113,6 +113,12 @@ impl StepError {
         "PowerTuning.UnexpectedResponse",
     ];
 
+    /// The codes [`StepError::aws`] gives an SDK error that is not the service's answer: the
+    /// request could not be sent, timed out, or its response could not be read. All three are
+    /// transient, and the state machine retries them (`Lambda.DispatchFailure`, ...).
+    pub const TRANSPORT_CODES: &'static [&'static str] =
+        &["DispatchFailure", "Timeout", "SdkError"];
+
     /// Wraps an AWS SDK error of `service` ("Lambda", "S3") with what was being done.
     pub fn aws<E, R>(service: &str, doing: &str, err: SdkError<E, R>) -> StepError
     where

@@ -213,6 +213,8 @@ pub struct OptimizerEvent {
     pub input: ExecutionInput,
     /// The function as the Initializer found it.
     pub function: FunctionSnapshot,
+    /// The run's ID: the optimal version's description carries its marker.
+    pub run_id: String,
     /// The Analyzer's result.
     pub analysis: TuningResult,
 }
@@ -239,17 +241,57 @@ pub struct Optimization {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupReport {
-    /// Aliases deleted.
+    /// Aliases deleted, over every Cleaner invocation of the run.
     pub deleted_aliases: usize,
-    /// Versions deleted.
+    /// Versions deleted, over every Cleaner invocation of the run.
     pub deleted_versions: usize,
-    /// Whether `$LATEST` has its original memory and description.
+    /// Whether `$LATEST` has its original memory and description again (whether or not the
+    /// Cleaner had to change it back).
     pub restored_latest: bool,
+    /// Everything is removed; when false, the state machine calls the Cleaner again (the
+    /// `IsCleaned` and `HasCause` choices read it).
+    #[serde(default = "yes")]
+    pub done: bool,
+    /// How many Cleaner invocations the cleanup took (the Analyzer prices them).
+    #[serde(default = "one")]
+    pub rounds: usize,
     /// The first [`MAX_REPORTED_FAILURES`] failures.
     pub failures: Vec<String>,
     /// How many failures there were in all.
     #[serde(default)]
     pub failure_count: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The Cleaner's event: the state, with the report of the Cleaner invocation before, when the
+/// cleanup takes more than one.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanerEvent {
+    /// The run's plan.
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// The previous invocation's report (`$.cleanup`): absent on the first; on the failure
+    /// path it may be the error of a failed cleanup, which is not a report.
+    #[serde(default, deserialize_with = "report_or_none")]
+    pub cleanup: Option<CleanupReport>,
+}
+
+/// A report that is not done, or nothing (an error object in its place is nothing to resume).
+fn report_or_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<CleanupReport>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value::<CleanupReport>(value)
+        .ok()
+        .filter(|r| !r.done))
 }
 
 /// How many failures a cleanup report lists one by one.

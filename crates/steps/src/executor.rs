@@ -120,13 +120,11 @@ pub async fn execute_with_progress(
         .clone()
         .map(|i| alias_name(value, input.only_cold_starts, i))
         .collect();
-    let payloads: Vec<Option<String>> = indices
+    // References to the plan's shared buffers, not copies: one Executor may send a 230 KB
+    // payload hundreds of times.
+    let payloads: Vec<Option<Arc<str>>> = indices
         .clone()
-        .map(|i| {
-            plan.as_ref()
-                .and_then(|p| p.get(i as usize))
-                .map(str::to_string)
-        })
+        .map(|i| plan.as_ref().and_then(|p| p.get(i as usize)).cloned())
         .collect();
 
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(num as usize);
@@ -171,6 +169,15 @@ pub async fn execute_with_progress(
             dry_run: true,
         });
     }
+    // With onlyColdStarts every sample must be a cold start. An Executor retried after a
+    // failure re-invokes aliases it had already started, which are warm by then: those are
+    // left out (and counted), unless nothing would be left.
+    let mut warm_left_out = 0;
+    if input.only_cold_starts && outcomes.iter().any(|o| o.report.is_cold_start()) {
+        let before = outcomes.len();
+        outcomes.retain(|o| o.report.is_cold_start());
+        warm_left_out = (before - outcomes.len()) as u32;
+    }
     let errors = outcomes.iter().filter(|o| o.allowed_error).count() as u32;
     let reports: Vec<Report> = outcomes.into_iter().map(|o| o.report).collect();
     let price = lambda_price(&event.function.region, event.function.architecture);
@@ -180,7 +187,7 @@ pub async fn execute_with_progress(
     } else {
         Keep::Spaced
     };
-    let stats = PowerStats::from_reports_keeping(
+    let mut stats = PowerStats::from_reports_keeping(
         value,
         &reports,
         errors,
@@ -188,6 +195,7 @@ pub async fn execute_with_progress(
         input.discard_top_bottom,
         keep,
     );
+    stats.warm_starts_left_out = (warm_left_out > 0).then_some(warm_left_out);
     tracing::info!(
         average_duration = stats.average_duration,
         average_price = stats.average_price,
@@ -206,7 +214,7 @@ fn payload_plan(payload: Option<&Payload>, num: u32) -> Result<Option<PayloadPla
         Ok(plan) => Ok(Some(plan)),
         Err(_) if num == 1 => match payload {
             Payload::Weighted(items) => Ok(items.first().map(|first| PayloadPlan {
-                runs: vec![(powertune_core::payload::encode(&first.payload), 1)],
+                runs: vec![(powertune_core::payload::encode(&first.payload).into(), 1)],
             })),
             Payload::Static(_) => Ok(None),
         },
@@ -231,33 +239,57 @@ pub async fn fetch_payload(
             .body
             .collect()
             .await
-            .map_err(|e| {
-                StepError::PayloadUnreadable(format!("Reading {location} failed midway: {e}"))
+            .map_err(|e| StepError::Service {
+                // A connection lost mid-body is transient: the state machine retries it.
+                error_type: "S3.SdkError".into(),
+                message: format!("Reading {location} failed midway: {e}"),
             })?
             .into_bytes(),
-        Err(e) => {
-            let status = match &e {
-                SdkError::ServiceError(se) => Some(se.raw().status().as_u16()),
-                _ => None,
-            };
-            return Err(match status {
-                Some(403) => StepError::PayloadAccessDenied(format!(
-                    "Permission denied reading {location}: the Executor may read only the S3 bucket and keys named at deploy time. Redeploy with the payloadS3Bucket (and payloadS3Key) parameters covering this object."
-                )),
-                Some(404) => StepError::PayloadNotFound(format!(
-                    "The object {location} does not exist. Check \"payloadS3\" in the execution input, and that the deploy parameter payloadS3Bucket names its bucket."
-                )),
-                _ => {
-                    let inner = StepError::aws("S3", &format!("GetObject {location}"), e);
-                    StepError::PayloadUnreadable(inner.to_string())
-                }
-            });
-        }
+        Err(e) => return Err(payload_error(location, e)),
     };
     let text = String::from_utf8_lossy(&body).into_owned();
     let value = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
     Payload::from_value(value)
         .map_err(|e| StepError::InvalidInput(format!("The payload in {location}: {e}")))
+}
+
+/// Why `payloadS3` could not be read. Forbidden (the bucket's or key's permissions, or a KMS
+/// key the Executor may not use) and missing objects say what to change; S3's transient errors
+/// (5xx, `SlowDown`, a connection that failed) keep their `S3.<Code>` name, which the state
+/// machine retries; anything else cannot be read.
+fn payload_error(
+    location: &S3Location,
+    err: SdkError<
+        aws_sdk_s3::operation::get_object::GetObjectError,
+        aws_sdk_s3::config::http::HttpResponse,
+    >,
+) -> StepError {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let (status, code, message) = match &err {
+        SdkError::ServiceError(se) => (
+            Some(se.raw().status().as_u16()),
+            se.err().code().unwrap_or_default().to_string(),
+            se.err().message().unwrap_or_default().to_string(),
+        ),
+        _ => (None, String::new(), String::new()),
+    };
+    let kms =
+        code.to_ascii_lowercase().contains("kms") || message.to_ascii_lowercase().contains("kms");
+    match status {
+        Some(403) | Some(400) if kms => StepError::PayloadAccessDenied(format!(
+            "{location} is encrypted with a KMS key the Executor may not use ({code}: {message}). Grant the Executor's role kms:Decrypt on that key, or store the payload with S3-managed encryption (SSE-S3)."
+        )),
+        Some(403) => StepError::PayloadAccessDenied(format!(
+            "Permission denied reading {location}: the Executor may read only the S3 bucket and keys named at deploy time. Redeploy with the payloadS3Bucket (and payloadS3Key) parameters covering this object."
+        )),
+        Some(404) => StepError::PayloadNotFound(format!(
+            "The object {location} does not exist. Check \"payloadS3\" in the execution input, and that the deploy parameter payloadS3Bucket names its bucket."
+        )),
+        Some(status) if status < 500 && code != "SlowDown" => StepError::PayloadUnreadable(
+            StepError::aws("S3", &format!("GetObject {location}"), err).to_string(),
+        ),
+        _ => StepError::aws("S3", &format!("GetObject {location}"), err),
+    }
 }
 
 /// What every invocation of one power value shares.
@@ -286,7 +318,7 @@ impl Job {
         &self,
         i: u32,
         alias: String,
-        payload: Option<String>,
+        payload: Option<Arc<str>>,
     ) -> Result<Outcome, StepError> {
         let mut payload = payload;
         if let Some(pre) = &self.pre {
@@ -308,7 +340,7 @@ impl Job {
             let text = String::from_utf8_lossy(&out.payload).trim().to_string();
             // An empty or null result keeps the original payload, as the reference does.
             if !text.is_empty() && text != "null" {
-                payload = Some(text);
+                payload = Some(text.into());
             }
         }
 
@@ -490,7 +522,8 @@ mod tests {
         )
         .unwrap();
         let plan = payload_plan(Some(&p), 1).unwrap().unwrap();
-        assert_eq!(plan.runs, vec![("\"a\"".to_string(), 1)]);
+        assert_eq!(plan.get(0).map(|b| &**b), Some("\"a\""));
+        assert_eq!(plan.len(), 1);
         assert_eq!(payload_plan(None, 5).unwrap(), None);
     }
 }

@@ -1,11 +1,14 @@
-//! Initializer: validates the execution input, records the function's `$LATEST` configuration
-//! and plans one version + alias per configuration. It changes nothing.
+//! Initializer: validates the execution input, records the function's `$LATEST` configuration,
+//! refuses runs that could only fail, and plans one version + alias per configuration. It
+//! changes nothing.
 
 use crate::error::StepError;
 use crate::events::{FunctionSnapshot, Plan};
-use crate::lambda::LambdaApi;
+use crate::lambda::{FunctionConfig, LambdaApi};
 use crate::state;
+use aws_sdk_lambda::types::State;
 use powertune_core::input::{Defaults, ExecutionInput, FunctionRef};
+use std::collections::BTreeSet;
 
 /// Plans a run of `input` (parsed where the execution starts, with the deployment's
 /// [`Defaults`]). `run_id` must be unique per execution (the bins use the Lambda request ID).
@@ -22,19 +25,6 @@ pub async fn initialize(
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
 
     let config = lambda.latest_config(&function).await?;
-    // Lambda throttles every invocation of a function with reserved concurrency 0; the run
-    // could only fail, after publishing every version.
-    if lambda.reserved_concurrency(&function).await? == Some(0) {
-        return Err(StepError::InvalidInput(format!(
-            "{function} has reserved concurrency 0, so Lambda throttles every invocation of it and it cannot be tuned. Remove the reserved concurrency (or set it above 0) and start again."
-        )));
-    }
-    if config.last_update_in_progress {
-        // UpdateFunctionConfiguration fails while another update is in progress.
-        lambda
-            .wait_until_updated(&function, config.memory_size)
-            .await?;
-    }
     let region = input
         .region
         .clone()
@@ -50,15 +40,15 @@ pub async fn initialize(
         .filter(|c| c.is_ascii_alphanumeric())
         .take(12)
         .collect();
-    let function = FunctionSnapshot {
-        arn: config.function_arn,
+    let snapshot = FunctionSnapshot {
+        arn: config.function_arn.clone(),
         region,
         architecture: config.architecture,
         memory_size: config.memory_size,
-        description: config.description,
+        description: config.description.clone(),
         snap_start: config.snap_start,
     };
-    let plan = Plan::new(input, function, run_id);
+    let plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {
         let size = state::largest_state(&plan, input);
         if !size.fits() {
@@ -68,7 +58,94 @@ pub async fn initialize(
         }
         tracing::info!(largest_state = size.largest, "the run's states fit");
     }
+    refuse_what_can_only_fail(lambda, &plan, &function, &config).await?;
+    if config.busy() {
+        // UpdateFunctionConfiguration fails while another update is in progress, and every
+        // operation on a Pending function fails.
+        lambda.wait_until_ready(&function).await?;
+    }
     Ok(plan)
+}
+
+/// Refuses, before anything changes, a run that could only fail or would take what is not
+/// the run's: a Failed function, logs without REPORT records, no concurrency for the versions
+/// the run publishes, aliases of the user's named as the run's, versions past the account's
+/// code storage.
+async fn refuse_what_can_only_fail(
+    lambda: &LambdaApi,
+    plan: &Plan,
+    function: &str,
+    config: &FunctionConfig,
+) -> Result<(), StepError> {
+    let input = &plan.input;
+    if config.state == State::Failed {
+        return Err(StepError::InvalidInput(format!(
+            "{function} is in state Failed ({}), so Lambda cannot run it. Fix and redeploy it, then start again.",
+            config.state_reason.as_deref().unwrap_or("Lambda gave no reason")
+        )));
+    }
+    // "Log-level filtering": above INFO, Lambda drops the platform.start and platform.report
+    // records, and with them every invocation's duration.
+    if config.json_logs && config.system_log_level.as_deref() == Some("WARN") {
+        return Err(StepError::InvalidInput(format!(
+            "{function} logs in JSON with SystemLogLevel WARN, so Lambda drops the REPORT record every invocation's duration is read from. Set its LoggingConfig SystemLogLevel to INFO (or DEBUG) and start again."
+        )));
+    }
+    match lambda.reserved_concurrency(function).await? {
+        // Lambda throttles every invocation of a function with reserved concurrency 0; the run
+        // could only fail, after publishing every version.
+        Some(0) => {
+            return Err(StepError::InvalidInput(format!(
+                "{function} has reserved concurrency 0, so Lambda throttles every invocation of it and it cannot be tuned. Remove the reserved concurrency (or set it above 0) and start again."
+            )))
+        }
+        Some(reserved) => {
+            // Provisioned concurrency is taken from the reserved concurrency; the versions the
+            // run publishes have none, so they get what is left.
+            let provisioned = lambda.provisioned_concurrency(function).await?;
+            let taken: u32 = provisioned.iter().map(|(_, n)| n).sum();
+            if taken >= reserved as u32 {
+                let on: Vec<String> = provisioned
+                    .iter()
+                    .map(|(arn, n)| format!("{n} on {}", arn.rsplit(':').next().unwrap_or(arn)))
+                    .collect();
+                return Err(StepError::InvalidInput(format!(
+                    "{function} has reserved concurrency {reserved}, all of it taken by provisioned concurrency ({}), so Lambda would throttle every invocation of the versions powertune publishes. Raise the reserved concurrency above {taken} and start again.",
+                    on.join(", ")
+                )));
+            }
+        }
+        None => {}
+    }
+    let names: BTreeSet<String> = plan.configurations().into_iter().map(|c| c.alias).collect();
+    let taken = lambda.aliases_named(function, &names).await?;
+    if !taken.is_empty() {
+        let listed: Vec<String> = taken
+            .iter()
+            .take(10)
+            .map(|(name, version)| format!("{name} (version {version})"))
+            .collect();
+        let more = taken.len().saturating_sub(listed.len());
+        return Err(StepError::InvalidInput(format!(
+            "{function} already has aliases named as this run's: {}{}. powertune would point them at its own versions and delete them afterwards; rename or delete them (aws lambda delete-alias), or tune other power values.",
+            listed.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        )));
+    }
+    // Every published version counts against the account's code storage (75 GB by default).
+    if config.code_size > 0 {
+        let versions = names.len() as u64 + u64::from(input.auto_optimize_alias.is_some());
+        let needed = config.code_size * versions;
+        let storage = lambda.code_storage().await?;
+        let free = storage.limit.saturating_sub(storage.used);
+        if needed > free {
+            return Err(StepError::InvalidInput(format!(
+                "This run publishes {versions} versions of {function} ({} bytes of code each, {needed} in all), but the account's code storage has {free} of {} bytes free. Delete unused versions, or tune fewer power values (with onlyColdStarts, a lower \"num\").",
+                config.code_size, storage.limit
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The defaults a deployment sets through environment variables: `defaultPowerValues`

@@ -51,6 +51,34 @@ pub struct FunctionConfig {
     pub snap_start: bool,
     /// Whether an update is still in progress.
     pub last_update_in_progress: bool,
+    /// `State` (Active when Lambda gives none).
+    pub state: State,
+    /// `StateReason`, when Lambda gives one.
+    pub state_reason: Option<String>,
+    /// `CodeSize`, bytes: what each published version adds to the account's code storage.
+    pub code_size: u64,
+    /// `LoggingConfig.LogFormat` is JSON.
+    pub json_logs: bool,
+    /// `LoggingConfig.SystemLogLevel`, when Lambda gives one (JSON format only).
+    pub system_log_level: Option<String>,
+}
+
+impl FunctionConfig {
+    /// Whether Lambda would refuse an update or publish now: an update in progress, or the
+    /// function `Pending` (Lambda: "any invocations or other API actions that operate on the
+    /// function will fail" while Pending).
+    pub fn busy(&self) -> bool {
+        self.last_update_in_progress || self.state == State::Pending
+    }
+}
+
+/// The account's code storage, from GetAccountSettings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeStorage {
+    /// `AccountLimit.TotalCodeSize`, bytes (75 GB by default).
+    pub limit: u64,
+    /// `AccountUsage.TotalCodeSize`, bytes.
+    pub used: u64,
 }
 
 /// What one invocation returned.
@@ -174,6 +202,17 @@ impl LambdaApi {
                 .is_some_and(|a| *a == SnapStartApplyOn::PublishedVersions),
             last_update_in_progress: out.last_update_status()
                 == Some(&LastUpdateStatus::InProgress),
+            state: out.state().cloned().unwrap_or(State::Active),
+            state_reason: out.state_reason().map(str::to_string),
+            code_size: out.code_size().max(0) as u64,
+            json_logs: out
+                .logging_config()
+                .and_then(|c| c.log_format())
+                .is_some_and(|f| f.as_str().eq_ignore_ascii_case("JSON")),
+            system_log_level: out
+                .logging_config()
+                .and_then(|c| c.system_log_level())
+                .map(|l| l.as_str().to_string()),
         })
     }
 
@@ -219,6 +258,30 @@ impl LambdaApi {
                         .to_string(),
                 }),
                 Some(_) => Ok(false),
+            },
+        )
+        .await
+    }
+
+    /// Waits until Lambda takes an update of `$LATEST`: no update in progress and the function
+    /// not `Pending`. An Inactive function is ready (an update restores it); a `Failed` one
+    /// never will be.
+    pub async fn wait_until_ready(&self, function: &str) -> Result<(), StepError> {
+        self.wait_for(
+            function,
+            "$LATEST",
+            &format!("{function} was still updating or Pending"),
+            |out| match (out.state(), out.last_update_status()) {
+                (Some(State::Failed), _) => Err(StepError::UpdateFailed {
+                    function: function.to_string(),
+                    memory: out.memory_size().unwrap_or_default().max(0) as u32,
+                    reason: out
+                        .state_reason()
+                        .unwrap_or("the function is in state Failed")
+                        .to_string(),
+                }),
+                (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => Ok(false),
+                _ => Ok(true),
             },
         )
         .await
@@ -276,12 +339,18 @@ impl LambdaApi {
             })
     }
 
-    /// Publishes `$LATEST` as a version; returns its number and description.
-    pub async fn publish_version(&self, function: &str) -> Result<(String, String), StepError> {
+    /// Publishes `$LATEST` as a version (with `description` as the version's, when given);
+    /// returns its number and description.
+    pub async fn publish_version(
+        &self,
+        function: &str,
+        description: Option<&str>,
+    ) -> Result<(String, String), StepError> {
         let out = self
             .client
             .publish_version()
             .function_name(function)
+            .set_description(description.map(str::to_string))
             .send()
             .await
             .map_err(|e| StepError::aws("Lambda", &format!("PublishVersion of {function}"), e))?;
@@ -323,8 +392,12 @@ impl LambdaApi {
     }
 
     /// Every published version of the function with its description (`$LATEST` left out), over
-    /// all pages.
-    pub async fn list_versions(&self, function: &str) -> Result<Vec<VersionInfo>, StepError> {
+    /// all pages; `None` when the listing is not the function's: Lambda always lists `$LATEST`,
+    /// and moto 5.2.5 answers an empty list for a function named by its ARN.
+    pub async fn list_versions(
+        &self,
+        function: &str,
+    ) -> Result<Option<Vec<VersionInfo>>, StepError> {
         let versions: Vec<_> = self
             .client
             .list_versions_by_function()
@@ -338,16 +411,21 @@ impl LambdaApi {
             .map_err(|e| {
                 StepError::aws("Lambda", &format!("ListVersionsByFunction {function}"), e)
             })?;
-        Ok(versions
-            .into_iter()
-            .filter_map(|v| {
-                Some(VersionInfo {
-                    version: v.version()?.to_string(),
-                    description: v.description().unwrap_or_default().to_string(),
+        if !versions.iter().any(|v| v.version() == Some("$LATEST")) {
+            return Ok(None);
+        }
+        Ok(Some(
+            versions
+                .into_iter()
+                .filter_map(|v| {
+                    Some(VersionInfo {
+                        version: v.version()?.to_string(),
+                        description: v.description().unwrap_or_default().to_string(),
+                    })
                 })
-            })
-            .filter(|v| v.version != "$LATEST")
-            .collect())
+                .filter(|v| v.version != "$LATEST")
+                .collect(),
+        ))
     }
 
     /// Every alias of the function, over all pages: (name, version it points at).
@@ -381,6 +459,92 @@ impl LambdaApi {
                 StepError::aws("Lambda", &format!("GetFunctionConcurrency {function}"), e)
             })?;
         Ok(out.reserved_concurrent_executions())
+    }
+
+    /// Which of `names` are aliases of the function, with the version each points at. One
+    /// ListAliases; where that fails (moto 5.2.5 does not decode an ARN in its path), one
+    /// GetAlias per name.
+    pub async fn aliases_named(
+        &self,
+        function: &str,
+        names: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<(String, String)>, StepError> {
+        match self.list_aliases(function).await {
+            Ok(all) => Ok(all.into_iter().filter(|(n, _)| names.contains(n)).collect()),
+            Err(list_error) => {
+                tracing::warn!(error = %list_error, "ListAliases failed; looking up the aliases one by one");
+                let mut found = Vec::new();
+                for name in names {
+                    if let Some(version) = self.alias_version(function, name).await? {
+                        found.push((name.clone(), version));
+                    }
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// Provisioned concurrency configurations of the function: (qualified ARN, requested).
+    pub async fn provisioned_concurrency(
+        &self,
+        function: &str,
+    ) -> Result<Vec<(String, u32)>, StepError> {
+        let configs: Vec<_> = self
+            .client
+            .list_provisioned_concurrency_configs()
+            .function_name(function)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("ListProvisionedConcurrencyConfigs {function}"),
+                    e,
+                )
+            })?;
+        Ok(configs
+            .into_iter()
+            .map(|c| {
+                (
+                    c.function_arn().unwrap_or_default().to_string(),
+                    c.requested_provisioned_concurrent_executions()
+                        .unwrap_or_default()
+                        .max(0) as u32,
+                )
+            })
+            .collect())
+    }
+
+    /// The account's code storage quota and usage in this region.
+    pub async fn code_storage(&self) -> Result<CodeStorage, StepError> {
+        let out = self
+            .client
+            .get_account_settings()
+            .send()
+            .await
+            .map_err(|e| StepError::aws("Lambda", "GetAccountSettings", e))?;
+        let limit = out
+            .account_limit()
+            .map(|l| l.total_code_size().max(0) as u64)
+            .ok_or_else(|| {
+                StepError::UnexpectedResponse(
+                    "GetAccountSettings answered without AccountLimit; nothing was changed.".into(),
+                )
+            })?;
+        let used = out
+            .account_usage()
+            .map(|u| u.total_code_size().max(0) as u64)
+            .unwrap_or(0);
+        Ok(CodeStorage { limit, used })
+    }
+
+    /// Time left before the step's own deadline; `None` without one.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// The version an alias points at, or `None` when the alias does not exist.

@@ -25,6 +25,11 @@ pub async fn publish(
     let mut slowest = Duration::ZERO;
     let left = || budget.saturating_sub(started.elapsed());
 
+    // An earlier invocation (killed, timed out, or still running when the state machine's
+    // timeout fired) may have left an update in progress, which Lambda would answer with 409;
+    // so may a function still Pending.
+    lambda.wait_until_ready(&plan.function.arn).await?;
+
     while plan.published() < configurations.len() {
         // Always make progress, so the state machine's loop ends.
         if plan.published() > first && !another_fits(left(), slowest) {
@@ -111,7 +116,7 @@ async fn publish_one(
     lambda
         .wait_until_updated(function, config.power_value)
         .await?;
-    let (version, description) = lambda.publish_version(function).await?;
+    let (version, description) = lambda.publish_version(function, None).await?;
     if description != config.description {
         // Lambda returned an existing version instead of publishing ours: it is not ours to use
         // or delete.
@@ -147,9 +152,9 @@ pub async fn restore_latest(
     if now.memory_size == f.memory_size && now.description == f.description {
         return Ok(false);
     }
-    if now.last_update_in_progress {
+    if now.busy() {
         // UpdateFunctionConfiguration fails while another update is in progress.
-        lambda.wait_until_updated(&f.arn, now.memory_size).await?;
+        lambda.wait_until_ready(&f.arn).await?;
     }
     lambda
         .update_config(&f.arn, f.memory_size, &f.description)

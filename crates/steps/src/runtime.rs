@@ -4,7 +4,8 @@
 use crate::analyzer;
 use crate::error::StepError;
 use crate::events::{
-    AnalyzerEvent, CleanupReport, ExecutorEvent, ExecutorOutput, Optimization, OptimizerEvent, Plan,
+    AnalyzerEvent, CleanerEvent, CleanupReport, ExecutorEvent, ExecutorOutput, Optimization,
+    OptimizerEvent, Plan,
 };
 use crate::executor::Lambdas;
 use crate::lambda::LambdaApi;
@@ -230,10 +231,11 @@ pub async fn cleaner(
     event: LambdaEvent<Value>,
 ) -> Result<CleanupReport, StepError> {
     let deadline = deadline_of(&event);
-    let plan: Plan = parse("Cleaner", event.payload)?;
+    let event: CleanerEvent = parse("Cleaner", event.payload)?;
     cleaner::clean(
-        &clients.lambda_until(Some(&plan.function.region), deadline),
-        &plan,
+        &clients.lambda_until(Some(&event.plan.function.region), deadline),
+        &event.plan,
+        event.cleanup.as_ref(),
     )
     .await
 }

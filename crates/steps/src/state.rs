@@ -91,6 +91,7 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         input: input.clone(),
         stats,
         publisher_rounds: configurations + 1,
+        cleaner_rounds: 1,
         sampling: Some(full.sampling.clone()),
         current_memory: Some(plan.function.memory_size),
     };
@@ -108,6 +109,8 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         restored_latest: true,
         failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
         failure_count: configurations,
+        done: true,
+        rounds: crate::cleaner::MAX_ROUNDS,
     };
     let cleanup_bytes = json!(cleanup).to_string().len();
     // Keys and separators of the state object: "stats", "cleanup", "analysis", "error", ...
@@ -364,7 +367,9 @@ mod tests {
             deleted_versions: 80,
             restored_latest: true,
             failures: vec![],
-            failure_count: 0
+            failure_count: 0,
+            done: true,
+            rounds: 1,
         });
         let mut input = input.clone();
         input.include_output_results = true;
@@ -372,6 +377,7 @@ mod tests {
             input,
             stats,
             publisher_rounds: 1,
+            cleaner_rounds: 1,
             sampling: None,
             current_memory: None,
         };

@@ -203,7 +203,7 @@ async fn a_full_run_leaves_nothing_behind() {
         (1024, "original description".into())
     );
 
-    let report = cleaner::clean(&lambda, &plan).await.unwrap();
+    let report = cleaner::clean(&lambda, &plan, None).await.unwrap();
     assert_eq!(report.deleted_aliases, 3);
     assert_eq!(leftovers(&m, &arn).await, (vec![], vec![]));
     assert_eq!(
@@ -223,6 +223,7 @@ async fn a_full_run_leaves_nothing_behind() {
     let event = OptimizerEvent {
         input,
         function: plan.function.clone(),
+        run_id: plan.run_id.clone(),
         analysis,
     };
     let done = optimizer::optimize(&lambda, &event).await.unwrap();
@@ -268,7 +269,7 @@ async fn cleanup_after_a_run_that_failed_midway_restores_everything() {
     assert_eq!(memory, 128);
     assert!(description.starts_with("powertune run"), "{description}");
 
-    let report = cleaner::clean(&lambda, &plan).await.unwrap();
+    let report = cleaner::clean(&lambda, &plan, None).await.unwrap();
     assert!(report.restored_latest);
     assert_eq!(leftovers(&m, &arn).await, (vec![], vec![]));
     assert_eq!(
@@ -292,7 +293,7 @@ async fn cold_start_runs_publish_a_distinct_version_per_invocation() {
     versions.sort();
     versions.dedup();
     assert_eq!(versions.len(), 5);
-    cleaner::clean(&lambda, &plan).await.unwrap();
+    cleaner::clean(&lambda, &plan, None).await.unwrap();
     assert_eq!(leftovers(&m, &arn).await, (vec![], vec![]));
     assert_eq!(
         latest(&m, &arn).await,

@@ -53,11 +53,22 @@ fn every_matched_error_name_is_one_the_steps_or_step_functions_raise() {
                     let error = error.as_str().unwrap();
                     // Sandbox.Timedout: the errorType of a Lambda task that timed out or was
                     // killed, where Step Functions reports the payload's type (moto does).
+                    let transport = |service: &str| {
+                        StepError::TRANSPORT_CODES
+                            .iter()
+                            .any(|code| error == format!("{service}.{code}"))
+                    };
                     let known = error.starts_with("States.")
                         || StepError::POWER_TUNING_TYPES.contains(&error)
                         || error == "Sandbox.Timedout"
                         || (error.starts_with("Lambda.")
-                            && (error.ends_with("Exception") || error == "Lambda.Unknown"));
+                            && (error.ends_with("Exception")
+                                || error == "Lambda.Unknown"
+                                || transport("Lambda")))
+                        || transport("S3")
+                        || S3_TRANSIENT_CODES
+                            .iter()
+                            .any(|c| error == format!("S3.{c}"));
                     assert!(known, "{name} {rule} matches {error}, which nothing raises");
                     if rule == "Retry" {
                         assert_ne!(
@@ -113,13 +124,22 @@ fn every_state_after_the_initializer_cleans_up_on_error_and_fails_with_the_origi
         cleanup["Catch"][0]["Next"], "HasCause",
         "a failed cleanup still reports the original error"
     );
-    // A Fail state's CausePath that is missing raises States.Runtime and loses the error, so
-    // Failed is reached only when the error has a Cause.
+    // A failed cleanup replaces the unfinished report, so it is not resumed forever.
+    assert_eq!(cleanup["Catch"][0]["ResultPath"], "$.cleanup");
     let choice = &def["States"]["HasCause"];
     assert_eq!(choice["Type"], "Choice");
-    assert_eq!(choice["Choices"][0]["Variable"], "$.error.Cause");
-    assert_eq!(choice["Choices"][0]["IsPresent"], true);
-    assert_eq!(choice["Choices"][0]["Next"], "Failed");
+    // An unfinished cleanup (a report that says done: false) runs again; a report that is
+    // absent or an error object is not read as one (a Choice on a missing field fails).
+    let resume = &choice["Choices"][0];
+    assert_eq!(resume["Next"], "CleanUpOnError");
+    assert_eq!(resume["And"][0]["Variable"], "$.cleanup.done");
+    assert_eq!(resume["And"][0]["IsPresent"], true);
+    assert_eq!(resume["And"][1]["BooleanEquals"], false);
+    // A Fail state's CausePath that is missing raises States.Runtime and loses the error, so
+    // Failed is reached only when the error has a Cause.
+    assert_eq!(choice["Choices"][1]["Variable"], "$.error.Cause");
+    assert_eq!(choice["Choices"][1]["IsPresent"], true);
+    assert_eq!(choice["Choices"][1]["Next"], "Failed");
     let failed = &def["States"]["Failed"];
     assert_eq!(failed["Type"], "Fail");
     assert_eq!(failed["ErrorPath"], "$.error.Error");
@@ -130,31 +150,85 @@ fn every_state_after_the_initializer_cleans_up_on_error_and_fails_with_the_origi
     assert!(without.get("CausePath").is_none() && without["Cause"].is_string());
 }
 
+/// S3's error codes for a request that may succeed when tried again (500, 503).
+const S3_TRANSIENT_CODES: [&str; 3] = ["InternalError", "ServiceUnavailable", "SlowDown"];
+
+fn retried_by(state: &Value) -> Vec<&str> {
+    state["Retry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 #[test]
 fn transient_lambda_errors_are_retried_everywhere_and_the_executor_retries_failures_twice() {
-    // "Handle Lambda service exceptions" (Step Functions developer guide) lists these, and
-    // reports timeouts and out-of-memory kills as Lambda.Unknown.
-    let transient = [
-        "Lambda.ServiceException",
-        "Lambda.AWSLambdaException",
-        "Lambda.SdkClientException",
-        "Lambda.ClientExecutionTimeoutException",
-        "Lambda.TooManyRequestsException",
+    // "Handle Lambda service exceptions" (Step Functions developer guide) lists the first five,
+    // and reports timeouts and out-of-memory kills as Lambda.Unknown. EC2ThrottledException and
+    // ResourceNotReadyException are Invoke's for a VPC function (the steps', when deployed in a
+    // VPC, or the tuned function). The steps' own transport failures keep the SDK's kind.
+    let mut transient = vec![
+        "Lambda.ServiceException".to_string(),
+        "Lambda.AWSLambdaException".into(),
+        "Lambda.SdkClientException".into(),
+        "Lambda.ClientExecutionTimeoutException".into(),
+        "Lambda.TooManyRequestsException".into(),
+        "Lambda.EC2ThrottledException".into(),
+        "Lambda.ResourceNotReadyException".into(),
     ];
+    transient.extend(
+        StepError::TRANSPORT_CODES
+            .iter()
+            .map(|c| format!("Lambda.{c}")),
+    );
     for (name, state) in states() {
         if state["Type"] != "Task" {
             continue;
         }
-        let retried: Vec<&str> = state["Retry"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
-            .filter_map(Value::as_str)
-            .collect();
-        for t in transient {
-            assert!(retried.contains(&t), "{name} does not retry {t}");
+        let retried = retried_by(&state);
+        for t in &transient {
+            assert!(retried.contains(&t.as_str()), "{name} does not retry {t}");
         }
+        // Those that update $LATEST retry a conflict with an update in progress.
+        if ["Publisher", "Cleaner", "CleanUpOnError", "Optimizer"].contains(&name.as_str()) {
+            assert!(
+                retried.contains(&"Lambda.ResourceConflictException"),
+                "{name} does not retry a conflicting update"
+            );
+        }
+        // A killed step that changes the function is retried; the Optimizer's version of a
+        // killed round is found by its marker or handed back unchanged.
+        if [
+            "Publisher",
+            "Cleaner",
+            "CleanUpOnError",
+            "Optimizer",
+            "Executor",
+        ]
+        .contains(&name.as_str())
+        {
+            for killed in ["Lambda.Unknown", "Sandbox.Timedout", "States.Timeout"] {
+                assert!(retried.contains(&killed), "{name} does not retry {killed}");
+            }
+        }
+    }
+    // The Executor's read of payloadS3 retries S3's transient answers and transport failures.
+    let executor_state = states()
+        .into_iter()
+        .find(|(n, _)| n == "Executor")
+        .unwrap()
+        .1;
+    let executor_retries = retried_by(&executor_state);
+    for code in S3_TRANSIENT_CODES
+        .iter()
+        .chain(StepError::TRANSPORT_CODES.iter())
+    {
+        assert!(
+            executor_retries.contains(&format!("S3.{code}").as_str()),
+            "the Executor does not retry S3.{code}"
+        );
     }
     let executor = states()
         .into_iter()
@@ -233,12 +307,37 @@ fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
 
 /// A happy path through the definition: `IsPublished` is true on its `publisher_rounds`-th
 /// visit, the Map's k-th round iterates over `sampling_rounds[k]` power values and `IsSettled`
-/// is true after the last, and the run is not a dry run.
+/// is true after the last, the cleanup is done on the `cleaner_rounds`-th visit of
+/// `IsCleaned`, and the run is not a dry run.
 struct Path<'a> {
     publisher_rounds: usize,
     sampling_rounds: &'a [usize],
+    cleaner_rounds: usize,
     published_visits: usize,
+    cleaner_visits: usize,
     maps: usize,
+}
+
+/// Whether a Choice rule holds on the path.
+fn holds(rule: &Value, path: &mut Path) -> bool {
+    let variable = rule["Variable"].as_str().unwrap_or_default();
+    match variable {
+        "$.done" => {
+            path.published_visits += 1;
+            path.published_visits == path.publisher_rounds
+        }
+        "$.sampling.settled" => path.maps == path.sampling_rounds.len(),
+        "$.input.dryRun" => false,
+        "$.cleanup.done" => {
+            assert_eq!(
+                rule["BooleanEquals"], false,
+                "IsCleaned loops while not done"
+            );
+            path.cleaner_visits += 1;
+            path.cleaner_visits < path.cleaner_rounds
+        }
+        other => panic!("a Choice on {other} the walk does not know"),
+    }
 }
 
 /// Counts every state entered from `start`, Map iterations included.
@@ -249,23 +348,12 @@ fn transitions(states: &Map<String, Value>, start: &str, path: &mut Path) -> u64
         let state = &states[&name];
         count += 1;
         let next = match state["Type"].as_str().unwrap() {
-            "Choice" => {
-                let variable = state["Choices"][0]["Variable"].as_str().unwrap();
-                let condition_holds = match variable {
-                    "$.done" => {
-                        path.published_visits += 1;
-                        path.published_visits == path.publisher_rounds
-                    }
-                    "$.sampling.settled" => path.maps == path.sampling_rounds.len(),
-                    "$.input.dryRun" => false,
-                    other => panic!("a Choice on {other} the walk does not know"),
-                };
-                if condition_holds {
-                    state["Choices"][0]["Next"].clone()
-                } else {
-                    state["Default"].clone()
-                }
-            }
+            "Choice" => state["Choices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|rule| holds(rule, path))
+                .map_or_else(|| state["Default"].clone(), |rule| rule["Next"].clone()),
             "Map" => {
                 let inner = state["ItemProcessor"]["States"].as_object().unwrap();
                 let start = state["ItemProcessor"]["StartAt"].as_str().unwrap();
@@ -290,31 +378,36 @@ fn transitions(states: &Map<String, Value>, start: &str, path: &mut Path) -> u64
 fn the_priced_transition_count_is_the_definitions() {
     let def = definition();
     let states = def["States"].as_object().unwrap();
-    let cases: [(usize, &[usize]); 6] = [
-        (1, &[1]),
-        (1, &[6]),
-        (2, &[6]),
-        (1, &[46]),
-        (3, &[46]),
+    let cases: [(usize, &[usize], usize); 7] = [
+        (1, &[1], 1),
+        (1, &[6], 1),
+        (2, &[6], 1),
+        (1, &[46], 1),
+        (3, &[46], 1),
         // Adaptive: rounds of fewer and fewer power values.
-        (1, &[6, 4, 4, 1]),
+        (1, &[6, 4, 4, 1], 1),
+        // A big run: more Publisher and Cleaner invocations.
+        (4, &[46], 3),
     ];
-    for (publisher_rounds, sampling_rounds) in cases {
+    for (publisher_rounds, sampling_rounds, cleaner_rounds) in cases {
         let mut path = Path {
             publisher_rounds,
             sampling_rounds,
+            cleaner_rounds,
             published_visits: 0,
+            cleaner_visits: 0,
             maps: 0,
         };
         let walked = transitions(states, def["StartAt"].as_str().unwrap(), &mut path);
         let priced = StateMachineRun {
             rounds: sampling_rounds.to_vec(),
             publisher_rounds,
+            cleaner_rounds,
         }
         .transitions();
         assert_eq!(
             walked, priced,
-            "{publisher_rounds} Publisher rounds, sampling rounds {sampling_rounds:?}"
+            "{publisher_rounds} Publisher rounds, sampling rounds {sampling_rounds:?}, {cleaner_rounds} Cleaner rounds"
         );
     }
 }
@@ -378,6 +471,35 @@ fn each_step_may_call_what_it_calls() {
             &[
                 "lambda:GetFunctionConfiguration",
                 "lambda:GetFunctionConcurrency",
+                "lambda:ListProvisionedConcurrencyConfigs",
+                "lambda:ListAliases",
+                "lambda:GetAlias",
+                "lambda:GetAccountSettings",
+            ][..],
+        ),
+        (
+            "publisher",
+            &[
+                "lambda:GetFunctionConfiguration",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:PublishVersion",
+                "lambda:GetAlias",
+                "lambda:CreateAlias",
+                "lambda:UpdateAlias",
+                "lambda:DeleteFunction",
+            ][..],
+        ),
+        (
+            "optimizer",
+            &[
+                "lambda:GetFunctionConfiguration",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:PublishVersion",
+                "lambda:GetAlias",
+                "lambda:CreateAlias",
+                "lambda:UpdateAlias",
+                "lambda:ListVersionsByFunction",
+                "lambda:DeleteFunction",
             ][..],
         ),
         (
@@ -400,6 +522,52 @@ fn each_step_may_call_what_it_calls() {
                 "{step} may not call {action}:\n{policy}"
             );
         }
+    }
+}
+
+/// The statements of one resource's policies: the text from each `- Effect:` to the next.
+fn statements(resource: &str) -> Vec<String> {
+    resource
+        .split("- Effect:")
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn steps_may_delete_versions_but_never_a_whole_function() {
+    // "Function resource names" (Lambda developer guide): Lambda authorizes an action against
+    // FunctionName and Qualifier together; a resource ending in :* accepts any qualified ARN
+    // and denies the unqualified one, which DeleteFunction takes to delete the whole function.
+    for step in ["publisher", "cleaner", "optimizer"] {
+        let policy = resource(step);
+        let deleting: Vec<String> = statements(&policy)
+            .into_iter()
+            .filter(|s| s.contains("lambda:DeleteFunction"))
+            .collect();
+        assert_eq!(deleting.len(), 1, "{step}: {policy}");
+        let statement = &deleting[0];
+        assert!(
+            statement.contains("- !Sub ${lambdaResource}:*")
+                && statement.contains("- !Sub arn:${AWS::Partition}:lambda:*:*:function:*:*")
+                && statement.contains("- AnyLambdaResource"),
+            "{step} may delete more than versions: {statement}"
+        );
+        assert!(
+            !statement.contains("!Ref lambdaResource"),
+            "{step}: {statement}"
+        );
+        // Nothing else in the statement: the other actions keep the plain resource.
+        assert_eq!(
+            statement.matches("lambda:").count(),
+            2,
+            "{step}: only DeleteFunction is scoped to versions: {statement}"
+        );
+    }
+    assert!(template().contains("AnyLambdaResource: !Equals [!Ref lambdaResource, '*']"));
+    // Nobody else may delete anything.
+    for step in ["initializer", "executor", "sampler", "analyzer"] {
+        assert!(!resource(step).contains("lambda:DeleteFunction"), "{step}");
     }
 }
 

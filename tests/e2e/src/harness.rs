@@ -258,10 +258,50 @@ pub(crate) async fn execute_on(env: &Env, state_machine: &str, input: Value) -> 
                 cause: d.cause().unwrap_or_default().to_string(),
             });
         }
-        ensure!(
-            Instant::now() < deadline,
-            "execution {arn} still running after 240 s"
-        );
+        if Instant::now() >= deadline {
+            // Where it is stuck: the states entered so far, with how many times each.
+            let events = history(env, &arn).await?;
+            let start = events.first().map(|e| e.timestamp().secs()).unwrap_or(0);
+            let mut entered: std::collections::BTreeMap<String, (usize, i64)> = Default::default();
+            for e in &events {
+                if let Some(d) = e.state_entered_event_details() {
+                    let at = e.timestamp().secs() - start;
+                    let slot = entered.entry(d.name().to_string()).or_insert((0, at));
+                    slot.0 += 1;
+                }
+            }
+            let mut states: Vec<String> = entered
+                .iter()
+                .map(|(name, (n, first))| format!("{name} x{n} (first at {first} s)"))
+                .collect();
+            // How long each task state took, last few.
+            let mut open: Option<(String, f64)> = None;
+            let mut spans = Vec::new();
+            for e in &events {
+                let t = e.timestamp().as_secs_f64();
+                if let Some(d) = e.state_entered_event_details() {
+                    open = Some((d.name().to_string(), t));
+                } else if let Some(d) = e.state_exited_event_details() {
+                    if let Some((name, t0)) = open.take().filter(|(n, _)| n == d.name()) {
+                        spans.push(format!("{name} {:.1}s", t - t0));
+                    }
+                }
+            }
+            states.push(format!(
+                "last: {}",
+                spans
+                    .iter()
+                    .rev()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            anyhow::bail!(
+                "execution {arn} still running after 240 s; states entered: {}",
+                states.join(", ")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

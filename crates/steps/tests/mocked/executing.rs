@@ -273,13 +273,34 @@ async fn executor_explains_s3_403_and_404_differently() {
             "PowerTuning.PayloadNotFound",
             "does not exist",
         ),
+        // A KMS-encrypted object whose key the Executor may not use: the key, not the bucket.
+        (
+            403,
+            "AccessDenied",
+            "PowerTuning.PayloadAccessDenied",
+            "kms:Decrypt",
+        ),
+        // S3's transient errors keep their name, which the state machine retries.
+        (503, "SlowDown", "S3.SlowDown", "SlowDown"),
+        (500, "InternalError", "S3.InternalError", "InternalError"),
+        (
+            400,
+            "InvalidRequest",
+            "PowerTuning.PayloadUnreadable",
+            "InvalidRequest",
+        ),
     ] {
+        let message = if expected_text == "kms:Decrypt" {
+            "User: arn:aws:sts::123456789012:assumed-role/executor is not authorized to perform: kms:Decrypt"
+        } else {
+            "no"
+        };
         let get = mock!(aws_sdk_s3::Client::get_object)
             .match_requests(|r| r.bucket() == Some("payloads") && r.key() == Some("big.json"))
             .then_http_response(move || {
                 HttpResponse::new(
                     StatusCode::try_from(status).unwrap(),
-                    SdkBody::from(format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>no</Message></Error>")),
+                    SdkBody::from(format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>")),
                 )
             });
         let s3: aws_sdk_s3::Client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&get]);

@@ -9,6 +9,7 @@ async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
         &[
             &get_latest(1024, "original", LastUpdateStatus::Successful),
             &no_reserved_concurrency(),
+            &no_aliases(),
         ],
     );
     let input = json!({"lambdaARN": ARN, "num": 10, "powerValues": [512, 128]});
@@ -36,6 +37,7 @@ async fn initializer_plans_num_distinct_versions_for_cold_starts() {
         &[
             &get_latest(1024, "original", LastUpdateStatus::Successful),
             &no_reserved_concurrency(),
+            &no_aliases(),
         ],
     );
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [256], "onlyColdStarts": true});
@@ -124,4 +126,116 @@ async fn initializer_rejects_a_run_whose_state_would_pass_256_kb() {
     let message = err.to_string();
     assert!(message.contains("262144 bytes (256 KB)"), "{message}");
     assert!(message.contains("lower \"num\" to at most"), "{message}");
+}
+
+#[tokio::test]
+async fn initializer_refuses_configurations_that_can_only_fail_naming_what_to_change() {
+    use aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput;
+    use aws_sdk_lambda::types::{LogFormat, LoggingConfig, SystemLogLevel};
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [128, 512]});
+    let refused = |rules: &[&Rule]| {
+        let lambda = api(RuleMode::Sequential, rules);
+        let input = input.clone();
+        async move {
+            initialize(&lambda, &input, &Defaults::default(), "r")
+                .await
+                .unwrap_err()
+        }
+    };
+
+    // JSON logs at WARN: Lambda drops the REPORT records ("Log-level filtering").
+    let quiet = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .function_arn(ARN)
+            .memory_size(1024)
+            .logging_config(
+                LoggingConfig::builder()
+                    .log_format(LogFormat::Json)
+                    .system_log_level(SystemLogLevel::Warn)
+                    .build(),
+            )
+            .build()
+    });
+    let err = refused(&[&quiet]).await;
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("SystemLogLevel"), "{err}");
+
+    // A function that failed to deploy.
+    let failed = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .function_arn(ARN)
+            .memory_size(1024)
+            .state(aws_sdk_lambda::types::State::Failed)
+            .state_reason("the subnet is gone")
+            .build()
+    });
+    let err = refused(&[&failed]).await;
+    assert!(err.to_string().contains("the subnet is gone"), "{err}");
+
+    // Reserved concurrency 3, all of it provisioned for "live".
+    let reserved = mock!(Client::get_function_concurrency).then_output(|| {
+        GetFunctionConcurrencyOutput::builder()
+            .reserved_concurrent_executions(3)
+            .build()
+    });
+    let provisioned = mock!(Client::list_provisioned_concurrency_configs).then_output(|| {
+        aws_sdk_lambda::operation::list_provisioned_concurrency_configs::ListProvisionedConcurrencyConfigsOutput::builder()
+            .provisioned_concurrency_configs(
+                aws_sdk_lambda::types::ProvisionedConcurrencyConfigListItem::builder()
+                    .function_arn(format!("{ARN}:live"))
+                    .requested_provisioned_concurrent_executions(3)
+                    .build(),
+            )
+            .build()
+    });
+    let latest = get_latest(1024, "original", LastUpdateStatus::Successful);
+    let err = refused(&[&latest, &reserved, &provisioned]).await;
+    assert!(err.to_string().contains("3 on live"), "{err}");
+
+    // The user's own alias named as one of the run's.
+    let latest = get_latest(1024, "original", LastUpdateStatus::Successful);
+    let theirs = aliases(&[("RAM512", "4"), ("live", "4")]);
+    let err = refused(&[&latest, &no_reserved_concurrency(), &theirs]).await;
+    assert!(err.to_string().contains("RAM512 (version 4)"), "{err}");
+    assert!(!err.to_string().contains("live"), "{err}");
+
+    // Two versions of 10 MB need 20 MB of code storage; 15 MB are free.
+    let sized = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .function_arn(ARN)
+            .memory_size(1024)
+            .code_size(10_000_000)
+            .build()
+    });
+    let storage = code_storage(100_000_000, 85_000_000);
+    let err = refused(&[&sized, &no_reserved_concurrency(), &no_aliases(), &storage]).await;
+    assert!(
+        err.to_string().contains("code storage has 15000000"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn initializer_waits_for_a_pending_function() {
+    let pending = mock!(Client::get_function_configuration)
+        .sequence()
+        .output(|| {
+            GetFunctionConfigurationOutput::builder()
+                .function_arn(ARN)
+                .memory_size(1024)
+                .state(aws_sdk_lambda::types::State::Pending)
+                .build()
+        })
+        .times(2)
+        .output(|| config(1024, "original", LastUpdateStatus::Successful))
+        .build();
+    let lambda = api(
+        RuleMode::MatchAny,
+        &[&pending, &no_reserved_concurrency(), &no_aliases()],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [128]});
+    initialize(&lambda, &input, &Defaults::default(), "r")
+        .await
+        .unwrap();
+    assert_eq!(pending.num_calls(), 3, "one look, then waits until Active");
 }

@@ -200,6 +200,27 @@ fn aliases(list: &'static [(&'static str, &'static str)]) -> Rule {
         })
 }
 
+fn no_aliases() -> Rule {
+    aliases(&[])
+}
+
+fn code_storage(limit: i64, used: i64) -> Rule {
+    mock!(Client::get_account_settings).then_output(move || {
+        aws_sdk_lambda::operation::get_account_settings::GetAccountSettingsOutput::builder()
+            .account_limit(
+                aws_sdk_lambda::types::AccountLimit::builder()
+                    .total_code_size(limit)
+                    .build(),
+            )
+            .account_usage(
+                aws_sdk_lambda::types::AccountUsage::builder()
+                    .total_code_size(used)
+                    .build(),
+            )
+            .build()
+    })
+}
+
 fn snapshot() -> FunctionSnapshot {
     FunctionSnapshot {
         arn: ARN.into(),
@@ -284,6 +305,7 @@ fn optimizer_event(input: Value) -> OptimizerEvent {
     OptimizerEvent {
         input: typed(input),
         function: snapshot(),
+        run_id: "abc".into(),
         analysis,
     }
 }

@@ -2,11 +2,17 @@
 
 use super::*;
 
+/// The look at `$LATEST` each Publisher invocation starts with: no update in progress.
+fn ready() -> Rule {
+    get_latest(1024, "original", LastUpdateStatus::Successful)
+}
+
 #[tokio::test]
 async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_latest() {
     let lambda = api(
         RuleMode::Sequential,
         &[
+            &ready(),
             &update(128, "powertune run run1: RAM128"),
             &get_latest(
                 128,
@@ -61,7 +67,11 @@ async fn publisher_reports_a_failed_update_with_lambdas_reason() {
     });
     let lambda = api(
         RuleMode::Sequential,
-        &[&update(128, "powertune run run1: RAM128"), &failed],
+        &[
+            &ready(),
+            &update(128, "powertune run run1: RAM128"),
+            &failed,
+        ],
     );
     let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
         .await
@@ -81,6 +91,7 @@ async fn publisher_refuses_a_version_it_did_not_create() {
     let lambda = api(
         RuleMode::Sequential,
         &[
+            &ready(),
             &update(128, "powertune run run1: RAM128"),
             &get_latest(
                 128,
@@ -108,6 +119,7 @@ async fn publisher_deletes_its_version_when_the_alias_cannot_be_made() {
     let lambda = api(
         RuleMode::Sequential,
         &[
+            &ready(),
             &update(128, "powertune run run1: RAM128"),
             &get_latest(
                 128,
@@ -173,6 +185,7 @@ async fn a_published_version_without_a_number_is_an_error() {
     let lambda = api(
         RuleMode::Sequential,
         &[
+            &ready(),
             &update(128, "powertune run run1: RAM128"),
             &get_latest(
                 128,
@@ -191,4 +204,51 @@ async fn a_published_version_without_a_number_is_an_error() {
         .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
     assert!(err.to_string().contains("without a Version"), "{err}");
+}
+
+#[tokio::test]
+async fn a_retried_publisher_waits_for_the_update_its_killed_predecessor_started() {
+    // The previous invocation was killed after UpdateFunctionConfiguration: Lambda would answer
+    // another update with 409 until that one is done.
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::InProgress,
+            ),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::InProgress,
+            ),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &publish("7", "powertune run run1: RAM128"),
+            &active("7"),
+            &alias_missing("RAM128"),
+            &create_alias("RAM128", "7"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &update(1024, "original"),
+            &get_latest(1024, "original", LastUpdateStatus::Successful),
+        ],
+    );
+    let plan = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!(plan.done);
 }
