@@ -12,8 +12,14 @@
 #
 # The state machine is STATE_MACHINE_ARN, or the StateMachineARN output of the stack STACK_NAME
 # (default: powertune). AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SFN / AWS_ENDPOINT_URL_CLOUDFORMATION
-# point the aws CLI at other endpoints. Needs only bash and the aws CLI (and powertune for
-# --baseline).
+# point the aws CLI at other endpoints. Needs only bash (3.2 and later: macOS's /bin/bash) and the
+# aws CLI (and powertune for --baseline).
+#
+# Exit codes: 0 the execution succeeded (and passed the gate); 1 it FAILED, TIMED_OUT or was
+# ABORTED; 2 usage: a bad option, an input, baseline or stack that cannot be read; 3 the gate
+# failed: the recommendation got dearer or slower beyond a threshold; 4 the runs cannot be
+# compared: the baseline (checked before the execution starts) or this run's output has no
+# "stats" (run with "includeOutputResults": true).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -65,6 +71,15 @@ if [ -n "$baseline" ]; then
     echo "error: --baseline compares through the powertune CLI, which is not on PATH (install it, or set POWERTUNE)" >&2
     exit 2
   fi
+  # A baseline powertune cannot compare would fail only after a whole tuning run: compare it
+  # with itself first.
+  if ! "$powertune" compare "$baseline" "$baseline" --output json >/dev/null 2>"${TMPDIR:-/tmp}/powertune-baseline-$$.err"; then
+    echo "error: the baseline $baseline cannot be compared:" >&2
+    cat "${TMPDIR:-/tmp}/powertune-baseline-$$.err" >&2
+    rm -f "${TMPDIR:-/tmp}/powertune-baseline-$$.err"
+    exit 4
+  fi
+  rm -f "${TMPDIR:-/tmp}/powertune-baseline-$$.err"
 fi
 
 sfn=(aws stepfunctions)
@@ -113,8 +128,20 @@ case "$status" in
       result="$(mktemp)"
       trap 'rm -f "$result"' EXIT
       printf '%s\n' "$output" > "$result"
-      # Exits 3, with the reason, when the gate fails; 2 when the output has no stats.
-      "$powertune" compare "$baseline" "$result" --labels "baseline,this run" --output table "${gate[@]}" >&2
+      # powertune compare exits 3, with the reason, when the gate fails, and 2 when it cannot
+      # compare. ${gate[@]+...}: an empty array is unset under `set -u` in bash before 4.4.
+      set +e
+      "$powertune" compare "$baseline" "$result" --labels "baseline,this run" --output table ${gate[@]+"${gate[@]}"} >&2
+      compared=$?
+      set -e
+      case "$compared" in
+        0) ;;
+        3) exit 3 ;;
+        *)
+          echo "error: this run's output cannot be compared with the baseline (run with \"includeOutputResults\": true)" >&2
+          exit 4
+          ;;
+      esac
     fi
     ;;
   *)

@@ -572,6 +572,29 @@ fn steps_may_delete_versions_but_never_a_whole_function() {
 }
 
 #[test]
+fn execute_sh_expands_its_possibly_empty_array_as_bash_3_2_allows() {
+    // macOS's /bin/bash is 3.2, where (as in every bash before 4.4) "${a[@]}" of an empty
+    // array is an unbound variable under `set -u`; ${a[@]+"${a[@]}"} expands to nothing.
+    // Debian has no bash that old to run the script with, so the form is checked here.
+    let script = std::fs::read_to_string(root().join("scripts/execute.sh")).unwrap();
+    assert!(script.contains("set -euo pipefail"));
+    let guarded = r#"${gate[@]+"${gate[@]}"}"#;
+    let bare = script.replace(guarded, "");
+    assert!(
+        !bare.contains(r#""${gate[@]}""#),
+        "an unguarded expansion of gate, which may be empty"
+    );
+    assert!(script.contains(guarded));
+    // Every exit code the header documents is one the script uses.
+    for code in 0..=4 {
+        if code > 0 {
+            assert!(script.contains(&format!("exit {code}")), "exit {code}");
+        }
+        assert!(script.contains(&format!("{code} ")), "{code} is documented");
+    }
+}
+
+#[test]
 fn lambda_resource_must_end_with_a_wildcard() {
     let template = template();
     let pattern = template

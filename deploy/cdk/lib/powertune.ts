@@ -1,6 +1,7 @@
 // powertune as CDK constructs: the SAM template (template.yaml) included with CfnInclude, its
-// seven step functions' code uploaded as assets; or the Serverless Application Repository app
-// nested with CfnApplication. Both take the template's parameters as props.
+// seven step functions' code and the state machine's definition uploaded as assets; or the
+// Serverless Application Repository app nested with CfnApplication. Both take the template's
+// parameters as props, checked as the template checks them.
 import * as path from 'path';
 import { Construct } from 'constructs';
 import * as cfninc from 'aws-cdk-lib/cloudformation-include';
@@ -31,6 +32,41 @@ export interface PowertuneProps {
   readonly subnetIds?: string[];
   /** Prefix of the state machine's name (at most 43 characters). */
   readonly stateMachineNamePrefix?: string;
+}
+
+/**
+ * The checks template.yaml's parameters make (AllowedPattern, MinValue, MaxValue, MaxLength),
+ * which CloudFormation applies to a parameter but not to a value CfnInclude puts in its place.
+ * Throws at synth, naming the prop, the value and what is allowed.
+ */
+export function validateProps(props: PowertuneProps): void {
+  const problems: string[] = [];
+  const r = props.lambdaResource;
+  if (r !== undefined && !r.endsWith('*')) {
+    // An exact function ARN does not match the versions and aliases powertune invokes
+    // (my-function:RAM128) in IAM.
+    problems.push(`lambdaResource "${r}" must end with * (for example ${r}*), so that the function's versions and aliases match too`);
+  }
+  const t = props.totalExecutionTimeout;
+  if (t !== undefined && !(Number.isInteger(t) && t >= 10 && t <= 900)) {
+    problems.push(`totalExecutionTimeout ${t} must be a whole number of seconds from 10 to 900 (a Lambda function's timeout)`);
+  }
+  const prefix = props.stateMachineNamePrefix;
+  if (prefix !== undefined && !(prefix.length <= 43 && /^[a-zA-Z0-9\-_]*$/.test(prefix))) {
+    problems.push(`stateMachineNamePrefix "${prefix}" must be at most 43 letters, digits, - or _ (the stack ID is appended to make the state machine's name)`);
+  }
+  for (const v of props.powerValues ?? []) {
+    if (!(Number.isInteger(v) && v >= 128 && v <= 10240)) {
+      problems.push(`powerValues has ${v}, not a memory size from 128 to 10240 MB`);
+    }
+  }
+  const days = props.logGroupRetentionInDays;
+  if (days !== undefined && !(Number.isInteger(days) && days > 0)) {
+    problems.push(`logGroupRetentionInDays ${days} must be a positive whole number of days`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`powertune: ${problems.join('; ')}.`);
+  }
 }
 
 /** The seven steps, named as template.yaml names their functions. */
@@ -75,6 +111,7 @@ export class PowertuneFromTemplate extends Construct {
 
   constructor(scope: Construct, id: string, props: PowertuneFromTemplateProps) {
     super(scope, id);
+    validateProps(props);
     const template = new cfninc.CfnInclude(this, 'Template', {
       templateFile: props.templateFile,
       parameters: templateParameters(props),
@@ -84,6 +121,16 @@ export class PowertuneFromTemplate extends Construct {
       const code = new s3assets.Asset(this, `${step}Code`, { path: path.join(props.buildDir, step) });
       fn.codeUri = { bucket: code.s3BucketName, key: code.s3ObjectKey };
     }
+    // The definition too: a local DefinitionUri is uploaded only by sam package and sam deploy,
+    // and CloudFormation's SAM transform refuses one ("'DefinitionUri' is not a valid S3 Uri").
+    const machine = template.getResource('powerTuningStateMachine') as sam.CfnStateMachine;
+    if (typeof machine.definitionUri !== 'string') {
+      throw new Error('template.yaml: powerTuningStateMachine.DefinitionUri must be the definition file, relative to the template');
+    }
+    const definition = new s3assets.Asset(this, 'Definition', {
+      path: path.resolve(path.dirname(props.templateFile), machine.definitionUri),
+    });
+    machine.definitionUri = { bucket: definition.s3BucketName, key: definition.s3ObjectKey };
     this.stateMachineArn = template.getOutput('StateMachineARN').value;
   }
 }
@@ -102,6 +149,7 @@ export class PowertuneFromSar extends Construct {
 
   constructor(scope: Construct, id: string, props: PowertuneFromSarProps) {
     super(scope, id);
+    validateProps(props);
     // A nested application takes every parameter as a string; lists are comma-separated.
     const parameters: Record<string, string> = {};
     for (const [name, value] of Object.entries(templateParameters(props))) {

@@ -467,6 +467,24 @@ pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
         "execute.sh with a missing baseline exited {:?}",
         out.status.code()
     );
+    // So does one without stats (a result saved without includeOutputResults): exit 4, and no
+    // execution started.
+    let statless = dir.join("statless.json");
+    let mut without = serde_json::from_str::<Value>(&std::fs::read_to_string(&saved)?)?;
+    without
+        .as_object_mut()
+        .context("the saved run is an object")?
+        .remove("stats");
+    std::fs::write(&statless, without.to_string())?;
+    let out = run(vec!["--baseline".into(), statless])?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(4)
+            && stderr.contains("cannot be compared")
+            && !stderr.contains("Started"),
+        "execute.sh with a baseline without stats exited {:?}: {stderr}",
+        out.status.code()
+    );
 
     // A failed execution makes it exit non-zero with the error and cause.
     std::fs::write(

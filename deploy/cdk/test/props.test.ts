@@ -1,0 +1,57 @@
+// The constructs check their props as template.yaml checks its parameters: a synth with a bad
+// value throws, naming it. Run with `node --test dist/test` after `tsc` (deploy/cdk/check.sh).
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { PowertuneFromSar, PowertuneFromTemplate, validateProps } from '../lib/powertune';
+
+const root = path.resolve(__dirname, '..', '..', '..', '..');
+const buildDir = process.env.POWERTUNE_CDK_BUILD_DIR ?? '';
+
+test('good props pass', () => {
+  validateProps({});
+  validateProps({
+    lambdaResource: 'arn:aws:lambda:*:*:function:my-*',
+    totalExecutionTimeout: 900,
+    stateMachineNamePrefix: 'a'.repeat(43),
+    powerValues: [128, 10240],
+    logGroupRetentionInDays: 7,
+  });
+});
+
+test('each bad prop is refused with its name and value', () => {
+  const cases: [object, RegExp][] = [
+    [{ lambdaResource: 'arn:aws:lambda:us-east-1:123456789012:function:f' }, /lambdaResource .*function:f" must end with \*/],
+    [{ totalExecutionTimeout: 5 }, /totalExecutionTimeout 5 must be .* from 10 to 900/],
+    [{ totalExecutionTimeout: 901 }, /totalExecutionTimeout 901/],
+    [{ totalExecutionTimeout: 30.5 }, /totalExecutionTimeout 30.5/],
+    [{ stateMachineNamePrefix: 'a'.repeat(44) }, /stateMachineNamePrefix/],
+    [{ stateMachineNamePrefix: 'has space' }, /stateMachineNamePrefix "has space"/],
+    [{ powerValues: [128, 64] }, /powerValues has 64/],
+    [{ logGroupRetentionInDays: 0 }, /logGroupRetentionInDays 0/],
+  ];
+  for (const [props, message] of cases) {
+    assert.throws(() => validateProps(props), message, JSON.stringify(props));
+  }
+});
+
+test('a synth with a bad value throws, for either construct', () => {
+  const stack = new Stack(new App(), 'test');
+  assert.throws(
+    () => new PowertuneFromSar(stack, 'Sar', {
+      applicationId: 'arn:aws:serverlessrepo:us-east-1:123456789012:applications/powertune',
+      semanticVersion: '0.1.0',
+      lambdaResource: 'arn:aws:lambda:us-east-1:123456789012:function:f',
+    }),
+    /must end with \*/,
+  );
+  assert.throws(
+    () => new PowertuneFromTemplate(stack, 'Template', {
+      templateFile: path.join(root, 'template.yaml'),
+      buildDir,
+      totalExecutionTimeout: 3,
+    }),
+    /totalExecutionTimeout 3/,
+  );
+});
