@@ -209,82 +209,74 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         }
         None => Map::new(),
     };
-    let mut set = |key: &str, value: Value| {
-        input.insert(key.to_string(), value);
-    };
-    if let Some(arn) = &args.lambda_arn {
-        set("lambdaARN", json!(arn));
-    }
-    if let Some(values) = &args.power_values {
-        if values.len() == 1 && values[0].eq_ignore_ascii_case("ALL") {
-            set("powerValues", json!("ALL"));
-        } else {
+    // Each flag is a field of the execution input, over the --input file's: one row each. The
+    // fields are then read as the Initializer reads them, so a bad flag gets the same message as
+    // the same field would on AWS ("num" is 3: must be at least 5).
+    let power_values = match &args.power_values {
+        Some(values) if values.len() == 1 && values[0].eq_ignore_ascii_case("ALL") => {
+            Some(json!("ALL"))
+        }
+        Some(values) => {
             let parsed: Result<Vec<u32>, _> =
                 values.iter().map(|v| v.trim().parse::<u32>()).collect();
-            let parsed = parsed.map_err(|_| {
+            Some(json!(parsed.map_err(|_| {
                 Failure::BadInput(format!(
                     "--power-values {values:?} must be integers (MB) or ALL"
                 ))
-            })?;
-            set("powerValues", json!(parsed));
+            })?))
         }
-    }
-    if let Some(n) = args.num {
-        set("num", json!(n));
-    }
-    if let Some(p) = &args.payload {
-        let text = match p.strip_prefix('@') {
-            Some(file) => std::fs::read_to_string(file)
-                .map_err(|e| Failure::BadInput(format!("cannot read payload file {file}: {e}")))?,
-            None => p.clone(),
-        };
-        // Not JSON: send it as a string, as the reference does with string payloads.
-        set(
-            "payload",
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        );
-    }
-    if let Some(s) = args.strategy {
-        set("strategy", json!(s.as_str()));
-    }
-    if let Some(w) = args.balanced_weight {
-        set("balancedWeight", json!(w));
-    }
-    if args.parallel {
-        set("parallelInvocation", json!(true));
-    }
-    if let Some(m) = args.max_concurrency {
-        set("maxConcurrency", json!(m));
-    }
-    if let Some(d) = args.discard_top_bottom {
-        set("discardTopBottom", json!(d));
-    }
-    if let Some(ms) = args.sleep_between_runs_ms {
-        set("sleepBetweenRunsMs", json!(ms));
-    }
-    if args.only_cold_starts {
-        set("onlyColdStarts", json!(true));
-    }
-    if args.dry_run {
-        set("dryRun", json!(true));
-    }
-    if !args.allowed_exceptions.is_empty() {
-        set("allowedExceptions", json!(args.allowed_exceptions));
-    }
-    if args.include_output_results {
-        set("includeOutputResults", json!(true));
-    }
-    if args.exact_ties {
-        set("statisticalTies", json!(false));
-    }
-    if args.adaptive {
-        set("adaptive", json!(true));
-    }
-    if let Some(n) = args.min_num {
-        set("minNum", json!(n));
-    }
-    if let Some(n) = args.monthly_invocations {
-        set("monthlyInvocations", json!(n));
+        None => None,
+    };
+    let payload = match &args.payload {
+        Some(p) => {
+            let text = match p.strip_prefix('@') {
+                Some(file) => std::fs::read_to_string(file).map_err(|e| {
+                    Failure::BadInput(format!("cannot read payload file {file}: {e}"))
+                })?,
+                None => p.clone(),
+            };
+            // Not JSON: send it as a string, as the reference does with string payloads.
+            Some(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        }
+        None => None,
+    };
+    let flag = |on: bool| on.then_some(json!(true));
+    let fields: [(&str, Option<Value>); 18] = [
+        ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
+        ("powerValues", power_values),
+        ("num", args.num.map(|n| json!(n))),
+        ("payload", payload),
+        ("strategy", args.strategy.map(|s| json!(s.as_str()))),
+        ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
+        ("parallelInvocation", flag(args.parallel)),
+        ("maxConcurrency", args.max_concurrency.map(|m| json!(m))),
+        (
+            "discardTopBottom",
+            args.discard_top_bottom.map(|d| json!(d)),
+        ),
+        (
+            "sleepBetweenRunsMs",
+            args.sleep_between_runs_ms.map(|ms| json!(ms)),
+        ),
+        ("onlyColdStarts", flag(args.only_cold_starts)),
+        ("dryRun", flag(args.dry_run)),
+        (
+            "allowedExceptions",
+            (!args.allowed_exceptions.is_empty()).then(|| json!(args.allowed_exceptions)),
+        ),
+        ("includeOutputResults", flag(args.include_output_results)),
+        ("statisticalTies", args.exact_ties.then_some(json!(false))),
+        ("adaptive", flag(args.adaptive)),
+        ("minNum", args.min_num.map(|n| json!(n))),
+        (
+            "monthlyInvocations",
+            args.monthly_invocations.map(|n| json!(n)),
+        ),
+    ];
+    for (field, value) in fields {
+        if let Some(value) = value {
+            input.insert(field.to_string(), value);
+        }
     }
     Ok(input)
 }

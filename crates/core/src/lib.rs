@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod compare;
+pub mod decision;
 pub mod input;
 pub mod logs;
 pub mod output;

@@ -389,7 +389,7 @@ pub struct TuningResult {
     pub decision: Option<String>,
     /// Ours, with adaptive sampling: its rounds, invocations and why it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sampling: Option<crate::sampling::SamplingSummary>,
+    pub sampling: Option<SamplingSummary>,
     /// Ours, with `monthlyInvocations`: a month of invocations at each power value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<Projection>,
@@ -451,6 +451,36 @@ pub struct Saving {
     pub amount: f64,
     /// As a share of the current memory's monthly cost, %.
     pub percent: f64,
+}
+
+/// What an adaptive run's result says about its sampling. A saved result reads back as a
+/// [`crate::sampling::Sampling`] (its `rounds` and `reason`), so that a re-analysis prices the same rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SamplingSummary {
+    /// How many power values each round invoked.
+    pub rounds: Vec<u32>,
+    /// Invocations of every power value together.
+    pub invocations: u32,
+    /// The most any power value could have had (`num` each).
+    pub cap: u32,
+    /// Why sampling stopped.
+    pub reason: String,
+}
+
+impl SamplingSummary {
+    /// One sentence for the reports: how much was invoked, in how many rounds, and why it
+    /// stopped.
+    pub fn sentence(&self) -> String {
+        let rounds = self.rounds.len();
+        format!(
+            "Adaptive sampling: {} invocations of up to {} in {rounds} round{}. {}",
+            self.invocations,
+            self.cap,
+            if rounds == 1 { "" } else { "s" },
+            self.reason
+        )
+    }
 }
 
 #[cfg(test)]

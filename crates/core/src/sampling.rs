@@ -12,9 +12,9 @@
 //! recommend the same memory?), and it accounts for every way the pick can change: the best on
 //! the strategy's measure, the power values tied with it, and the tie rules among them.
 
-use crate::analysis::{Decision, Measured, Rule, TIE_MARGIN};
+use crate::decision::{Decision, Measured, Rule, TIE_MARGIN};
 use crate::input::ExecutionInput;
-use crate::output::PowerStats;
+use crate::output::{PowerStats, SamplingSummary};
 use crate::stats::trimmed_mean;
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
@@ -50,36 +50,6 @@ pub struct Sampling {
     /// Why an adaptive run stopped sampling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-}
-
-/// What an adaptive run's result says about its sampling. A saved result reads back as a
-/// [`Sampling`] (its `rounds` and `reason`), so that a re-analysis prices the same rounds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SamplingSummary {
-    /// How many power values each round invoked.
-    pub rounds: Vec<u32>,
-    /// Invocations of every power value together.
-    pub invocations: u32,
-    /// The most any power value could have had (`num` each).
-    pub cap: u32,
-    /// Why sampling stopped.
-    pub reason: String,
-}
-
-impl SamplingSummary {
-    /// One sentence for the reports: how much was invoked, in how many rounds, and why it
-    /// stopped.
-    pub fn sentence(&self) -> String {
-        let rounds = self.rounds.len();
-        format!(
-            "Adaptive sampling: {} invocations of up to {} in {rounds} round{}. {}",
-            self.invocations,
-            self.cap,
-            if rounds == 1 { "" } else { "s" },
-            self.reason
-        )
-    }
 }
 
 impl Sampling {

@@ -1,0 +1,410 @@
+//! The analysis: from every power value's statistics to the recommendation and the result
+//! document, for a strategy. The Analyzer step, local runs and `powertune analyze` all call
+//! [`AnalyzerEvent::analyze`].
+
+use crate::decision::{explain, Measured, Rule};
+use crate::input::{Defaults, ExecutionInput, InputError};
+use crate::output::{MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult};
+use crate::pricing::{
+    request_price, step_functions_price, Currency, StateMachineRun, FALLBACK_REGION,
+};
+use crate::sampling::Sampling;
+use crate::strategy::Strategy;
+use crate::visualization::{self, Point, DEFAULT_BASE_URL};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where the analysis runs: the tool's region (it prices the Step Functions execution and picks
+/// the currency) and the visualization site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisEnv {
+    /// `None` when unknown: priced as us-east-1, with a warning.
+    pub region: Option<String>,
+    /// The visualization site the result's URL points at.
+    pub visualization_base_url: String,
+}
+
+impl AnalysisEnv {
+    /// From the tool's region and the `visualizationURL` setting (unset or empty: the public UI).
+    pub fn new(region: Option<String>, visualization_url: Option<String>) -> AnalysisEnv {
+        AnalysisEnv {
+            region,
+            visualization_base_url: visualization_url
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why there is nothing to recommend.
+pub enum AnalysisError {
+    #[error("There are no statistics to analyze: \"stats\" must list one result per power value.")]
+    /// The event has no statistics at all.
+    NoStats,
+    #[error("Every power value failed, so there is nothing to recommend: {0}")]
+    /// Every power value failed; the text lists why, per power value.
+    AllFailed(String),
+}
+
+/// Picks the optimal power value and builds the result document.
+fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, AnalysisError> {
+    let (stats, input) = (&event.stats, &event.input);
+    if stats.is_empty() {
+        return Err(AnalysisError::NoStats);
+    }
+    let mut sorted = stats.to_vec();
+    sorted.sort_by_key(|s| s.value);
+    let measured: Vec<Measured> = sorted.iter().map(Measured::of).collect();
+    let rule = Rule {
+        strategy: input.strategy,
+        balanced_weight: input.balanced_weight,
+        discard_top_bottom: input.discard_top_bottom,
+        statistical_ties: input.statistical_ties,
+    };
+    let Some(decision) = rule.decide(&measured) else {
+        let reasons: Vec<String> = sorted
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} MB: {}",
+                    s.value,
+                    s.error.as_deref().unwrap_or("no duration was measured")
+                )
+            })
+            .collect();
+        return Err(AnalysisError::AllFailed(reasons.join("; ")));
+    };
+    let explained = decision
+        .ties
+        .as_ref()
+        .map(|ties| explain(&rule, &measured, &sorted, &decision, ties));
+    let best = &sorted[decision.pick];
+
+    let mut warnings = Vec::new();
+    let region = match &env.region {
+        Some(r) => r.as_str(),
+        None => {
+            warnings.push(format!(
+                "The tool's region is unknown; the execution cost uses {FALLBACK_REGION} prices."
+            ));
+            FALLBACK_REGION
+        }
+    };
+    let transition_price = step_functions_price(region);
+    if env.region.is_some() {
+        warnings.extend(transition_price.notice());
+    }
+    let failed: Vec<String> = sorted
+        .iter()
+        .filter(|s| !s.succeeded())
+        .map(|s| {
+            format!(
+                "{} MB failed: {}",
+                s.value,
+                s.error.as_deref().unwrap_or("no duration was measured")
+            )
+        })
+        .collect();
+    warnings.extend(failed);
+    warnings.extend(warm_starts(&sorted, input.only_cold_starts));
+    let projection = input
+        .monthly_invocations
+        .map(|n| project(n, event, &sorted, best.value, &mut warnings));
+
+    let run = StateMachineRun {
+        rounds: event
+            .sampling
+            .as_ref()
+            .map(|s| s.rounds.iter().map(|&n| n as usize).collect::<Vec<_>>())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| vec![stats.len()]),
+        publisher_rounds: event.publisher_rounds.max(1),
+        cleaner_rounds: event.cleaner_rounds.max(1),
+    };
+    let points: Vec<Point> = sorted
+        .iter()
+        .filter(|s| s.succeeded())
+        .map(|s| Point {
+            power: s.value,
+            duration: s.average_duration,
+            cost: s.average_price,
+        })
+        .collect();
+    Ok(TuningResult {
+        power: best.value,
+        cost: best.average_price,
+        duration: best.average_duration,
+        state_machine: StateMachineCosts {
+            execution_cost: round_money(run.cost(&transition_price)),
+            // Summed in the event's order and not rounded, as the reference does: every
+            // invocation's cost is already exact to the nanodollar's fraction it has.
+            lambda_cost: stats.iter().map(|s| s.total_cost).sum(),
+            visualization: visualization::encode(&points, &env.visualization_base_url, region),
+        },
+        // With their samples, so that a saved result can be analyzed (and its ties tested)
+        // again, and a report can show every invocation.
+        stats: input.include_output_results.then(|| stats.to_vec()),
+        strategy: input.strategy,
+        balanced_weight: (input.strategy == Strategy::Balanced).then_some(input.balanced_weight),
+        currency: Currency::of_region(region),
+        warnings,
+        equivalent: decision
+            .ties
+            .as_ref()
+            .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
+        decision: explained,
+        sampling: event
+            .sampling
+            .as_ref()
+            .and_then(|s| s.summary(input, stats)),
+        projection,
+    })
+}
+
+/// What `onlyColdStarts` measured that was not a cold start: invocations left out because they
+/// found a warm environment, or (when no cold one was left) kept but warm.
+fn warm_starts(sorted: &[PowerStats], only_cold_starts: bool) -> Vec<String> {
+    if !only_cold_starts {
+        return Vec::new();
+    }
+    sorted
+        .iter()
+        .filter_map(|s| {
+            if let Some(n) = s.warm_starts_left_out.filter(|&n| n > 0) {
+                return Some(format!(
+                    "{} MB: {n} invocations found a warm environment (an Executor retried after a failure invokes again aliases it had started) and are left out; its statistics are cold starts only.",
+                    s.value
+                ));
+            }
+            let (cold, all) = (s.cold_starts?, s.invocations?);
+            (cold < all).then(|| {
+                format!(
+                    "{} MB: only {cold} of its {all} invocations were cold starts, though the run asked for cold starts only.",
+                    s.value
+                )
+            })
+        })
+        .collect()
+}
+
+/// A month of `invocations` at each power value that succeeded, and the saving of the pick
+/// against the function's current memory.
+fn project(
+    invocations: u64,
+    event: &AnalyzerEvent,
+    sorted: &[PowerStats],
+    pick: u32,
+    warnings: &mut Vec<String>,
+) -> Projection {
+    let n = invocations as f64;
+    let request_price = request_price(event.input.region.as_deref());
+    let monthly: Vec<MonthlyCost> = sorted
+        .iter()
+        .filter(|s| s.succeeded())
+        .map(|s| MonthlyCost {
+            value: s.value,
+            cost: round_money((s.average_price + request_price) * n),
+        })
+        .collect();
+    let cost_at = |m: u32| monthly.iter().find(|c| c.value == m).map(|c| c.cost);
+    let saving = event.current_memory.and_then(|current| {
+        let before = cost_at(current);
+        if before.is_none() {
+            warnings.push(format!(
+                "The function's current memory ({current} MB) was not tuned, so the saving against it is unknown; add {current} to \"powerValues\" to see it."
+            ));
+        }
+        let (before, after) = (before?, cost_at(pick)?);
+        Some(Saving {
+            amount: round_money(before - after),
+            percent: if before > 0.0 {
+                (before - after) / before * 100.0
+            } else {
+                0.0
+            },
+        })
+    });
+    Projection {
+        monthly_invocations: invocations,
+        request_price,
+        monthly,
+        current_memory: event.current_memory,
+        saving,
+    }
+}
+
+/// Rounds a product or difference of money to 1e-12, so float noise (0.00030000000000000003)
+/// does not reach the document. Prices have finer digits than that (2.1e-9 x 1536 / 128 ...), so
+/// sums of measured costs (`lambdaCost`) are never rounded.
+fn round_money(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
+}
+
+/// What the Analyzer analyzes: the execution input, `stats` (one entry per power value) and
+/// `publisherRounds` (how many Publisher invocations the run took; 1 when absent). The state
+/// machine passes it in this shape; [`AnalyzerEvent::from_json`] also reads the reference's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyzerEvent {
+    /// The execution input, validated.
+    pub input: ExecutionInput,
+    /// One result per power value, as the Executors returned them.
+    pub stats: Vec<PowerStats>,
+    #[serde(default = "one_round", deserialize_with = "positive")]
+    /// How many Publisher invocations the run took (it prices the execution).
+    pub publisher_rounds: usize,
+    #[serde(default = "one_round", deserialize_with = "positive")]
+    /// How many Cleaner invocations the run took (it prices the execution).
+    pub cleaner_rounds: usize,
+    /// The run's sampling: its rounds price the execution, and an adaptive run's result says
+    /// why it stopped. Absent in saved runs of the reference: one round of every power value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<Sampling>,
+    /// The function's memory before the run (the Initializer's record), MB: the projection's
+    /// saving is against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_memory: Option<u32>,
+}
+
+fn one_round() -> usize {
+    1
+}
+
+/// A count of rounds: at least one, as [`AnalyzerEvent::from_json`] reads it too.
+fn positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = usize::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom("a run takes at least one round"));
+    }
+    Ok(n)
+}
+
+#[derive(Debug, thiserror::Error)]
+/// Why a saved Analyzer event cannot be read.
+pub enum AnalyzerEventError {
+    #[error(
+        "The Analyzer event must be a JSON object with the execution input's fields and \"stats\"."
+    )]
+    /// The event is not a JSON object.
+    NotAnObject,
+    #[error("\"stats\" is missing: the Analyzer needs one result per power value.")]
+    /// The event has no `stats`.
+    NoStats,
+    #[error("\"stats\" entry {index} is not a power value result ({reason}); each needs \"value\", \"averagePrice\", \"averageDuration\" and \"totalCost\".")]
+    /// A `stats` entry is not a power value's result.
+    BadStats {
+        /// The entry's position in `stats`.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    #[error("\"publisherRounds\" must be a positive integer.")]
+    /// `publisherRounds` is not a positive integer.
+    BadPublisherRounds,
+    #[error("\"{0}\" cannot be read: {1}")]
+    /// Another field of the event cannot be read.
+    BadField(&'static str, String),
+    #[error(transparent)]
+    /// The input's fields are invalid.
+    Input(#[from] InputError),
+}
+
+impl AnalyzerEvent {
+    /// Picks the optimal power value for the input's strategy and builds the result document.
+    pub fn analyze(&self, env: &AnalysisEnv) -> Result<TuningResult, AnalysisError> {
+        analyze(self, env)
+    }
+
+    /// A saved event: the state machine's shape (`{"input": {...}, "stats": [...]}`), or the
+    /// reference's (the execution input's fields beside `stats`), whose input takes `defaults`.
+    pub fn from_json(
+        value: &Value,
+        defaults: &Defaults,
+    ) -> Result<AnalyzerEvent, AnalyzerEventError> {
+        let mut object = value
+            .as_object()
+            .cloned()
+            .ok_or(AnalyzerEventError::NotAnObject)?;
+        let nested = object.remove("input");
+        let stats = match object.remove("stats") {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    serde_json::from_value::<PowerStats>(item).map_err(|e| {
+                        AnalyzerEventError::BadStats {
+                            index,
+                            reason: e.to_string(),
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => {
+                return Err(AnalyzerEventError::BadStats {
+                    index: 0,
+                    reason: "\"stats\" is not a list".into(),
+                })
+            }
+            None => return Err(AnalyzerEventError::NoStats),
+        };
+        let publisher_rounds = match object.remove("publisherRounds") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v
+                .as_u64()
+                .filter(|&n| n >= 1)
+                .map(|n| n as usize)
+                .ok_or(AnalyzerEventError::BadPublisherRounds)?,
+        };
+        let cleaner_rounds = match object.remove("cleanerRounds") {
+            None | Some(Value::Null) => 1,
+            Some(v) => v.as_u64().filter(|&n| n >= 1).map(|n| n as usize).ok_or(
+                AnalyzerEventError::BadField(
+                    "cleanerRounds",
+                    "it must be a positive integer".into(),
+                ),
+            )?,
+        };
+        // The state machine's sampling state, or a saved result's summary of it: either gives
+        // the rounds that price the execution.
+        let sampling = match object.remove("sampling") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value::<Sampling>(v)
+                    .map_err(|e| AnalyzerEventError::BadField("sampling", e.to_string()))?,
+            ),
+        };
+        let current_memory =
+            match object.remove("currentMemory") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_u64().and_then(|m| u32::try_from(m).ok()).ok_or_else(
+                    || {
+                        AnalyzerEventError::BadField(
+                            "currentMemory",
+                            format!("{v} is not a memory size in MB"),
+                        )
+                    },
+                )?),
+            };
+        // A saved run without "powerValues" tuned exactly the values its stats list.
+        let mut defaults = defaults.clone();
+        if defaults.power_values.is_empty() {
+            defaults.power_values = stats.iter().map(|s| s.value).collect();
+        }
+        let input = match nested {
+            Some(input) => ExecutionInput::from_document(input, &defaults)?,
+            None => ExecutionInput::from_json(&Value::Object(object), &defaults)?,
+        };
+        Ok(AnalyzerEvent {
+            input,
+            stats,
+            publisher_rounds,
+            cleaner_rounds,
+            sampling,
+            current_memory,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,253 @@
+//! The decision: which power value a strategy recommends from every power value's
+//! measurements, and why. The reference's rule decides on the averages; with statistical ties,
+//! power values equal within the noise (Yuen's test) are tied and the tie rules pick among them.
+//! The analysis (the result document) and the Sampler's bootstrap both decide with [`Rule`].
+
+use crate::output::PowerStats;
+use crate::stats::YuenTest;
+use crate::strategy::{select, BalancedScore, Candidate, Strategy};
+
+/// One power value as the decision sees it: its averages and, where it has them, its
+/// per-invocation costs and durations.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Measured {
+    pub candidate: Candidate,
+    /// Each sampled invocation's cost and duration; `None` without samples.
+    pub samples: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl Measured {
+    pub fn of(stats: &PowerStats) -> Measured {
+        Measured {
+            candidate: Candidate {
+                power: stats.value,
+                cost: stats.average_price,
+                duration: stats.average_duration,
+                succeeded: stats.succeeded(),
+            },
+            samples: stats
+                .samples
+                .as_ref()
+                .map(|s| (s.costs(), s.durations.clone())),
+        }
+    }
+}
+
+/// Power values whose trimmed means are this close (a share of the best's) are tied even when
+/// the test can tell them apart: a difference too small to act on.
+pub const TIE_MARGIN: f64 = 0.02;
+
+/// How a strategy decides: the strategy, its weight, the trimming the averages and the test
+/// share, and whether ties are statistical.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rule {
+    pub strategy: Strategy,
+    pub balanced_weight: f64,
+    pub discard_top_bottom: f64,
+    pub statistical_ties: bool,
+}
+
+/// What the rule decided, as indices into the power values it was given.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    /// The best by the averages alone (the reference's pick).
+    pub best: usize,
+    /// The recommendation.
+    pub pick: usize,
+    /// How statistical ties led from `best` to `pick`; `None` when the averages alone decide.
+    pub ties: Option<Ties>,
+}
+
+/// The statistical ties behind a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Ties {
+    /// Tied with the best on the strategy's measure (Yuen's test, 95%), the best included.
+    pub equivalent: Vec<usize>,
+    /// For cost and speed: the best of `equivalent` on the tie-break measure (duration for
+    /// cost, cost for speed), and those of `equivalent` tied with it on that measure. The
+    /// smallest of these is the pick. For balanced, the same as `equivalent`.
+    pub leader: usize,
+    /// See `leader`.
+    pub tied_leaders: Vec<usize>,
+}
+
+/// The measures a decision compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Measure {
+    Cost,
+    Duration,
+    Score,
+}
+
+impl Rule {
+    /// The decision over `measured`, or `None` when no power value can be recommended.
+    ///
+    /// Without statistical ties (or without samples) it is the reference's: the best by the
+    /// averages. With them, the power values tied with that best on the strategy's measure are
+    /// `equivalent`, and the tie rules pick among them, each also up to the noise: cost ties
+    /// go to the fastest, speed ties to the cheapest, and a tie on that too (or a balanced
+    /// tie) to the least memory.
+    pub fn decide(&self, measured: &[Measured]) -> Option<Decision> {
+        let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+        let best = select(self.strategy, self.balanced_weight, &candidates)?;
+        let reference = Decision {
+            best,
+            pick: best,
+            ties: None,
+        };
+        if !self.statistical_ties {
+            return Some(reference);
+        }
+        let usable: Vec<usize> = (0..measured.len())
+            .filter(|&i| candidates[i].usable())
+            .collect();
+        if usable.iter().any(|&i| measured[i].samples.is_none()) {
+            return Some(reference);
+        }
+        let balanced = BalancedScore::of(self.balanced_weight, &candidates);
+        let values = |i: usize, measure: Measure| -> Vec<f64> {
+            let (costs, durations) = measured[i].samples.clone().unwrap_or_default();
+            match measure {
+                Measure::Cost => costs,
+                Measure::Duration => durations,
+                Measure::Score => costs
+                    .iter()
+                    .zip(&durations)
+                    .map(|(&c, &d)| balanced.score(c, d))
+                    .collect(),
+            }
+        };
+        let tied_with = |reference: usize, among: &[usize], measure: Measure| -> Vec<usize> {
+            let base = values(reference, measure);
+            among
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    i == reference
+                        || YuenTest::run(&base, &values(i, measure), self.discard_top_bottom)
+                            .is_some_and(|t| t.tied_within(TIE_MARGIN))
+                })
+                .collect()
+        };
+        let (primary, tie_break) = match self.strategy {
+            Strategy::Cost => (Measure::Cost, Some((Measure::Duration, Strategy::Speed))),
+            Strategy::Speed => (Measure::Duration, Some((Measure::Cost, Strategy::Cost))),
+            Strategy::Balanced => (Measure::Score, None),
+        };
+        let equivalent = tied_with(best, &usable, primary);
+        let (leader, tied_leaders) = match tie_break {
+            Some((measure, order)) => {
+                let among: Vec<Candidate> = equivalent.iter().map(|&i| candidates[i]).collect();
+                let leader = equivalent[select(order, 0.0, &among)?];
+                (leader, tied_with(leader, &equivalent, measure))
+            }
+            None => (equivalent[0], equivalent.clone()),
+        };
+        // Indices follow the power values' order, so the first is the least memory.
+        let pick = *tied_leaders.iter().min_by_key(|&&i| candidates[i].power)?;
+        Some(Decision {
+            best,
+            pick,
+            ties: Some(Ties {
+                equivalent,
+                leader,
+                tied_leaders,
+            }),
+        })
+    }
+
+    /// The value of the strategy's measure a power value's averages give.
+    pub fn point(&self, candidates: &[Candidate], i: usize) -> f64 {
+        let c = &candidates[i];
+        match self.strategy {
+            Strategy::Cost => c.cost,
+            Strategy::Speed => c.duration,
+            Strategy::Balanced => {
+                BalancedScore::of(self.balanced_weight, candidates).score(c.cost, c.duration)
+            }
+        }
+    }
+}
+
+/// The largest relative difference of `members`' averages from `base`'s on `measure`, %.
+fn spread(values: &[f64], base: usize, members: &[usize]) -> f64 {
+    let b = values[base];
+    members
+        .iter()
+        .map(|&i| {
+            if b > 0.0 {
+                (values[i] - b).abs() / b
+            } else {
+                0.0
+            }
+        })
+        .fold(0.0, f64::max)
+        * 100.0
+}
+
+/// One sentence on why the pick: what is tied with the best, and which tie rule chose.
+pub(crate) fn explain(
+    rule: &Rule,
+    measured: &[Measured],
+    sorted: &[PowerStats],
+    decision: &Decision,
+    ties: &Ties,
+) -> String {
+    let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+    let usable: Vec<usize> = (0..candidates.len())
+        .filter(|&i| candidates[i].usable())
+        .collect();
+    let points: Vec<f64> = (0..candidates.len())
+        .map(|i| rule.point(&candidates, i))
+        .collect();
+    let p = sorted[decision.pick].value;
+    let names = power_list(sorted, &usable, &ties.equivalent);
+    let within = spread(&points, decision.best, &ties.equivalent);
+    if ties.equivalent.len() == 1 {
+        return match rule.strategy {
+            Strategy::Cost => format!("{p} MB is the cheapest beyond the noise of every other power value (Yuen's test, 95%)."),
+            Strategy::Speed => format!("{p} MB is the fastest beyond the noise of every other power value (Yuen's test, 95%)."),
+            Strategy::Balanced => format!("{p} MB has the best balance beyond the noise of every other power value (Yuen's test, 95%)."),
+        };
+    }
+    let tied = match rule.strategy {
+        Strategy::Cost => format!("{names} MB cost the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
+        Strategy::Speed => format!("{names} MB are equally fast within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
+        Strategy::Balanced => {
+            return format!("{names} MB score the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart); {p} MB is the smallest of them.")
+        }
+    };
+    let (adjective, tie_break): (&str, Vec<f64>) = match rule.strategy {
+        Strategy::Cost => ("fastest", candidates.iter().map(|c| c.duration).collect()),
+        _ => ("cheapest", candidates.iter().map(|c| c.cost).collect()),
+    };
+    if ties.tied_leaders.len() == 1 {
+        return format!("{tied}; {p} MB is the {adjective} of them.");
+    }
+    let leaders = power_list(sorted, &ties.equivalent, &ties.tied_leaders);
+    let close = spread(&tie_break, ties.leader, &ties.tied_leaders);
+    format!("{tied}; {leaders} MB are the {adjective} of them within the noise (their averages are up to {close:.1}% apart), and {p} MB uses the least memory.")
+}
+
+/// `128–1024` when `chosen` are consecutive among the usable power values, else
+/// `128, 512 and 1024`.
+pub(crate) fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usize]) -> String {
+    let values: Vec<u32> = chosen.iter().map(|&i| sorted[i].value).collect();
+    let positions: Vec<usize> = chosen
+        .iter()
+        .filter_map(|i| usable.iter().position(|u| u == i))
+        .collect();
+    let consecutive = positions.windows(2).all(|w| w[1] == w[0] + 1);
+    match values.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] if consecutive && values.len() > 2 => format!("{first}–{last}"),
+        [init @ .., last] => format!(
+            "{} and {last}",
+            init.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

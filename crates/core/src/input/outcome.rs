@@ -1,0 +1,82 @@
+//! What the run gives back: `strategy`, `balancedWeight`, `monthlyInvocations`,
+//! `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
+
+use super::reader::Reader;
+use crate::strategy::Strategy;
+
+/// The outcome fields, read.
+pub(super) struct Outcome {
+    pub strategy: Strategy,
+    pub balanced_weight: f64,
+    pub monthly_invocations: Option<u64>,
+    pub include_output_results: bool,
+    pub auto_optimize: bool,
+    pub auto_optimize_alias: Option<String>,
+}
+
+pub(super) fn read(r: &mut Reader<'_>) -> Outcome {
+    let strategy = match r.string("strategy") {
+        None => Strategy::Cost,
+        Some(s) => match s.parse::<Strategy>() {
+            Ok(st) => st,
+            Err(problem) => {
+                r.reject("strategy", problem);
+                Strategy::Cost
+            }
+        },
+    };
+    let balanced_weight = match r.number("balancedWeight", "from 0 to 1") {
+        None => 0.5,
+        Some(w) if (0.0..=1.0).contains(&w) => w,
+        Some(w) => {
+            r.reject("balancedWeight", "must be from 0 (fastest) to 1 (cheapest)");
+            w.clamp(0.0, 1.0)
+        }
+    };
+    let auto_optimize = r.bool("autoOptimize");
+    let auto_optimize_alias = r.string("autoOptimizeAlias").and_then(|a| {
+        if is_alias_name(a) {
+            Some(a.to_string())
+        } else {
+            r.reject(
+                "autoOptimizeAlias",
+                "must be an alias name: 1 to 128 letters, digits, '-' or '_', not only digits",
+            );
+            None
+        }
+    });
+    if auto_optimize_alias.is_some() && !auto_optimize {
+        r.reject(
+            "autoOptimizeAlias",
+            "is only used with \"autoOptimize\": true",
+        );
+    }
+    let monthly_invocations = match r.integer("monthlyInvocations", "of at least 1") {
+        None => None,
+        Some(n) if n >= 1 => Some(n as u64),
+        Some(_) => {
+            r.reject(
+                "monthlyInvocations",
+                "must be at least 1 (invocations per month)",
+            );
+            None
+        }
+    };
+    Outcome {
+        strategy,
+        balanced_weight,
+        monthly_invocations,
+        include_output_results: r.bool("includeOutputResults"),
+        auto_optimize,
+        auto_optimize_alias,
+    }
+}
+
+/// An alias name as Lambda allows it.
+fn is_alias_name(a: &str) -> bool {
+    !a.is_empty()
+        && a.len() <= 128
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !a.chars().all(|c| c.is_ascii_digit())
+}

@@ -1,0 +1,452 @@
+//! The execution input's rules, message by message.
+
+use super::*;
+use crate::strategy::Strategy;
+use proptest::prelude::{prop_assert, proptest};
+use serde_json::json;
+
+const ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:my-func";
+
+fn defaults() -> Defaults {
+    Defaults {
+        power_values: vec![128, 256, 512, 1024, 1536, 3008],
+        region: Some("us-east-2".into()),
+    }
+}
+
+fn parse(v: Value) -> Result<ExecutionInput, InputError> {
+    ExecutionInput::from_json(&v, &defaults())
+}
+
+fn problem(v: Value) -> String {
+    parse(v).unwrap_err().to_string()
+}
+
+/// What the steps pass each other reads back as the same input, defaults included: a bare
+/// name keeps the tool's region, an ARN its own, and the deploy-time power values stay.
+#[test]
+fn the_steps_documents_read_back_as_the_same_input() {
+    for given in [
+        json!({"lambdaARN": "my-func", "num": 10}),
+        json!({"lambdaARN": ARN, "num": 10, "payload": [{"payload": 1, "weight": 2}], "strategy": "balanced", "balancedWeight": 0.3}),
+        json!({"lambdaARN": "123456789012:function:my-func", "num": 5, "powerValues": "ALL", "onlyColdStarts": true, "discardTopBottom": 0, "preProcessorARN": "pre"}),
+    ] {
+        let input = parse(given.clone()).unwrap();
+        let document = serde_json::to_value(&input).unwrap();
+        let back: ExecutionInput = serde_json::from_value(document.clone()).unwrap();
+        assert_eq!(back, input, "{given} -> {document}");
+    }
+    let bare = parse(json!({"lambdaARN": "my-func", "num": 10})).unwrap();
+    let document = serde_json::to_value(&bare).unwrap();
+    assert_eq!(document["region"], "us-east-2");
+    assert_eq!(
+        document["powerValues"],
+        json!([128, 256, 512, 1024, 1536, 3008])
+    );
+    // A region the ARN gives is not repeated; a user's input may not carry one.
+    assert!(
+        serde_json::to_value(parse(json!({"lambdaARN": ARN, "num": 10})).unwrap())
+            .unwrap()
+            .get("region")
+            .is_none()
+    );
+    assert!(
+        problem(json!({"lambdaARN": "f", "num": 10, "region": "eu-west-1"})).contains("region")
+    );
+}
+
+#[test]
+fn minimal_input_gets_the_reference_defaults() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 10})).unwrap();
+    assert_eq!(i.num, 10);
+    assert_eq!(i.power_values, vec![128, 256, 512, 1024, 1536, 3008]);
+    assert_eq!(i.strategy, Strategy::Cost);
+    assert_eq!(i.balanced_weight, 0.5);
+    assert_eq!(i.discard_top_bottom, 0.2);
+    assert_eq!(i.sleep_between_runs_ms, 0);
+    assert_eq!(i.payload, None);
+    assert!(!i.parallel_invocation && !i.dry_run && !i.auto_optimize && !i.only_cold_starts);
+    assert_eq!(i.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(i.lambda.name, "my-func");
+}
+
+#[test]
+fn only_cold_starts_does_not_trim_by_default() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true})).unwrap();
+    assert_eq!(i.discard_top_bottom, 0.0);
+    let zero =
+        parse(json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0}))
+            .unwrap();
+    assert_eq!(zero.discard_top_bottom, 0.0);
+    let p = problem(
+        json!({"lambdaARN": ARN, "num": 10, "onlyColdStarts": true, "discardTopBottom": 0.2}),
+    );
+    assert!(
+        p.contains("discardTopBottom") && p.contains("must be 0 with \"onlyColdStarts\""),
+        "{p}"
+    );
+}
+
+#[test]
+fn missing_or_empty_lambda_arn_is_rejected() {
+    assert!(problem(json!({"num": 10})).contains("\"lambdaARN\" is missing"));
+    assert!(problem(json!({"lambdaARN": "", "num": 10})).contains("empty"));
+}
+
+#[test]
+fn arns_of_other_things_are_rejected() {
+    let m = problem(json!({"lambdaARN": "arn:aws:s3:::bucket/key:x:y", "num": 10}));
+    assert!(m.contains("service \"s3\""), "{m}");
+    let m =
+        problem(json!({"lambdaARN": "arn:aws:lambda:us-east-1:123456789012:layer:l:1", "num": 10}));
+    assert!(m.contains("\"layer\" ARN"), "{m}");
+    let m = problem(json!({"lambdaARN": "arn:aws:lambda", "num": 10}));
+    assert!(m.contains("not a Lambda function ARN"), "{m}");
+}
+
+#[test]
+fn qualified_arns_are_rejected_because_tuning_works_on_latest() {
+    for q in ["prod", "7"] {
+        let m = problem(json!({"lambdaARN": format!("{ARN}:{q}"), "num": 10}));
+        assert!(m.contains("$LATEST"), "{m}");
+        assert!(m.contains(q), "{m}");
+    }
+    assert!(parse(json!({"lambdaARN": format!("{ARN}:$LATEST"), "num": 10})).is_ok());
+}
+
+#[test]
+fn names_and_partial_arns_are_accepted_with_the_tools_region() {
+    let i = parse(json!({"lambdaARN": "my-func", "num": 5})).unwrap();
+    assert_eq!(i.lambda.name, "my-func");
+    assert_eq!(i.region.as_deref(), Some("us-east-2"));
+    let i = parse(json!({"lambdaARN": "123456789012:function:my-func", "num": 5})).unwrap();
+    assert_eq!(i.lambda.account.as_deref(), Some("123456789012"));
+    assert_eq!(i.region.as_deref(), Some("us-east-2"));
+    let i = parse(
+        json!({"lambdaARN": "arn:aws-cn:lambda:cn-north-1:123456789012:function:f", "num": 5}),
+    )
+    .unwrap();
+    assert_eq!(i.region.as_deref(), Some("cn-north-1"));
+    assert_eq!(i.lambda.partition.as_deref(), Some("aws-cn"));
+}
+
+#[test]
+fn num_must_be_an_integer_of_at_least_five() {
+    assert!(problem(json!({"lambdaARN": ARN})).contains("\"num\" is missing"));
+    assert!(problem(json!({"lambdaARN": ARN, "num": 3})).contains("at least 5"));
+    assert!(problem(json!({"lambdaARN": ARN, "num": 10.5})).contains("integer"));
+    assert!(problem(json!({"lambdaARN": ARN, "num": "ten"})).contains("integer"));
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "num": "10"})).unwrap().num,
+        10
+    );
+}
+
+#[test]
+fn dry_run_allows_small_or_missing_num() {
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "num": 1, "dryRun": true}))
+            .unwrap()
+            .num,
+        1
+    );
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "dryRun": true}))
+            .unwrap()
+            .num,
+        1
+    );
+    assert!(problem(json!({"lambdaARN": ARN, "num": 0, "dryRun": true})).contains("at least 1"));
+}
+
+#[test]
+fn power_values_are_sorted_deduplicated_and_bounded() {
+    let i =
+        parse(json!({"lambdaARN": ARN, "num": 5, "powerValues": [512, 128, 512, 256.0]})).unwrap();
+    assert_eq!(i.power_values, vec![128, 256, 512]);
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": [64, 20000, 256.5]}));
+    assert!(m.contains("\"powerValues\" is 64"), "{m}");
+    assert!(m.contains("\"powerValues\" is 20000"), "{m}");
+    assert!(m.contains("256.5") && m.contains("not an integer"), "{m}");
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": []})).contains("at least one")
+    );
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "powerValues": "some"})).contains("\"ALL\"")
+    );
+}
+
+#[test]
+fn all_expands_to_128_through_3008_in_steps_of_64() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 5, "powerValues": "ALL"})).unwrap();
+    assert_eq!(i.power_values.len(), 46);
+    assert_eq!(i.power_values.first(), Some(&128));
+    assert_eq!(i.power_values.last(), Some(&3008));
+    assert!(i.power_values.windows(2).all(|w| w[1] - w[0] == 64));
+}
+
+#[test]
+fn missing_power_values_without_a_default_is_an_error() {
+    let err = ExecutionInput::from_json(&json!({"lambdaARN": ARN, "num": 5}), &Defaults::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("\"powerValues\" is missing"));
+}
+
+#[test]
+fn strategy_and_weight_are_checked() {
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "strategy": "fastest"}));
+    assert!(
+        m.contains("\"strategy\" is \"fastest\"") && m.contains("balanced"),
+        "{m}"
+    );
+    assert!(problem(json!({"lambdaARN": ARN, "num": 5, "balancedWeight": 1.5})).contains("from 0"));
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "balancedWeight": "half"})).contains("number")
+    );
+    let i =
+        parse(json!({"lambdaARN": ARN, "num": 5, "strategy": "balanced", "balancedWeight": 0.9}))
+            .unwrap();
+    assert_eq!((i.strategy, i.balanced_weight), (Strategy::Balanced, 0.9));
+}
+
+#[test]
+fn discard_top_bottom_must_be_a_number_up_to_0_4() {
+    assert!(problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": 0.5})).contains("0.4"));
+    assert!(problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": -0.1})).contains("0.4"));
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": "0.1"})).contains("number")
+    );
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "num": 5, "discardTopBottom": 0.4}))
+            .unwrap()
+            .discard_top_bottom,
+        0.4
+    );
+}
+
+#[test]
+fn sleep_between_runs_must_not_be_negative() {
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "sleepBetweenRunsMs": -1}))
+            .contains("0 or more")
+    );
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "num": 5, "sleepBetweenRunsMs": 250}))
+            .unwrap()
+            .sleep_between_runs_ms,
+        250
+    );
+}
+
+#[test]
+fn payload_s3_must_be_an_s3_url() {
+    for bad in [
+        "",
+        "/",
+        "bucket/key.json",
+        "s3://bucket/",
+        "s3://key.json",
+        "s3://",
+        "s3://B_ad/key",
+    ] {
+        let m = problem(json!({"lambdaARN": ARN, "num": 5, "payloadS3": bad}));
+        assert!(m.contains("\"payloadS3\""), "{bad}: {m}");
+    }
+    let i = parse(
+        json!({"lambdaARN": ARN, "num": 5, "payloadS3": "s3://my-bucket/dir/my%20file.json"}),
+    )
+    .unwrap();
+    assert_eq!(
+        i.payload_s3,
+        Some(S3Location {
+            bucket: "my-bucket".into(),
+            key: "dir/my file.json".into()
+        })
+    );
+    assert!(problem(
+        json!({"lambdaARN": ARN, "num": 5, "payloadS3": "s3://my-bucket/k", "payload": {}})
+    )
+    .contains("not both"));
+}
+
+#[test]
+fn weighted_payloads_must_fit_num() {
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "payload": [
+        {"payload": 1, "weight": 10}, {"payload": 2, "weight": 60}, {"payload": 3, "weight": 30}]}));
+    assert!(m.contains("gets no invocation"), "{m}");
+    let six: Vec<Value> = (0..6).map(|i| json!({"payload": i, "weight": 1})).collect();
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "payload": six}));
+    assert!(m.contains("raise \"num\" to at least 6"), "{m}");
+}
+
+#[test]
+fn payloads_are_kept_as_given() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 5, "payload": {"a": 1}})).unwrap();
+    assert_eq!(i.payload, Some(Payload::Static(json!({"a": 1}))));
+    let i = parse(json!({"lambdaARN": ARN, "num": 5, "payload": null})).unwrap();
+    assert_eq!(i.payload, Some(Payload::Static(Value::Null)));
+}
+
+#[test]
+fn unknown_fields_are_named_with_the_closest_known_one() {
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "stratgy": "speed"}));
+    assert!(
+        m.contains("\"stratgy\"") && m.contains("did you mean \"strategy\""),
+        "{m}"
+    );
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "parallelinvocations": true}));
+    assert!(m.contains("did you mean \"parallelInvocation\""), "{m}");
+    let m = problem(json!({"lambdaARN": ARN, "num": 5, "zzz": 1}));
+    assert!(m.contains("the known fields are"), "{m}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let err = parse(json!({"lambdaARN": "", "num": 2, "strategy": "x", "discardTopBottom": 0.9}))
+        .unwrap_err();
+    let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["lambdaARN", "num", "strategy", "discardTopBottom"]
+    );
+}
+
+#[test]
+fn options_that_need_another_option_say_so() {
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "maxConcurrency": 2}))
+            .contains("parallelInvocation")
+    );
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "autoOptimizeAlias": "live"}))
+            .contains("autoOptimize")
+    );
+    assert!(problem(
+        json!({"lambdaARN": ARN, "num": 5, "autoOptimize": true, "autoOptimizeAlias": "12"})
+    )
+    .contains("alias name"));
+    let i = parse(
+        json!({"lambdaARN": ARN, "num": 5, "parallelInvocation": true, "maxConcurrency": 2,
+        "autoOptimize": true, "autoOptimizeAlias": "live"}),
+    )
+    .unwrap();
+    assert_eq!(
+        (i.max_concurrency, i.auto_optimize_alias.as_deref()),
+        (Some(2), Some("live"))
+    );
+}
+
+#[test]
+fn adaptive_sampling_takes_num_as_its_cap_and_min_num_as_its_first_round() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true})).unwrap();
+    assert_eq!((i.adaptive, i.min_num, i.num), (true, 5, 100));
+    let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true, "minNum": 10, "monthlyInvocations": 3000000})).unwrap();
+    assert_eq!((i.min_num, i.monthly_invocations), (10, Some(3_000_000)));
+    // It reads back from the steps' documents.
+    let back: ExecutionInput = serde_json::from_value(serde_json::to_value(&i).unwrap()).unwrap();
+    assert_eq!(back, i);
+    assert!(
+        !parse(json!({"lambdaARN": ARN, "num": 10}))
+            .unwrap()
+            .adaptive
+    );
+
+    for (input, expected) in [
+        (json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": 0}), "\"monthlyInvocations\" is 0: must be at least 1"),
+        (json!({"lambdaARN": ARN, "num": 10, "minNum": 5}), "\"minNum\" is 5: is the first round of adaptive sampling, so it needs \"adaptive\": true"),
+        (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 11}), "\"minNum\" is 11: must be from 5 to \"num\" (10)"),
+        (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "minNum": 4}), "\"minNum\" is 4: must be from 5"),
+        (json!({"lambdaARN": ARN, "num": 10, "adaptive": "yes"}), "\"adaptive\" is \"yes\": must be true or false"),
+        (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "dryRun": true}), "\"adaptive\" is true: cannot be combined with \"dryRun\""),
+        (json!({"lambdaARN": ARN, "num": 10, "adaptive": true, "statisticalTies": false}), "\"adaptive\" is true: needs statistical ties"),
+    ] {
+        let p = problem(input.clone());
+        assert!(p.contains(expected), "{input}: {p}");
+    }
+}
+
+#[test]
+fn booleans_and_lists_are_typed() {
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "parallelInvocation": "true"}))
+            .contains("true or false")
+    );
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "allowedExceptions": "E"}))
+            .contains("list of error types")
+    );
+    assert!(
+        problem(json!({"lambdaARN": ARN, "num": 5, "preProcessorARN": "arn:aws:sqs:x"}))
+            .contains("preProcessorARN")
+    );
+    assert!(problem(json!(["not", "an", "object"])).contains("JSON object"));
+}
+
+#[test]
+fn the_canonical_document_parses_back_to_the_same_input() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 7, "powerValues": [1024, 128], "strategy": "balanced",
+        "payload": [{"payload": {"x": 1}, "weight": 2}, {"payload": "y", "weight": 1}],
+        "parallelInvocation": true, "maxConcurrency": 3, "preProcessorARN": "pre:live",
+        "allowedExceptions": ["E1"], "onlyColdStarts": true, "autoOptimize": true, "autoOptimizeAlias": "best"})).unwrap();
+    assert_eq!(parse(i.to_json()).unwrap(), i);
+}
+
+proptest! {
+    #[test]
+    fn parsing_never_panics(
+        arn in "[a-z0-9:$_-]{0,80}",
+        num in proptest::option::of(-10i64..100),
+        powers in proptest::collection::vec(-100i64..20000, 0..8),
+        extra in proptest::option::of("[a-zA-Z]{1,20}"),
+    ) {
+        let mut o = json!({"lambdaARN": arn, "powerValues": powers});
+        if let Some(n) = num { o["num"] = json!(n); }
+        if let Some(k) = extra { o[k] = json!(1); }
+        if let Ok(i) = parse(o) {
+            prop_assert!(!i.power_values.is_empty());
+            prop_assert!(i.power_values.windows(2).all(|w| w[0] < w[1]));
+            prop_assert!(i.num >= MIN_NUM);
+        }
+    }
+
+    #[test]
+    fn function_refs_never_panic(s in ".{0,100}") {
+        let _ = FunctionRef::parse(&s);
+        let _ = S3Location::parse(&s);
+    }
+}
+
+#[test]
+fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
+    // A new field needs its name in KNOWN_FIELDS and a line in to_json: this finds the one
+    // that is missing.
+    let everything = parse(json!({
+        "lambdaARN": ARN, "num": 10, "powerValues": [128], "payload": {"a": 1},
+        "parallelInvocation": true, "maxConcurrency": 2, "strategy": "balanced",
+        "balancedWeight": 0.3, "autoOptimize": true, "autoOptimizeAlias": "live",
+        "preProcessorARN": "pre", "postProcessorARN": "post", "discardTopBottom": 0.1,
+        "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
+        "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
+        "monthlyInvocations": 1000
+    }))
+    .unwrap();
+    let written = everything.to_json();
+    let keys: Vec<&str> = written
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in &keys {
+        assert!(KNOWN_FIELDS.contains(key), "to_json writes unknown {key}");
+    }
+    let s3 = parse(json!({"lambdaARN": ARN, "num": 10, "payloadS3": "s3://my-bucket/k", "onlyColdStarts": true, "dryRun": true}))
+        .unwrap()
+        .to_json();
+    for field in KNOWN_FIELDS {
+        assert!(
+            keys.contains(field) || s3.get(*field).is_some(),
+            "to_json never writes {field}"
+        );
+    }
+}
