@@ -5,7 +5,7 @@
 use crate::template;
 use anyhow::{bail, Context, Result};
 use powertune_core::pricing::Architecture;
-use powertune_emulator::runtimes::{on_this_host, Runtime};
+use powertune_emulator::{on_this_host, Runtime};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

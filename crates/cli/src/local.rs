@@ -33,7 +33,7 @@ pub struct LocalRun {
     pub timeout_seconds: u32,
     pub show_progress: bool,
     /// Faults the embedded emulator injects (`--emulator-faults`).
-    pub faults: Option<powertune_emulator::faults::Faults>,
+    pub faults: Option<powertune_emulator::Faults>,
 }
 
 /// What a local run produced.
@@ -112,7 +112,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         )
         .code(
             FunctionCode::builder()
-                .s3_bucket(powertune_emulator::code::LOCAL_BUCKET)
+                .s3_bucket(powertune_emulator::LOCAL_BUCKET)
                 .s3_key(function.code_dir.display().to_string())
                 .build(),
         )

@@ -307,10 +307,19 @@ impl Chart<'_> {
             return svg;
         }
         let frame = self.frame();
-        let x = |v: u32| frame.x(v);
-        let y = |v: f64| frame.y(v);
-        let ticks = &frame.ticks;
+        self.columns(&frame, &mut svg);
+        self.y_grid(&frame, &mut svg);
+        self.x_axis(&frame, &mut svg);
+        self.series_shapes(&frame, &mut svg);
+        self.legend(&mut svg);
+        svg.push_str(&extra(&frame));
+        svg.push_str("</svg>");
+        svg
+    }
 
+    /// Shaded columns behind the best and the tied power values.
+    fn columns(&self, frame: &Frame, svg: &mut String) {
+        let x = |v: u32| frame.x(v);
         // Shaded columns behind the tied power values, from midway to each neighbour.
         let column = |i: usize| -> (f64, f64) {
             let here = x(self.powers[i]);
@@ -342,7 +351,12 @@ impl Chart<'_> {
                 H - BOTTOM - TOP
             );
         }
+    }
 
+    /// The y grid and its labels.
+    fn y_grid(&self, frame: &Frame, svg: &mut String) {
+        let y = |v: f64| frame.y(v);
+        let ticks = &frame.ticks;
         // The y grid and its labels.
         let step = if ticks.len() > 1 {
             ticks[1] - ticks[0]
@@ -374,7 +388,11 @@ impl Chart<'_> {
             W - RIGHT,
             b = H - BOTTOM
         );
+    }
 
+    /// The x axis: a tick at every power value, labels where they fit.
+    fn x_axis(&self, frame: &Frame, svg: &mut String) {
+        let x = |v: u32| frame.x(v);
         // x ticks at every power value; labels where they fit.
         let positions: Vec<(f64, String)> =
             self.powers.iter().map(|&p| (x(p), p.to_string())).collect();
@@ -407,7 +425,12 @@ impl Chart<'_> {
             (LEFT + W - RIGHT) / 2.0,
             H - 8.0
         );
+    }
 
+    /// Per series: the interval band (or whiskers), every invocation as a dot, the line and its points.
+    fn series_shapes(&self, frame: &Frame, svg: &mut String) {
+        let x = |v: u32| frame.x(v);
+        let y = |v: f64| frame.y(v);
         // Per series: band, strip, line, points.
         let offsets: Vec<f64> = match self.series.len() {
             0 | 1 => vec![0.0],
@@ -493,7 +516,10 @@ impl Chart<'_> {
                 );
             }
         }
-        // A legend when there are several series, or any cold start.
+    }
+
+    /// A legend when there are several series, or any cold start.
+    fn legend(&self, svg: &mut String) {
         let mut legend: Vec<(String, String)> = self
             .series
             .iter()
@@ -518,9 +544,6 @@ impl Chart<'_> {
                 escape(name)
             );
         }
-        svg.push_str(&extra(&frame));
-        svg.push_str("</svg>");
-        svg
     }
 }
 

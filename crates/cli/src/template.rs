@@ -137,8 +137,7 @@ pub fn resolve(
         .map(|v| scalar(v, &params, &at("Runtime")))
         .transpose()?;
     if let Some(name) = &runtime {
-        powertune_emulator::runtimes::Runtime::parse(name)
-            .map_err(|e| format!("{}: {e}", at("Runtime")))?;
+        powertune_emulator::Runtime::parse(name).map_err(|e| format!("{}: {e}", at("Runtime")))?;
     } else if !cargo_lambda {
         return Err(format!("{} is missing", at("Runtime")));
     }

@@ -408,7 +408,7 @@ fn finish(args: &Args, run: &outputs::Run<'_>, baseline: Option<&Baseline>) -> R
 }
 
 /// `--emulator-faults`: JSON, or @FILE holding it, in the emulator's faults format.
-fn parse_faults(given: &str) -> Result<powertune_emulator::faults::Faults, Failure> {
+fn parse_faults(given: &str) -> Result<powertune_emulator::Faults, Failure> {
     let text = match given.strip_prefix('@') {
         Some(file) => std::fs::read_to_string(file).map_err(|e| {
             Failure::BadInput(format!(

@@ -144,16 +144,6 @@ pub fn decode(url: &str) -> Result<Vec<Point>, DecodeError> {
     decode_parts(a, b, c)
 }
 
-/// Reads both runs back from a comparison URL (the legends are not decoded).
-pub fn decode_comparison(url: &str) -> Result<(Vec<Point>, Vec<Point>), DecodeError> {
-    let (_, hash) = url.split_once('#').ok_or(DecodeError::NoHash)?;
-    let parts: Vec<&str> = hash.split(';').collect();
-    let [a1, b1, c1, a2, b2, c2, _, _] = parts[..] else {
-        return Err(DecodeError::NoHash);
-    };
-    Ok((decode_parts(a1, b1, c1)?, decode_parts(a2, b2, c2)?))
-}
-
 fn decode_parts(a: &str, b: &str, c: &str) -> Result<Vec<Point>, DecodeError> {
     let bytes = |part: usize, s: &str| {
         STANDARD.decode(s).map_err(|e| DecodeError::Base64 {
@@ -193,6 +183,16 @@ fn decode_parts(a: &str, b: &str, c: &str) -> Result<Vec<Point>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads both runs back from a comparison URL (the legends are not decoded).
+    fn decode_comparison(url: &str) -> Result<(Vec<Point>, Vec<Point>), DecodeError> {
+        let (_, hash) = url.split_once('#').ok_or(DecodeError::NoHash)?;
+        let parts: Vec<&str> = hash.split(';').collect();
+        let [a1, b1, c1, a2, b2, c2, _, _] = parts[..] else {
+            return Err(DecodeError::NoHash);
+        };
+        Ok((decode_parts(a1, b1, c1)?, decode_parts(a2, b2, c2)?))
+    }
     use proptest::prelude::*;
 
     fn p(power: u32, duration: f64, cost: f64) -> Point {

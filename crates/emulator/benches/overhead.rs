@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// `python3.11` or `nodejs20.x`: what this host runs.
 fn host_runtime(language: &str) -> String {
-    powertune_emulator::runtimes::on_this_host(language)
+    powertune_emulator::on_this_host(language)
         .expect("the interpreter is installed")
         .to_string()
 }

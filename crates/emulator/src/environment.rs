@@ -44,8 +44,6 @@ pub enum Ended {
 
 /// One execution environment: a process group under its limits, with its own Runtime API.
 pub struct Environment {
-    /// The pool key: function, version and configuration.
-    pub key: String,
     /// The process group's leader.
     pub pid: Option<u32>,
     next_tx: mpsc::Sender<Delivery>,
@@ -82,7 +80,6 @@ pub enum StartError {
 impl Environment {
     /// Starts `launch` for `resolved` and waits until it asks for its first event.
     pub async fn start(
-        key: String,
         resolved: &Resolved,
         launch: &Launch,
         limits: &Limits,
@@ -150,7 +147,6 @@ impl Environment {
         }
 
         let environment = Environment {
-            key,
             pid,
             next_tx,
             exited: exit_rx.clone(),

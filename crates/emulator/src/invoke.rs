@@ -98,15 +98,7 @@ pub async fn invoke(
                 &config.handler,
                 config.memory_size,
             );
-            match Environment::start(
-                key.clone(),
-                &resolved,
-                &launch,
-                &state.limits,
-                &state.region,
-            )
-            .await
-            {
+            match Environment::start(&resolved, &launch, &state.limits, &state.region).await {
                 Ok(env) => env,
                 Err(StartError::Io(e)) => {
                     return Err(ApiError {

@@ -3,32 +3,52 @@
 //! execution environments run a function's real `bootstrap`, or its Python or Node.js handler
 //! on Lambda's own runtime interface client, against the Runtime API, with the CPU share and
 //! memory Lambda would give each memory size.
+//!
+//! # How a request goes through it
+//!
+//! [`Emulator::start`] listens on one port. Each request is routed (`api`: method and path to an
+//! [`Operation`] with its path parameters), the [`Faults`] in force are applied (latency, a killed
+//! caller, a dropped connection, a failing or throttled operation), and one handler per
+//! operation answers (`server`). The control plane (`control/`: functions, versions, aliases,
+//! concurrency, function states) is plain data under a lock; Invoke (`invoke`) takes a warm
+//! environment of the version or starts one (`environment`: a process group under `limits`,
+//! cgroup quotas or signals), hands it the event over the Runtime API (`runtime_api`) and
+//! returns the response with the REPORT and log tail Lambda writes (`report`). `runtimes`
+//! prepares Python and Node.js on Lambda's own interface clients, once per machine.
+//!
+//! The public surface is what the CLI and tests use: [`Emulator`] and its [`Config`], the
+//! [`Faults`] (also JSON at `POST /_powertune/faults`), and the runtimes' names.
 
 #![warn(missing_docs)]
 
 mod api;
-pub mod code;
-pub mod control;
-pub mod environment;
-pub mod error;
-pub mod faults;
-pub mod http;
-pub mod invoke;
-pub mod limits;
-pub mod report;
-pub mod requests;
-pub mod runtime_api;
-pub mod runtimes;
-pub mod server;
-pub mod state;
+mod code;
+mod control;
+mod environment;
+mod error;
+mod faults;
+mod http;
+mod invoke;
+mod limits;
+mod report;
+mod requests;
+mod runtime_api;
+mod runtimes;
+mod server;
+mod state;
 mod sync;
 
 use crate::sync::lock;
 pub use api::Operation;
+pub use code::LOCAL_BUCKET;
 use control::ControlPlane;
-use limits::{Limits, Mode};
+pub use faults::{DropConnections, DurationNoise, FailInvocation, Faults, KillStep};
+use limits::Limits;
+pub use limits::Mode;
 use runtimes::Runtimes;
-use state::{Notice, State};
+pub use runtimes::{on_this_host, Runtime};
+pub use state::Notice;
+use state::State;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

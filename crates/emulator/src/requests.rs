@@ -45,8 +45,6 @@ pub struct LoggingConfig {
     pub system_log_level: Option<String>,
     /// `TRACE` to `FATAL`.
     pub application_log_level: Option<String>,
-    /// The log group (accepted, not used).
-    pub log_group: Option<String>,
 }
 
 /// `Code` of CreateFunction.

@@ -370,11 +370,6 @@ impl Runtimes {
         }
     }
 
-    /// Where the runtime interface clients go.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// The runtime if this process prepared it already.
     pub fn cached(&self, runtime: &Runtime) -> Option<Arc<Prepared>> {
         lock(&self.prepared).get(runtime).cloned()

@@ -277,7 +277,7 @@ async fn faults_can_be_injected() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::faults::Faults {
+    emu.set_faults(powertune_emulator::Faults {
         throttle_share: 1.0,
         throttle_functions: vec![],
         fail: [(
@@ -298,7 +298,7 @@ async fn faults_can_be_injected() {
         .unwrap_err();
     assert_eq!(failed.code(), Some("ServiceException"));
     // Throttling can be aimed at chosen functions.
-    emu.set_faults(powertune_emulator::faults::Faults {
+    emu.set_faults(powertune_emulator::Faults {
         throttle_share: 1.0,
         throttle_functions: vec!["other".into()],
         ..Default::default()
@@ -317,7 +317,7 @@ async fn dropped_connections_are_dispatch_failures_for_the_sdk() {
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
     let faults = |in_a_row: u64| {
-        serde_json::from_value::<powertune_emulator::faults::Faults>(serde_json::json!({
+        serde_json::from_value::<powertune_emulator::Faults>(serde_json::json!({
             "dropConnections": {"operations": ["Invoke"], "functions": ["f"], "inARow": in_a_row}
         }))
         .unwrap()
@@ -372,8 +372,8 @@ async fn duration_noise_is_log_normal_and_aimed_at_chosen_functions() {
     let lambda = client(&emu);
     create(&lambda, "noisy", "io-bound", 1024, 10).await;
     create(&lambda, "quiet", "io-bound", 1024, 10).await;
-    emu.set_faults(powertune_emulator::faults::Faults {
-        duration_noise: Some(powertune_emulator::faults::DurationNoise {
+    emu.set_faults(powertune_emulator::Faults {
+        duration_noise: Some(powertune_emulator::DurationNoise {
             sigma: 0.5,
             functions: vec!["noisy".into()],
         }),
@@ -573,7 +573,7 @@ async fn control_plane_throttling_spares_invoke() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::faults::Faults {
+    emu.set_faults(powertune_emulator::Faults {
         control_plane_throttle_share: 1.0,
         ..Default::default()
     });
@@ -598,7 +598,7 @@ async fn new_versions_stay_pending_and_cannot_be_invoked_meanwhile() {
     let emu = emulator().await;
     let lambda = client(&emu);
     create(&lambda, "f", "noop", 128, 10).await;
-    emu.set_faults(powertune_emulator::faults::Faults {
+    emu.set_faults(powertune_emulator::Faults {
         version_pending_ms: 400,
         ..Default::default()
     });
@@ -671,8 +671,8 @@ async fn a_killed_step_dies_between_two_api_calls_as_a_timeout() {
     let answered = lambda.invoke().function_name("step").send().await.unwrap();
     assert_eq!(answered.function_error(), None);
 
-    emu.set_faults(powertune_emulator::faults::Faults {
-        kill_step: Some(powertune_emulator::faults::KillStep {
+    emu.set_faults(powertune_emulator::Faults {
+        kill_step: Some(powertune_emulator::KillStep {
             function: "step".into(),
             after_calls: 2,
         }),

@@ -301,7 +301,7 @@ async fn a_python_handler_over_its_memory_is_out_of_memory() {
     // Under RLIMIT_AS (the signals fallback) Python raises MemoryError instead of dying.
     assert_ne!(
         emu.limits_mode(),
-        powertune_emulator::limits::Mode::Signals,
+        powertune_emulator::Mode::Signals,
         "this test needs cgroup limits (run as root)"
     );
     let lambda = client(&emu);
@@ -391,7 +391,7 @@ async fn a_declared_version_the_host_lacks_runs_with_a_warning_given_once() {
     let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = heard.clone();
     let config = powertune_emulator::Config {
-        notice: powertune_emulator::state::Notice(std::sync::Arc::new(move |m| {
+        notice: powertune_emulator::Notice(std::sync::Arc::new(move |m| {
             sink.lock().unwrap().push(m.to_string())
         })),
         ..powertune_emulator::Config::default()
@@ -453,7 +453,7 @@ async fn processes_a_handler_starts_share_its_limits() {
     // One process group per environment: signals and kills reach the children.
     let child_pgid: i64 = child.lines().last().unwrap().trim().parse().unwrap();
     assert_eq!(child_pgid, body["pgid"].as_i64().unwrap(), "{body}");
-    if emu.limits_mode() != powertune_emulator::limits::Mode::Signals {
+    if emu.limits_mode() != powertune_emulator::Mode::Signals {
         let cgroup = body["cgroup"].as_str().unwrap();
         assert!(cgroup.contains("powertune-"), "{cgroup}");
         assert!(

@@ -107,9 +107,9 @@ pub struct VersionInfo {
 /// The Lambda API, as the steps use it: domain-named calls, waits, and errors as [`StepError`]s.
 pub struct LambdaApi {
     /// Control-plane calls (configuration, versions, aliases).
-    client: Client,
+    pub(crate) client: Client,
     /// Invoke; its own client, so its retries differ from the control plane's.
-    invoke_client: Client,
+    pub(crate) invoke_client: Client,
     waits: Waits,
     /// When the step's invocation ends; waits end `waits.margin` before it.
     deadline: Option<Instant>,
@@ -141,21 +141,6 @@ impl LambdaApi {
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
         self
-    }
-
-    /// How waits look.
-    pub fn waits(&self) -> Waits {
-        self.waits
-    }
-
-    /// The control-plane client (its configuration is what tests check).
-    pub fn control_client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The Invoke client.
-    pub fn invoke_client(&self) -> &Client {
-        &self.invoke_client
     }
 
     /// How long a wait starting now may last.

@@ -70,34 +70,6 @@ pub fn restore_fits(left: Duration, slowest: Duration) -> bool {
     left > slowest + SAFETY_MARGIN
 }
 
-/// How many Publisher invocations a plan of `configurations` needs when each configuration
-/// takes `per_configuration` and each invocation may run for `budget`: the loop above, with
-/// time simulated.
-pub fn rounds_needed(
-    configurations: usize,
-    per_configuration: Duration,
-    budget: Duration,
-) -> usize {
-    let (mut published, mut rounds) = (0, 0);
-    loop {
-        rounds += 1;
-        let (first, mut elapsed, mut slowest) = (published, Duration::ZERO, Duration::ZERO);
-        while published < configurations {
-            if published > first && !another_fits(budget.saturating_sub(elapsed), slowest) {
-                break;
-            }
-            elapsed += per_configuration;
-            slowest = per_configuration;
-            published += 1;
-        }
-        if published == configurations
-            && (published == first || restore_fits(budget.saturating_sub(elapsed), slowest))
-        {
-            return rounds;
-        }
-    }
-}
-
 /// update -> wait -> publish -> wait until active -> alias. A new version can be `Pending` for a
 /// while (always with SnapStart), and invoking it meanwhile fails, so every version is waited
 /// for; normally that is one `GetFunctionConfiguration`. If the alias cannot be made, the
@@ -166,6 +138,34 @@ pub async fn restore_latest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many Publisher invocations a plan of `configurations` needs when each configuration
+    /// takes `per_configuration` and each invocation may run for `budget`: the loop above, with
+    /// time simulated.
+    fn rounds_needed(
+        configurations: usize,
+        per_configuration: Duration,
+        budget: Duration,
+    ) -> usize {
+        let (mut published, mut rounds) = (0, 0);
+        loop {
+            rounds += 1;
+            let (first, mut elapsed, mut slowest) = (published, Duration::ZERO, Duration::ZERO);
+            while published < configurations {
+                if published > first && !another_fits(budget.saturating_sub(elapsed), slowest) {
+                    break;
+                }
+                elapsed += per_configuration;
+                slowest = per_configuration;
+                published += 1;
+            }
+            if published == configurations
+                && (published == first || restore_fits(budget.saturating_sub(elapsed), slowest))
+            {
+                return rounds;
+            }
+        }
+    }
 
     #[test]
     fn a_46_value_run_needs_one_publisher_invocation_at_aws_speeds() {

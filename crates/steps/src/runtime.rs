@@ -259,3 +259,81 @@ pub async fn optimizer(
     let lambda = clients.lambda_until(Some(&event.function.region), deadline);
     optimizer::optimize(&lambda, &event).await
 }
+
+#[cfg(test)]
+mod tests {
+    //! The clients' settings, read from inside the crate (they are not part of its API).
+    use super::*;
+    use crate::events::FunctionSnapshot;
+    use aws_sdk_lambda::config::Credentials;
+    use serde_json::json;
+
+    fn sdk(endpoint: &str) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(
+                Credentials::new("test", "test", None, None, "test"),
+            ))
+            .build()
+    }
+
+    #[test]
+    fn the_control_plane_retries_twenty_times_and_invoke_three_times() {
+        let clients = Clients::from_sdk(sdk("http://127.0.0.1:9"));
+        let lambda = clients.lambda(None);
+        let control = lambda.client.config().retry_config().cloned().unwrap();
+        assert_eq!(control.max_attempts(), CONTROL_PLANE_ATTEMPTS);
+        assert_eq!(control.max_attempts(), 20);
+        assert_eq!(
+            control.initial_backoff(),
+            std::time::Duration::from_millis(250)
+        );
+        let invoke = lambda
+            .invoke_client
+            .config()
+            .retry_config()
+            .cloned()
+            .unwrap();
+        assert_eq!(invoke.max_attempts(), 3);
+    }
+
+    #[test]
+    fn processors_are_invoked_in_their_own_region() {
+        let clients = Clients::from_sdk(sdk("http://127.0.0.1:9"));
+        let event = ExecutorEvent {
+            input: serde_json::from_value(json!({
+                "lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:f", "num": 5, "powerValues": [128],
+                "preProcessorARN": "arn:aws:lambda:eu-west-1:123456789012:function:pre",
+                "postProcessorARN": "post"
+            }))
+            .expect("a valid input"),
+            function: FunctionSnapshot {
+                arn: "arn:aws:lambda:ap-south-1:123456789012:function:f".into(),
+                region: "ap-south-1".into(),
+                architecture: powertune_core::pricing::Architecture::X86_64,
+                memory_size: 128,
+                description: String::new(),
+                snap_start: false,
+            },
+            value: 128,
+            first: 0,
+            count: None,
+        };
+        let lambdas = clients.executor_lambdas(&event).unwrap();
+        let region = |l: &LambdaApi| {
+            l.invoke_client
+                .config()
+                .region()
+                .map(|r| r.as_ref().to_string())
+        };
+        assert_eq!(region(&lambdas.function).as_deref(), Some("ap-south-1"));
+        assert_eq!(region(&lambdas.pre_processor).as_deref(), Some("eu-west-1"));
+        // A bare name runs where the function does.
+        assert_eq!(
+            region(&lambdas.post_processor).as_deref(),
+            Some("ap-south-1")
+        );
+    }
+}

@@ -3,9 +3,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::config::Credentials;
-use powertune_steps::events::{ExecutorEvent, FunctionSnapshot};
 use powertune_steps::runtime::{self, Clients};
-use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
@@ -87,67 +85,4 @@ async fn step_connections_have_tcp_keepalive_of_about_a_minute() {
     // The SDK's default client arms no timer: the check above can fail.
     let (default_kind, _) = timer_after_one_call(None).await;
     assert_eq!(default_kind, 0, "the SDK default has no keepalive");
-}
-
-#[test]
-fn the_control_plane_retries_twenty_times_and_invoke_three_times() {
-    let clients = Clients::from_sdk(sdk("http://127.0.0.1:9", None));
-    let lambda = clients.lambda(None);
-    let control = lambda
-        .control_client()
-        .config()
-        .retry_config()
-        .cloned()
-        .unwrap();
-    assert_eq!(control.max_attempts(), runtime::CONTROL_PLANE_ATTEMPTS);
-    assert_eq!(control.max_attempts(), 20);
-    assert_eq!(
-        control.initial_backoff(),
-        std::time::Duration::from_millis(250)
-    );
-    let invoke = lambda
-        .invoke_client()
-        .config()
-        .retry_config()
-        .cloned()
-        .unwrap();
-    assert_eq!(invoke.max_attempts(), 3);
-}
-
-#[test]
-fn processors_are_invoked_in_their_own_region() {
-    let clients = Clients::from_sdk(sdk("http://127.0.0.1:9", None));
-    let event = ExecutorEvent {
-        input: serde_json::from_value(json!({
-            "lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:f", "num": 5, "powerValues": [128],
-            "preProcessorARN": "arn:aws:lambda:eu-west-1:123456789012:function:pre",
-            "postProcessorARN": "post"
-        }))
-        .expect("a valid input"),
-        function: FunctionSnapshot {
-            arn: "arn:aws:lambda:ap-south-1:123456789012:function:f".into(),
-            region: "ap-south-1".into(),
-            architecture: powertune_core::pricing::Architecture::X86_64,
-            memory_size: 128,
-            description: String::new(),
-            snap_start: false,
-        },
-        value: 128,
-        first: 0,
-        count: None,
-    };
-    let lambdas = clients.executor_lambdas(&event).unwrap();
-    let region = |l: &powertune_steps::lambda::LambdaApi| {
-        l.invoke_client()
-            .config()
-            .region()
-            .map(|r| r.as_ref().to_string())
-    };
-    assert_eq!(region(&lambdas.function).as_deref(), Some("ap-south-1"));
-    assert_eq!(region(&lambdas.pre_processor).as_deref(), Some("eu-west-1"));
-    // A bare name runs where the function does.
-    assert_eq!(
-        region(&lambdas.post_processor).as_deref(),
-        Some("ap-south-1")
-    );
 }

@@ -18,7 +18,7 @@ pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
     succeeded(&e)?;
     check_result(&e.output, &FIVE)?;
     ensure!(e.output["strategy"] == "cost");
-    // Issue 12: the projection's saving is against the memory the Initializer recorded.
+    // The projection's saving is against the memory the Initializer recorded.
     let projection = &e.output["projection"];
     ensure!(
         projection["currentMemory"] == ORIGINAL_MEMORY
@@ -26,7 +26,7 @@ pub(crate) async fn cost_in_series(env: &Env) -> Result<()> {
             && projection["saving"]["amount"].is_number(),
         "projection {projection}"
     );
-    // Scenario 6: the priced transitions are the ones moto's interpreter made.
+    // The priced transitions are the ones moto's interpreter made.
     priced_as_run(env, &e).await?;
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
@@ -46,7 +46,7 @@ async fn priced_as_run(env: &Env, e: &Execution) -> Result<u64> {
     Ok(counted)
 }
 
-/// Issue 11: an adaptive run loops the Map and the Sampler until the decision settles. Noisy
+/// An adaptive run loops the Map and the Sampler until the decision settles. Noisy
 /// durations (the emulator's durationNoise) make the first rounds undecided; 3008 MB, which
 /// costs several times the rest, stops early.
 pub(crate) async fn adaptive_sampling(env: &Env) -> Result<()> {
@@ -392,7 +392,7 @@ pub(crate) async fn execute_sh(env: &Env) -> Result<()> {
         serde_json::from_slice(&out.stdout).context("execute.sh printed no JSON")?;
     check_result(&output, &[256, 512])?;
 
-    // Issue 12: --save keeps a baseline, and --baseline gates a later run on it through the CLI.
+    // --save keeps a baseline, and --baseline gates a later run on it through the CLI.
     let dir = std::env::temp_dir().join(format!("powertune-e2e-gate-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let (saved, dearer, cheaper) = (
@@ -674,7 +674,7 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
-/// Issue 10: a Python function (the python-cpu example, on the host's Python and Lambda's
+/// A Python function (the python-cpu example, on the host's Python and Lambda's
 /// awslambdaric) tuned through the state machine, as most users' functions would be.
 pub(crate) async fn python_function(env: &Env) -> Result<()> {
     let out = std::process::Command::new("python3")

@@ -215,6 +215,38 @@ async fn initializer_refuses_configurations_that_can_only_fail_naming_what_to_ch
     );
 }
 
+/// moto has no GetAccountSettings, and a role may lack the permission: the quota check is made
+/// when it can be, and a run is not refused for a check it could not make.
+#[tokio::test]
+async fn initializer_goes_on_when_the_account_settings_cannot_be_read() {
+    let sized = mock!(Client::get_function_configuration).then_output(|| {
+        GetFunctionConfigurationOutput::builder()
+            .function_arn(ARN)
+            .memory_size(1024)
+            .code_size(10_000_000)
+            .last_update_status(LastUpdateStatus::Successful)
+            .build()
+    });
+    let denied = mock!(Client::get_account_settings).then_error(|| {
+        aws_sdk_lambda::operation::get_account_settings::GetAccountSettingsError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized to perform: lambda:GetAccountSettings")
+                .build(),
+        )
+    });
+    let lambda = api(
+        RuleMode::MatchAny,
+        &[&sized, &no_reserved_concurrency(), &no_aliases(), &denied],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [128, 256]});
+    let plan = initialize(&lambda, &input, &Defaults::default(), "r")
+        .await
+        .unwrap();
+    assert_eq!(plan.configurations().len(), 2);
+    assert_eq!(denied.num_calls(), 1, "the check was attempted");
+}
+
 #[tokio::test]
 async fn initializer_waits_for_a_pending_function() {
     let pending = mock!(Client::get_function_configuration)
