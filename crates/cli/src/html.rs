@@ -314,7 +314,12 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
             let _ = write!(
                 rows,
                 "<td title=\"{}\">{}</td>",
-                escape(s.stop_reason.as_deref().unwrap_or("")),
+                escape(
+                    &s.stop_reason
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
                 s.invocations.map_or("-".into(), |n| n.to_string())
             );
         }

@@ -138,7 +138,11 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
 
     let plan = initializer::initialize(&lambda, input, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run).await {
-        Ok((result, stats, publisher_rounds)) => {
+        Ok(Finished {
+            result,
+            stats,
+            publisher_rounds,
+        }) => {
             let function_ms: f64 = stats
                 .iter()
                 .filter_map(|s| s.duration_stats.as_ref())
@@ -163,12 +167,16 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     }
 }
 
-async fn after_initializer(
-    lambda: &LambdaApi,
-    mut plan: Plan,
-    run: &LocalRun,
-) -> Result<(Option<TuningResult>, Vec<PowerStats>, usize)> {
-    while !plan.done {
+/// What the steps after the Initializer produced, before the run's timings are added.
+struct Finished {
+    /// `None` for a dry run.
+    result: Option<TuningResult>,
+    stats: Vec<PowerStats>,
+    publisher_rounds: usize,
+}
+
+async fn after_initializer(lambda: &LambdaApi, mut plan: Plan, run: &LocalRun) -> Result<Finished> {
+    while !plan.publishing_done {
         plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
     }
     let input = plan.input.clone();
@@ -216,16 +224,18 @@ async fn after_initializer(
             round.push(out?);
         }
         plan = sampler::sample(SamplerEvent { plan, round })?;
-        for output in &plan.stats {
+        for output in &plan.results {
             let (value, message) = match output {
                 ExecutorOutput::Stats(s) if plan.sampling.values.contains(&s.value) => continue,
                 ExecutorOutput::Stats(s) => (
                     s.value,
-                    match (&s.stop_reason, input.adaptive) {
-                        (Some(reason), true) if reason.starts_with("out of") => {
-                            format!("{:.2} ms, out of the running", s.average_duration)
-                        }
-                        _ => format!("{:.2} ms", s.average_duration),
+                    if s.stop_reason
+                        .as_ref()
+                        .is_some_and(|r| r.is_out_of_running())
+                    {
+                        format!("{:.2} ms, out of the running", s.average_duration)
+                    } else {
+                        format!("{:.2} ms", s.average_duration)
                     },
                 ),
                 ExecutorOutput::DryRun { value, .. } => (*value, "ok".to_string()),
@@ -239,7 +249,11 @@ async fn after_initializer(
 
     let stats = plan.power_stats();
     if input.dry_run {
-        return Ok((None, stats, plan.publisher_rounds));
+        return Ok(Finished {
+            result: None,
+            stats,
+            publisher_rounds: plan.publisher_rounds,
+        });
     }
     let event = AnalyzerEvent {
         input: plan.input.clone(),
@@ -260,5 +274,9 @@ async fn after_initializer(
         };
         optimizer::optimize(lambda, &event).await?;
     }
-    Ok((Some(analysis), stats, plan.publisher_rounds))
+    Ok(Finished {
+        result: Some(analysis),
+        stats,
+        publisher_rounds: plan.publisher_rounds,
+    })
 }

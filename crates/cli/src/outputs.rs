@@ -86,7 +86,7 @@ pub fn emit(run: &Run<'_>, targets: &Targets) -> Result<(), Failure> {
 }
 
 /// A saved run (or any result document with `stats`) read back, with the trimming its input
-/// used (the reference's 0.2 when the file has no input).
+/// used (the default when the file has no input: a state machine's output carries none).
 pub struct Saved {
     /// The result document, `stats` included.
     pub result: TuningResult,
@@ -116,6 +116,6 @@ pub fn read_saved(path: &Path) -> Result<Saved, Failure> {
         .get("input")
         .and_then(|i| i.get("discardTopBottom"))
         .and_then(serde_json::Value::as_f64)
-        .unwrap_or(0.2);
+        .unwrap_or(powertune_core::input::DEFAULT_DISCARD_TOP_BOTTOM);
     Ok(Saved { result, discard })
 }

@@ -111,7 +111,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     if let Some(sampling) = &result.sampling {
         let _ = writeln!(out, "{}", sampling.sentence());
         for s in &sorted {
-            if let Some(reason) = s.stop_reason.as_deref().filter(|r| r.starts_with("out of")) {
+            if let Some(reason) = s.stop_reason.as_ref().filter(|r| r.is_out_of_running()) {
                 let _ = writeln!(out, "  {} MB: {reason}", s.value);
             }
         }

@@ -48,12 +48,79 @@ pub struct PowerStats {
     pub samples: Option<Samples>,
     /// Ours, with adaptive sampling: why this power value got no more invocations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
     /// Ours, with `onlyColdStarts`: invocations that found a warm environment (an Executor
     /// retried after a failure re-invokes aliases it had already started), left out of these
     /// statistics so that every one is a cold start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm_starts_left_out: Option<u32>,
+}
+
+/// Why adaptive sampling gave a power value no more invocations. In JSON an object with a
+/// `kind` and the figures; [`std::fmt::Display`] renders the sentence the reports show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum StopReason {
+    /// Left the running before the others: not the pick, beyond the noise.
+    OutOfRunning {
+        /// Its invocations when it left.
+        after: u32,
+        /// Why it is not the pick, in the decision's terms ("dearer than 512 MB beyond the noise").
+        why: String,
+        /// The share of the bootstrap resamples that picked it (0..1).
+        pick_share: f64,
+        /// How many resamples there were.
+        resamples: u32,
+    },
+    /// The decision was settled for every power value still running.
+    Settled {
+        /// Invocations per power value at that point.
+        after: u32,
+    },
+    /// Every power value still running reached `num` before the decision was settled.
+    ReachedNum {
+        /// The input's `num`.
+        num: u32,
+    },
+    /// No power value has a result to recommend; more invocations would not change that.
+    NothingToRecommend,
+}
+
+impl StopReason {
+    /// Whether the power value left the running before sampling ended for the rest.
+    pub fn is_out_of_running(&self) -> bool {
+        matches!(self, StopReason::OutOfRunning { .. })
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::OutOfRunning {
+                after,
+                why,
+                pick_share,
+                resamples,
+            } => write!(
+                f,
+                "out of the running after {after} invocations: {why} (the pick in {:.1}% of {resamples} resamples)",
+                100.0 * pick_share
+            ),
+            StopReason::Settled { after } => {
+                write!(f, "the decision was settled after {after} invocations")
+            }
+            StopReason::ReachedNum { num } => {
+                write!(f, "reached \"num\" ({num}) before the decision was settled")
+            }
+            StopReason::NothingToRecommend => {
+                write!(f, "no power value has a result to recommend")
+            }
+        }
+    }
 }
 
 /// The most invocations a power value keeps as [`Samples`]: enough for a test between power
@@ -488,6 +555,37 @@ mod tests {
     use super::*;
     use crate::logs::parse_report;
     use crate::pricing::{lambda_price, Architecture};
+
+    #[test]
+    fn a_stop_reason_is_data_in_json_and_a_sentence_in_reports() {
+        let out = StopReason::OutOfRunning {
+            after: 10,
+            why: "dearer than 512 MB beyond the noise".into(),
+            pick_share: 0.0025,
+            resamples: 400,
+        };
+        let json = serde_json::to_value(&out).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "outOfRunning", "after": 10, "why": "dearer than 512 MB beyond the noise", "pickShare": 0.0025, "resamples": 400})
+        );
+        assert_eq!(serde_json::from_value::<StopReason>(json).unwrap(), out);
+        assert_eq!(
+            out.to_string(),
+            "out of the running after 10 invocations: dearer than 512 MB beyond the noise (the pick in 0.2% of 400 resamples)"
+        );
+        assert!(out.is_out_of_running());
+        let reached = StopReason::ReachedNum { num: 50 };
+        assert_eq!(
+            serde_json::to_value(&reached).unwrap(),
+            serde_json::json!({"kind": "reachedNum", "num": 50})
+        );
+        assert!(!reached.is_out_of_running());
+        assert_eq!(
+            serde_json::to_value(StopReason::NothingToRecommend).unwrap(),
+            serde_json::json!({"kind": "nothingToRecommend"})
+        );
+    }
 
     #[test]
     fn power_stats_come_from_reports() {

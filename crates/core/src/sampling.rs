@@ -14,7 +14,7 @@
 
 use crate::decision::{Decision, Measured, Rule, TIE_MARGIN};
 use crate::input::ExecutionInput;
-use crate::output::{PowerStats, SamplingSummary};
+use crate::output::{PowerStats, SamplingSummary, StopReason};
 use crate::stats::trimmed_mean;
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
@@ -102,9 +102,9 @@ impl Sampling {
         let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
         let Some(decision) = rule.decide(&measured) else {
             // Nothing can be recommended: more invocations would not change that.
-            let reason = "no power value has a result to recommend".to_string();
+            let reason = StopReason::NothingToRecommend;
             mark(stats, &self.values, &reason);
-            return settled(Some(reason));
+            return settled(Some(reason.to_string()));
         };
         let shares = pick_shares(&rule, &measured);
         let pick = stats[decision.pick].value;
@@ -137,11 +137,7 @@ impl Sampling {
             let reason = format!(
                 "The decision was settled after {done} invocations per power value: {agreement}."
             );
-            mark(
-                stats,
-                &self.values,
-                &format!("the decision was settled after {done} invocations"),
-            );
+            mark(stats, &self.values, &StopReason::Settled { after: done });
             return settled(Some(reason));
         }
         if done >= input.num {
@@ -149,10 +145,7 @@ impl Sampling {
             mark(
                 stats,
                 &self.values,
-                &format!(
-                    "reached \"num\" ({}) before the decision was settled",
-                    input.num
-                ),
+                &StopReason::ReachedNum { num: input.num },
             );
             return settled(Some(reason));
         }
@@ -172,11 +165,12 @@ impl Sampling {
                 running.push(value);
                 continue;
             }
-            stats[i].stop_reason = Some(format!(
-                "out of the running after {done} invocations: {} (the pick in {:.1}% of {RESAMPLES} resamples)",
-                why_not(&rule, stats, &decision, i),
-                100.0 * share(i)
-            ));
+            stats[i].stop_reason = Some(StopReason::OutOfRunning {
+                after: done,
+                why: why_not(&rule, stats, &decision, i),
+                pick_share: share(i),
+                resamples: RESAMPLES as u32,
+            });
         }
         let next = ((f64::from(done) * GROWTH).ceil() as u32)
             .max(done + 1)
@@ -204,9 +198,9 @@ impl Sampling {
 }
 
 /// Sets the stop reason of the power values in `values` that have none yet.
-fn mark(stats: &mut [PowerStats], values: &[u32], reason: &str) {
+fn mark(stats: &mut [PowerStats], values: &[u32], reason: &StopReason) {
     for s in stats.iter_mut().filter(|s| values.contains(&s.value)) {
-        s.stop_reason.get_or_insert_with(|| reason.to_string());
+        s.stop_reason.get_or_insert_with(|| reason.clone());
     }
 }
 
@@ -480,13 +474,10 @@ mod tests {
         assert_eq!(sampling.rounds, vec![5]);
         for s in &stats {
             assert_eq!(s.invocations, Some(5));
-            assert!(
-                s.stop_reason
-                    .as_deref()
-                    .unwrap()
-                    .contains("settled after 5"),
-                "{:?}",
-                s.stop_reason
+            assert_eq!(s.stop_reason, Some(StopReason::Settled { after: 5 }));
+            assert_eq!(
+                s.stop_reason.as_ref().map(ToString::to_string).as_deref(),
+                Some("the decision was settled after 5 invocations")
             );
         }
         let summary = sampling.summary(&adaptive, &stats).unwrap();
@@ -517,10 +508,16 @@ mod tests {
             .find(|s| s.value == 3008)
             .and_then(|s| s.stop_reason.clone())
             .unwrap();
-        assert!(
-            reason.starts_with("out of the running after ") || reason.contains("settled"),
-            "{reason}"
-        );
+        match &reason {
+            StopReason::OutOfRunning {
+                why, pick_share, ..
+            } => {
+                assert!(why.contains("beyond the noise"), "{reason}");
+                assert!(*pick_share < OUT_SHARE, "{reason}");
+                assert!(reason.to_string().starts_with("out of the running after "));
+            }
+            other => assert!(matches!(other, StopReason::Settled { .. }), "{other}"),
+        }
         let total: u32 = stats.iter().filter_map(|s| s.invocations).sum();
         assert!(total < 500, "{total} invocations of 500");
     }

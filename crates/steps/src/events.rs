@@ -69,12 +69,12 @@ pub struct Plan {
     pub publisher_rounds: usize,
     /// All published and `$LATEST` restored: the state machine's `IsPublished` choice reads it.
     #[serde(default)]
-    pub done: bool,
+    pub publishing_done: bool,
     /// What the next round of the Map invokes; the `IsSettled` choice reads `settled`.
     pub sampling: Sampling,
     /// Every power value's results so far, merged over the rounds by the Sampler.
     #[serde(default)]
-    pub stats: Vec<ExecutorOutput>,
+    pub results: Vec<ExecutorOutput>,
 }
 
 impl Plan {
@@ -86,9 +86,9 @@ impl Plan {
             run_id,
             versions: Vec::new(),
             publisher_rounds: 0,
-            done: false,
+            publishing_done: false,
             sampling: Sampling::start(input),
-            stats: Vec::new(),
+            results: Vec::new(),
         }
     }
 
@@ -100,7 +100,7 @@ impl Plan {
     /// The statistics of every power value measured so far (a dry run's results are not
     /// statistics).
     pub fn power_stats(&self) -> Vec<PowerStats> {
-        self.stats
+        self.results
             .iter()
             .filter_map(|o| match o {
                 ExecutorOutput::Stats(s) => Some((**s).clone()),

@@ -42,18 +42,18 @@ pub async fn publish(
     }
 
     if plan.published() == configurations.len()
-        && !plan.done
+        && !plan.publishing_done
         && (plan.published() == first || restore_fits(left(), slowest))
     {
         restore_latest(lambda, &plan.function).await?;
-        plan.done = true;
+        plan.publishing_done = true;
     }
     plan.publisher_rounds += 1;
     tracing::info!(
         published = plan.published(),
         of = configurations.len(),
         this_round = plan.published() - first,
-        done = plan.done,
+        done = plan.publishing_done,
         "publisher round finished"
     );
     Ok(plan)

@@ -32,7 +32,7 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
     let discard = plan.input.discard_top_bottom;
     for output in round {
         let value = output_value(&output);
-        match plan.stats.iter_mut().find(|s| output_value(s) == value) {
+        match plan.results.iter_mut().find(|s| output_value(s) == value) {
             Some(ExecutorOutput::Stats(before)) => {
                 let ExecutorOutput::Stats(later) = output else {
                     return Err(merge_error(value, "a dry run's result"));
@@ -45,16 +45,16 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
             Some(ExecutorOutput::DryRun { .. }) => {
                 return Err(merge_error(value, "a second round of a dry run"))
             }
-            None => plan.stats.push(output),
+            None => plan.results.push(output),
         }
     }
-    plan.stats.sort_by_key(output_value);
+    plan.results.sort_by_key(output_value);
 
     let mut stats = plan.power_stats();
     plan.sampling = plan.sampling.after_round(&plan.input, &mut stats);
     for s in stats {
         if let Some(ExecutorOutput::Stats(entry)) =
-            plan.stats.iter_mut().find(|o| output_value(o) == s.value)
+            plan.results.iter_mut().find(|o| output_value(o) == s.value)
         {
             entry.stop_reason = s.stop_reason;
         }
@@ -137,7 +137,7 @@ mod tests {
         let after = sample(event).unwrap();
         assert!(after.sampling.settled);
         assert_eq!(after.sampling.rounds, vec![2]);
-        let values: Vec<u32> = after.stats.iter().map(output_value).collect();
+        let values: Vec<u32> = after.results.iter().map(output_value).collect();
         assert_eq!(values, vec![128, 256]);
         // What goes back to the state has no "round".
         assert!(serde_json::to_value(&after).unwrap().get("round").is_none());
@@ -159,7 +159,7 @@ mod tests {
         })
         .unwrap();
         assert!(p.sampling.settled, "{:?}", p.sampling);
-        for s in &p.stats {
+        for s in &p.results {
             let ExecutorOutput::Stats(s) = s else {
                 panic!()
             };
@@ -170,7 +170,7 @@ mod tests {
         // A second round (as if the first had not settled) is merged into the first.
         let mut p =
             plan(json!({"lambdaARN": "f", "num": 50, "powerValues": [128, 256], "adaptive": true}));
-        p.stats = vec![
+        p.results = vec![
             round(128, 5, 40.0, Keep::All),
             round(256, 5, 20.0, Keep::All),
         ];
@@ -186,7 +186,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(p.sampling.rounds, vec![2, 2]);
-        let ExecutorOutput::Stats(s) = &p.stats[0] else {
+        let ExecutorOutput::Stats(s) = &p.results[0] else {
             panic!()
         };
         assert_eq!(s.invocations, Some(8));
@@ -212,7 +212,7 @@ mod tests {
         // Statistics that kept only some invocations cannot be merged with a later round.
         let mut p =
             plan(json!({"lambdaARN": "f", "num": 100, "powerValues": [128], "adaptive": true}));
-        p.stats = vec![round(128, 60, 40.0, Keep::Spaced)];
+        p.results = vec![round(128, 60, 40.0, Keep::Spaced)];
         p.sampling.first = 60;
         let err = sample(SamplerEvent {
             round: vec![round(128, 5, 40.0, Keep::All)],

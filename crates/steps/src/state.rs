@@ -9,7 +9,7 @@ use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
 use powertune_core::logs::Report;
-use powertune_core::output::{Keep, PowerStats, MAX_SAMPLES};
+use powertune_core::output::{Keep, PowerStats, StopReason, MAX_SAMPLES};
 use powertune_core::pricing::lambda_price;
 use powertune_core::sampling::{Sampling, GROWTH};
 use powertune_core::visualization::DEFAULT_BASE_URL;
@@ -54,7 +54,7 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
     let mut full = plan.clone();
     full.versions = vec![WIDEST_VERSION.to_string(); configurations];
     full.publisher_rounds = configurations + 1;
-    full.done = true;
+    full.publishing_done = true;
     // Every round's size and the longest reason an adaptive run gives.
     full.sampling = Sampling {
         rounds: vec![input.power_values.len() as u32; round_count(input)],
@@ -179,7 +179,12 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize
         input.discard_top_bottom,
         Keep::All,
     );
-    stats.stop_reason = input.adaptive.then(|| "x".repeat(WIDEST_REASON));
+    stats.stop_reason = input.adaptive.then(|| StopReason::OutOfRunning {
+        after: input.num,
+        why: "x".repeat(WIDEST_REASON),
+        pick_share: 0.0025,
+        resamples: u32::MAX,
+    });
     stats
 }
 
@@ -354,14 +359,14 @@ mod tests {
         );
         let size = largest_state(&plan, &input);
         plan.versions = (1..=80).map(|v| v.to_string()).collect();
-        plan.done = true;
+        plan.publishing_done = true;
         let stats: Vec<PowerStats> = input
             .power_values
             .iter()
             .map(|&p| widest_stats(p, &input, "us-east-1", 20))
             .collect();
         let mut state = serde_json::to_value(&plan).unwrap();
-        state["stats"] = json!(stats);
+        state["results"] = json!(stats);
         state["cleanup"] = json!(CleanupReport {
             deleted_aliases: 80,
             deleted_versions: 80,

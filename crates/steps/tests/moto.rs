@@ -129,7 +129,7 @@ async fn latest(m: &Moto, name: &str) -> (i32, String) {
 }
 
 async fn publish_all(lambda: &LambdaApi, mut plan: Plan, budget: Duration) -> Plan {
-    while !plan.done {
+    while !plan.publishing_done {
         plan = publisher::publish(lambda, plan, budget)
             .await
             .expect("publishing works on moto");
@@ -264,7 +264,7 @@ async fn cleanup_after_a_run_that_failed_midway_restores_everything() {
     let plan = publisher::publish(&lambda, plan, Duration::ZERO)
         .await
         .unwrap();
-    assert_eq!((plan.published(), plan.done), (1, false));
+    assert_eq!((plan.published(), plan.publishing_done), (1, false));
     let (memory, description) = latest(&m, &arn).await;
     assert_eq!(memory, 128);
     assert!(description.starts_with("powertune run"), "{description}");

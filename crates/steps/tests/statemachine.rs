@@ -322,7 +322,7 @@ struct Path<'a> {
 fn holds(rule: &Value, path: &mut Path) -> bool {
     let variable = rule["Variable"].as_str().unwrap_or_default();
     match variable {
-        "$.done" => {
+        "$.publishingDone" => {
             path.published_visits += 1;
             path.published_visits == path.publisher_rounds
         }

@@ -86,9 +86,10 @@ pub(crate) async fn adaptive_sampling(env: &Env) -> Result<()> {
             s["value"]
         );
         ensure!(
-            s["stopReason"].is_string(),
-            "{} MB has no stopReason",
-            s["value"]
+            s["stopReason"]["kind"].is_string(),
+            "{} MB has no stopReason: {}",
+            s["value"],
+            s["stopReason"]
         );
         counted += n;
     }

@@ -37,6 +37,8 @@ pub const MIN_POWER: u32 = 128;
 pub const MAX_POWER: u32 = 10240;
 /// The smallest `num` outside a dry run: fewer invocations cannot be trimmed meaningfully.
 pub const MIN_NUM: u32 = 5;
+/// `discardTopBottom` when the input has none: the reference's 20% at each end.
+pub const DEFAULT_DISCARD_TOP_BOTTOM: f64 = 0.2;
 /// The largest share of results `discardTopBottom` may drop at each end.
 pub const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
 

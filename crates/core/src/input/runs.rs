@@ -2,7 +2,10 @@
 //! `statisticalTies`, `adaptive`, `minNum` and `discardTopBottom`.
 
 use super::reader::Reader;
-use super::{all_power_values, Defaults, MAX_DISCARD_TOP_BOTTOM, MAX_POWER, MIN_NUM, MIN_POWER};
+use super::{
+    all_power_values, Defaults, DEFAULT_DISCARD_TOP_BOTTOM, MAX_DISCARD_TOP_BOTTOM, MAX_POWER,
+    MIN_NUM, MIN_POWER,
+};
 use serde_json::Value;
 
 /// The run's fields, read.
@@ -69,7 +72,7 @@ fn read_num(r: &mut Reader<'_>, dry_run: bool) -> u32 {
 fn read_discard_top_bottom(r: &mut Reader<'_>, only_cold_starts: bool) -> f64 {
     match r.number("discardTopBottom", "from 0 to 0.4") {
         None if only_cold_starts => 0.0,
-        None => 0.2,
+        None => DEFAULT_DISCARD_TOP_BOTTOM,
         // The reference forces 0 here; a value the user gave is not silently replaced.
         Some(d) if only_cold_starts && d > 0.0 => {
             r.reject(

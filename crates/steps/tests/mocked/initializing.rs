@@ -27,7 +27,7 @@ async fn initializer_records_latest_and_plans_one_alias_per_power_value() {
     );
     assert!(plan.versions.is_empty());
     assert_eq!(plan.input.discard_top_bottom, 0.2);
-    assert!(!plan.done);
+    assert!(!plan.publishing_done);
 }
 
 #[tokio::test]

@@ -292,7 +292,7 @@ fn executor_event(input: Value) -> ExecutorEvent {
 fn published_plan() -> Plan {
     let mut p = plan(&[128, 256]);
     p.versions = vec!["7".into(), "8".into()];
-    p.done = true;
+    p.publishing_done = true;
     p
 }
 

@@ -51,7 +51,7 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
     let plan = publisher::publish(&lambda, plan(&[128, 256]), Duration::from_secs(300))
         .await
         .unwrap();
-    assert!(plan.done);
+    assert!(plan.publishing_done);
     assert_eq!(plan.published(), 2);
     assert_eq!(plan.publisher_rounds, 1);
     assert_eq!(plan.versions, ["7", "8"]);
@@ -169,7 +169,7 @@ async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
     );
     let mut p = plan(&[128, 256, 512]);
     let mut rounds = 0;
-    while !p.done {
+    while !p.publishing_done {
         p = publisher::publish(&lambda, p, Duration::ZERO)
             .await
             .unwrap();
@@ -250,5 +250,5 @@ async fn a_retried_publisher_waits_for_the_update_its_killed_predecessor_started
     let plan = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
         .await
         .unwrap();
-    assert!(plan.done);
+    assert!(plan.publishing_done);
 }
