@@ -148,16 +148,20 @@ pub struct RunData<'a> {
 
 /// The report of one run.
 pub fn run_report(title: &str, run: &RunData<'_>) -> String {
-    let (result, stats, request_price, discard) =
-        (run.result, run.stats, run.request_price, run.discard);
-    let symbol = currency_symbol(result.currency);
-    let mut sorted: Vec<&PowerStats> = stats.iter().collect();
+    let mut sorted: Vec<&PowerStats> = run.stats.iter().collect();
     sorted.sort_by_key(|s| s.value);
     let ok: Vec<&PowerStats> = sorted.iter().copied().filter(|s| s.succeeded()).collect();
-    let tied: Vec<u32> = result.equivalent.clone().unwrap_or_default();
-    let powers: Vec<u32> = ok.iter().map(|s| s.value).collect();
-    let mut body = String::new();
+    let mut body = run_header(title, run.result, run.stats);
+    body.push_str(&run_cards(run.result, &ok));
+    body.push_str(&run_charts(run, &ok));
+    body.push_str(&run_table(run, &sorted));
+    body.push_str(&run_footer(run.result));
+    page(title, &body)
+}
 
+/// The title and what the run was: strategy, power values, invocations, currency.
+fn run_header(title: &str, result: &TuningResult, stats: &[PowerStats]) -> String {
+    let mut body = String::new();
     let total: u32 = stats.iter().filter_map(|s| s.invocations).sum();
     let _ = write!(
         body,
@@ -173,7 +177,13 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         }
     );
 
-    // The cards: the recommendation, the fastest and the cheapest, the month.
+    body
+}
+
+/// The recommendation, the fastest and the cheapest, the month; the decision and the key.
+fn run_cards(result: &TuningResult, ok: &[&PowerStats]) -> String {
+    let symbol = currency_symbol(result.currency);
+    let mut body = String::new();
     let by = |f: fn(&PowerStats) -> f64| ok.iter().min_by(|a, b| f(a).total_cmp(&f(b))).copied();
     let mut cards = card(
         "best",
@@ -241,7 +251,16 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         "<p class=\"key note\">Key:<span style=\"background:var(--best-bg)\"></span>recommended<span style=\"background:var(--tied-bg)\"></span>tied with it (the same within the noise)<span style=\"background:var(--a-band)\"></span>95% interval of the mean</p>"
     );
 
-    // The charts.
+    body
+}
+
+/// Duration and cost against memory, and every invocation when the samples were kept.
+fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
+    let (result, stats, discard) = (run.result, run.stats, run.discard);
+    let symbol = currency_symbol(result.currency);
+    let tied: Vec<u32> = result.equivalent.clone().unwrap_or_default();
+    let powers: Vec<u32> = ok.iter().map(|s| s.value).collect();
+    let mut body = String::new();
     let duration = Chart {
         title: "Duration (trimmed mean)",
         prefix: "",
@@ -249,7 +268,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         powers: powers.clone(),
         best: Some(result.power),
         tied: tied.clone(),
-        series: vec![series("a", "", &ok, false, discard)],
+        series: vec![series("a", "", ok, false, discard)],
         log_y: false,
     };
     let cost = Chart {
@@ -259,7 +278,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         powers: powers.clone(),
         best: Some(result.power),
         tied: tied.clone(),
-        series: vec![series("a", "", &ok, true, discard)],
+        series: vec![series("a", "", ok, true, discard)],
         log_y: false,
     };
     let boxes: Vec<(u32, Vec<(f64, bool)>)> = ok
@@ -290,7 +309,14 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         );
     }
 
-    // The table.
+    body
+}
+
+/// Every power value, a row each (failed ones say why).
+fn run_table(run: &RunData<'_>, sorted: &[&PowerStats]) -> String {
+    let (result, request_price) = (run.result, run.request_price);
+    let symbol = currency_symbol(result.currency);
+    let mut body = String::new();
     let adaptive = result.sampling.is_some();
     let monthly = result.projection.as_ref();
     let mut head = String::from("<tr><th>Power</th>");
@@ -303,7 +329,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
     }
     head.push_str("</tr>");
     let mut rows = String::new();
-    for s in &sorted {
+    for s in sorted {
         let class = match marker(result, s.value) {
             "▶" => " class=\"best\"",
             "≈" => " class=\"tied\"",
@@ -362,6 +388,13 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
         if adaptive { "; hover over Runs to see why a power value stopped" } else { "" }
     );
 
+    body
+}
+
+/// What the run cost, the visualization link and the warnings.
+fn run_footer(result: &TuningResult) -> String {
+    let symbol = currency_symbol(result.currency);
+    let mut body = String::new();
     let _ = write!(
         body,
         "<p>Cost of this run: Lambda {symbol}{}, Step Functions {symbol}{}. <a href=\"{}\">Open in the public visualization</a> (optional; the data travel in the link's hash, which browsers do not send).</p>",
@@ -377,7 +410,7 @@ pub fn run_report(title: &str, run: &RunData<'_>) -> String {
             .collect();
         let _ = write!(body, "<h2>Warnings</h2><ul>{items}</ul>");
     }
-    page(title, &body)
+    body
 }
 
 /// 3000000 -> "3,000,000".

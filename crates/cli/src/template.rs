@@ -3,7 +3,7 @@
 //! `Globals.Function` beneath its own properties as SAM merges them.
 
 use powertune_core::pricing::Architecture;
-use serde_yaml::Value;
+use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -55,73 +55,19 @@ pub fn resolve(
         .get("Resources")
         .and_then(Value::as_mapping)
         .ok_or("the template has no Resources")?;
-    let functions: Vec<String> = resources
-        .iter()
-        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
-        .filter_map(|(k, _)| k.as_str().map(str::to_string))
-        .collect();
-    let id = match logical_id {
-        Some(id) => {
-            let resource = resources.get(id).ok_or_else(|| {
-                format!("no resource {id}; its functions are {}", list(&functions))
-            })?;
-            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("?");
-            if kind != "AWS::Serverless::Function" {
-                return Err(format!(
-                    "Resources.{id} is {kind}; powertune tunes an AWS::Serverless::Function ({})",
-                    list(&functions)
-                ));
-            }
-            id.to_string()
-        }
-        None => match functions.as_slice() {
-            [one] => one.clone(),
-            [] => return Err("the template has no AWS::Serverless::Function".into()),
-            many => {
-                return Err(format!(
-                    "the template has {} functions: choose one with --function ({})",
-                    many.len(),
-                    list(many)
-                ))
-            }
-        },
-    };
+    let id = choose_function(resources, logical_id)?;
     let resource = &resources[id.as_str()];
-    let own = resource.get("Properties").cloned().unwrap_or(Value::Null);
-    let globals = doc
-        .get("Globals")
-        .and_then(|g| g.get("Function"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let params = doc.get("Parameters").cloned().unwrap_or(Value::Null);
-    let at = |name: &str| format!("Resources.{id}.Properties.{name}");
-    // SAM: a function's own property replaces the global one; maps are merged.
-    let property = |name: &str| own.get(name).or_else(|| globals.get(name));
-
-    if let Some(kind) = property("PackageType").and_then(Value::as_str) {
-        if kind != "Zip" {
-            return Err(format!(
-                "{} is {kind}: container images do not run locally; powertune runs Zip functions",
-                at("PackageType")
-            ));
-        }
-    }
-    if property("InlineCode").is_some() {
-        return Err(format!(
-            "{} is not supported locally: put the code in a directory and name it in CodeUri",
-            at("InlineCode")
-        ));
-    }
-    let code_uri = match property("CodeUri") {
-        None => return Err(format!("{} is missing", at("CodeUri"))),
-        Some(v) => scalar(v, &params, &at("CodeUri"))?,
+    let p = Properties {
+        id: &id,
+        own: resource.get("Properties").cloned().unwrap_or(Value::Null),
+        globals: doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .cloned()
+            .unwrap_or(Value::Null),
+        params: doc.get("Parameters").cloned().unwrap_or(Value::Null),
     };
-    if code_uri.starts_with("s3://") {
-        return Err(format!(
-            "{} is {code_uri}: powertune runs code from a local directory",
-            at("CodeUri")
-        ));
-    }
+    let code_uri = p.code_uri()?;
     let build_method = resource
         .get("Metadata")
         .and_then(|m| m.get("BuildMethod"))
@@ -133,87 +79,178 @@ pub fn resolve(
         ));
     }
 
-    let runtime = property("Runtime")
-        .map(|v| scalar(v, &params, &at("Runtime")))
-        .transpose()?;
+    let runtime = p.text("Runtime")?;
     if let Some(name) = &runtime {
-        powertune_emulator::Runtime::parse(name).map_err(|e| format!("{}: {e}", at("Runtime")))?;
+        powertune_emulator::Runtime::parse(name)
+            .map_err(|e| format!("{}: {e}", p.at("Runtime")))?;
     } else if !cargo_lambda {
-        return Err(format!("{} is missing", at("Runtime")));
+        return Err(format!("{} is missing", p.at("Runtime")));
     }
-    let handler = property("Handler")
-        .map(|v| scalar(v, &params, &at("Handler")))
-        .transpose()?;
-    let number = |name: &str| -> Result<Option<u32>, String> {
-        property(name)
-            .map(|v| {
-                let text = scalar(v, &params, &at(name))?;
-                text.parse::<u32>()
-                    .map_err(|_| format!("{} must be a whole number, not {text}", at(name)))
-            })
-            .transpose()
-    };
-    let memory_size = number("MemorySize")?;
-    let timeout = number("Timeout")?;
-
-    let mut environment = BTreeMap::new();
-    for source in [&globals, &own] {
-        let Some(vars) = source
-            .get("Environment")
-            .and_then(|e| e.get("Variables"))
-            .and_then(Value::as_mapping)
-        else {
-            continue;
-        };
-        for (k, v) in vars {
-            let Some(name) = k.as_str() else { continue };
-            let path = format!("{}.Variables.{name}", at("Environment"));
-            match env.get(name) {
-                Some(given) => environment.insert(name.to_string(), given.clone()),
-                None => environment.insert(
-                    name.to_string(),
-                    scalar(v, &params, &path)
-                        .map_err(|e| format!("{e}; give its value with --env {name}=VALUE"))?,
-                ),
-            };
-        }
-    }
-    for (name, value) in env {
-        environment.insert(name.clone(), value.clone());
-    }
-
-    let architecture = match property("Architectures") {
-        None => None,
-        Some(v) => {
-            let list = v.as_sequence().filter(|l| l.len() == 1).ok_or_else(|| {
-                format!("{} must be a list of one architecture", at("Architectures"))
-            })?;
-            let name = scalar(&list[0], &params, &at("Architectures"))?;
-            Some(
-                name.parse::<Architecture>()
-                    .map_err(|e| format!("{}: {e}", at("Architectures")))?,
-            )
-        }
-    };
     let mut warnings = Vec::new();
-    if property("Layers").is_some() {
+    if p.get("Layers").is_some() {
         warnings.push(format!(
             "{} are not loaded locally: code the function imports from a layer is missing (Runtime.ImportModuleError)",
-            at("Layers")
+            p.at("Layers")
         ));
     }
     Ok(TemplateFunction {
-        logical_id: id,
         code_dir: base.join(code_uri),
         runtime,
-        handler,
-        memory_size,
-        timeout,
-        environment,
-        architecture,
+        handler: p.text("Handler")?,
+        memory_size: p.number("MemorySize")?,
+        timeout: p.number("Timeout")?,
+        environment: p.environment(env)?,
+        architecture: p.architecture()?,
         cargo_lambda,
         warnings,
+        logical_id: id,
     })
+}
+
+/// The logical ID of the function to tune: the one named, or the template's only one.
+fn choose_function(resources: &Mapping, logical_id: Option<&str>) -> Result<String, String> {
+    let functions: Vec<String> = resources
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
+        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .collect();
+    match logical_id {
+        Some(id) => {
+            let resource = resources.get(id).ok_or_else(|| {
+                format!("no resource {id}; its functions are {}", list(&functions))
+            })?;
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("?");
+            if kind != "AWS::Serverless::Function" {
+                return Err(format!(
+                    "Resources.{id} is {kind}; powertune tunes an AWS::Serverless::Function ({})",
+                    list(&functions)
+                ));
+            }
+            Ok(id.to_string())
+        }
+        None => match functions.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err("the template has no AWS::Serverless::Function".into()),
+            many => Err(format!(
+                "the template has {} functions: choose one with --function ({})",
+                many.len(),
+                list(many)
+            )),
+        },
+    }
+}
+
+/// A function's properties over the template's `Globals.Function`, with its parameters' defaults.
+struct Properties<'a> {
+    id: &'a str,
+    own: Value,
+    globals: Value,
+    params: Value,
+}
+
+impl Properties<'_> {
+    /// Where a property is, for errors.
+    fn at(&self, name: &str) -> String {
+        format!("Resources.{}.Properties.{name}", self.id)
+    }
+
+    /// SAM: a function's own property replaces the global one; maps are merged.
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.own.get(name).or_else(|| self.globals.get(name))
+    }
+
+    /// A scalar property, with `Ref`s to parameters resolved.
+    fn text(&self, name: &str) -> Result<Option<String>, String> {
+        self.get(name)
+            .map(|v| scalar(v, &self.params, &self.at(name)))
+            .transpose()
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u32>, String> {
+        self.text(name)?
+            .map(|text| {
+                text.parse::<u32>()
+                    .map_err(|_| format!("{} must be a whole number, not {text}", self.at(name)))
+            })
+            .transpose()
+    }
+
+    /// `CodeUri`, for a Zip function whose code is a local directory.
+    fn code_uri(&self) -> Result<String, String> {
+        if let Some(kind) = self.get("PackageType").and_then(Value::as_str) {
+            if kind != "Zip" {
+                return Err(format!(
+                    "{} is {kind}: container images do not run locally; powertune runs Zip functions",
+                    self.at("PackageType")
+                ));
+            }
+        }
+        if self.get("InlineCode").is_some() {
+            return Err(format!(
+                "{} is not supported locally: put the code in a directory and name it in CodeUri",
+                self.at("InlineCode")
+            ));
+        }
+        let code_uri = self
+            .text("CodeUri")?
+            .ok_or_else(|| format!("{} is missing", self.at("CodeUri")))?;
+        if code_uri.starts_with("s3://") {
+            return Err(format!(
+                "{} is {code_uri}: powertune runs code from a local directory",
+                self.at("CodeUri")
+            ));
+        }
+        Ok(code_uri)
+    }
+
+    /// The environment variables: the global ones, the function's own, then `--env` over both.
+    fn environment(
+        &self,
+        env: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, String> {
+        let mut environment = BTreeMap::new();
+        for source in [&self.globals, &self.own] {
+            let Some(vars) = source
+                .get("Environment")
+                .and_then(|e| e.get("Variables"))
+                .and_then(Value::as_mapping)
+            else {
+                continue;
+            };
+            for (k, v) in vars {
+                let Some(name) = k.as_str() else { continue };
+                let path = format!("{}.Variables.{name}", self.at("Environment"));
+                match env.get(name) {
+                    Some(given) => environment.insert(name.to_string(), given.clone()),
+                    None => environment.insert(
+                        name.to_string(),
+                        scalar(v, &self.params, &path)
+                            .map_err(|e| format!("{e}; give its value with --env {name}=VALUE"))?,
+                    ),
+                };
+            }
+        }
+        for (name, value) in env {
+            environment.insert(name.clone(), value.clone());
+        }
+        Ok(environment)
+    }
+
+    /// `Architectures`: a list of one.
+    fn architecture(&self) -> Result<Option<Architecture>, String> {
+        let Some(v) = self.get("Architectures") else {
+            return Ok(None);
+        };
+        let at = self.at("Architectures");
+        let list = v
+            .as_sequence()
+            .filter(|l| l.len() == 1)
+            .ok_or_else(|| format!("{at} must be a list of one architecture"))?;
+        let name = scalar(&list[0], &self.params, &at)?;
+        name.parse::<Architecture>()
+            .map(Some)
+            .map_err(|e| format!("{at}: {e}"))
+    }
 }
 
 fn list(ids: &[String]) -> String {

@@ -4,6 +4,7 @@
 use crate::control::Resolved;
 use crate::environment::{Ended, Environment, Outcome, StartError};
 use crate::error::ApiError;
+use crate::faults::Faults;
 use crate::report;
 use crate::state::State;
 use crate::sync::lock;
@@ -41,8 +42,79 @@ pub async fn invoke(
     payload: Bytes,
 ) -> Result<InvokeResult, ApiError> {
     let faults = state.faults();
+    let resolved = admit(state, &faults, reference, qualifier)?;
+    if state.fails_invocation(&faults, &resolved.function) {
+        return Ok(injected_failure(state, &resolved));
+    }
+    *lock(&state.invocations)
+        .entry(resolved.function.clone())
+        .or_default() += 1;
+    let key = environment_key(&resolved);
+    let request_id = state.request_id();
+    let env = match take_warm(state, &key) {
+        Some(env) => env,
+        None => match start(state, &resolved, &request_id).await? {
+            Ok(env) => env,
+            Err(init_failed) => return Ok(init_failed),
+        },
+    };
+
+    let mark = env.log_mark();
+    let init_duration = env.take_init_duration();
+    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
+    let qualified_arn = match qualifier {
+        Some(q) => format!("{}:{q}", resolved.function_arn),
+        None => resolved.function_arn.clone(),
+    };
+    state.set_running(&resolved.function, &env, true);
+    let ended = env
+        .invoke(&request_id, &qualified_arn, payload, timeout)
+        .await;
+    state.set_running(&resolved.function, &env, false);
+    let lines = env.log_since(mark);
+    let max_memory_used_mb = env.max_memory_used_mb();
+    let mut answer = Answer::of(ended, &request_id, resolved.config.timeout);
+    if let Some(noise) = faults
+        .duration_noise
+        .as_ref()
+        .filter(|_| answer.status == "success" || answer.status == "error")
+    {
+        answer.duration =
+            answer
+                .duration
+                .mul_f64(noise.factor(&resolved.function, state.unit(), state.unit()));
+    }
+    if answer.reusable && env.is_alive() {
+        lock(&state.pool).entry(key).or_default().push(env);
+    }
+    let inv = report::Invocation {
+        request_id: &request_id,
+        version: &resolved.version,
+        duration: answer.duration,
+        memory_size_mb: resolved.config.memory_size,
+        max_memory_used_mb,
+        init_duration,
+        status: answer.status,
+    };
+    Ok(InvokeResult {
+        log: render(&resolved, &inv, &lines),
+        request_id,
+        payload: answer.body,
+        function_error: answer.function_error,
+        executed_version: resolved.version.clone(),
+    })
+}
+
+/// Resolves the function and version, and refuses what Lambda refuses before running anything:
+/// a Pending version, no concurrency left, a throttle (injected or not).
+fn admit(
+    state: &Arc<State>,
+    faults: &Faults,
+    reference: &str,
+    qualifier: Option<&str>,
+) -> Result<Resolved, ApiError> {
     // Restoring an Inactive function takes as long as an update (taken before the lock).
-    let restoring = state.update_duration(&faults);
+    let restoring = state.update_duration(faults);
     let resolved = {
         let mut control = state.control();
         let resolved = control.resolve(reference, qualifier)?;
@@ -69,146 +141,122 @@ pub async fn invoke(
     if targeted && faults.throttle_share > 0.0 && state.chance() < faults.throttle_share {
         return Err(ApiError::throttled());
     }
-    if state.fails_invocation(&faults, &resolved.function) {
-        return Ok(injected_failure(state, &resolved));
-    }
-    *lock(&state.invocations)
-        .entry(resolved.function.clone())
-        .or_default() += 1;
-    let key = environment_key(&resolved);
-    let request_id = state.request_id();
-    let warm = {
-        let mut pool = lock(&state.pool);
-        let idle = pool.entry(key.clone()).or_default();
-        let mut found = None;
-        while let Some(env) = idle.pop() {
-            if env.is_alive() {
-                found = Some(env);
-                break;
-            }
-        }
-        found
-    };
-    let env = match warm {
-        Some(env) => env,
-        None => {
-            let config = &resolved.config;
-            let launch = state.prepare(&config.runtime).await?.launch(
-                &config.code_dir,
-                &config.handler,
-                config.memory_size,
-            );
-            match Environment::start(&resolved, &launch, &state.limits, &state.region).await {
-                Ok(env) => env,
-                Err(StartError::Io(e)) => {
-                    return Err(ApiError {
-                        status: 500,
-                        code: "ServiceException",
-                        message: format!("Could not start {}: {e}", launch.program.display()),
-                    })
-                }
-                Err(StartError::Init {
-                    error_type,
-                    message,
-                    posted,
-                }) => {
-                    // What the runtime posted to /init/error is the answer; a runtime that
-                    // exited or timed out gets Lambda's own message.
-                    let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
-                    let inv = report::Invocation {
-                        request_id: &request_id,
-                        version: &resolved.version,
-                        duration: Duration::ZERO,
-                        memory_size_mb: resolved.config.memory_size,
-                        max_memory_used_mb: 0,
-                        init_duration: None,
-                        status: "error",
-                    };
-                    return Ok(InvokeResult {
-                        log: render(&resolved, &inv, &[]),
-                        request_id,
-                        payload: body,
-                        function_error: Some("Unhandled"),
-                        executed_version: resolved.version.clone(),
-                    });
-                }
-            }
-        }
-    };
+    Ok(resolved)
+}
 
-    let mark = env.log_mark();
-    let init_duration = env.take_init_duration();
-    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
-    let qualified_arn = match qualifier {
-        Some(q) => format!("{}:{q}", resolved.function_arn),
-        None => resolved.function_arn.clone(),
-    };
-    state.set_running(&resolved.function, &env, true);
-    let ended = env
-        .invoke(&request_id, &qualified_arn, payload, timeout)
-        .await;
-    state.set_running(&resolved.function, &env, false);
-    let lines = env.log_since(mark);
-    let max_memory_used_mb = env.max_memory_used_mb();
-    let (body, function_error, mut duration, status, reusable) = match ended {
-        Ended::Answered(Outcome::Response { body, duration }) => {
-            (body, None, duration, "success", true)
+/// A live idle environment of `key` from the pool; dead ones are dropped on the way.
+fn take_warm(state: &State, key: &str) -> Option<Arc<Environment>> {
+    let mut pool = lock(&state.pool);
+    let idle = pool.entry(key.to_string()).or_default();
+    while let Some(env) = idle.pop() {
+        if env.is_alive() {
+            return Some(env);
         }
-        Ended::Answered(Outcome::Error { body, duration }) => {
-            (body, Some("Unhandled"), duration, "error", true)
-        }
-        Ended::Exited { status, oom } => {
-            let error_type = if oom {
-                "Runtime.OutOfMemory"
-            } else {
-                "Runtime.ExitError"
+    }
+    None
+}
+
+/// A new environment for `resolved`, or, when its init failed, the answer Invoke gives then.
+async fn start(
+    state: &Arc<State>,
+    resolved: &Resolved,
+    request_id: &str,
+) -> Result<Result<Arc<Environment>, InvokeResult>, ApiError> {
+    let config = &resolved.config;
+    let launch = state.prepare(&config.runtime).await?.launch(
+        &config.code_dir,
+        &config.handler,
+        config.memory_size,
+    );
+    match Environment::start(resolved, &launch, &state.limits, &state.region).await {
+        Ok(env) => Ok(Ok(env)),
+        Err(StartError::Io(e)) => Err(ApiError {
+            status: 500,
+            code: "ServiceException",
+            message: format!("Could not start {}: {e}", launch.program.display()),
+        }),
+        Err(StartError::Init {
+            error_type,
+            message,
+            posted,
+        }) => {
+            // What the runtime posted to /init/error is the answer; a runtime that exited or
+            // timed out gets Lambda's own message.
+            let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
+            let inv = report::Invocation {
+                request_id,
+                version: &resolved.version,
+                duration: Duration::ZERO,
+                memory_size_mb: resolved.config.memory_size,
+                max_memory_used_mb: 0,
+                init_duration: None,
+                status: "error",
             };
-            let body = json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {status}")});
-            (
-                Bytes::from(body.to_string()),
-                Some("Unhandled"),
-                timeout.min(Duration::from_millis(1)),
-                "error",
-                false,
-            )
+            Ok(Err(InvokeResult {
+                log: render(resolved, &inv, &[]),
+                request_id: request_id.to_string(),
+                payload: body,
+                function_error: Some("Unhandled"),
+                executed_version: resolved.version.clone(),
+            }))
         }
-        Ended::TimedOut => {
-            let body = json!({"errorType": "Sandbox.Timedout", "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {}.00 seconds", resolved.config.timeout)});
-            (
-                Bytes::from(body.to_string()),
-                Some("Unhandled"),
-                timeout,
+    }
+}
+
+/// How an invocation ended, as Invoke answers it.
+struct Answer {
+    body: Bytes,
+    function_error: Option<&'static str>,
+    duration: Duration,
+    /// The `platform.report` status: `success`, `error` or `timeout`.
+    status: &'static str,
+    /// Whether the environment may take the next invocation.
+    reusable: bool,
+}
+
+impl Answer {
+    fn of(ended: Ended, request_id: &str, timeout_seconds: u32) -> Answer {
+        let failed = |body: serde_json::Value, duration, status| Answer {
+            body: Bytes::from(body.to_string()),
+            function_error: Some("Unhandled"),
+            duration,
+            status,
+            reusable: false,
+        };
+        match ended {
+            Ended::Answered(Outcome::Response { body, duration }) => Answer {
+                body,
+                function_error: None,
+                duration,
+                status: "success",
+                reusable: true,
+            },
+            Ended::Answered(Outcome::Error { body, duration }) => Answer {
+                body,
+                function_error: Some("Unhandled"),
+                duration,
+                status: "error",
+                reusable: true,
+            },
+            Ended::Exited { status, oom } => {
+                let error_type = if oom {
+                    "Runtime.OutOfMemory"
+                } else {
+                    "Runtime.ExitError"
+                };
+                failed(
+                    json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {status}")}),
+                    Duration::from_millis(1),
+                    "error",
+                )
+            }
+            Ended::TimedOut => failed(
+                json!({"errorType": "Sandbox.Timedout", "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {timeout_seconds}.00 seconds")}),
+                Duration::from_secs(u64::from(timeout_seconds)),
                 "timeout",
-                false,
-            )
+            ),
         }
-    };
-    if let Some(noise) = faults
-        .duration_noise
-        .as_ref()
-        .filter(|_| status == "success" || status == "error")
-    {
-        duration = duration.mul_f64(noise.factor(&resolved.function, state.unit(), state.unit()));
     }
-    if reusable && env.is_alive() {
-        lock(&state.pool).entry(key).or_default().push(env);
-    }
-    let inv = report::Invocation {
-        request_id: &request_id,
-        version: &resolved.version,
-        duration,
-        memory_size_mb: resolved.config.memory_size,
-        max_memory_used_mb,
-        init_duration,
-        status,
-    };
-    Ok(InvokeResult {
-        log: render(&resolved, &inv, &lines),
-        request_id,
-        payload: body,
-        function_error,
-        executed_version: resolved.version.clone(),
-    })
 }
 
 /// The log in the function's format. In JSON with a system log level above INFO, Lambda drops

@@ -5,6 +5,7 @@ use crate::error::{truncated, StepError};
 use crate::events::{alias_name, ExecutorEvent, ExecutorOutput};
 use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
+use powertune_core::input::ExecutionInput;
 use powertune_core::input::{FunctionRef, S3Location};
 use powertune_core::logs::{parse_report, Report};
 use powertune_core::output::{Keep, PowerStats};
@@ -68,41 +69,8 @@ pub async fn execute_with_progress(
 ) -> Result<ExecutorOutput, StepError> {
     let input = &event.input;
     let value = event.value;
-    let num = if input.dry_run { 1 } else { input.num };
-    let first = event.first;
-    let count = event.count.unwrap_or(num);
-    if first.checked_add(count).is_none_or(|end| end > num) || count == 0 {
-        return Err(StepError::InvalidInput(format!(
-            "The Executor was asked for invocations {} to {} of {value} MB, but a power value gets {num} at the most.",
-            u64::from(first) + 1,
-            u64::from(first) + u64::from(count)
-        )));
-    }
-
-    let payload = match &input.payload_s3 {
-        Some(location) => {
-            let s3 = s3.ok_or_else(|| {
-                StepError::PayloadUnreadable(format!(
-                    "{location} cannot be read: no S3 client is configured."
-                ))
-            })?;
-            Some(fetch_payload(s3, location).await?)
-        }
-        None => input.payload.clone(),
-    };
-    // An adaptive run may stop a power value after any round, so every round's payloads carry
-    // the weighted mix.
-    let plan =
-        payload_plan(payload.as_ref(), num)?.map(
-            |p| {
-                if input.adaptive {
-                    p.interleaved()
-                } else {
-                    p
-                }
-            },
-        );
-
+    let (num, first, count) = invocation_range(&event)?;
+    let plan = payloads_of(input, s3, num).await?;
     let job = Arc::new(Job {
         lambdas: lambdas.clone(),
         function: event.function.arn.clone(),
@@ -127,7 +95,62 @@ pub async fn execute_with_progress(
         .map(|i| plan.as_ref().and_then(|p| p.get(i as usize)).cloned())
         .collect();
 
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(num as usize);
+    let outcomes = invoke_all(&job, input, indices, aliases, payloads).await?;
+    summarize(&event, outcomes)
+}
+
+/// `num` (1 in a dry run), and the invocations this Executor makes: `count` from `first`.
+fn invocation_range(event: &ExecutorEvent) -> Result<(u32, u32, u32), StepError> {
+    let input = &event.input;
+    let value = event.value;
+    let num = if input.dry_run { 1 } else { input.num };
+    let first = event.first;
+    let count = event.count.unwrap_or(num);
+    if first.checked_add(count).is_none_or(|end| end > num) || count == 0 {
+        return Err(StepError::InvalidInput(format!(
+            "The Executor was asked for invocations {} to {} of {value} MB, but a power value gets {num} at the most.",
+            u64::from(first) + 1,
+            u64::from(first) + u64::from(count)
+        )));
+    }
+    Ok((num, first, count))
+}
+
+/// The payload plan, read from S3 when the input names an object there.
+async fn payloads_of(
+    input: &ExecutionInput,
+    s3: Option<&aws_sdk_s3::Client>,
+    num: u32,
+) -> Result<Option<PayloadPlan>, StepError> {
+    let payload = match &input.payload_s3 {
+        Some(location) => {
+            let s3 = s3.ok_or_else(|| {
+                StepError::PayloadUnreadable(format!(
+                    "{location} cannot be read: no S3 client is configured."
+                ))
+            })?;
+            Some(fetch_payload(s3, location).await?)
+        }
+        None => input.payload.clone(),
+    };
+    // An adaptive run may stop a power value after any round, so every round's payloads carry
+    // the weighted mix.
+    let plan = payload_plan(payload.as_ref(), num)?;
+    Ok(plan.map(|p| if input.adaptive { p.interleaved() } else { p }))
+}
+
+/// Runs the invocations, in parallel up to `maxConcurrency` or one after another with the
+/// input's sleep between them; the first error stops the rest.
+async fn invoke_all(
+    job: &Arc<Job>,
+    input: &ExecutionInput,
+    indices: std::ops::Range<u32>,
+    aliases: Vec<String>,
+    payloads: Vec<Option<Arc<str>>>,
+) -> Result<Vec<Outcome>, StepError> {
+    let value = job.value;
+    let count = indices.len() as u32;
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(count as usize);
     if input.parallel_invocation {
         let limit = input.max_concurrency.unwrap_or(count).max(1) as usize;
         let permits = Arc::new(Semaphore::new(limit));
@@ -162,7 +185,16 @@ pub async fn execute_with_progress(
             outcomes.push(job.run(i, alias, payload).await?);
         }
     }
+    Ok(outcomes)
+}
 
+/// The power value's statistics from its invocations' REPORTs (nothing to measure in a dry run).
+fn summarize(
+    event: &ExecutorEvent,
+    mut outcomes: Vec<Outcome>,
+) -> Result<ExecutorOutput, StepError> {
+    let input = &event.input;
+    let value = event.value;
     if input.dry_run {
         return Ok(ExecutorOutput::DryRun {
             value,
