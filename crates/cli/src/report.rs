@@ -67,8 +67,10 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
         let mut text = String::new();
         for (i, (cell, &w)) in cells.iter().zip(&widths).enumerate() {
             let pad = w.saturating_sub(cell.chars().count());
-            // Names (and a failure's message) left-aligned, numbers right-aligned.
-            if i <= 1 || cells.len() < header.len() {
+            // The marker and a failure's message left-aligned; numbers, power values
+            // included, right-aligned, so that "128 MB" and "1024 MB" end in one column.
+            let failure_message = cells.len() < header.len() && i >= 2;
+            if i == 0 || failure_message {
                 text.push_str(cell);
                 text.push_str(&" ".repeat(pad));
             } else {
@@ -233,6 +235,33 @@ mod tests {
         s.average_price = price;
         s.average_duration = duration;
         s
+    }
+
+    #[test]
+    fn power_values_of_three_and_four_digits_end_in_one_column() {
+        let stats = vec![
+            stat(128, 2.1e-7, 533.5),
+            stat(1024, 1.1e-7, 60.73),
+            PowerStats::failed(64, "Runtime.OutOfMemory"),
+        ];
+        let result = analysis(&stats, Strategy::Cost, 0.5, false);
+        let text = table(&result, &stats, 2e-7);
+        // The column (in characters) where " MB" of the power value ends, on every row.
+        let ends: Vec<usize> = text
+            .lines()
+            .filter(|l| l.contains(" MB "))
+            .map(|l| {
+                let byte = l.find(" MB ").unwrap() + 3;
+                l[..byte].chars().count()
+            })
+            .collect();
+        assert_eq!(ends.len(), 3, "{text}");
+        assert!(ends.iter().all(|&e| e == ends[0]), "{ends:?}\n{text}");
+        // The failure's message stays left-aligned right after its power value.
+        assert!(
+            text.contains("64 MB  failed: Runtime.OutOfMemory"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub(crate) struct Measured {
     pub candidate: Candidate,
     /// Each sampled invocation's cost and duration; `None` without samples.
     pub samples: Option<(Vec<f64>, Vec<f64>)>,
+    /// Adaptive sampling put it out of the running: worse than the best beyond the noise, by
+    /// this same rule, on the invocations it had then. It stays out of every tie afterwards,
+    /// so that the Sampler and the analysis never give two verdicts on one power value.
+    pub ruled_out: bool,
 }
 
 impl Measured {
@@ -29,6 +33,10 @@ impl Measured {
                 .samples
                 .as_ref()
                 .map(|s| (s.costs(), s.durations.clone())),
+            ruled_out: stats
+                .stop_reason
+                .as_ref()
+                .is_some_and(|r| r.is_out_of_running()),
         }
     }
 }
@@ -104,6 +112,21 @@ impl Rule {
         if usable.iter().any(|&i| measured[i].samples.is_none()) {
             return Some(reference);
         }
+        // A power value out of the running is not the best either (the Sampler only drops
+        // values worse than the best; this holds when later rounds move the others' averages).
+        let eligible: Vec<Candidate> = candidates
+            .iter()
+            .zip(measured)
+            .map(|(&c, m)| Candidate {
+                succeeded: c.succeeded && !m.ruled_out,
+                ..c
+            })
+            .collect();
+        let best = if measured[best].ruled_out {
+            select(self.strategy, self.balanced_weight, &eligible).unwrap_or(best)
+        } else {
+            best
+        };
         let balanced = BalancedScore::of(self.balanced_weight, &candidates);
         let values = |i: usize, measure: Measure| -> Vec<f64> {
             let (costs, durations) = measured[i].samples.clone().unwrap_or_default();
@@ -124,8 +147,9 @@ impl Rule {
                 .copied()
                 .filter(|&i| {
                     i == reference
-                        || YuenTest::run(&base, &values(i, measure), self.discard_top_bottom)
-                            .is_some_and(|t| t.tied_within(TIE_MARGIN))
+                        || !measured[i].ruled_out
+                            && YuenTest::run(&base, &values(i, measure), self.discard_top_bottom)
+                                .is_some_and(|t| t.tied_within(TIE_MARGIN))
                 })
                 .collect()
         };
@@ -249,5 +273,69 @@ pub(crate) fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usiz
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A power value whose invocations cost `cost` and last `duration`, with a little spread.
+    fn measured(power: u32, cost: f64, duration: f64, ruled_out: bool) -> Measured {
+        let spread = |base: f64| -> Vec<f64> {
+            (0..20)
+                .map(|k| base * (1.0 + 0.05 * (f64::from(k % 5) - 2.0)))
+                .collect()
+        };
+        Measured {
+            candidate: Candidate {
+                power,
+                cost,
+                duration,
+                succeeded: true,
+            },
+            samples: Some((spread(cost), spread(duration))),
+            ruled_out,
+        }
+    }
+
+    fn cost_rule() -> Rule {
+        Rule {
+            strategy: Strategy::Cost,
+            balanced_weight: 0.5,
+            discard_top_bottom: 0.2,
+            statistical_ties: true,
+        }
+    }
+
+    #[test]
+    fn a_value_out_of_the_running_is_never_tied_with_the_pick() {
+        // 128 MB costs within the noise of 512 MB, but the Sampler put it out of the running
+        // (on fewer invocations, earlier): it is not reported as tied, so the run does not say
+        // both "dearer beyond the noise" and "the same within the noise" of it.
+        let values = [
+            measured(128, 1.01e-7, 400.0, true),
+            measured(512, 1.0e-7, 100.0, false),
+            measured(1024, 1.6e-7, 80.0, false),
+        ];
+        let ties = cost_rule().decide(&values).unwrap().ties.unwrap();
+        assert_eq!(ties.equivalent, vec![1]);
+        // The same measurements without the Sampler's verdict: 128 MB is tied.
+        let mut fresh = values.clone();
+        fresh[0].ruled_out = false;
+        let ties = cost_rule().decide(&fresh).unwrap().ties.unwrap();
+        assert_eq!(ties.equivalent, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_best_out_of_the_running_gives_way_to_the_best_still_running() {
+        let values = [
+            measured(128, 0.9e-7, 400.0, true),
+            measured(512, 1.0e-7, 100.0, false),
+            measured(1024, 1.6e-7, 80.0, false),
+        ];
+        let decision = cost_rule().decide(&values).unwrap();
+        assert_eq!((decision.best, decision.pick), (1, 1));
+        assert!(!decision.ties.unwrap().equivalent.contains(&0));
     }
 }

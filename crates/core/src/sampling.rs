@@ -278,6 +278,7 @@ fn resample(m: &Measured, discard: f64, rng: &mut SplitMix64) -> Measured {
     Measured {
         candidate,
         samples: Some((costs, durations)),
+        ruled_out: m.ruled_out,
     }
 }
 
@@ -546,7 +547,9 @@ mod tests {
     proptest::proptest! {
         /// Whatever the workload, noise, cap and first round: no power value gets more than
         /// `num` invocations, the run ends settled, the power values still running always have
-        /// had the same number of invocations, and every one that stopped says why.
+        /// had the same number of invocations, and every one that stopped says why. One rule
+        /// for "tied": the decision on the final statistics never reports a power value the
+        /// Sampler put out of the running as tied with the pick.
         #[test]
         fn the_cap_is_never_exceeded_and_every_run_ends(
             num in 5u32..60,
@@ -586,6 +589,24 @@ mod tests {
             for s in &stats {
                 proptest::prop_assert!(s.invocations.unwrap() <= num);
                 proptest::prop_assert!(s.stop_reason.is_some(), "{} MB has no stop reason", s.value);
+            }
+            let rule = Rule {
+                strategy: adaptive.strategy,
+                balanced_weight: adaptive.balanced_weight,
+                discard_top_bottom: adaptive.discard_top_bottom,
+                statistical_ties: true,
+            };
+            stats.sort_by_key(|s| s.value);
+            let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+            if let Some(ties) = rule.decide(&measured).and_then(|d| d.ties) {
+                for &i in &ties.equivalent {
+                    proptest::prop_assert!(
+                        !measured[i].ruled_out,
+                        "{} MB is reported tied though the Sampler said: {}",
+                        stats[i].value,
+                        stats[i].stop_reason.as_ref().map(ToString::to_string).unwrap_or_default()
+                    );
+                }
             }
         }
     }
