@@ -436,10 +436,18 @@ pub fn compare_report(
     verdict: Option<&Result<(), String>>,
 ) -> String {
     let (a, b) = runs;
-    let symbol = currency_symbol(a.currency);
     let title = format!("powertune: {} against {}", labels.1, labels.0);
     let mut body = format!("<header><h1>{}</h1><p class=\"meta\">{} strategy · the first run is the baseline</p></header>", escape(&title), a.strategy);
-    let change = |c: Option<f64>, lower_is_better: bool| match c {
+    let symbol = currency_symbol(a.currency);
+    body.push_str(&compare_cards(labels, symbol, comparison, verdict));
+    body.push_str(&compare_charts(labels, (a, b), discards, comparison));
+    body.push_str(&compare_table(labels, symbol, comparison, url));
+    page(&title, &body)
+}
+
+/// A change as a percentage, green when it goes the better way.
+fn change(c: Option<f64>, lower_is_better: bool) -> String {
+    match c {
         Some(c) => {
             let class = if (c < 0.0) == lower_is_better {
                 "good"
@@ -449,7 +457,17 @@ pub fn compare_report(
             format!("<span class=\"{class}\">{}</span>", percent_change(c))
         }
         None => "-".into(),
-    };
+    }
+}
+
+/// What each run recommends, how the recommendation changed, and the gate's verdict.
+fn compare_cards(
+    labels: (&str, &str),
+    symbol: &str,
+    comparison: &Comparison,
+    verdict: Option<&Result<(), String>>,
+) -> String {
+    let mut body = String::new();
     let recommends = |class: &str, label: &str, pick: &Pick| {
         card(
             class,
@@ -483,6 +501,19 @@ pub fn compare_report(
     }
     let _ = write!(body, "<section class=\"cards\">{cards}</section>");
 
+    body
+}
+
+/// Both runs' duration and cost against memory.
+fn compare_charts(
+    labels: (&str, &str),
+    runs: (&TuningResult, &TuningResult),
+    discards: (f64, f64),
+    comparison: &Comparison,
+) -> String {
+    let (a, b) = runs;
+    let symbol = currency_symbol(a.currency);
+    let mut body = String::new();
     let powers: Vec<u32> = comparison.rows.iter().map(|r| r.value).collect();
     let ok = |r: &TuningResult| -> Vec<PowerStats> {
         let mut s: Vec<PowerStats> = r
@@ -524,6 +555,12 @@ pub fn compare_report(
         .render()
     );
 
+    body
+}
+
+/// Every power value of either run, side by side, and the link to the public visualization.
+fn compare_table(labels: (&str, &str), symbol: &str, comparison: &Comparison, url: &str) -> String {
+    let mut body = String::new();
     let mut rows = String::new();
     for r in &comparison.rows {
         let cell = |s: Option<powertune_core::compare::Side>, cost: bool| match s {
@@ -554,7 +591,7 @@ pub fn compare_report(
         "<h2>Every power value</h2><table><tr><th>Power</th><th>Duration, {l0}</th><th>Duration, {l1}</th><th>Change</th><th>Cost, {l0}</th><th>Cost, {l1}</th><th>Change</th></tr>{rows}</table><p><a href=\"{}\">Open the comparison in the public visualization</a> (optional).</p>",
         escape(url)
     );
-    page(&title, &body)
+    body
 }
 
 #[cfg(test)]

@@ -1,4 +1,15 @@
 //! `powertune`: the command line tool.
+//!
+//! - `tune` (`tune.rs`): reads the flags (`flags.rs`, one table of the input's fields) into the
+//!   execution input; `--local` runs the seven steps against an embedded emulator (`local.rs`,
+//!   the function from a directory, a zip or a SAM template: `function.rs`, `template.rs`);
+//!   otherwise it starts the deployed state machine and follows it (`remote.rs`).
+//! - `analyze` and `compare` re-read saved runs (`outputs.rs`) and compare two (`compare.rs`).
+//! - Every run ends in the same outputs (`outputs.rs`): the table and chart in the terminal
+//!   (`report.rs`, `text.rs`), `--json`, and the HTML report (`html.rs`, charts in `svg.rs`).
+//! - `emulator` serves the local Lambda on a port for the AWS CLI and SDKs (`emulator.rs`).
+//!
+//! Failures map to exit codes in `failure.rs`.
 
 mod analyze;
 mod compare;

@@ -88,7 +88,15 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     for row in &rows {
         line(&mut out, row);
     }
+    out.push_str(&summary(result, &sorted));
+    out
+}
 
+/// The lines under the table: the recommendation, why, how sampling went, the run's cost, the
+/// visualization and the warnings.
+fn summary(result: &TuningResult, sorted: &[PowerStats]) -> String {
+    let symbol = currency_symbol(result.currency);
+    let mut out = String::new();
     let weight = result
         .balanced_weight
         .map(|w| format!(", weight {w}"))
@@ -112,7 +120,7 @@ pub fn table(result: &TuningResult, stats: &[PowerStats], request_price: f64) ->
     }
     if let Some(sampling) = &result.sampling {
         let _ = writeln!(out, "{}", sampling.sentence());
-        for s in &sorted {
+        for s in sorted {
             if let Some(reason) = s.stop_reason.as_ref().filter(|r| r.is_out_of_running()) {
                 let _ = writeln!(out, "  {} MB: {reason}", s.value);
             }
@@ -249,6 +257,7 @@ mod tests {
         // The column (in characters) where " MB" of the power value ends, on every row.
         let ends: Vec<usize> = text
             .lines()
+            .take_while(|l| !l.is_empty())
             .filter(|l| l.contains(" MB "))
             .map(|l| {
                 let byte = l.find(" MB ").unwrap() + 3;

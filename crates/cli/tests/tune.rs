@@ -1,13 +1,16 @@
 //! `powertune tune --local` on the example functions: the fidelity of the emulator's power limits
 //! (the ratios are the behaviour under test, not timing thresholds of the tool), and the
-//! command's own behaviour. Runs are serialized: two at once would share the host's CPUs.
+//! command's own behaviour. A run that measures (the CPU ratios, I/O-bound durations that must
+//! not depend on memory, ties between equal durations) runs alone; the others share the machine.
 
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// Held shared by a run that only checks behaviour, exclusively by one that measures.
+static MACHINE: RwLock<()> = RwLock::new(());
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -21,12 +24,25 @@ fn example(name: &str) -> String {
         .to_string()
 }
 
+/// A run that checks behaviour: it may share the machine with another such run.
 fn tune(args: &[&str]) -> (Output, Option<Value>) {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _shared = MACHINE.read().unwrap_or_else(|e| e.into_inner());
+    run_tune(args)
+}
+
+/// A run whose durations are measured: nothing else of this binary runs meanwhile.
+fn tune_alone(args: &[&str]) -> (Output, Option<Value>) {
+    let _alone = MACHINE.write().unwrap_or_else(|e| e.into_inner());
+    run_tune(args)
+}
+
+fn run_tune(args: &[&str]) -> (Output, Option<Value>) {
+    // One file per run: runs of this binary may overlap.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let json = std::env::temp_dir().join(format!(
         "powertune-tune-test-{}-{}.json",
         std::process::id(),
-        args.join("_").len()
+        RUNS.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_file(&json);
     let out = Command::new(env!("CARGO_BIN_EXE_powertune"))
@@ -69,7 +85,7 @@ fn assert_cgroup_limits(out: &Output) {
 #[test]
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
-    let (out, doc) = tune(&[
+    let (out, doc) = tune_alone(&[
         "--local",
         &example("cpu-bound"),
         "--num",
@@ -109,7 +125,7 @@ fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
 
 #[test]
 fn io_bound_durations_do_not_depend_on_memory() {
-    let (out, doc) = tune(&[
+    let (out, doc) = tune_alone(&[
         "--local",
         &example("io-bound"),
         "--num",
@@ -193,7 +209,7 @@ fn memory_hungry_runs_out_of_memory_at_128_mb_and_succeeds_at_1024() {
 #[test]
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn multi_threaded_cpu_bound_keeps_speeding_up_past_one_vcpu() {
-    let (out, doc) = tune(&[
+    let (out, doc) = tune_alone(&[
         "--local",
         &example("cpu-bound-threads"),
         "--num",
@@ -396,7 +412,7 @@ fn assert_cpu_ratio(label: &str, measure: impl Fn() -> Value) {
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn python_cpu_bound_scales_with_memory_as_on_lambda() {
     assert_cpu_ratio("python-cpu", || {
-        let (out, doc) = tune(&[
+        let (out, doc) = tune_alone(&[
             "--local",
             &example("python-cpu"),
             "--handler",
@@ -428,7 +444,7 @@ fn node_cpu_bound_scales_with_memory_as_on_lambda() {
     )
     .unwrap();
     assert_cpu_ratio("node cpu", || {
-        let (out, doc) = tune(&[
+        let (out, doc) = tune_alone(&[
             "--local",
             &dir.display().to_string(),
             "--num",
@@ -451,7 +467,7 @@ fn node_cpu_bound_scales_with_memory_as_on_lambda() {
 
 #[test]
 fn node_io_bound_durations_do_not_depend_on_memory() {
-    let (out, doc) = tune(&[
+    let (out, doc) = tune_alone(&[
         "--local",
         &example("node-io"),
         "--num",
@@ -588,7 +604,7 @@ fn the_decision_says_which_power_values_are_tied_unless_ties_are_exact() {
         "--strategy",
         "speed",
     ];
-    let (out, doc) = tune(&args);
+    let (out, doc) = tune_alone(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc = doc.expect("the result document");
     // The same 100 ms wait at both sizes: equally fast, and the cheaper one wins.
@@ -612,7 +628,7 @@ fn the_decision_says_which_power_values_are_tied_unless_ties_are_exact() {
 
     let mut exact = args.to_vec();
     exact.push("--exact-ties");
-    let (out, doc) = tune(&exact);
+    let (out, doc) = tune_alone(&exact);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc = doc.expect("the result document");
     assert!(

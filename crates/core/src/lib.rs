@@ -3,6 +3,24 @@
 //! The step Lambdas, the local emulator and the command line tool all compute through this
 //! crate, so a result is the same wherever a tuning run happens. Nothing here is async, touches
 //! the network or the file system, or depends on the AWS SDK.
+//!
+//! # A run, as this crate sees it
+//!
+//! 1. [`input::ExecutionInput::from_json`] reads the execution input (the reference's fields and
+//!    ours), reports every problem at once with a "did you mean", and fills in the defaults.
+//!    [`payload`] turns `payload` into the body of each invocation.
+//! 2. Each invocation's REPORT line (text or JSON) is read by [`logs::parse_report`]; one power
+//!    value's reports become a [`output::PowerStats`] (trimmed means, [`stats`] such as Yuen's
+//!    interval, costs from [`pricing`]).
+//! 3. In an adaptive run, [`sampling::Sampling::after_round`] merges the rounds and decides
+//!    whether to invoke more, and which power values stop ([`output::StopReason`]).
+//! 4. [`analysis::AnalyzerEvent`] (the input, every power value's statistics, the rounds)
+//!    becomes the [`output::TuningResult`]: [`decision`] applies the strategy ([`strategy`]) and
+//!    the statistical ties, [`analysis`] prices the run and projects a month, and
+//!    [`visualization`] encodes the public chart's URL.
+//! 5. [`compare`] sets two saved results side by side (the regression gate reads it).
+//!
+//! [`reference`] names a function and an S3 object the way the input does.
 
 #![warn(missing_docs)]
 

@@ -11,97 +11,8 @@ use aws_smithy_types::Blob;
 use powertune_core::pricing::Architecture;
 use std::time::{Duration, Instant};
 
-/// How long to wait for a function or version to settle, and how often to look.
-#[derive(Debug, Clone, Copy)]
-pub struct Waits {
-    /// How often to look.
-    pub poll: Duration,
-    /// How long to wait at most.
-    pub timeout: Duration,
-    /// Kept free before the step's own deadline: a wait gives up this long before the step
-    /// would be killed, so it fails with `PowerTuning.WaitTimedOut`, which the state machine
-    /// retries, instead of dying mid-call.
-    pub margin: Duration,
-}
-
-impl Default for Waits {
-    /// Lambda's own waiters poll about every second; updates usually settle in a few seconds, a
-    /// SnapStart version can take minutes.
-    fn default() -> Self {
-        Waits {
-            poll: Duration::from_millis(500),
-            timeout: Duration::from_secs(600),
-            margin: Duration::from_secs(5),
-        }
-    }
-}
-
-/// The `$LATEST` configuration the steps care about.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FunctionConfig {
-    /// The unqualified ARN.
-    pub function_arn: String,
-    /// `MemorySize`, MB.
-    pub memory_size: u32,
-    /// `Description`.
-    pub description: String,
-    /// The first of `Architectures`.
-    pub architecture: Architecture,
-    /// Whether SnapStart applies to published versions.
-    pub snap_start: bool,
-    /// Whether an update is still in progress.
-    pub last_update_in_progress: bool,
-    /// `State` (Active when Lambda gives none).
-    pub state: State,
-    /// `StateReason`, when Lambda gives one.
-    pub state_reason: Option<String>,
-    /// `CodeSize`, bytes: what each published version adds to the account's code storage.
-    pub code_size: u64,
-    /// `LoggingConfig.LogFormat` is JSON.
-    pub json_logs: bool,
-    /// `LoggingConfig.SystemLogLevel`, when Lambda gives one (JSON format only).
-    pub system_log_level: Option<String>,
-}
-
-impl FunctionConfig {
-    /// Whether Lambda would refuse an update or publish now: an update in progress, or the
-    /// function `Pending` (Lambda: "any invocations or other API actions that operate on the
-    /// function will fail" while Pending).
-    pub fn busy(&self) -> bool {
-        self.last_update_in_progress || self.state == State::Pending
-    }
-}
-
-/// The account's code storage, from GetAccountSettings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeStorage {
-    /// `AccountLimit.TotalCodeSize`, bytes (75 GB by default).
-    pub limit: u64,
-    /// `AccountUsage.TotalCodeSize`, bytes.
-    pub used: u64,
-}
-
-/// What one invocation returned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invocation {
-    /// Lambda's request ID, when it gave one.
-    pub request_id: Option<String>,
-    /// `X-Amz-Function-Error`: set when the function failed.
-    pub function_error: Option<String>,
-    /// The decoded log tail (`LogType=Tail`), when Lambda returned one.
-    pub log_tail: Option<String>,
-    /// The function's response.
-    pub payload: Vec<u8>,
-}
-
-/// A version as `ListVersionsByFunction` lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VersionInfo {
-    /// The version number.
-    pub version: String,
-    /// Its description.
-    pub description: String,
-}
+mod types;
+pub use types::{CodeStorage, FunctionConfig, Invocation, VersionInfo, Waits};
 
 #[derive(Debug, Clone)]
 /// The Lambda API, as the steps use it: domain-named calls, waits, and errors as [`StepError`]s.
@@ -700,20 +611,4 @@ fn unqualified(arn: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn qualifiers_are_cut_from_arns() {
-        assert_eq!(
-            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"),
-            "arn:aws:lambda:us-east-1:123456789012:function:f"
-        );
-        assert_eq!(
-            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f"),
-            "arn:aws:lambda:us-east-1:123456789012:function:f"
-        );
-        assert_eq!(
-            super::unqualified("arn:aws:lambda:us-east-1:123456789012:function:f:RAM512"),
-            "arn:aws:lambda:us-east-1:123456789012:function:f"
-        );
-    }
-}
+mod tests;

@@ -3,6 +3,23 @@
 //!
 //! Every number they produce comes from powertune-core; this crate adds the AWS calls, the
 //! order they happen in, and the documents the state machine passes between steps.
+//!
+//! # A run through the steps
+//!
+//! | step | takes | gives |
+//! |---|---|---|
+//! | [`initializer`] | the execution input (JSON) | an [`events::Plan`]: the typed input, the function as found ([`events::FunctionSnapshot`]), the run ID; refuses, before changing anything, what could only fail ([`state`] estimates the largest state against 256 KB) |
+//! | [`publisher`] (until `publishingDone`) | the plan | the plan with its published versions, `$LATEST` restored |
+//! | [`executor`] (one per power value and round) | an [`events::ExecutorEvent`] | an [`events::ExecutorOutput`]: that power value's statistics |
+//! | [`sampler`] (until settled) | the plan and the round | the plan with the results merged and the next round |
+//! | [`cleaner`] (until done) | the plan | a [`events::CleanupReport`]: the run's aliases and versions deleted, `$LATEST` as it was |
+//! | [`analyzer`] | the plan's results | the `TuningResult` (powertune-core) |
+//! | [`optimizer`] | the result | `autoOptimize`: the function set to the recommendation |
+//!
+//! Every AWS call goes through [`lambda::LambdaApi`] (waits, pagination, the step's deadline);
+//! [`runtime`] builds the clients a step binary uses (retries, keepalive, the function's region).
+//! Errors are [`StepError`]s with the stable `errorType` the state machine's `Retry` and `Catch`
+//! lists name.
 
 #![warn(missing_docs)]
 
