@@ -58,7 +58,8 @@ pub(crate) struct Rule {
 /// What the rule decided, as indices into the power values it was given.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
-    /// The best by the averages alone (the reference's pick).
+    /// The best by the averages alone (the reference's pick), leaving out a power value that
+    /// adaptive sampling put out of the running.
     pub best: usize,
     /// The recommendation.
     pub pick: usize,
