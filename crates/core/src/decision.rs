@@ -1,7 +1,7 @@
 //! The decision: which power value a strategy recommends from every power value's
 //! measurements, and why. The reference's rule decides on the averages; with statistical ties,
 //! power values equal within the noise (Yuen's test) are tied and the tie rules pick among them.
-//! The analysis (the result document) and the Sampler's bootstrap both decide with [`Rule`].
+//! The analysis (the result document) and the Sampler's bootstrap both decide with `Rule`.
 
 use crate::output::PowerStats;
 use crate::stats::YuenTest;

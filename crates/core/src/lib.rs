@@ -20,7 +20,7 @@
 //!    [`visualization`] encodes the public chart's URL.
 //! 5. [`compare`] sets two saved results side by side (the regression gate reads it).
 //!
-//! [`reference`] names a function and an S3 object the way the input does.
+//! [`mod@reference`] names a function and an S3 object the way the input does.
 
 #![warn(missing_docs)]
 

@@ -3,10 +3,10 @@
 //! value and what is allowed, before anything is changed on the user's function.
 //!
 //! Laid out as ripgrep lays out its flags: this file holds the type and its defaults and puts
-//! the reading together; [`reader`] reads one field at a time and records problems; one module
-//! per group of fields reads that group ([`target`], [`runs`], [`payloads`], [`invocations`],
-//! [`outcome`]); [`document`] writes the canonical JSON form that reads back to the same input;
-//! [`fields`] lists the fields and suggests the nearest to an unknown one. A new field is a
+//! the reading together; `reader` reads one field at a time and records problems; one module
+//! per group of fields reads that group (`target`, `runs`, `payloads`, `invocations`,
+//! `outcome`); `document` writes the canonical JSON form that reads back to the same input;
+//! `fields` lists the fields and suggests the nearest to an unknown one. A new field is a
 //! member of the struct, a read in its group, a line in `to_json` and its name in
 //! [`KNOWN_FIELDS`] (a test checks that the last two agree).
 
