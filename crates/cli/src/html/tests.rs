@@ -1,0 +1,150 @@
+//! Tests of `html`.
+
+use super::*;
+use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
+use powertune_core::input::{Defaults, ExecutionInput};
+use powertune_core::logs::Report;
+use powertune_core::pricing::{lambda_price, Architecture};
+
+/// A run of `powers` whose durations halve as memory doubles (the same cost everywhere),
+/// the first invocation of each a cold start.
+fn run(powers: &[u32], input: serde_json::Value) -> (TuningResult, Vec<PowerStats>) {
+    let price = lambda_price("us-east-1", Architecture::X86_64);
+    let stats: Vec<PowerStats> = powers
+        .iter()
+        .map(|&p| {
+            let reports: Vec<Report> = (0..10)
+                .map(|i| Report {
+                    request_id: None,
+                    duration_ms: Some(51_200.0 / f64::from(p) * (1.0 + 0.01 * f64::from(i % 4))),
+                    billed_duration_ms: Some(
+                        (51_200.0 / f64::from(p) * (1.0 + 0.01 * f64::from(i % 4))).ceil(),
+                    ),
+                    init_duration_ms: (i == 0).then_some(80.0),
+                    restore_duration_ms: None,
+                    billed_restore_duration_ms: None,
+                    memory_size_mb: Some(p),
+                    max_memory_used_mb: Some(60),
+                })
+                .collect();
+            PowerStats::from_reports(p, &reports, 0, &price, 0.2)
+        })
+        .collect();
+    let mut document = serde_json::json!({"lambdaARN": "f", "num": 10, "powerValues": powers, "includeOutputResults": true});
+    if let (Some(o), Some(extra)) = (document.as_object_mut(), input.as_object()) {
+        o.extend(extra.clone());
+    }
+    let input = ExecutionInput::from_json(
+        &document,
+        &Defaults {
+            power_values: vec![],
+            region: Some("us-east-1".into()),
+        },
+    )
+    .unwrap();
+    let event = AnalyzerEvent {
+        input,
+        stats: stats.clone(),
+        publisher_rounds: 1,
+        cleaner_rounds: 1,
+        sampling: None,
+        current_memory: Some(1024),
+    };
+    (
+        event
+            .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
+            .unwrap(),
+        stats,
+    )
+}
+
+fn report(result: &TuningResult, stats: &[PowerStats]) -> String {
+    run_report(
+        "powertune: f",
+        &RunData {
+            result,
+            stats,
+            request_price: 2e-7,
+            discard: 0.2,
+        },
+    )
+}
+
+/// Nothing that makes a browser fetch: no script, no external stylesheet, image or font.
+fn assert_self_contained(page: &str) {
+    for forbidden in [
+        "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+    ] {
+        assert!(!page.contains(forbidden), "the page has {forbidden}");
+    }
+    // Links to elsewhere are fine (nothing loads them); the only one is the public UI's.
+    assert!(page.matches("href=\"http").count() <= 1);
+}
+
+#[test]
+fn a_run_report_is_self_contained_and_shows_the_decision_the_spread_and_the_cold_starts() {
+    let (result, stats) = run(
+        &[128, 256, 512, 1024],
+        serde_json::json!({"monthlyInvocations": 2000000}),
+    );
+    let page = report(&result, &stats);
+    assert_self_contained(&page);
+    assert!(page.contains("@media (prefers-color-scheme: dark)"));
+    assert!(page.contains(&format!("<div class=\"value\">{} MB</div>", result.power)));
+    let decision = result.decision.clone().unwrap();
+    assert!(page.contains(&escape(&decision)), "{decision}");
+    // Tied power values are shaded in the charts and the table.
+    assert!(page.contains("tied-column") && page.contains("<tr class=\"tied\">"));
+    // A band per chart, every invocation in the box plot, the cold starts marked.
+    assert_eq!(page.matches("<polygon class=\"band a\"").count(), 2);
+    assert_eq!(page.matches("<rect class=\"box\"").count(), 4);
+    assert_eq!(
+        page.matches("class=\"dot cold a").count(),
+        4,
+        "one per cold start"
+    );
+    assert!(
+        page.contains(">cold start</text>"),
+        "and the legend says so"
+    );
+    assert!(page.contains("The 4 cold starts"));
+    // The month, and the saving against the current 1024 MB.
+    assert!(page.contains("A month of 2,000,000 invocations"));
+    assert!(page.contains("against 1024 MB, the current memory"));
+}
+
+#[test]
+fn a_comparison_report_draws_both_runs() {
+    let (a, _) = run(&[128, 256, 512], serde_json::json!({}));
+    let (b, _) = run(&[256, 512, 1024], serde_json::json!({}));
+    let c = Comparison::of(&a, &b).unwrap();
+    let verdict = Err("the recommended configuration is 20.0% more expensive".to_string());
+    let page = compare_report(
+        ("x86_64", "arm64"),
+        (&a, &b),
+        (0.2, 0.2),
+        &c,
+        "https://ui/#x",
+        Some(&verdict),
+    );
+    assert_self_contained(&page);
+    assert_eq!(page.matches("<polyline class=\"line a\"").count(), 2);
+    assert_eq!(page.matches("<polyline class=\"line b\"").count(), 2);
+    assert!(
+        page.contains(">x86_64</text>") && page.contains(">arm64</text>"),
+        "legends"
+    );
+    assert!(page.contains("failed</span>: the recommended configuration is 20.0% more expensive"));
+    assert_eq!(
+        page.matches("<tr").count(),
+        5,
+        "a header and a row per power value of either run"
+    );
+}
+
+#[test]
+fn numbers_are_grouped_by_thousands() {
+    assert_eq!(group(3_000_000), "3,000,000");
+    assert_eq!(group(999), "999");
+    assert_eq!(group(1000), "1,000");
+}
