@@ -440,7 +440,13 @@ pub fn compare_report(
     let mut body = format!("<header><h1>{}</h1><p class=\"meta\">{} strategy · the first run is the baseline</p></header>", escape(&title), a.strategy);
     let symbol = currency_symbol(a.currency);
     body.push_str(&compare_cards(labels, symbol, comparison, verdict));
-    body.push_str(&compare_charts(labels, (a, b), discards, comparison));
+    body.push_str(&compare_charts(
+        labels,
+        symbol,
+        (a, b),
+        discards,
+        comparison,
+    ));
     body.push_str(&compare_table(labels, symbol, comparison, url));
     page(&title, &body)
 }
@@ -507,12 +513,12 @@ fn compare_cards(
 /// Both runs' duration and cost against memory.
 fn compare_charts(
     labels: (&str, &str),
+    symbol: &'static str,
     runs: (&TuningResult, &TuningResult),
     discards: (f64, f64),
     comparison: &Comparison,
 ) -> String {
     let (a, b) = runs;
-    let symbol = currency_symbol(a.currency);
     let mut body = String::new();
     let powers: Vec<u32> = comparison.rows.iter().map(|r| r.value).collect();
     let ok = |r: &TuningResult| -> Vec<PowerStats> {

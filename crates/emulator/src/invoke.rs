@@ -147,7 +147,7 @@ fn admit(
 /// A live idle environment of `key` from the pool; dead ones are dropped on the way.
 fn take_warm(state: &State, key: &str) -> Option<Arc<Environment>> {
     let mut pool = lock(&state.pool);
-    let idle = pool.entry(key.to_string()).or_default();
+    let idle = pool.get_mut(key)?;
     while let Some(env) = idle.pop() {
         if env.is_alive() {
             return Some(env);

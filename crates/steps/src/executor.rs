@@ -96,7 +96,7 @@ pub async fn execute_with_progress(
         .collect();
 
     let outcomes = invoke_all(&job, input, indices, aliases, payloads).await?;
-    summarize(&event, outcomes)
+    Ok(summarize(&event, outcomes))
 }
 
 /// `num` (1 in a dry run), and the invocations this Executor makes: `count` from `first`.
@@ -189,17 +189,14 @@ async fn invoke_all(
 }
 
 /// The power value's statistics from its invocations' REPORTs (nothing to measure in a dry run).
-fn summarize(
-    event: &ExecutorEvent,
-    mut outcomes: Vec<Outcome>,
-) -> Result<ExecutorOutput, StepError> {
+fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutput {
     let input = &event.input;
     let value = event.value;
     if input.dry_run {
-        return Ok(ExecutorOutput::DryRun {
+        return ExecutorOutput::DryRun {
             value,
             dry_run: true,
-        });
+        };
     }
     // With onlyColdStarts every sample must be a cold start. An Executor retried after a
     // failure re-invokes aliases it had already started, which are warm by then: those are
@@ -233,7 +230,7 @@ fn summarize(
         average_price = stats.average_price,
         "power value measured"
     );
-    Ok(ExecutorOutput::Stats(Box::new(stats)))
+    ExecutorOutput::Stats(Box::new(stats))
 }
 
 /// The payload of every invocation; `None` when the input has no payload. In a dry run a
