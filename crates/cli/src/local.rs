@@ -229,7 +229,10 @@ async fn after_initializer(lambda: &LambdaApi, mut plan: Plan, run: &LocalRun) -
                 ExecutorOutput::Stats(s) if plan.sampling.values.contains(&s.value) => continue,
                 ExecutorOutput::Stats(s) => (
                     s.value,
-                    if s.stop_reason
+                    if let Some(f) = &s.failures {
+                        format!("failed: {} in {} of {}", f.error_type, f.failed, f.made)
+                    } else if s
+                        .stop_reason
                         .as_ref()
                         .is_some_and(|r| r.is_out_of_running())
                     {

@@ -117,6 +117,12 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     allowed_exceptions: Vec<String>,
 
+    /// Which function errors fail only the power value they happen at (reported, left out of
+    /// the recommendation) instead of the run: memory (out of memory and timeouts, the
+    /// default), any, or none (powerValueFailures).
+    #[arg(long, value_name = "memory|any|none")]
+    power_value_failures: Option<String>,
+
     /// Include every power value's statistics in the result document.
     #[arg(long)]
     include_output_results: bool,
@@ -241,7 +247,7 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         None => None,
     };
     let flag = |on: bool| on.then_some(json!(true));
-    let fields: [(&str, Option<Value>); 18] = [
+    let fields: [(&str, Option<Value>); 19] = [
         ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
         ("powerValues", power_values),
         ("num", args.num.map(|n| json!(n))),
@@ -263,6 +269,10 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         (
             "allowedExceptions",
             (!args.allowed_exceptions.is_empty()).then(|| json!(args.allowed_exceptions)),
+        ),
+        (
+            "powerValueFailures",
+            args.power_value_failures.as_ref().map(|p| json!(p)),
         ),
         ("includeOutputResults", flag(args.include_output_results)),
         ("statisticalTies", args.exact_ties.then_some(json!(false))),

@@ -27,6 +27,7 @@
 pub mod analysis;
 pub mod compare;
 pub mod decision;
+pub mod failure;
 pub mod input;
 pub mod logs;
 pub mod output;

@@ -2,6 +2,7 @@
 //! the tuning result (the Analyzer's), with the reference project's key names so existing
 //! pipelines keep parsing them. Our additions sit beside those keys.
 
+use crate::failure::Failures;
 use crate::logs::Report;
 use crate::pricing::{Currency, LambdaPrice};
 use crate::stats::{summarize, trimmed_mean, Summary};
@@ -39,9 +40,14 @@ pub struct PowerStats {
     /// Invocations that reported an Init or Restore Duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cold_starts: Option<u32>,
-    /// Why this power value has no result, when every invocation failed.
+    /// Why this power value has no result: every invocation failed, or one failed in a way
+    /// `powerValueFailures` counts against the power value (then [`Failures::describe`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Ours: the function errors that failed this power value (type, first message, how many
+    /// of the invocations made failed), when `powerValueFailures` covers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Failures>,
     /// Per-invocation measurements, which the analysis tests for statistical ties. Absent in a
     /// result document and in the reference's statistics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +94,11 @@ pub enum StopReason {
     },
     /// No power value has a result to recommend; more invocations would not change that.
     NothingToRecommend,
+    /// The power value failed (its `error` says how): it gets no more invocations.
+    Failed {
+        /// Its invocations before the round that failed it.
+        after: u32,
+    },
 }
 
 impl StopReason {
@@ -118,6 +129,9 @@ impl std::fmt::Display for StopReason {
             }
             StopReason::NothingToRecommend => {
                 write!(f, "no power value has a result to recommend")
+            }
+            StopReason::Failed { after } => {
+                write!(f, "failed in the round after {after} invocations")
             }
         }
     }
@@ -321,6 +335,7 @@ impl PowerStats {
             max_memory_used_mb: counts.max_memory_used_mb,
             cold_starts: Some(counts.cold_starts),
             error: None,
+            failures: None,
             samples: Some(Samples::of(
                 durations,
                 billed,
@@ -342,6 +357,20 @@ impl PowerStats {
     ) -> Result<PowerStats, MergeError> {
         if self.value != later.value {
             return Err(MergeError::DifferentPowerValues(self.value, later.value));
+        }
+        // A round that failed the power value ends it: the failure stands, counted over every
+        // invocation made.
+        if let Some(f) = &later.failures {
+            let before = self.invocations.unwrap_or(0);
+            let failures = Failures {
+                made: f.made + before,
+                ..f.clone()
+            };
+            return Ok(PowerStats::failing(
+                self.value,
+                failures,
+                self.total_cost + later.total_cost,
+            ));
         }
         let complete = |s: &PowerStats| {
             s.samples
@@ -396,9 +425,21 @@ impl PowerStats {
             max_memory_used_mb: None,
             cold_starts: None,
             error: Some(error.into()),
+            failures: None,
             samples: None,
             stop_reason: None,
             warm_starts_left_out: None,
+        }
+    }
+
+    /// A power value that failed as `failures` says; `total_cost` is what its invocations
+    /// (failed ones included) were billed.
+    pub fn failing(value: u32, failures: Failures, total_cost: f64) -> PowerStats {
+        PowerStats {
+            invocations: Some(failures.made),
+            total_cost,
+            failures: Some(failures.clone()),
+            ..PowerStats::failed(value, failures.describe())
         }
     }
 
@@ -584,6 +625,39 @@ mod tests {
         assert_eq!(
             serde_json::to_value(StopReason::NothingToRecommend).unwrap(),
             serde_json::json!({"kind": "nothingToRecommend"})
+        );
+    }
+
+    #[test]
+    fn a_round_that_fails_the_power_value_ends_it_counted_over_every_invocation() {
+        let report = |ms: f64| {
+            parse_report(&format!("REPORT RequestId: r\tDuration: {ms} ms\tBilled Duration: {} ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB", ms.ceil()), None).unwrap()
+        };
+        let price = lambda_price("us-east-1", Architecture::X86_64);
+        let reports: Vec<Report> = [10.0, 11.0, 12.0, 13.0, 14.0].map(report).to_vec();
+        let before = PowerStats::from_reports_keeping(128, &reports, 0, &price, 0.2, Keep::All);
+        let failures = Failures {
+            error_type: "Sandbox.Timedout".into(),
+            message: "Task timed out after 3.00 seconds".into(),
+            failed: 2,
+            made: 3,
+        };
+        let later = PowerStats::failing(128, failures, 0.25);
+        let merged = before.merged(&later, 0.2).unwrap();
+        assert!(!merged.succeeded());
+        let f = merged.failures.as_ref().unwrap();
+        assert_eq!((f.failed, f.made), (2, 8));
+        assert_eq!(merged.invocations, Some(8));
+        assert!((merged.total_cost - (before.total_cost + 0.25)).abs() < 1e-15);
+        assert_eq!(
+            merged.error.as_deref(),
+            Some("Sandbox.Timedout in 2 of 8 invocations: Task timed out after 3.00 seconds")
+        );
+        // In JSON the failures are data beside the sentence.
+        let json = serde_json::to_value(&merged).unwrap();
+        assert_eq!(
+            json["failures"],
+            serde_json::json!({"errorType": "Sandbox.Timedout", "message": "Task timed out after 3.00 seconds", "failed": 2, "made": 8})
         );
     }
 

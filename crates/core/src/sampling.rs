@@ -93,6 +93,13 @@ impl Sampling {
         }
 
         stats.sort_by_key(|s| s.value);
+        // A power value that failed in this round gets no more invocations.
+        let failed: Vec<u32> = stats
+            .iter()
+            .filter(|s| self.values.contains(&s.value) && s.failures.is_some())
+            .map(|s| s.value)
+            .collect();
+        mark(stats, &failed, &StopReason::Failed { after: self.first });
         let rule = Rule {
             strategy: input.strategy,
             balanced_weight: input.balanced_weight,
@@ -155,6 +162,9 @@ impl Sampling {
             let Some(i) = stats.iter().position(|s| s.value == value) else {
                 continue;
             };
+            if failed.contains(&value) {
+                continue;
+            }
             // Only a power value outside the tie on the strategy's measure leaves: one inside
             // it may yet become the best or the pick, and its samples decide what is tied.
             let tied = decision
@@ -494,6 +504,62 @@ mod tests {
             (sampling.rounds.clone(), sampling.reason.clone())
         );
         assert!(summary.reason.contains("pick 128 MB"), "{}", summary.reason);
+    }
+
+    #[test]
+    fn a_power_value_that_fails_leaves_the_running_and_the_rest_go_on() {
+        // 128 MB runs out of memory in the first round: it gets no more invocations and says
+        // why; the others are decided among themselves, in as many rounds as they need.
+        let adaptive = input(json!({"adaptive": true, "num": 100}));
+        let mut rng = SplitMix64(3);
+        let mut sampling = Sampling::start(&adaptive);
+        let mut stats: Vec<PowerStats> = Vec::new();
+        let mut rounds = 0;
+        while !sampling.settled {
+            rounds += 1;
+            for &m in &sampling.values {
+                let new = if m == 128 {
+                    assert_eq!(rounds, 1, "128 MB was invoked again");
+                    let failures = crate::failure::Failures {
+                        error_type: "Runtime.OutOfMemory".into(),
+                        message: "killed".into(),
+                        failed: 1,
+                        made: 1,
+                    };
+                    PowerStats::failing(m, failures, 0.5)
+                } else {
+                    round(&CPU_BOUND, m, sampling.count, &mut rng)
+                };
+                match stats.iter_mut().find(|s| s.value == m) {
+                    Some(s) => *s = s.merged(&new, adaptive.discard_top_bottom).unwrap(),
+                    None => stats.push(new),
+                }
+            }
+            sampling = sampling.after_round(&adaptive, &mut stats);
+            assert!(!sampling.values.contains(&128), "{:?}", sampling.values);
+        }
+        let failed = stats.iter().find(|s| s.value == 128).unwrap();
+        assert_eq!(failed.stop_reason, Some(StopReason::Failed { after: 0 }));
+        assert_eq!(
+            failed
+                .stop_reason
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("failed in the round after 0 invocations")
+        );
+        assert_ne!(rule_pick(&adaptive, &stats), 128);
+    }
+
+    fn rule_pick(input: &ExecutionInput, stats: &[PowerStats]) -> u32 {
+        let rule = Rule {
+            strategy: input.strategy,
+            balanced_weight: input.balanced_weight,
+            discard_top_bottom: input.discard_top_bottom,
+            statistical_ties: true,
+        };
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        stats[rule.decide(&measured).unwrap().pick].value
     }
 
     #[test]

@@ -5,14 +5,15 @@ use crate::error::{truncated, StepError};
 use crate::events::{alias_name, ExecutorEvent, ExecutorOutput};
 use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
+use powertune_core::failure::{Failures, PowerValueFailures};
 use powertune_core::input::ExecutionInput;
 use powertune_core::input::{FunctionRef, S3Location};
 use powertune_core::logs::{parse_report, Report};
 use powertune_core::output::{Keep, PowerStats};
 use powertune_core::payload::{Payload, PayloadPlan};
-use powertune_core::pricing::lambda_price;
+use powertune_core::pricing::{lambda_price, LambdaPrice};
 use serde_json::Value;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -78,10 +79,12 @@ pub async fn execute_with_progress(
         num,
         disable_payload_logs: input.disable_payload_logs,
         allowed_exceptions: input.allowed_exceptions.clone(),
+        power_value_failures: input.power_value_failures,
         pre: input.pre_processor.clone(),
         post: input.post_processor.clone(),
         progress,
         finished: AtomicU32::new(0),
+        failed: AtomicBool::new(false),
     });
     let indices = first..first + count;
     let aliases: Vec<String> = indices
@@ -140,7 +143,8 @@ async fn payloads_of(
 }
 
 /// Runs the invocations, in parallel up to `maxConcurrency` or one after another with the
-/// input's sleep between them; the first error stops the rest.
+/// input's sleep between them. An error that fails the run stops the rest; one that fails only
+/// the power value lets those already started finish and starts no more.
 async fn invoke_all(
     job: &Arc<Job>,
     input: &ExecutionInput,
@@ -170,7 +174,7 @@ async fn invoke_all(
                 ))
             })?;
             match outcome {
-                Ok(o) => outcomes.push(o),
+                Ok(o) => outcomes.extend(o),
                 Err(e) => {
                     tasks.abort_all();
                     return Err(e);
@@ -182,7 +186,11 @@ async fn invoke_all(
             if i > 0 && input.sleep_between_runs_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(input.sleep_between_runs_ms)).await;
             }
-            outcomes.push(job.run(i, alias, payload).await?);
+            match job.run(i, alias, payload).await? {
+                Some(o) => outcomes.push(o),
+                // The power value failed: the rest are not made.
+                None => break,
+            }
         }
     }
     Ok(outcomes)
@@ -192,6 +200,11 @@ async fn invoke_all(
 fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutput {
     let input = &event.input;
     let value = event.value;
+    let price = lambda_price(&event.function.region, event.function.architecture);
+    // A failed power value is reported in a dry run too: that is what a dry run is for.
+    if let Some(stats) = failed(value, &outcomes, &price) {
+        return ExecutorOutput::Stats(Box::new(stats));
+    }
     if input.dry_run {
         return ExecutorOutput::DryRun {
             value,
@@ -201,15 +214,25 @@ fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutpu
     // With onlyColdStarts every sample must be a cold start. An Executor retried after a
     // failure re-invokes aliases it had already started, which are warm by then: those are
     // left out (and counted), unless nothing would be left.
+    let is_cold = |o: &Outcome| o.report().is_some_and(Report::is_cold_start);
     let mut warm_left_out = 0;
-    if input.only_cold_starts && outcomes.iter().any(|o| o.report.is_cold_start()) {
+    if input.only_cold_starts && outcomes.iter().any(is_cold) {
         let before = outcomes.len();
-        outcomes.retain(|o| o.report.is_cold_start());
+        outcomes.retain(is_cold);
         warm_left_out = (before - outcomes.len()) as u32;
     }
-    let errors = outcomes.iter().filter(|o| o.allowed_error).count() as u32;
-    let reports: Vec<Report> = outcomes.into_iter().map(|o| o.report).collect();
-    let price = lambda_price(&event.function.region, event.function.architecture);
+    let mut errors = 0;
+    let mut reports: Vec<Report> = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        if let Outcome::Measured {
+            report,
+            allowed_error,
+        } = outcome
+        {
+            errors += u32::from(allowed_error);
+            reports.push(report);
+        }
+    }
     // Rounds of an adaptive run are merged, which needs every invocation's sample.
     let keep = if input.adaptive {
         Keep::All
@@ -231,6 +254,37 @@ fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutpu
         "power value measured"
     );
     ExecutorOutput::Stats(Box::new(stats))
+}
+
+/// The statistics of a power value that failed: the first failure (in invocation order), how
+/// many of the invocations made failed, what they were all billed, and the most memory used.
+fn failed(value: u32, outcomes: &[Outcome], price: &LambdaPrice) -> Option<PowerStats> {
+    let (error_type, message) = outcomes.iter().find_map(|o| match o {
+        Outcome::Failed {
+            error_type,
+            message,
+            ..
+        } => Some((error_type.clone(), message.clone())),
+        Outcome::Measured { .. } => None,
+    })?;
+    let failures = Failures {
+        error_type,
+        message,
+        failed: outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Failed { .. }))
+            .count() as u32,
+        made: outcomes.len() as u32,
+    };
+    let reports = || outcomes.iter().filter_map(Outcome::report);
+    let billed: f64 = reports().map(Report::billed_ms).sum();
+    let mut stats = PowerStats::failing(value, failures, price.duration_cost(value, billed));
+    stats.max_memory_used_mb = reports().filter_map(|r| r.max_memory_used_mb).max();
+    tracing::warn!(
+        error = stats.error.as_deref().unwrap_or(""),
+        "power value failed"
+    );
+    Some(stats)
 }
 
 /// The payload of every invocation; `None` when the input has no payload. In a dry run a
@@ -329,26 +383,53 @@ struct Job {
     num: u32,
     disable_payload_logs: bool,
     allowed_exceptions: Vec<String>,
+    power_value_failures: PowerValueFailures,
     pre: Option<FunctionRef>,
     post: Option<FunctionRef>,
     progress: Option<Progress>,
     finished: AtomicU32,
+    /// An invocation failed the power value: no more are started.
+    failed: AtomicBool,
 }
 
-/// One measured invocation.
-struct Outcome {
-    report: Report,
-    /// It returned an error listed in `allowedExceptions`.
-    allowed_error: bool,
+/// How one invocation ended.
+enum Outcome {
+    /// It ran and its REPORT was read.
+    Measured {
+        report: Report,
+        /// It returned an error listed in `allowedExceptions`.
+        allowed_error: bool,
+    },
+    /// It failed with an error `powerValueFailures` counts against the power value.
+    Failed {
+        error_type: String,
+        message: String,
+        /// Its REPORT, when the log tail had one: a failed invocation is billed too.
+        report: Option<Report>,
+    },
+}
+
+impl Outcome {
+    fn report(&self) -> Option<&Report> {
+        match self {
+            Outcome::Measured { report, .. } => Some(report),
+            Outcome::Failed { report, .. } => report.as_ref(),
+        }
+    }
 }
 
 impl Job {
+    /// One invocation, with its processors; `None` when the power value had already failed
+    /// and the invocation was not made.
     async fn run(
         &self,
         i: u32,
         alias: String,
         payload: Option<Arc<str>>,
-    ) -> Result<Outcome, StepError> {
+    ) -> Result<Option<Outcome>, StepError> {
+        if self.failed.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let mut payload = payload;
         if let Some(pre) = &self.pre {
             let out = invoke_retrying(
@@ -400,14 +481,28 @@ impl Job {
             }
         }
 
+        let tail = out.log_tail.as_deref().unwrap_or("");
+        let report = parse_report(tail, out.request_id.as_deref());
         let mut allowed_error = false;
         if out.function_error.is_some() {
             let error_type = error_type_of(&out.payload);
+            let message = error_message_of(&out.payload);
             if error_type
                 .as_deref()
                 .is_some_and(|t| self.allowed_exceptions.iter().any(|a| a == t))
             {
                 allowed_error = true;
+            } else if self
+                .power_value_failures
+                .covers(error_type.as_deref(), &message)
+            {
+                self.failed.store(true, Ordering::Relaxed);
+                self.count_finished();
+                return Ok(Some(Outcome::Failed {
+                    error_type: error_type.unwrap_or_else(|| "Error".into()),
+                    message: truncated(&message),
+                    report: report.ok(),
+                }));
             } else {
                 return Err(StepError::InvocationError(format!(
                     "The function failed at {} MB (invocation {} of {}, alias {alias}){}: {}",
@@ -420,17 +515,20 @@ impl Job {
             }
         }
 
-        let tail = out.log_tail.as_deref().unwrap_or("");
-        let report = parse_report(tail, out.request_id.as_deref())
+        let report = report
             .map_err(|e| StepError::NoReport(format!("Invocation {} of {alias}: {e}", i + 1)))?;
+        self.count_finished();
+        Ok(Some(Outcome::Measured {
+            report,
+            allowed_error,
+        }))
+    }
+
+    fn count_finished(&self) {
         let finished = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(progress) = &self.progress {
             progress(finished);
         }
-        Ok(Outcome {
-            report,
-            allowed_error,
-        })
     }
 
     fn payload_note(&self, payload: Option<&str>) -> String {
@@ -491,6 +589,14 @@ fn jitter() -> f64 {
             .unwrap_or(0),
     );
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The `errorMessage` of a Lambda error payload, or the payload itself.
+fn error_message_of(payload: &[u8]) -> String {
+    serde_json::from_slice::<Value>(payload)
+        .ok()
+        .and_then(|v| v.get("errorMessage")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(payload).into_owned())
 }
 
 fn error_type_of(payload: &[u8]) -> Option<String> {

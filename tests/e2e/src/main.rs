@@ -87,6 +87,7 @@ async fn main() -> Result<()> {
         control_plane_throttled_at_half,
         adaptive_sampling,
         out_of_memory_at_128,
+        out_of_memory_everywhere,
         only_cold_starts,
         python_function,
         cost_in_series,

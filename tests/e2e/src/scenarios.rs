@@ -299,22 +299,101 @@ pub(crate) async fn dry_run(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// Any other function error fails the run, as in the reference; with `powerValueFailures:
+/// "any"` it fails only its power value.
 pub(crate) async fn function_error_at_one_power_value(env: &Env) -> Result<()> {
-    let e = execute(env, json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024], "payload": {"failAt": [512]}})).await?;
+    let input = json!({"lambdaARN": arn("target"), "num": 5, "powerValues": [256, 512, 1024], "payload": {"failAt": [512]}});
+    let e = execute(env, input.clone()).await?;
     failed_with(
         &e,
         "PowerTuning.InvocationError",
         &["512 MB", "refuses to run with 512 MB"],
     )?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await?;
+
+    let mut any = input;
+    any["powerValueFailures"] = json!("any");
+    any["includeOutputResults"] = json!(true);
+    let e = execute(env, any).await?;
+    succeeded(&e)?;
+    let failed = failed_value(&e.output, 512)?;
+    ensure!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("refuses to run with 512 MB")),
+        "512 MB: {failed}"
+    );
+    ensure!(e.output["power"] != 512, "the failed value was recommended");
+    priced_as_run(env, &e).await?;
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// The entry of `value` in the result's statistics, which must say it failed: its error, type
+/// and counts, and a warning naming it.
+fn failed_value(output: &Value, value: u64) -> Result<Value> {
+    let stats = output["stats"]
+        .as_array()
+        .context("no stats in the output")?;
+    let entry = stats
+        .iter()
+        .find(|s| s["value"] == value)
+        .with_context(|| format!("no statistics of {value} MB"))?;
+    let failures = &entry["failures"];
+    ensure!(
+        failures["failed"].as_u64().is_some_and(|n| n >= 1)
+            && failures["made"].as_u64() >= failures["failed"].as_u64()
+            && failures["errorType"].is_string(),
+        "{value} MB: {entry}"
+    );
+    let warned = output["warnings"].as_array().is_some_and(|w| {
+        w.iter().any(|w| {
+            w.as_str()
+                .is_some_and(|w| w.starts_with(&format!("{value} MB failed: ")))
+        })
+    });
+    ensure!(
+        warned,
+        "no warning about {value} MB: {}",
+        output["warnings"]
+    );
+    Ok(entry.clone())
+}
+
+/// A power value that runs out of memory is reported and left out; the run succeeds with the
+/// rest, and what it cost includes the failed invocations.
 pub(crate) async fn out_of_memory_at_128(env: &Env) -> Result<()> {
-    let e = execute(env, json!({"lambdaARN": arn("hungry"), "num": 5, "powerValues": [128, 1024], "payload": {"megabytes": 200}})).await?;
+    let e = execute(env, json!({"lambdaARN": arn("hungry"), "num": 5, "powerValues": [128, 1024], "payload": {"megabytes": 200}, "includeOutputResults": true})).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[1024])?;
+    let failed = failed_value(&e.output, 128)?;
+    ensure!(
+        failed["failures"]["errorType"] == "Runtime.OutOfMemory"
+            && failed["error"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Runtime.OutOfMemory in 1 of 1 invocations")),
+        "128 MB: {failed}"
+    );
+    // The visualization carries the values that have a result: the public UI compares every
+    // point it is given, so it cannot take one without figures.
+    let url = e.output["stateMachine"]["visualization"]
+        .as_str()
+        .unwrap_or("");
+    ensure!(url.contains('#'), "visualization {url}");
+    priced_as_run(env, &e).await?;
+    assert_untouched(env, "hungry", ORIGINAL_MEMORY).await
+}
+
+/// When every power value fails the run fails, and its cause lists each of them.
+pub(crate) async fn out_of_memory_everywhere(env: &Env) -> Result<()> {
+    let e = execute(env, json!({"lambdaARN": arn("hungry"), "num": 5, "powerValues": [128, 192], "payload": {"megabytes": 400}})).await?;
     failed_with(
         &e,
-        "PowerTuning.InvocationError",
-        &["Runtime.OutOfMemory", "128 MB"],
+        "PowerTuning.AnalysisFailed",
+        &[
+            "Every power value failed",
+            "128 MB: Runtime.OutOfMemory in 1 of 1 invocations",
+            "192 MB: Runtime.OutOfMemory in 1 of 1 invocations",
+        ],
     )?;
     assert_untouched(env, "hungry", ORIGINAL_MEMORY).await
 }

@@ -30,6 +30,12 @@ fn run(powers: &[u32], input: serde_json::Value) -> (TuningResult, Vec<PowerStat
             PowerStats::from_reports(p, &reports, 0, &price, 0.2)
         })
         .collect();
+    analyzed(stats, input)
+}
+
+/// The analysis of `stats`, with `input`'s fields beside a plain run's.
+fn analyzed(stats: Vec<PowerStats>, input: serde_json::Value) -> (TuningResult, Vec<PowerStats>) {
+    let powers: Vec<u32> = stats.iter().map(|s| s.value).collect();
     let mut document = serde_json::json!({"lambdaARN": "f", "num": 10, "powerValues": powers, "includeOutputResults": true});
     if let (Some(o), Some(extra)) = (document.as_object_mut(), input.as_object()) {
         o.extend(extra.clone());
@@ -111,6 +117,30 @@ fn a_run_report_is_self_contained_and_shows_the_decision_the_spread_and_the_cold
     // The month, and the saving against the current 1024 MB.
     assert!(page.contains("A month of 2,000,000 invocations"));
     assert!(page.contains("against 1024 MB, the current memory"));
+}
+
+#[test]
+fn a_power_value_that_failed_has_its_row_and_no_point() {
+    let (_, mut stats) = run(&[256, 512, 1024], serde_json::json!({}));
+    let failures = powertune_core::failure::Failures {
+        error_type: "Runtime.OutOfMemory".into(),
+        message: "Runtime exited with error: signal: killed".into(),
+        failed: 1,
+        made: 1,
+    };
+    stats.insert(0, PowerStats::failing(128, failures, 1e-6));
+    let (result, stats) = analyzed(stats, serde_json::json!({}));
+    let page = report(&result, &stats);
+    assert!(
+        page.contains("failed: Runtime.OutOfMemory in 1 of 1 invocations: Runtime exited with error: signal: killed"),
+        "the failed row"
+    );
+    // A box per power value with a result: three, not four.
+    assert_eq!(page.matches("<rect class=\"box\"").count(), 3);
+    assert!(
+        page.contains("128 MB failed: Runtime.OutOfMemory"),
+        "the warning"
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ fn stat(value: u32, price: f64, duration: f64) -> PowerStats {
         max_memory_used_mb: None,
         cold_starts: None,
         error: None,
+        failures: None,
         samples: None,
         stop_reason: None,
         warm_starts_left_out: None,

@@ -65,6 +65,10 @@ impl ExecutionInput {
             "allowedExceptions".into(),
             Value::from(self.allowed_exceptions.clone()),
         );
+        o.insert(
+            "powerValueFailures".into(),
+            Value::from(self.power_value_failures.as_str()),
+        );
         if let Some(m) = self.max_concurrency {
             o.insert("maxConcurrency".into(), Value::from(m));
         }

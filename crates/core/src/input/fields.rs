@@ -25,6 +25,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "includeOutputResults",
     "onlyColdStarts",
     "allowedExceptions",
+    "powerValueFailures",
     "maxConcurrency",
     "statisticalTies",
     "adaptive",

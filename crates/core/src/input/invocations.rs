@@ -1,7 +1,8 @@
 //! How the invocations are made: `parallelInvocation`, `maxConcurrency`,
-//! `sleepBetweenRunsMs`, `allowedExceptions` and `disablePayloadLogs`.
+//! `sleepBetweenRunsMs`, `allowedExceptions`, `powerValueFailures` and `disablePayloadLogs`.
 
 use super::reader::Reader;
+use crate::failure::PowerValueFailures;
 use serde_json::Value;
 
 /// The invocation fields, read.
@@ -10,6 +11,7 @@ pub(super) struct Invocations {
     pub max_concurrency: Option<u32>,
     pub sleep_between_runs_ms: u64,
     pub allowed_exceptions: Vec<String>,
+    pub power_value_failures: PowerValueFailures,
     pub disable_payload_logs: bool,
 }
 
@@ -59,8 +61,16 @@ pub(super) fn read(r: &mut Reader<'_>) -> Invocations {
             Vec::new()
         }
     };
+    let power_value_failures = match r.string("powerValueFailures") {
+        None => PowerValueFailures::default(),
+        Some(s) => s.parse().unwrap_or_else(|problem: String| {
+            r.reject("powerValueFailures", problem);
+            PowerValueFailures::default()
+        }),
+    };
     Invocations {
         parallel_invocation,
+        power_value_failures,
         max_concurrency,
         sleep_between_runs_ms,
         allowed_exceptions,

@@ -22,6 +22,7 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
 pub use fields::KNOWN_FIELDS;
@@ -103,6 +104,9 @@ pub struct ExecutionInput {
     pub only_cold_starts: bool,
     /// `allowedExceptions`: error types counted as normal results.
     pub allowed_exceptions: Vec<String>,
+    /// `powerValueFailures` (ours, default `memory`): which function errors fail only the power
+    /// value they happen at (reported, left out of the recommendation) instead of the run.
+    pub power_value_failures: PowerValueFailures,
     /// `maxConcurrency` (ours): the most invocations at once with `parallelInvocation`.
     pub max_concurrency: Option<u32>,
     /// `statisticalTies` (ours, default true): power values whose results do not differ beyond
@@ -170,6 +174,7 @@ impl ExecutionInput {
                 include_output_results: outcome.include_output_results,
                 only_cold_starts: runs.only_cold_starts,
                 allowed_exceptions: invocations.allowed_exceptions,
+                power_value_failures: invocations.power_value_failures,
                 max_concurrency: invocations.max_concurrency,
                 statistical_ties: runs.statistical_ties,
                 adaptive: runs.adaptive,

@@ -383,6 +383,20 @@ fn booleans_and_lists_are_typed() {
 }
 
 #[test]
+fn power_value_failures_default_to_the_memory_sizes_own_and_name_the_choices() {
+    let plain = parse(json!({"lambdaARN": ARN, "num": 5})).unwrap();
+    assert_eq!(plain.power_value_failures, PowerValueFailures::Memory);
+    let any = parse(json!({"lambdaARN": ARN, "num": 5, "powerValueFailures": "any"})).unwrap();
+    assert_eq!(any.power_value_failures, PowerValueFailures::Any);
+    assert_eq!(parse(any.to_json()).unwrap(), any);
+    let p = problem(json!({"lambdaARN": ARN, "num": 5, "powerValueFailures": "all"}));
+    assert!(
+        p.contains("powerValueFailures") && p.contains("\"memory\"") && p.contains("\"none\""),
+        "{p}"
+    );
+}
+
+#[test]
 fn the_canonical_document_parses_back_to_the_same_input() {
     let i = parse(json!({"lambdaARN": ARN, "num": 7, "powerValues": [1024, 128], "strategy": "balanced",
         "payload": [{"payload": {"x": 1}, "weight": 2}, {"payload": "y", "weight": 1}],
@@ -427,7 +441,7 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         "preProcessorARN": "pre", "postProcessorARN": "post", "discardTopBottom": 0.1,
         "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
         "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
-        "monthlyInvocations": 1000
+        "monthlyInvocations": 1000, "powerValueFailures": "none"
     }))
     .unwrap();
     let written = everything.to_json();

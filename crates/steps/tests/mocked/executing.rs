@@ -121,6 +121,104 @@ async fn executor_fails_on_a_function_error_naming_power_type_message_and_payloa
     assert!(!err.to_string().contains("s3cr3t"), "{err}");
 }
 
+/// Lambda's answer to an invocation that ran out of memory (the errorType and message it gives).
+fn out_of_memory_invoke() -> InvokeOutput {
+    InvokeOutput::builder()
+        .status_code(200)
+        .function_error("Unhandled")
+        .log_result(tail(812.4, 813, None))
+        .payload(Blob::new(
+            "{\"errorType\":\"Runtime.OutOfMemory\",\"errorMessage\":\"RequestId: r Error: Runtime exited with error: signal: killed\"}",
+        ))
+        .build()
+}
+
+#[tokio::test]
+async fn an_out_of_memory_power_value_is_reported_with_its_count_and_cost_and_invoked_no_further() {
+    // Two invocations succeed, the third runs out of memory: the rest are not made.
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(5.0))
+        .times(2)
+        .output(out_of_memory_invoke)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 10, "powerValues": [512]});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!(invoke.num_calls(), 3);
+    assert!(!stats.succeeded());
+    let failures = stats.failures.clone().expect("the failures");
+    assert_eq!(failures.error_type, "Runtime.OutOfMemory");
+    assert_eq!((failures.failed, failures.made), (1, 3));
+    assert!(failures.message.contains("signal: killed"), "{failures:?}");
+    assert_eq!(
+        stats.error.as_deref(),
+        Some("Runtime.OutOfMemory in 1 of 3 invocations: RequestId: r Error: Runtime exited with error: signal: killed")
+    );
+    // Every invocation made is billed, the failed one included: 5 + 5 + 813 ms at 512 MB.
+    let per_ms = 0.0000133334 / 1000.0 / 2.0;
+    assert!(
+        (stats.total_cost - 823.0 * per_ms).abs() < 1e-15,
+        "{}",
+        stats.total_cost
+    );
+    assert_eq!(stats.invocations, Some(3));
+    assert_eq!(stats.max_memory_used_mb, Some(40));
+}
+
+#[tokio::test]
+async fn which_errors_fail_only_the_power_value_is_the_inputs_choice() {
+    let run = |payload: fn() -> InvokeOutput, mode: &'static str| async move {
+        let lambda = api(
+            RuleMode::Sequential,
+            &[&mock!(Client::invoke).then_output(payload)],
+        );
+        let input =
+            json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "powerValueFailures": mode});
+        executor::execute(
+            &executor::Lambdas::same(&lambda),
+            None,
+            executor_event(input),
+        )
+        .await
+    };
+    let failed = |out: Result<ExecutorOutput, _>| match out {
+        Ok(ExecutorOutput::Stats(s)) => s.failures.map(|f| (f.error_type, f.failed)),
+        other => panic!("a failed power value expected, got {other:?}"),
+    };
+    let fails_the_run = |out: Result<ExecutorOutput, powertune_steps::error::StepError>| {
+        out.expect_err("the run fails").error_type() == "PowerTuning.InvocationError"
+    };
+    let value_error = || failing_invoke("ValueError");
+    // A timeout as Lambda answers it counts as the memory size's, like running out of memory.
+    let timed_out = || {
+        InvokeOutput::builder()
+            .status_code(200)
+            .function_error("Unhandled")
+            .log_result(tail(3000.0, 3000, None))
+            .payload(Blob::new("{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":\"RequestId: r Error: Task timed out after 3.00 seconds\"}"))
+            .build()
+    };
+    assert_eq!(
+        failed(run(timed_out, "memory").await),
+        Some(("Sandbox.Timedout".into(), 1))
+    );
+    assert!(fails_the_run(run(value_error, "memory").await));
+    assert_eq!(
+        failed(run(value_error, "any").await),
+        Some(("ValueError".into(), 1))
+    );
+    assert!(fails_the_run(run(out_of_memory_invoke, "none").await));
+}
+
 #[tokio::test]
 async fn executor_counts_allowed_exceptions_as_results() {
     let invoke = mock!(Client::invoke)
