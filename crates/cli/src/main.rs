@@ -75,6 +75,10 @@ fn main() -> ExitCode {
             eprintln!("regression: {reason}");
             ExitCode::from(3)
         }
+        Err(Failure::OverBudget(reason)) => {
+            eprintln!("over budget: {reason}");
+            ExitCode::from(5)
+        }
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -7,6 +7,7 @@ use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::outputs;
 use crate::remote;
 use anyhow::Context;
+use powertune_core::budget::{Budget, Verdict};
 use powertune_core::compare::{parse_percent, Comparison, Gate};
 use powertune_core::input::ExecutionInput;
 use powertune_core::pricing::{Architecture, FALLBACK_REGION};
@@ -122,6 +123,17 @@ pub struct Args {
     /// default), any, or none (powerValueFailures).
     #[arg(long, value_name = "memory|any|none")]
     power_value_failures: Option<String>,
+
+    /// A latency budget: recommend the power value the strategy prefers among those whose
+    /// statistic of the durations (mean, p90, p95 or p99) is within the limit, for example
+    /// p95=200ms (maxDuration).
+    #[arg(long, value_name = "STAT=LIMIT", value_parser = parse_budget)]
+    max_duration: Option<Budget>,
+
+    /// With --max-duration: exit 5 when no power value meets the budget (the fastest is then
+    /// recommended, and the run still succeeds without this flag).
+    #[arg(long, requires = "max_duration")]
+    require_budget: bool,
 
     /// Include every power value's statistics in the result document.
     #[arg(long)]
@@ -247,13 +259,18 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         None => None,
     };
     let flag = |on: bool| on.then_some(json!(true));
-    let fields: [(&str, Option<Value>); 19] = [
+    let fields: [(&str, Option<Value>); 20] = [
         ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
         ("powerValues", power_values),
         ("num", args.num.map(|n| json!(n))),
         ("payload", payload),
         ("strategy", args.strategy.map(|s| json!(s.as_str()))),
         ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
+        (
+            "maxDuration",
+            args.max_duration
+                .map(|b| json!({"statistic": b.statistic.as_str(), "ms": b.ms})),
+        ),
         ("parallelInvocation", flag(args.parallel)),
         ("maxConcurrency", args.max_concurrency.map(|m| json!(m))),
         (
@@ -397,6 +414,11 @@ fn finish(args: &Args, run: &outputs::Run<'_>, baseline: Option<&Baseline>) -> R
         format: args.output.unwrap_or(OutputFormat::Table),
     };
     outputs::emit(run, &targets)?;
+    if let Some(b) = run.result.budget.as_ref() {
+        if args.require_budget && b.verdict == Verdict::None {
+            return Err(Failure::OverBudget(b.sentence(run.result.power)));
+        }
+    }
     let Some(baseline) = baseline else {
         return Ok(());
     };
@@ -415,6 +437,11 @@ fn finish(args: &Args, run: &outputs::Run<'_>, baseline: Option<&Baseline>) -> R
         .gate
         .check(&comparison)
         .map_err(Failure::Regression)
+}
+
+/// `--max-duration p95=200ms`.
+fn parse_budget(given: &str) -> Result<Budget, String> {
+    given.parse()
 }
 
 /// `--emulator-faults`: JSON, or @FILE holding it, in the emulator's faults format.

@@ -3,6 +3,8 @@
 //! power values equal within the noise (Yuen's test) are tied and the tie rules pick among them.
 //! The analysis (the result document) and the Sampler's bootstrap both decide with `Rule`.
 
+use crate::budget::{Budget, BudgetOutcome, Estimate, Standing, Verdict};
+use crate::input::ExecutionInput;
 use crate::output::PowerStats;
 use crate::stats::YuenTest;
 use crate::strategy::{select, BalancedScore, Candidate, Strategy};
@@ -39,6 +41,22 @@ impl Measured {
                 .is_some_and(|r| r.is_out_of_running()),
         }
     }
+
+    /// The budget's statistic of its durations, from its samples; without samples (a reference
+    /// result) its average stands for every statistic.
+    fn estimate(&self, budget: &Budget, discard: f64) -> Option<Estimate> {
+        if !self.candidate.usable() {
+            return None;
+        }
+        match &self.samples {
+            Some((_, durations)) => budget.estimate(durations, discard),
+            None => Some(Estimate {
+                value: self.candidate.duration,
+                low: self.candidate.duration,
+                high: self.candidate.duration,
+            }),
+        }
+    }
 }
 
 /// Power values whose trimmed means are this close (a share of the best's) are tied even when
@@ -53,6 +71,8 @@ pub(crate) struct Rule {
     pub balanced_weight: f64,
     pub discard_top_bottom: f64,
     pub statistical_ties: bool,
+    /// `maxDuration`: the strategy chooses among the power values within it.
+    pub budget: Option<Budget>,
 }
 
 /// What the rule decided, as indices into the power values it was given.
@@ -65,6 +85,8 @@ pub(crate) struct Decision {
     pub pick: usize,
     /// How statistical ties led from `best` to `pick`; `None` when the averages alone decide.
     pub ties: Option<Ties>,
+    /// With a budget: its verdict on the pick, and the power values over it.
+    pub budget: Option<BudgetOutcome>,
 }
 
 /// The statistical ties behind a decision.
@@ -89,20 +111,89 @@ enum Measure {
 }
 
 impl Rule {
+    /// The input's rule; `statistical_ties` as the caller needs it (the Sampler always tests).
+    pub fn of(input: &ExecutionInput, statistical_ties: bool) -> Rule {
+        Rule {
+            strategy: input.strategy,
+            balanced_weight: input.balanced_weight,
+            discard_top_bottom: input.discard_top_bottom,
+            statistical_ties,
+            budget: input.max_duration,
+        }
+    }
+
     /// The decision over `measured`, or `None` when no power value can be recommended.
+    ///
+    /// With a budget, the strategy decides among the power values whose statistic is within
+    /// it, as below; when there is none, the fastest is the pick.
+    pub fn decide(&self, measured: &[Measured]) -> Option<Decision> {
+        let Some(budget) = self.budget else {
+            return self.decide_among(measured);
+        };
+        let estimates: Vec<Option<Estimate>> = measured
+            .iter()
+            .map(|m| m.estimate(&budget, self.discard_top_bottom))
+            .collect();
+        let within: Vec<bool> = estimates
+            .iter()
+            .map(|e| e.as_ref().is_some_and(|e| budget.admits(e)))
+            .collect();
+        let over: Vec<u32> = (0..measured.len())
+            .filter(|&i| estimates[i].is_some() && !within[i])
+            .map(|i| measured[i].candidate.power)
+            .collect();
+        let outcome = |verdict, pick: usize| -> Option<BudgetOutcome> {
+            Some(BudgetOutcome {
+                budget,
+                verdict,
+                estimate: estimates[pick]?,
+                over: over.clone(),
+            })
+        };
+        if !within.contains(&true) {
+            let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+            let fastest = select(Strategy::Speed, 0.0, &candidates)?;
+            return Some(Decision {
+                best: fastest,
+                pick: fastest,
+                ties: None,
+                budget: outcome(Verdict::None, fastest),
+            });
+        }
+        let restricted: Vec<Measured> = measured
+            .iter()
+            .zip(&within)
+            .map(|(m, &w)| {
+                let mut m = m.clone();
+                m.candidate.succeeded &= w;
+                m
+            })
+            .collect();
+        let mut decision = self.decide_among(&restricted)?;
+        let verdict = match estimates[decision.pick].map(|e| budget.standing(&e)) {
+            Some(Standing::Meets) => Verdict::Meets,
+            _ => Verdict::Borderline,
+        };
+        decision.budget = outcome(verdict, decision.pick);
+        Some(decision)
+    }
+
+    /// The decision over `measured` without a budget, or `None` when no power value can be
+    /// recommended.
     ///
     /// Without statistical ties (or without samples) it is the reference's: the best by the
     /// averages. With them, the power values tied with that best on the strategy's measure are
     /// `equivalent`, and the tie rules pick among them, each also up to the noise: cost ties
     /// go to the fastest, speed ties to the cheapest, and a tie on that too (or a balanced
     /// tie) to the least memory.
-    pub fn decide(&self, measured: &[Measured]) -> Option<Decision> {
+    fn decide_among(&self, measured: &[Measured]) -> Option<Decision> {
         let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
         let best = select(self.strategy, self.balanced_weight, &candidates)?;
         let reference = Decision {
             best,
             pick: best,
             ties: None,
+            budget: None,
         };
         if !self.statistical_ties {
             return Some(reference);
@@ -178,6 +269,7 @@ impl Rule {
                 leader,
                 tied_leaders,
             }),
+            budget: None,
         })
     }
 
@@ -210,7 +302,8 @@ fn spread(values: &[f64], base: usize, members: &[usize]) -> f64 {
         * 100.0
 }
 
-/// One sentence on why the pick: what is tied with the best, and which tie rule chose.
+/// One sentence on why the pick: what is tied with the best, and which tie rule chose. With a
+/// budget, `measured` holds only the power values within it as usable, as the rule decided.
 pub(crate) fn explain(
     rule: &Rule,
     measured: &[Measured],
@@ -229,10 +322,21 @@ pub(crate) fn explain(
     let names = power_list(sorted, &usable, &ties.equivalent);
     let within = spread(&points, decision.best, &ties.equivalent);
     if ties.equivalent.len() == 1 {
+        let others = if decision.budget.is_some() {
+            "every other power value within the budget"
+        } else {
+            "every other power value"
+        };
         return match rule.strategy {
-            Strategy::Cost => format!("{p} MB is the cheapest beyond the noise of every other power value (Yuen's test, 95%)."),
-            Strategy::Speed => format!("{p} MB is the fastest beyond the noise of every other power value (Yuen's test, 95%)."),
-            Strategy::Balanced => format!("{p} MB has the best balance beyond the noise of every other power value (Yuen's test, 95%)."),
+            Strategy::Cost => {
+                format!("{p} MB is the cheapest beyond the noise of {others} (Yuen's test, 95%).")
+            }
+            Strategy::Speed => {
+                format!("{p} MB is the fastest beyond the noise of {others} (Yuen's test, 95%).")
+            }
+            Strategy::Balanced => format!(
+                "{p} MB has the best balance beyond the noise of {others} (Yuen's test, 95%)."
+            ),
         };
     }
     let tied = match rule.strategy {
@@ -306,7 +410,68 @@ mod tests {
             balanced_weight: 0.5,
             discard_top_bottom: 0.2,
             statistical_ties: true,
+            budget: None,
         }
+    }
+
+    /// 128 MB is the cheapest and slow, 512 MB a little dearer and fast, 1024 MB the fastest.
+    fn three() -> [Measured; 3] {
+        [
+            measured(128, 1.0e-7, 400.0, false),
+            measured(512, 1.3e-7, 100.0, false),
+            measured(1024, 1.9e-7, 80.0, false),
+        ]
+    }
+
+    fn with_budget(statistic: &str, ms: f64) -> Rule {
+        Rule {
+            budget: Some(Budget {
+                statistic: statistic.parse().unwrap(),
+                ms,
+            }),
+            ..cost_rule()
+        }
+    }
+
+    #[test]
+    fn a_budget_recommends_the_cheapest_within_it_and_says_it_meets_it() {
+        let d = with_budget("mean", 150.0).decide(&three()).unwrap();
+        assert_eq!(d.pick, 1);
+        let b = d.budget.unwrap();
+        assert_eq!((b.verdict, b.over), (Verdict::Meets, vec![128]));
+        assert!(b.estimate.high < 150.0, "{:?}", b.estimate);
+        // The same durations' p95 is 110 ms (the samples go up to 10% over the average).
+        let p95 = with_budget("p95", 105.0).decide(&three()).unwrap();
+        assert_eq!(p95.pick, 2, "512 MB's p95 is over 105 ms");
+        // Without a budget the cheapest wins.
+        assert_eq!(cost_rule().decide(&three()).unwrap().pick, 0);
+    }
+
+    #[test]
+    fn a_pick_whose_interval_crosses_the_limit_is_borderline() {
+        let d = with_budget("mean", 101.0).decide(&three()).unwrap();
+        assert_eq!(d.pick, 1);
+        let b = d.budget.unwrap();
+        assert_eq!(b.verdict, Verdict::Borderline);
+        assert!(
+            b.estimate.low < 101.0 && b.estimate.high > 101.0,
+            "{:?}",
+            b.estimate
+        );
+    }
+
+    #[test]
+    fn when_no_power_value_meets_the_budget_the_fastest_is_recommended() {
+        let d = with_budget("p99", 50.0).decide(&three()).unwrap();
+        assert_eq!(d.pick, 2);
+        let b = d.budget.unwrap();
+        assert_eq!(
+            (b.verdict, b.over.clone()),
+            (Verdict::None, vec![128, 512, 1024])
+        );
+        assert!(b
+            .sentence(1024)
+            .starts_with("Budget p99 ≤ 50 ms: no power value meets it; 1024 MB is the fastest"));
     }
 
     #[test]

@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod budget;
 pub mod compare;
 pub mod decision;
 pub mod failure;

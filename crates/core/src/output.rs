@@ -2,6 +2,7 @@
 //! the tuning result (the Analyzer's), with the reference project's key names so existing
 //! pipelines keep parsing them. Our additions sit beside those keys.
 
+use crate::budget::BudgetOutcome;
 use crate::failure::Failures;
 use crate::logs::Report;
 use crate::pricing::{Currency, LambdaPrice};
@@ -492,9 +493,14 @@ pub struct TuningResult {
     /// per-invocation samples and `statisticalTies`), `power` among them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equivalent: Option<Vec<u32>>,
-    /// Ours: one sentence on why `power`, when `equivalent` is given.
+    /// Ours: one sentence on why `power`, when `equivalent` or `budget` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// Ours, with `maxDuration`: the budget, its verdict on `power` (`meets`, `borderline`, or
+    /// `none` when no power value meets it and `power` is the fastest), `power`'s statistic
+    /// with its 95% interval, and the power values over the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetOutcome>,
     /// Ours, with adaptive sampling: its rounds, invocations and why it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<SamplingSummary>,

@@ -100,12 +100,7 @@ impl Sampling {
             .map(|s| s.value)
             .collect();
         mark(stats, &failed, &StopReason::Failed { after: self.first });
-        let rule = Rule {
-            strategy: input.strategy,
-            balanced_weight: input.balanced_weight,
-            discard_top_bottom: input.discard_top_bottom,
-            statistical_ties: true,
-        };
+        let rule = Rule::of(input, true);
         let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
         let Some(decision) = rule.decide(&measured) else {
             // Nothing can be recommended: more invocations would not change that.
@@ -119,7 +114,17 @@ impl Sampling {
         // Resamples that pick a power value the strategy cannot tell from the pick (its measure
         // within the tie margin of the pick's) agree with it: which of the two wins is a
         // difference too small to act on.
-        let alike = interchangeable(&rule, &measured, decision.pick);
+        // A power value over the budget never agrees with the pick, however close its cost.
+        let over = |i: usize| {
+            decision
+                .budget
+                .as_ref()
+                .is_some_and(|b| b.over.contains(&stats[i].value))
+        };
+        let alike: Vec<usize> = interchangeable(&rule, &measured, decision.pick)
+            .into_iter()
+            .filter(|&i| !over(i))
+            .collect();
         let agreeing: f64 = alike.iter().map(|&i| share(i)).sum();
         let others: Vec<String> = alike
             .iter()
@@ -218,6 +223,17 @@ fn mark(stats: &mut [PowerStats], values: &[u32], reason: &StopReason) {
 fn why_not(rule: &Rule, stats: &[PowerStats], decision: &Decision, i: usize) -> String {
     let name = |k: usize| format!("{} MB", stats[k].value);
     let best = name(decision.best);
+    if let Some(b) = decision
+        .budget
+        .as_ref()
+        .filter(|b| b.over.contains(&stats[i].value))
+    {
+        return format!(
+            "its {} is over the budget ({})",
+            b.budget.statistic.as_str(),
+            b.budget
+        );
+    }
     let Some(ties) = &decision.ties else {
         return format!("{best} is better");
     };
@@ -551,13 +567,31 @@ mod tests {
         assert_ne!(rule_pick(&adaptive, &stats), 128);
     }
 
+    #[test]
+    fn with_a_budget_sampling_settles_once_the_budget_question_is_clear() {
+        // CPU-bound: 128 MB takes ~550 ms and 512 MB ~140, both far over p95 ≤ 100 ms; the rest
+        // are clearly within it, so the first round settles.
+        let adaptive = input(json!({"adaptive": true, "num": 60, "maxDuration": "p95=100ms"}));
+        let (stats, sampling) = simulate(&adaptive, &CPU_BOUND, 5);
+        assert!(sampling.settled);
+        assert_eq!(sampling.rounds.len(), 1, "{:?}", sampling.reason);
+        assert!(rule_pick(&adaptive, &stats) >= 1024);
+        // Where a value over the budget leaves the running, it says why in the budget's terms.
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let rule = Rule::of(&adaptive, true);
+        let decision = rule.decide(&measured).unwrap();
+        assert_eq!(
+            decision.budget.as_ref().map(|b| b.over.clone()),
+            Some(vec![128, 512])
+        );
+        assert_eq!(
+            why_not(&rule, &stats, &decision, 0),
+            "its p95 is over the budget (p95 ≤ 100 ms)"
+        );
+    }
+
     fn rule_pick(input: &ExecutionInput, stats: &[PowerStats]) -> u32 {
-        let rule = Rule {
-            strategy: input.strategy,
-            balanced_weight: input.balanced_weight,
-            discard_top_bottom: input.discard_top_bottom,
-            statistical_ties: true,
-        };
+        let rule = Rule::of(input, true);
         let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
         stats[rule.decide(&measured).unwrap().pick].value
     }
@@ -603,6 +637,7 @@ mod tests {
             balanced_weight: 0.5,
             discard_top_bottom: 0.2,
             statistical_ties: true,
+            budget: None,
         };
         let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
         let shares = pick_shares(&rule, &measured);
@@ -656,12 +691,7 @@ mod tests {
                 proptest::prop_assert!(s.invocations.unwrap() <= num);
                 proptest::prop_assert!(s.stop_reason.is_some(), "{} MB has no stop reason", s.value);
             }
-            let rule = Rule {
-                strategy: adaptive.strategy,
-                balanced_weight: adaptive.balanced_weight,
-                discard_top_bottom: adaptive.discard_top_bottom,
-                statistical_ties: true,
-            };
+            let rule = Rule::of(&adaptive, true);
             stats.sort_by_key(|s| s.value);
             let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
             if let Some(ties) = rule.decide(&measured).and_then(|d| d.ties) {

@@ -2,6 +2,7 @@
 //! document, for a strategy. The Analyzer step, local runs and `powertune analyze` all call
 //! [`AnalyzerEvent::analyze`].
 
+use crate::budget::Verdict;
 use crate::decision::{explain, Measured, Rule};
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult};
@@ -56,12 +57,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
     let mut sorted = stats.to_vec();
     sorted.sort_by_key(|s| s.value);
     let measured: Vec<Measured> = sorted.iter().map(Measured::of).collect();
-    let rule = Rule {
-        strategy: input.strategy,
-        balanced_weight: input.balanced_weight,
-        discard_top_bottom: input.discard_top_bottom,
-        statistical_ties: input.statistical_ties,
-    };
+    let rule = Rule::of(input, input.statistical_ties);
     let Some(decision) = rule.decide(&measured) else {
         let reasons: Vec<String> = sorted
             .iter()
@@ -75,11 +71,31 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .collect();
         return Err(AnalysisError::AllFailed(reasons.join("; ")));
     };
+    let best = &sorted[decision.pick];
+    // The ties are among the power values within the budget, and explained among them.
+    let decided: Vec<Measured> = match &decision.budget {
+        Some(b) => measured
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                m.candidate.succeeded &= !b.over.contains(&m.candidate.power);
+                m
+            })
+            .collect(),
+        None => measured.clone(),
+    };
     let explained = decision
         .ties
         .as_ref()
-        .map(|ties| explain(&rule, &measured, &sorted, &decision, ties));
-    let best = &sorted[decision.pick];
+        .map(|ties| explain(&rule, &decided, &sorted, &decision, ties));
+    // With a budget, the decision starts with its verdict.
+    let explained = match (&decision.budget, explained) {
+        (Some(b), Some(e)) if b.verdict != Verdict::None => {
+            Some(format!("{} {e}", b.sentence(best.value)))
+        }
+        (Some(b), _) => Some(b.sentence(best.value)),
+        (None, e) => e,
+    };
 
     let mut warnings = Vec::new();
     let region = match &env.region {
@@ -154,6 +170,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .as_ref()
             .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
         decision: explained,
+        budget: decision.budget.clone(),
         sampling: event
             .sampling
             .as_ref()

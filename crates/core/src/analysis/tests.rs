@@ -494,3 +494,38 @@ fn the_document_reader_and_serde_agree_on_rounds() {
     let typed: AnalyzerEvent = serde_json::from_value(two).unwrap();
     assert_eq!(read, typed);
 }
+
+#[test]
+fn a_budget_is_in_the_result_and_its_decision() {
+    // The same cost everywhere; 128 and 256 MB are too slow for p90 ≤ 150 ms.
+    let stats = vec![
+        sampled(128, &around(400.0, 40.0), 1e-9),
+        sampled(256, &around(200.0, 20.0), 2e-9),
+        sampled(512, &around(100.0, 10.0), 4e-9),
+        sampled(1024, &around(80.0, 5.0), 8e-9),
+    ];
+    let mut case = options(Strategy::Cost, 0.5);
+    case.input.max_duration = Some("p90=150ms".parse().unwrap());
+    let r = analyze(&stats, &case).unwrap();
+    assert_eq!(r.power, 512);
+    let budget = r.budget.clone().unwrap();
+    assert_eq!(budget.verdict, crate::budget::Verdict::Meets);
+    assert_eq!(budget.over, vec![128, 256]);
+    let decision = r.decision.clone().unwrap();
+    assert!(
+        decision.starts_with("Budget p90 ≤ 150 ms: 512 MB meets it (p90 "),
+        "{decision}"
+    );
+    // 128 and 256 MB cost the same as 512 but are over the budget: not tied with it.
+    assert_eq!(r.equivalent, Some(vec![512]));
+    assert!(decision.contains("within the budget"), "{decision}");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["budget"]["statistic"], "p90");
+    assert_eq!(json["budget"]["ms"], 150.0);
+    assert_eq!(json["budget"]["verdict"], "meets");
+    assert_eq!(json["budget"]["over"], json!([128, 256]));
+    // Without the budget the same statistics tie 128-512 MB.
+    let plain = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+    assert_eq!(plain.equivalent, Some(vec![128, 256, 512]));
+    assert!(plain.budget.is_none());
+}

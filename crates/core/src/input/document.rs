@@ -25,6 +25,12 @@ impl ExecutionInput {
         );
         o.insert("strategy".into(), Value::from(self.strategy.as_str()));
         o.insert("balancedWeight".into(), Value::from(self.balanced_weight));
+        if let Some(b) = &self.max_duration {
+            o.insert(
+                "maxDuration".into(),
+                serde_json::json!({"statistic": b.statistic.as_str(), "ms": b.ms}),
+            );
+        }
         o.insert("autoOptimize".into(), Value::from(self.auto_optimize));
         if let Some(a) = &self.auto_optimize_alias {
             o.insert("autoOptimizeAlias".into(), Value::from(a.clone()));

@@ -14,6 +14,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "parallelInvocation",
     "strategy",
     "balancedWeight",
+    "maxDuration",
     "autoOptimize",
     "autoOptimizeAlias",
     "dryRun",

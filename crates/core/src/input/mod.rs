@@ -27,6 +27,7 @@ pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
 pub use fields::KNOWN_FIELDS;
 
+use crate::budget::Budget;
 use crate::payload::Payload;
 use crate::strategy::Strategy;
 use reader::Reader;
@@ -82,6 +83,9 @@ pub struct ExecutionInput {
     pub strategy: Strategy,
     /// `balancedWeight`: 0 favours speed, 1 cost (balanced strategy only).
     pub balanced_weight: f64,
+    /// `maxDuration` (ours): a latency budget; the strategy chooses among the power values whose
+    /// statistic of the durations is within it.
+    pub max_duration: Option<Budget>,
     /// `autoOptimize`: set the function to the recommended memory afterwards.
     pub auto_optimize: bool,
     /// `autoOptimizeAlias`: with `autoOptimize`, point this alias at a version with it.
@@ -163,6 +167,7 @@ impl ExecutionInput {
                 parallel_invocation: invocations.parallel_invocation,
                 strategy: outcome.strategy,
                 balanced_weight: outcome.balanced_weight,
+                max_duration: outcome.max_duration,
                 auto_optimize: outcome.auto_optimize,
                 auto_optimize_alias: outcome.auto_optimize_alias,
                 dry_run: runs.dry_run,

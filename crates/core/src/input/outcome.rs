@@ -1,13 +1,16 @@
-//! What the run gives back: `strategy`, `balancedWeight`, `monthlyInvocations`,
+//! What the run gives back: `strategy`, `balancedWeight`, `maxDuration`, `monthlyInvocations`,
 //! `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
 
 use super::reader::Reader;
+use crate::budget::Budget;
 use crate::strategy::Strategy;
+use serde_json::Value;
 
 /// The outcome fields, read.
 pub(super) struct Outcome {
     pub strategy: Strategy,
     pub balanced_weight: f64,
+    pub max_duration: Option<Budget>,
     pub monthly_invocations: Option<u64>,
     pub include_output_results: bool,
     pub auto_optimize: bool,
@@ -65,11 +68,31 @@ pub(super) fn read(r: &mut Reader<'_>) -> Outcome {
     Outcome {
         strategy,
         balanced_weight,
+        max_duration: max_duration(r),
         monthly_invocations,
         include_output_results: r.bool("includeOutputResults"),
         auto_optimize,
         auto_optimize_alias,
     }
+}
+
+/// `maxDuration`: `{"statistic": "p95", "ms": 200}`, or the command line's `"p95=200ms"`.
+fn max_duration(r: &mut Reader<'_>) -> Option<Budget> {
+    const FIELD: &str = "maxDuration";
+    let parsed = match r.get(FIELD)? {
+        Value::String(s) => s.parse::<Budget>(),
+        v @ Value::Object(_) => serde_json::from_value::<Budget>(v.clone())
+            .map_err(|_| "must be {\"statistic\": \"mean\" | \"p90\" | \"p95\" | \"p99\", \"ms\": LIMIT} or \"p95=200ms\"".to_string())
+            .and_then(|b| {
+                if b.ms.is_finite() && b.ms > 0.0 {
+                    Ok(b)
+                } else {
+                    Err("\"ms\" must be a positive number of milliseconds".to_string())
+                }
+            }),
+        _ => Err("must be {\"statistic\": \"p95\", \"ms\": 200} or \"p95=200ms\"".to_string()),
+    };
+    parsed.map_err(|problem| r.reject(FIELD, problem)).ok()
 }
 
 /// An alias name as Lambda allows it.

@@ -383,6 +383,28 @@ fn booleans_and_lists_are_typed() {
 }
 
 #[test]
+fn a_latency_budget_reads_as_an_object_or_the_command_lines_form() {
+    use crate::budget::Statistic;
+    let object =
+        parse(json!({"lambdaARN": ARN, "num": 5, "maxDuration": {"statistic": "p95", "ms": 200}}))
+            .unwrap();
+    let text = parse(json!({"lambdaARN": ARN, "num": 5, "maxDuration": "p95=0.2s"})).unwrap();
+    assert_eq!(object.max_duration, text.max_duration);
+    let b = object.max_duration.unwrap();
+    assert_eq!((b.statistic, b.ms), (Statistic::P95, 200.0));
+    assert_eq!(parse(object.to_json()).unwrap(), object);
+    for (bad, expected) in [
+        (json!({"statistic": "p42", "ms": 200}), "\"statistic\""),
+        (json!({"statistic": "p95", "ms": -1}), "positive"),
+        (json!("p95"), "p95=200ms"),
+        (json!(200), "p95=200ms"),
+    ] {
+        let p = problem(json!({"lambdaARN": ARN, "num": 5, "maxDuration": bad}));
+        assert!(p.contains("maxDuration") && p.contains(expected), "{p}");
+    }
+}
+
+#[test]
 fn power_value_failures_default_to_the_memory_sizes_own_and_name_the_choices() {
     let plain = parse(json!({"lambdaARN": ARN, "num": 5})).unwrap();
     assert_eq!(plain.power_value_failures, PowerValueFailures::Memory);
@@ -441,7 +463,8 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         "preProcessorARN": "pre", "postProcessorARN": "post", "discardTopBottom": 0.1,
         "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
         "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
-        "monthlyInvocations": 1000, "powerValueFailures": "none"
+        "monthlyInvocations": 1000, "powerValueFailures": "none",
+        "maxDuration": "p95=200ms"
     }))
     .unwrap();
     let written = everything.to_json();
