@@ -44,6 +44,7 @@ svg .best-label { fill: var(--best); font-weight: 600; }
 svg .grid { stroke: var(--line); stroke-width: 1; } svg .axis { stroke: var(--muted); stroke-width: 1; }
 svg .line { fill: none; stroke-width: 2; } svg .line.a { stroke: var(--a); } svg .line.b { stroke: var(--b); }
 svg .line.boxes { stroke-dasharray: 3 3; stroke-width: 1; }
+svg .limit { stroke: var(--bad); stroke-width: 1.5; stroke-dasharray: 6 4; } svg .limit-label { font-size: 11px; fill: var(--bad); text-anchor: end; }
 svg .band.a { fill: var(--a-band); } svg .band.b { fill: var(--b-band); }
 svg .whisker { stroke: var(--muted); stroke-width: 1; } svg .whisker.a { stroke: var(--a); } svg .whisker.b { stroke: var(--b); }
 svg .point.a, svg .swatch.a { fill: var(--a); } svg .point.b, svg .swatch.b { fill: var(--b); }
@@ -261,6 +262,11 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
     let tied: Vec<u32> = result.equivalent.clone().unwrap_or_default();
     let powers: Vec<u32> = ok.iter().map(|s| s.value).collect();
     let mut body = String::new();
+    // The latency budget, drawn where durations are.
+    let limit = result
+        .budget
+        .as_ref()
+        .map(|b| (b.budget.ms, format!("budget: {}", b.budget)));
     let duration = Chart {
         title: "Duration (trimmed mean)",
         prefix: "",
@@ -270,6 +276,7 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
         tied: tied.clone(),
         series: vec![series("a", "", ok, false, discard)],
         log_y: false,
+        limit: limit.clone(),
     };
     let cost = Chart {
         title: "Cost per 1M invocations (duration charge)",
@@ -280,6 +287,7 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
         tied: tied.clone(),
         series: vec![series("a", "", ok, true, discard)],
         log_y: false,
+        limit: None,
     };
     let boxes: Vec<(u32, Vec<(f64, bool)>)> = ok
         .iter()
@@ -305,7 +313,7 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
             "<h2>Every invocation</h2><p class=\"note\">Each dot is one invocation{}; boxes span the middle half, whiskers reach the furthest invocation within 1.5 box heights, and the dashed line joins the medians.{}</p><div class=\"charts\">{}</div>",
             if stats.iter().any(|s| s.invocations.unwrap_or(0) as usize > s.samples.as_ref().map_or(0, |x| x.durations.len())) { " (up to 50 per power value, evenly spread over its invocations)" } else { "" },
             if cold > 0 { format!(" The {cold} cold starts (Init Duration included) are marked.") } else { String::new() },
-            box_plot("Duration of every invocation", "ms", &boxes, Some(result.power), &tied)
+            box_plot("Duration of every invocation", "ms", &boxes, Some(result.power), &tied, limit)
         );
     }
 
@@ -547,6 +555,7 @@ fn compare_charts(
             series("b", labels.1, &rb, cost, db),
         ],
         log_y: false,
+        limit: None,
     };
     let _ = write!(
         body,

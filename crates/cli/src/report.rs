@@ -118,6 +118,15 @@ fn summary(result: &TuningResult, sorted: &[PowerStats]) -> String {
         };
         let _ = writeln!(out, "Why: {decision}{key}");
     }
+    if let Some(b) = result.budget.as_ref().filter(|b| !b.over.is_empty()) {
+        let over: Vec<String> = b.over.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "Over the budget ({}): {} MB",
+            b.budget,
+            over.join(", ")
+        );
+    }
     if let Some(sampling) = &result.sampling {
         let _ = writeln!(out, "{}", sampling.sentence());
         for s in sorted {
@@ -269,6 +278,44 @@ mod tests {
         // The failure's message stays left-aligned right after its power value.
         assert!(
             text.contains("64 MB  failed: Runtime.OutOfMemory"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_table_names_the_values_over_the_budget() {
+        // Without samples each power value's average stands for its p95.
+        let stats = vec![
+            stat(128, 1.0e-7, 400.0),
+            stat(256, 1.1e-7, 210.0),
+            stat(512, 1.4e-7, 90.0),
+        ];
+        let mut result = analysis(&stats, Strategy::Cost, 0.5, false);
+        assert!(!table(&result, &stats, 2e-7).contains("Over the budget"));
+        let mut input = powertune_core::input::ExecutionInput::from_json(
+            &serde_json::json!({"lambdaARN": "f", "num": 5, "powerValues": [128], "maxDuration": "p95=200ms"}),
+            &powertune_core::input::Defaults::default(),
+        )
+        .unwrap();
+        input.include_output_results = false;
+        result = AnalyzerEvent {
+            input,
+            stats: stats.clone(),
+            publisher_rounds: 1,
+            cleaner_rounds: 1,
+            sampling: None,
+            current_memory: None,
+        }
+        .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
+        .unwrap();
+        let text = table(&result, &stats, 2e-7);
+        assert!(text.contains("Recommended: 512 MB"), "{text}");
+        assert!(
+            text.contains("Over the budget (p95 ≤ 200 ms): 128, 256 MB"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Why: Budget p95 ≤ 200 ms: 512 MB meets it"),
             "{text}"
         );
     }

@@ -207,6 +207,8 @@ pub struct Chart<'a> {
     pub series: Vec<Series<'a>>,
     /// A log y axis (for durations that span decades).
     pub log_y: bool,
+    /// A limit drawn across the chart as a dashed line, with its label (a latency budget).
+    pub limit: Option<(f64, String)>,
 }
 
 const W: f64 = 600.0;
@@ -257,6 +259,7 @@ impl Chart<'_> {
             all.extend(s.band.iter().flat_map(|b| [b.1, b.2]));
             all.extend(s.strips.iter().flat_map(|(_, v)| v.iter().map(|p| p.0)));
         }
+        all.extend(self.limit.as_ref().map(|l| l.0));
         all.retain(|v| v.is_finite());
         let data_max = all.iter().copied().fold(0.0, f64::max);
         let data_min = all
@@ -311,10 +314,27 @@ impl Chart<'_> {
         self.y_grid(&frame, &mut svg);
         self.x_axis(&frame, &mut svg);
         self.series_shapes(&frame, &mut svg);
+        self.limit_line(&frame, &mut svg);
         self.legend(&mut svg);
         svg.push_str(&extra(&frame));
         svg.push_str("</svg>");
         svg
+    }
+
+    /// The limit, if any: a dashed line across the plot, labelled at its right end.
+    fn limit_line(&self, frame: &Frame, svg: &mut String) {
+        let Some((value, label)) = &self.limit else {
+            return;
+        };
+        let ly = frame.y(*value);
+        let _ = write!(
+            svg,
+            "<line class=\"limit\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{ly:.1}\" y2=\"{ly:.1}\"/><text class=\"limit-label\" x=\"{}\" y=\"{:.1}\">{}</text>",
+            W - RIGHT,
+            W - RIGHT - 4.0,
+            ly - 4.0,
+            escape(label)
+        );
     }
 
     /// Shaded columns behind the best and the tied power values.
@@ -565,6 +585,7 @@ pub fn box_plot(
     boxes: &[(u32, Vec<(f64, bool)>)],
     best: Option<u32>,
     tied: &[u32],
+    limit: Option<(f64, String)>,
 ) -> String {
     let strips: Vec<(u32, Vec<(f64, bool)>)> = boxes.to_vec();
     let medians: Vec<(u32, f64)> = boxes
@@ -592,6 +613,7 @@ pub fn box_plot(
             strips,
         }],
         log_y: true,
+        limit,
     };
     // The chart draws the strips and medians; the boxes go on top, on the same scales.
     chart.render_with(|frame| box_shapes(frame, &chart.powers, &quartiles, boxes, unit))

@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
         adaptive_sampling,
         out_of_memory_at_128,
         out_of_memory_everywhere,
+        latency_budget,
         only_cold_starts,
         python_function,
         cost_in_series,

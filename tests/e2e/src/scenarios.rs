@@ -440,6 +440,81 @@ pub(crate) async fn bad_inputs(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// A latency budget through the state machine: a generous one is met by the pick, an impossible
+/// one by no power value (the fastest is recommended and the run succeeds), and execute.sh's
+/// --require-budget turns that into exit 5.
+pub(crate) async fn latency_budget(env: &Env) -> Result<()> {
+    let powers = [256, 512, 1024];
+    let input = |budget: &str| {
+        json!({"lambdaARN": arn("target"), "num": 5, "powerValues": powers, "maxDuration": budget,
+               "includeOutputResults": true})
+    };
+    let e = execute(env, input("p95=60s")).await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    let budget = &e.output["budget"];
+    ensure!(
+        budget["statistic"] == "p95"
+            && budget["ms"] == 60000.0
+            && budget["verdict"] == "meets"
+            && budget["over"] == json!([]),
+        "budget {budget}"
+    );
+    ensure!(
+        e.output["decision"]
+            .as_str()
+            .is_some_and(|d| d.starts_with(&format!(
+                "Budget p95 ≤ 60000 ms: {} MB meets it",
+                e.output["power"]
+            ))),
+        "decision {}",
+        e.output["decision"]
+    );
+    priced_as_run(env, &e).await?;
+
+    let e = execute(env, input("p95=0.001ms")).await?;
+    succeeded(&e)?;
+    ensure!(
+        e.output["budget"]["verdict"] == "none" && e.output["budget"]["over"] == json!(powers),
+        "budget {}",
+        e.output["budget"]
+    );
+    // The fastest by its average duration is the recommendation.
+    let fastest = e.output["stats"]
+        .as_array()
+        .context("no stats")?
+        .iter()
+        .min_by(|a, b| {
+            let d = |s: &Value| s["averageDuration"].as_f64().unwrap_or(f64::MAX);
+            d(a).total_cmp(&d(b))
+        })
+        .map(|s| s["value"].clone());
+    ensure!(
+        Some(&e.output["power"]) == fastest.as_ref(),
+        "power {} is not the fastest",
+        e.output["power"]
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await?;
+
+    let file =
+        std::env::temp_dir().join(format!("powertune-e2e-budget-{}.json", std::process::id()));
+    std::fs::write(&file, input("p95=0.001ms").to_string())?;
+    let mut command = std::process::Command::new("bash");
+    command
+        .arg(env.root.join("scripts/execute.sh"))
+        .arg(&file)
+        .arg("--require-budget");
+    command_env(env, &mut command);
+    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    ensure!(
+        out.status.code() == Some(5) && stderr.contains("over budget: no power value meets"),
+        "execute.sh --require-budget exited {:?}: {stderr}",
+        out.status.code()
+    );
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
 pub(crate) fn command_env(env: &Env, command: &mut std::process::Command) {
     command
         .env("AWS_ENDPOINT_URL_SFN", &env.moto)

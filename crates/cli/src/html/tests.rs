@@ -144,6 +144,21 @@ fn a_power_value_that_failed_has_its_row_and_no_point() {
 }
 
 #[test]
+fn a_budget_is_drawn_on_the_duration_charts_and_stated() {
+    let (result, stats) = run(
+        &[128, 256, 512, 1024],
+        serde_json::json!({"maxDuration": "p95=150ms"}),
+    );
+    let page = report(&result, &stats);
+    // On the trimmed means' chart and on the box plot of every invocation; not on the cost.
+    assert_eq!(page.matches("<line class=\"limit\"").count(), 2);
+    assert!(page.contains(">budget: p95 ≤ 150 ms</text>"));
+    let decision = result.decision.clone().unwrap();
+    assert!(decision.starts_with("Budget p95 ≤ 150 ms:"), "{decision}");
+    assert!(page.contains(&escape(&decision)));
+}
+
+#[test]
 fn a_comparison_report_draws_both_runs() {
     let (a, _) = run(&[128, 256, 512], serde_json::json!({}));
     let (b, _) = run(&[256, 512, 1024], serde_json::json!({}));

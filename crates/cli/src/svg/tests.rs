@@ -75,6 +75,43 @@ fn labels_never_overlap_and_the_recommendation_always_has_one() {
 }
 
 #[test]
+fn a_limit_is_a_dashed_line_at_its_value_within_the_scale() {
+    let chart = |limit: Option<(f64, String)>| Chart {
+        title: "Duration",
+        prefix: "",
+        unit: "ms",
+        powers: vec![128, 512],
+        best: Some(512),
+        tied: vec![],
+        series: vec![Series {
+            class: "a",
+            name: "",
+            points: vec![(128, 100.0), (512, 30.0)],
+            band: vec![],
+            strips: vec![],
+        }],
+        log_y: false,
+        limit,
+    };
+    assert!(!chart(None).render().contains("class=\"limit\""));
+    // A limit above every point still fits: the axis grows to hold it.
+    let svg = chart(Some((250.0, "budget: p95 ≤ 250 ms".into()))).render();
+    assert_eq!(svg.matches("<line class=\"limit\"").count(), 1);
+    assert!(svg.contains(">budget: p95 ≤ 250 ms</text>"));
+    let y = |tag: &str| -> f64 {
+        let at = svg.find(tag).unwrap();
+        let rest = &svg[at..];
+        let from = rest.find("y1=\"").unwrap() + 4;
+        rest[from..from + rest[from..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    // Inside the plot: below the title, above the x axis.
+    let ly = y("<line class=\"limit\"");
+    assert!((34.0..300.0 - 46.0).contains(&ly), "{ly}");
+}
+
+#[test]
 fn charts_escape_text_and_mark_the_recommendation() {
     let chart = Chart {
         title: "Duration <ms>",
@@ -91,6 +128,7 @@ fn charts_escape_text_and_mark_the_recommendation() {
             strips: vec![(128, vec![(95.0, true), (105.0, false)])],
         }],
         log_y: false,
+        limit: None,
     };
     let svg = chart.render();
     assert!(svg.contains("Duration &lt;ms&gt;") && !svg.contains("<ms>"));
@@ -108,6 +146,7 @@ fn charts_escape_text_and_mark_the_recommendation() {
         ],
         Some(512),
         &[],
+        None,
     );
     assert_eq!(plot.matches("<rect class=\"box\"").count(), 2);
 }
