@@ -11,12 +11,14 @@
 //!    [`payload`] turns `payload` into the body of each invocation.
 //! 2. Each invocation's REPORT line (text or JSON) is read by [`logs::parse_report`]; one power
 //!    value's reports become a [`output::PowerStats`] (trimmed means, [`stats`] such as Yuen's
-//!    interval, costs from [`pricing`]).
+//!    interval, costs from [`pricing`]). A power value whose function errors
+//!    `powerValueFailures` covers ([`failure`]: out of memory and timeouts by default) is a
+//!    failed [`output::PowerStats`] instead, left out of the recommendation.
 //! 3. In an adaptive run, [`sampling::Sampling::after_round`] merges the rounds and decides
 //!    whether to invoke more, and which power values stop ([`output::StopReason`]).
 //! 4. [`analysis::AnalyzerEvent`] (the input, every power value's statistics, the rounds)
-//!    becomes the [`output::TuningResult`]: [`decision`] applies the strategy ([`strategy`]) and
-//!    the statistical ties, [`analysis`] prices the run and projects a month, and
+//!    becomes the [`output::TuningResult`]: [`decision`] applies the latency budget ([`budget`]),
+//!    the strategy ([`strategy`]) and the statistical ties, [`analysis`] prices the run and projects a month, and
 //!    [`visualization`] encodes the public chart's URL.
 //! 5. [`compare`] sets two saved results side by side (the regression gate reads it).
 //!
