@@ -35,6 +35,17 @@ pub fn billed_ms(d: Duration) -> u64 {
     (ms(d) - 1e-9).ceil().max(1.0) as u64
 }
 
+impl Invocation<'_> {
+    /// What Lambda bills for it, ms. Since 2025-08-01 Lambda bills the INIT phase of every
+    /// function ("AWS Lambda standardizes billing for INIT phase", AWS Compute blog), as it
+    /// always did for custom runtimes and images: a cold start bills its Init Duration and
+    /// Duration together, rounded up once (measured on Lambda: Init 1293.83 ms + Duration
+    /// 1049.63 ms billed 2344 ms; 1258.24 + 1002.25 billed 2261).
+    pub fn billed_ms(&self) -> u64 {
+        billed_ms(self.duration + self.init_duration.unwrap_or_default())
+    }
+}
+
 /// The log tail in Lambda's text format: START, the function's lines, END, REPORT.
 pub fn text_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
     let mut log = format!(
@@ -50,7 +61,7 @@ pub fn text_log(inv: &Invocation<'_>, function_lines: &[String]) -> String {
         "REPORT RequestId: {}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
         inv.request_id,
         ms(inv.duration),
-        billed_ms(inv.duration),
+        inv.billed_ms(),
         inv.memory_size_mb,
         inv.max_memory_used_mb
     ));
@@ -86,7 +97,7 @@ pub fn json_log(inv: &Invocation<'_>, function_lines: &[String], platform: bool)
     }
     let mut metrics = json!({
         "durationMs": (ms(inv.duration) * 1000.0).round() / 1000.0,
-        "billedDurationMs": billed_ms(inv.duration),
+        "billedDurationMs": inv.billed_ms(),
         "memorySizeMB": inv.memory_size_mb,
         "maxMemoryUsedMB": inv.max_memory_used_mb,
     });
@@ -133,8 +144,9 @@ mod tests {
         let log = text_log(&inv(Some(Duration::from_millis(40))), &["hello".into()]);
         let r = parse_report(&log, Some("abc")).unwrap();
         assert_eq!(r.duration_ms, Some(12.35));
-        assert_eq!(r.billed_duration_ms, Some(13.0));
         assert_eq!(r.init_duration_ms, Some(40.0));
+        // A cold start bills its INIT too: ceil(40 + 12.345) ms.
+        assert_eq!(r.billed_duration_ms, Some(53.0));
         assert_eq!(
             (r.memory_size_mb, r.max_memory_used_mb),
             (Some(512), Some(31))
@@ -151,6 +163,25 @@ mod tests {
         let r = parse_report(&log, Some("abc")).unwrap();
         assert_eq!(r.duration_ms, Some(12.345));
         assert_eq!(r.init_duration_ms, None);
+        assert_eq!(r.billed_duration_ms, Some(13.0));
+    }
+
+    #[test]
+    fn a_cold_start_bills_init_and_duration_rounded_up_once_in_both_formats() {
+        // Lambda's own figures (bitesizedserverless.com, "When is the Lambda Init Phase Free,
+        // and when is it Billed?"): Init 1293.83 ms + Duration 1049.63 ms billed 2344 ms, which
+        // is ceil of the sum; rounding each up first would give 2345.
+        let cold = Invocation {
+            duration: Duration::from_micros(1_049_630),
+            init_duration: Some(Duration::from_micros(1_293_830)),
+            ..inv(None)
+        };
+        let text = parse_report(&text_log(&cold, &[]), Some("abc")).unwrap();
+        let json = parse_report(&json_log(&cold, &[], true), Some("abc")).unwrap();
+        for r in [text, json] {
+            assert_eq!(r.billed_duration_ms, Some(2344.0));
+            assert_eq!(r.init_duration_ms, Some(1293.83));
+        }
     }
 
     #[test]
