@@ -1,6 +1,7 @@
 //! Local tuning: the seven steps, in the state machine's order, against the embedded emulator.
 
 use crate::function::LocalFunction;
+use crate::schedule::{share, Schedule};
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_lambda::types::{
@@ -34,6 +35,8 @@ pub struct LocalRun {
     pub show_progress: bool,
     /// Faults the embedded emulator injects (`--emulator-faults`).
     pub faults: Option<powertune_emulator::Faults>,
+    /// Which power values of a round run at once.
+    pub schedule: Schedule,
 }
 
 /// What a local run produced.
@@ -69,9 +72,16 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         .await
         .context("cannot start the emulator")?;
     let limits = format!(
-        "{} on {} cores",
+        "{} on {} cores, {}",
         emulator.limits_mode(),
-        emulator.host_cores()
+        emulator.host_cores(),
+        match run.schedule {
+            Schedule::OneAtATime => "one power value at a time".to_string(),
+            Schedule::Shared { headroom } => format!(
+                "power values side by side within {:.0}% of the cores",
+                headroom * 100.0
+            ),
+        }
     );
     // The steps' own clients (powertune_steps::runtime::lambda_api): the control plane retried
     // 20 times in its own partition, as in the deployed state machine.
@@ -137,7 +147,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     }
 
     let plan = initializer::initialize(&lambda, input, "local", false).await?;
-    match after_initializer(&lambda, plan.clone(), run).await {
+    match after_initializer(&lambda, plan.clone(), run, emulator.host_cores()).await {
         Ok(Finished {
             result,
             stats,
@@ -167,6 +177,62 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     }
 }
 
+/// One round: an Executor per power value the plan samples, started as `schedule` allows.
+/// The first error stops the round (the others are aborted) and is returned.
+async fn run_round(
+    lambda: &LambdaApi,
+    plan: &Plan,
+    schedule: Schedule,
+    host_cores: usize,
+    bars: &[(u32, ProgressBar)],
+) -> Result<Vec<ExecutorOutput>> {
+    let bar_of = |value: u32| bars.iter().find(|(v, _)| *v == value).map(|(_, b)| b);
+    // Smallest first: they take longest, so the others run beside them.
+    let mut waiting: Vec<u32> = plan.sampling.values.clone();
+    let mut running: Vec<(u32, f64)> = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut round = Vec::new();
+    loop {
+        let shares: Vec<f64> = running.iter().map(|r| r.1).collect();
+        if let Some(i) = schedule.next(&waiting, &shares, host_cores) {
+            let value = waiting.remove(i);
+            running.push((value, share(value, host_cores)));
+            let first = u64::from(plan.sampling.first);
+            let progress: executor::Progress = match bar_of(value) {
+                Some(bar) => {
+                    let tick = bar.clone();
+                    Arc::new(move |done| tick.set_position(first + u64::from(done)))
+                }
+                None => Arc::new(|_| {}),
+            };
+            let lambdas = executor::Lambdas::same(lambda);
+            let event = ExecutorEvent::of_round(plan, value);
+            tasks.spawn(async move {
+                let out =
+                    executor::execute_with_progress(&lambdas, None, event, Some(progress)).await;
+                (value, out)
+            });
+            continue;
+        }
+        let Some(joined) = tasks.join_next().await else {
+            return Ok(round);
+        };
+        let (value, out) = joined.map_err(|e| anyhow!("an Executor task failed: {e}"))?;
+        running.retain(|r| r.0 != value);
+        match out {
+            Ok(output) => round.push(output),
+            Err(e) => {
+                if let Some(bar) = bar_of(value) {
+                    bar.abandon_with_message("failed");
+                }
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                return Err(e.into());
+            }
+        }
+    }
+}
+
 /// What the steps after the Initializer produced, before the run's timings are added.
 struct Finished {
     /// `None` for a dry run.
@@ -175,7 +241,12 @@ struct Finished {
     publisher_rounds: usize,
 }
 
-async fn after_initializer(lambda: &LambdaApi, mut plan: Plan, run: &LocalRun) -> Result<Finished> {
+async fn after_initializer(
+    lambda: &LambdaApi,
+    mut plan: Plan,
+    run: &LocalRun,
+    host_cores: usize,
+) -> Result<Finished> {
     while !plan.publishing_done {
         plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
     }
@@ -196,33 +267,11 @@ async fn after_initializer(lambda: &LambdaApi, mut plan: Plan, run: &LocalRun) -
         })
         .collect();
     let bar_of = |value: u32| bars.iter().find(|(v, _)| *v == value).map(|(_, b)| b);
-    // Rounds as the state machine runs them (one for a plain run), and one power value at a
-    // time within a round: running them together would make them share the host's CPUs.
+    // Rounds as the state machine runs them (one for a plain run); within a round, power values
+    // at once as far as their CPU shares fit the host (or one at a time), so that they do not
+    // slow each other down.
     while !plan.sampling.settled {
-        let mut round = Vec::new();
-        for &value in &plan.sampling.values {
-            let first = u64::from(plan.sampling.first);
-            let progress: executor::Progress = match bar_of(value) {
-                Some(bar) => {
-                    let tick = bar.clone();
-                    Arc::new(move |done| tick.set_position(first + u64::from(done)))
-                }
-                None => Arc::new(|_| {}),
-            };
-            let out = executor::execute_with_progress(
-                &executor::Lambdas::same(lambda),
-                None,
-                ExecutorEvent::of_round(&plan, value),
-                Some(progress),
-            )
-            .await;
-            if out.is_err() {
-                if let Some(bar) = bar_of(value) {
-                    bar.abandon_with_message("failed");
-                }
-            }
-            round.push(out?);
-        }
+        let round = run_round(lambda, &plan, run.schedule, host_cores, &bars).await?;
         plan = sampler::sample(SamplerEvent { plan, round })?;
         for output in &plan.results {
             let (value, message) = match output {

@@ -22,6 +22,7 @@ mod local;
 mod outputs;
 mod remote;
 mod report;
+mod schedule;
 mod svg;
 mod template;
 mod text;

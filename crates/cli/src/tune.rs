@@ -6,6 +6,7 @@ use crate::function;
 use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::outputs;
 use crate::remote;
+use crate::schedule::Schedule;
 use anyhow::Context;
 use powertune_core::budget::{Budget, Verdict};
 use powertune_core::compare::{parse_percent, Comparison, Gate};
@@ -134,6 +135,12 @@ pub struct Args {
     /// recommended, and the run still succeeds without this flag).
     #[arg(long, requires = "max_duration")]
     require_budget: bool,
+
+    /// Local runs: run a round's power values one at a time. By default they run side by side
+    /// while their CPU shares (memory/1769 of a vCPU each, as Lambda gives) fit in half of the
+    /// host's cores; with --parallel, always one at a time.
+    #[arg(long)]
+    one_at_a_time: bool,
 
     /// Include every power value's statistics in the result document.
     #[arg(long)]
@@ -524,6 +531,12 @@ fn run_local(
         architecture,
         show_progress: stderr_is_terminal,
         faults,
+        // With parallelInvocation each power value already runs many environments at once.
+        schedule: if args.one_at_a_time || parsed.parallel_invocation {
+            Schedule::OneAtATime
+        } else {
+            Schedule::shared()
+        },
     };
     let count = parsed.power_values.len();
     eprintln!(

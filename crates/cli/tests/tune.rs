@@ -159,7 +159,9 @@ fn io_bound_durations_do_not_depend_on_memory() {
         (5.0..=6.0).contains(&own),
         "own time {own} s for 50 x 100 ms: {line}"
     );
-    assert!(elapsed >= own, "{line}");
+    // Power values run side by side (their shares fit the host's cores), so the run may take
+    // less than the sum of its invocations; never less than one power value's ten of them.
+    assert!(elapsed >= own / 5.0, "{line}");
     assert!(
         max / min <= 1.10,
         "I/O-bound means differ by more than 10%: {means:?}"

@@ -44,7 +44,7 @@ pub use code::LOCAL_BUCKET;
 use control::ControlPlane;
 pub use faults::{DropConnections, DurationNoise, FailInvocation, Faults, KillStep};
 use limits::Limits;
-pub use limits::Mode;
+pub use limits::{vcpus, Mode};
 use runtimes::Runtimes;
 pub use runtimes::{on_this_host, Runtime};
 pub use state::Notice;
