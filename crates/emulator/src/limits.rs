@@ -248,15 +248,37 @@ impl EnvironmentLimits {
         Some((run, period - run))
     }
 
-    /// Peak memory of the environment so far, MB.
+    /// Peak memory of the environment so far, MB: the larger of what its cgroup was charged and
+    /// what its processes held resident. Lambda's Max Memory Used counts the environment's
+    /// resident memory, its binaries and shared libraries included (about 15 to 20 MB for a
+    /// small Rust function); a cgroup is charged only for the pages its processes brought in,
+    /// so a binary already in the host's page cache is missing from its peak (1 MB for the
+    /// cpu-bound example). Each process's resident peak is its `VmHWM`.
     pub fn max_memory_used_mb(&self, pid: Option<u32>) -> Option<u32> {
-        let bytes = match self.mode {
+        let charged = match self.mode {
             Mode::CgroupV1 => read_u64(&self.dirs[1].join("memory.max_usage_in_bytes")),
             Mode::CgroupV2 => read_u64(&self.dirs[0].join("memory.peak")),
             Mode::Signals => None,
         };
-        let bytes = bytes.or_else(|| pid.and_then(vm_hwm_bytes))?;
+        let mut pids = self.processes();
+        pids.extend(pid);
+        pids.sort_unstable();
+        pids.dedup();
+        let resident: Option<u64> = pids
+            .into_iter()
+            .filter_map(vm_hwm_bytes)
+            .reduce(|a, b| a + b);
+        let bytes = charged.max(resident)?;
         Some((bytes as f64 / 1048576.0).ceil() as u32)
+    }
+
+    /// The processes in the environment's cgroup (none in signals mode).
+    fn processes(&self) -> Vec<u32> {
+        self.dirs
+            .first()
+            .and_then(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
     }
 
     /// Whether the kernel's OOM killer ended a process of this environment.
