@@ -256,7 +256,7 @@ fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutpu
     ExecutorOutput::Stats(Box::new(stats))
 }
 
-/// The statistics of a power value that failed: the first failure (in invocation order), how
+/// The statistics of a power value that failed: the first failure to come back, how
 /// many of the invocations made failed, what they were all billed, and the most memory used.
 fn failed(value: u32, outcomes: &[Outcome], price: &LambdaPrice) -> Option<PowerStats> {
     let (error_type, message) = outcomes.iter().find_map(|o| match o {
