@@ -101,9 +101,21 @@ fn summary(result: &TuningResult, sorted: &[PowerStats]) -> String {
         .balanced_weight
         .map(|w| format!(", weight {w}"))
         .unwrap_or_default();
+    let blended = result
+        .blend
+        .as_ref()
+        .map(|b| {
+            format!(
+                "; at {:.1}% cold starts {:.2} ms, {symbol}{}",
+                100.0 * b.rate,
+                b.duration,
+                significant(b.cost)
+            )
+        })
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "\nRecommended: {} MB ({} strategy{weight}): {:.2} ms, {symbol}{} per invocation",
+        "\nRecommended: {} MB ({} strategy{weight}): {:.2} ms, {symbol}{} per invocation{blended}",
         result.power,
         result.strategy,
         result.duration,
@@ -117,6 +129,32 @@ fn summary(result: &TuningResult, sorted: &[PowerStats]) -> String {
             ""
         };
         let _ = writeln!(out, "Why: {decision}{key}");
+    }
+    if let Some(blend) = &result.blend {
+        let _ = writeln!(
+            out,
+            "Cold starts (at coldStartRate {:.1}%, the blend is (1 - rate) x warm + rate x cold):",
+            100.0 * blend.rate
+        );
+        for s in sorted.iter() {
+            let (Some(cold), Some(warm), Some((duration, cost))) =
+                (s.cold, s.warm, s.blended(blend.rate))
+            else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "  {:>5} MB  init {:.1} ms, cold {:.2} ms {symbol}{}; warm {:.2} ms {symbol}{}; blended {:.2} ms {symbol}{}",
+                s.value,
+                cold.init_duration,
+                cold.duration,
+                significant(cold.cost),
+                warm.duration,
+                significant(warm.cost),
+                duration,
+                significant(cost)
+            );
+        }
     }
     if let Some(b) = result.budget.as_ref().filter(|b| !b.over.is_empty()) {
         let over: Vec<String> = b.over.iter().map(u32::to_string).collect();
@@ -316,6 +354,64 @@ mod tests {
         );
         assert!(
             text.contains("Why: Budget p95 ≤ 200 ms: 512 MB meets it"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn with_a_cold_start_rate_the_table_shows_warm_cold_and_blended() {
+        use powertune_core::logs::Report;
+        let price = powertune_core::pricing::lambda_price(
+            "us-east-1",
+            powertune_core::pricing::Architecture::X86_64,
+        );
+        let stats: Vec<PowerStats> = [(512, 400.0, 10.0), (1024, 150.0, 6.0)]
+            .iter()
+            .map(|&(power, init, handler)| {
+                let reports: Vec<Report> = (0..10)
+                    .map(|i| {
+                        let init = (i == 0).then_some(init);
+                        Report {
+                            request_id: None,
+                            duration_ms: Some(handler),
+                            billed_duration_ms: Some(handler + init.unwrap_or(0.0)),
+                            init_duration_ms: init,
+                            restore_duration_ms: None,
+                            billed_restore_duration_ms: None,
+                            memory_size_mb: Some(power),
+                            max_memory_used_mb: Some(40),
+                        }
+                    })
+                    .collect();
+                PowerStats::from_reports(power, &reports, 0, &price, 0.2)
+            })
+            .collect();
+        let input = powertune_core::input::ExecutionInput::from_json(
+            &serde_json::json!({"lambdaARN": "f", "num": 10, "powerValues": [512], "coldStartRate": 0.1}),
+            &powertune_core::input::Defaults::default(),
+        )
+        .unwrap();
+        let result = AnalyzerEvent {
+            input,
+            stats: stats.clone(),
+            publisher_rounds: 1,
+            cleaner_rounds: 1,
+            sampling: None,
+            current_memory: None,
+        }
+        .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
+        .unwrap();
+        let text = table(&result, &stats, 2e-7);
+        assert!(text.contains("Recommended: 1024 MB"), "{text}");
+        // 0.9 x 6 ms + 0.1 x (150 + 6) ms.
+        assert!(text.contains("; at 10.0% cold starts 21.00 ms"), "{text}");
+        assert!(
+            text.contains("   512 MB  init 400.0 ms, cold 410.00 ms"),
+            "{text}"
+        );
+        assert!(text.contains("warm 6.00 ms"), "{text}");
+        assert!(
+            text.contains("below ") && text.contains("512 MB is cheaper than 1024 MB."),
             "{text}"
         );
     }

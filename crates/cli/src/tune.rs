@@ -131,6 +131,11 @@ pub struct Args {
     #[arg(long, value_name = "STAT=LIMIT", value_parser = parse_budget)]
     max_duration: Option<Budget>,
 
+    /// The share of invocations that start cold in production (0 to 1, coldStartRate): the
+    /// strategies decide on (1 - rate) x warm + rate x cold, cold starts billed with their INIT.
+    #[arg(long, value_name = "RATE")]
+    cold_start_rate: Option<f64>,
+
     /// With --max-duration: exit 5 when no power value meets the budget (the fastest is then
     /// recommended, and the run still succeeds without this flag).
     #[arg(long, requires = "max_duration")]
@@ -266,13 +271,14 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         None => None,
     };
     let flag = |on: bool| on.then_some(json!(true));
-    let fields: [(&str, Option<Value>); 20] = [
+    let fields: [(&str, Option<Value>); 21] = [
         ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
         ("powerValues", power_values),
         ("num", args.num.map(|n| json!(n))),
         ("payload", payload),
         ("strategy", args.strategy.map(|s| json!(s.as_str()))),
         ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
+        ("coldStartRate", args.cold_start_rate.map(|r| json!(r))),
         (
             "maxDuration",
             args.max_duration

@@ -23,18 +23,54 @@ pub(crate) struct Measured {
 }
 
 impl Measured {
+    #[cfg(test)]
     pub fn of(stats: &PowerStats) -> Measured {
+        Measured::at_rate(stats, None)
+    }
+
+    /// With a cold-start rate r, the power value as production would see it: its averages are
+    /// (1 - r) x warm + r x cold, and its samples are the warm invocations' blended the same way
+    /// with the cold starts' mean (a handful of cold starts cannot carry a test of their own, so
+    /// the blend's noise is the warm invocations'). Without both warm and cold measurements it
+    /// stays as measured.
+    pub fn at_rate(stats: &PowerStats, rate: Option<f64>) -> Measured {
+        let mut candidate = Candidate {
+            power: stats.value,
+            cost: stats.average_price,
+            duration: stats.average_duration,
+            succeeded: stats.succeeded(),
+        };
+        let mut samples = stats
+            .samples
+            .as_ref()
+            .map(|s| (s.costs(), s.durations.clone()));
+        if let (Some(r), Some((duration, cost)), Some(cold)) =
+            (rate, rate.and_then(|r| stats.blended(r)), stats.cold)
+        {
+            candidate.duration = duration;
+            candidate.cost = cost;
+            samples = stats.samples.as_ref().map(|s| {
+                let warm: Vec<usize> = s
+                    .cold_flags()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| !c)
+                    .map(|(i, _)| i)
+                    .collect();
+                let costs = s.costs();
+                (
+                    warm.iter()
+                        .map(|&i| (1.0 - r) * costs[i] + r * cold.cost)
+                        .collect(),
+                    warm.iter()
+                        .map(|&i| (1.0 - r) * s.durations[i] + r * cold.duration)
+                        .collect(),
+                )
+            });
+        }
         Measured {
-            candidate: Candidate {
-                power: stats.value,
-                cost: stats.average_price,
-                duration: stats.average_duration,
-                succeeded: stats.succeeded(),
-            },
-            samples: stats
-                .samples
-                .as_ref()
-                .map(|s| (s.costs(), s.durations.clone())),
+            candidate,
+            samples,
             ruled_out: stats
                 .stop_reason
                 .as_ref()
@@ -73,6 +109,8 @@ pub(crate) struct Rule {
     pub statistical_ties: bool,
     /// `maxDuration`: the strategy chooses among the power values within it.
     pub budget: Option<Budget>,
+    /// `coldStartRate`: the strategy decides on the blend of warm and cold invocations.
+    pub cold_start_rate: Option<f64>,
 }
 
 /// What the rule decided, as indices into the power values it was given.
@@ -119,7 +157,13 @@ impl Rule {
             discard_top_bottom: input.discard_top_bottom,
             statistical_ties,
             budget: input.max_duration,
+            cold_start_rate: input.cold_start_rate,
         }
+    }
+
+    /// A power value as this rule sees it (blended at the cold-start rate, if any).
+    pub fn measure(&self, stats: &PowerStats) -> Measured {
+        Measured::at_rate(stats, self.cold_start_rate)
     }
 
     /// The decision over `measured`, or `None` when no power value can be recommended.
@@ -411,6 +455,7 @@ mod tests {
             discard_top_bottom: 0.2,
             statistical_ties: true,
             budget: None,
+            cold_start_rate: None,
         }
     }
 

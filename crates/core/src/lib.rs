@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod blend;
 pub mod budget;
 pub mod compare;
 pub mod decision;

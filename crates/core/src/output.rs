@@ -2,6 +2,7 @@
 //! the tuning result (the Analyzer's), with the reference project's key names so existing
 //! pipelines keep parsing them. Our additions sit beside those keys.
 
+use crate::blend::BlendOutcome;
 use crate::budget::BudgetOutcome;
 use crate::failure::Failures;
 use crate::logs::Report;
@@ -41,6 +42,12 @@ pub struct PowerStats {
     /// Invocations that reported an Init or Restore Duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cold_starts: Option<u32>,
+    /// Ours: the cold starts apart (how many, their mean Init Duration, duration and cost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold: Option<ColdStarts>,
+    /// Ours: the warm invocations apart (trimmed means), when some invocations were cold starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<Warm>,
     /// Why this power value has no result: every invocation failed, or one failed in a way
     /// `powerValueFailures` counts against the power value (then [`Failures::describe`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,6 +218,44 @@ impl Samples {
     }
 }
 
+/// A power value's cold starts: the invocations that started a new environment.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ColdStarts {
+    /// How many.
+    pub count: u32,
+    /// Their mean Init (and Restore) Duration, ms.
+    pub init_duration: f64,
+    /// Their mean duration, Init included, ms.
+    pub duration: f64,
+    /// Their mean cost: since 2025-08-01 Lambda bills the INIT phase too.
+    pub cost: f64,
+}
+
+/// A power value's warm invocations: trimmed means as for every invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warm {
+    /// How many.
+    pub count: u32,
+    /// Their trimmed mean duration, ms.
+    pub duration: f64,
+    /// Their trimmed mean cost.
+    pub cost: f64,
+}
+
+impl PowerStats {
+    /// Duration and cost per invocation when `rate` of the invocations are cold starts:
+    /// (1 - rate) x warm + rate x cold. `None` without both warm and cold measurements.
+    pub fn blended(&self, rate: f64) -> Option<(f64, f64)> {
+        let (cold, warm) = (self.cold?, self.warm?);
+        Some((
+            (1.0 - rate) * warm.duration + rate * cold.duration,
+            (1.0 - rate) * warm.cost + rate * cold.cost,
+        ))
+    }
+}
+
 /// How many per-invocation samples a power value's statistics keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
@@ -251,12 +296,51 @@ pub(crate) struct Invocations<'a> {
     pub cold: &'a [bool],
 }
 
+/// The cold starts and, when there were some, the warm invocations apart. A cold start's
+/// figures are plain means (there are few of them); the warm ones are trimmed as every average.
+fn apart(
+    durations: &[f64],
+    costs: &[f64],
+    cold: &[bool],
+    init_ms: f64,
+    discard: f64,
+) -> (Option<ColdStarts>, Option<Warm>) {
+    let is_cold = |i: usize| cold.get(i).copied().unwrap_or(false);
+    let pick = |values: &[f64], want: bool| -> Vec<f64> {
+        (0..values.len())
+            .filter(|&i| is_cold(i) == want)
+            .map(|i| values[i])
+            .collect()
+    };
+    let (cold_durations, cold_costs) = (pick(durations, true), pick(costs, true));
+    let n = cold_durations.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let cold_starts = ColdStarts {
+        count: n as u32,
+        init_duration: init_ms / n as f64,
+        duration: mean(&cold_durations),
+        cost: mean(&cold_costs),
+    };
+    let (warm_durations, warm_costs) = (pick(durations, false), pick(costs, false));
+    let warm = (!warm_durations.is_empty()).then(|| Warm {
+        count: warm_durations.len() as u32,
+        duration: trimmed_mean(&warm_durations, discard),
+        cost: trimmed_mean(&warm_costs, discard),
+    });
+    (Some(cold_starts), warm)
+}
+
 /// The counts of a power value's invocations beside their durations.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Counts {
     pub errors: u32,
     pub cold_starts: u32,
     pub max_memory_used_mb: Option<u32>,
+    /// The cold starts' Init (and Restore) Durations added up, ms.
+    pub init_ms: f64,
 }
 
 impl PowerStats {
@@ -296,6 +380,11 @@ impl PowerStats {
             errors,
             cold_starts: cold.iter().filter(|&&c| c).count() as u32,
             max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
+            init_ms: reports
+                .iter()
+                .filter(|r| r.is_cold_start())
+                .map(|r| r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0))
+                .sum(),
         };
         PowerStats::of_invocations(
             value,
@@ -325,6 +414,8 @@ impl PowerStats {
             cold,
         } = invocations;
         let costs: Vec<f64> = billed.iter().map(|&b| b * price_per_ms).collect();
+        let (cold_starts, warm) =
+            apart(durations, &costs, cold, counts.init_ms, discard_top_bottom);
         PowerStats {
             value,
             average_price: trimmed_mean(&costs, discard_top_bottom),
@@ -335,6 +426,8 @@ impl PowerStats {
             errors: Some(counts.errors),
             max_memory_used_mb: counts.max_memory_used_mb,
             cold_starts: Some(counts.cold_starts),
+            cold: cold_starts,
+            warm,
             error: None,
             failures: None,
             samples: Some(Samples::of(
@@ -398,6 +491,11 @@ impl PowerStats {
             errors: self.errors.unwrap_or(0) + later.errors.unwrap_or(0),
             cold_starts: self.cold_starts.unwrap_or(0) + later.cold_starts.unwrap_or(0),
             max_memory_used_mb: self.max_memory_used_mb.max(later.max_memory_used_mb),
+            init_ms: [self.cold, later.cold]
+                .iter()
+                .flatten()
+                .map(|c| c.init_duration * f64::from(c.count))
+                .sum(),
         };
         Ok(PowerStats::of_invocations(
             self.value,
@@ -425,6 +523,8 @@ impl PowerStats {
             errors: None,
             max_memory_used_mb: None,
             cold_starts: None,
+            cold: None,
+            warm: None,
             error: Some(error.into()),
             failures: None,
             samples: None,
@@ -501,6 +601,10 @@ pub struct TuningResult {
     /// with its 95% interval, and the power values over the budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetOutcome>,
+    /// Ours, with `coldStartRate`: the recommendation's blended cost and duration, and the
+    /// nearest rate at which another power value would take its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<BlendOutcome>,
     /// Ours, with adaptive sampling: its rounds, invocations and why it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<SamplingSummary>,

@@ -101,7 +101,7 @@ impl Sampling {
             .collect();
         mark(stats, &failed, &StopReason::Failed { after: self.first });
         let rule = Rule::of(input, true);
-        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let measured: Vec<Measured> = stats.iter().map(|s| rule.measure(s)).collect();
         let Some(decision) = rule.decide(&measured) else {
             // Nothing can be recommended: more invocations would not change that.
             let reason = StopReason::NothingToRecommend;
@@ -592,7 +592,7 @@ mod tests {
 
     fn rule_pick(input: &ExecutionInput, stats: &[PowerStats]) -> u32 {
         let rule = Rule::of(input, true);
-        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let measured: Vec<Measured> = stats.iter().map(|s| rule.measure(s)).collect();
         stats[rule.decide(&measured).unwrap().pick].value
     }
 
@@ -638,6 +638,7 @@ mod tests {
             discard_top_bottom: 0.2,
             statistical_ties: true,
             budget: None,
+            cold_start_rate: None,
         };
         let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
         let shares = pick_shares(&rule, &measured);

@@ -2,6 +2,7 @@
 //! document, for a strategy. The Analyzer step, local runs and `powertune analyze` all call
 //! [`AnalyzerEvent::analyze`].
 
+use crate::blend::{crossing, BlendOutcome};
 use crate::budget::Verdict;
 use crate::decision::{explain, Measured, Rule};
 use crate::input::{Defaults, ExecutionInput, InputError};
@@ -56,8 +57,8 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
     }
     let mut sorted = stats.to_vec();
     sorted.sort_by_key(|s| s.value);
-    let measured: Vec<Measured> = sorted.iter().map(Measured::of).collect();
     let rule = Rule::of(input, input.statistical_ties);
+    let measured: Vec<Measured> = sorted.iter().map(|s| rule.measure(s)).collect();
     let Some(decision) = rule.decide(&measured) else {
         let reasons: Vec<String> = sorted
             .iter()
@@ -96,6 +97,28 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
         (Some(b), _) => Some(b.sentence(best.value)),
         (None, e) => e,
     };
+    // With a cold-start rate, it ends with what the rate does.
+    let blend = input.cold_start_rate.and_then(|rate| {
+        let (duration, cost) = best.blended(rate)?;
+        let over = |s: &PowerStats| {
+            decision
+                .budget
+                .as_ref()
+                .is_some_and(|b| b.over.contains(&s.value))
+        };
+        let others: Vec<&PowerStats> = sorted.iter().filter(|s| !over(s)).collect();
+        Some(BlendOutcome {
+            rate,
+            cost,
+            duration,
+            crossing: crossing(input.strategy, best, &others, rate),
+        })
+    });
+    let explained = match (&blend, explained) {
+        (Some(b), Some(e)) => Some(format!("{e} {}", b.sentence(input.strategy, best.value))),
+        (Some(b), None) => Some(b.sentence(input.strategy, best.value)),
+        (None, e) => e,
+    };
 
     let mut warnings = Vec::new();
     let region = match &env.region {
@@ -123,6 +146,14 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
         })
         .collect();
     warnings.extend(failed);
+    if let Some(rate) = input.cold_start_rate {
+        warnings.extend(
+            sorted
+                .iter()
+                .filter(|s| s.succeeded() && s.blended(rate).is_none())
+                .map(|s| format!("{} MB has no warm and cold invocations apart (saved before they were kept, or all of one kind): it is judged on every invocation, not blended at coldStartRate {rate}.", s.value)),
+        );
+    }
     warnings.extend(warm_starts(&sorted, input.only_cold_starts));
     let projection = input
         .monthly_invocations
@@ -171,6 +202,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
         decision: explained,
         budget: decision.budget.clone(),
+        blend,
         sampling: event
             .sampling
             .as_ref()

@@ -15,6 +15,8 @@ fn stat(value: u32, price: f64, duration: f64) -> PowerStats {
         errors: None,
         max_memory_used_mb: None,
         cold_starts: None,
+        cold: None,
+        warm: None,
         error: None,
         failures: None,
         samples: None,
@@ -528,4 +530,80 @@ fn a_budget_is_in_the_result_and_its_decision() {
     let plain = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
     assert_eq!(plain.equivalent, Some(vec![128, 256, 512]));
     assert!(plain.budget.is_none());
+}
+
+/// A function with a heavy init: 400 ms at 512 MB and 150 ms at 1024 MB (init ran faster than
+/// the memory alone explains), and a light handler, 10 ms at 512 MB and 6 ms at 1024 MB; the
+/// first of ten invocations is the cold start, billed Init + Duration.
+fn heavy_init() -> Vec<PowerStats> {
+    let price = crate::pricing::lambda_price("eu-west-1", crate::pricing::Architecture::X86_64);
+    [(512, 400.0, 10.0), (1024, 150.0, 6.0)]
+        .iter()
+        .map(|&(power, init, handler)| {
+            let reports: Vec<crate::logs::Report> = (0..10)
+                .map(|i| {
+                    let duration = handler + 0.1 * f64::from(i % 3);
+                    let init = (i == 0).then_some(init);
+                    crate::logs::Report {
+                        request_id: None,
+                        duration_ms: Some(duration),
+                        billed_duration_ms: Some((duration + init.unwrap_or(0.0)).ceil()),
+                        init_duration_ms: init,
+                        restore_duration_ms: None,
+                        billed_restore_duration_ms: None,
+                        memory_size_mb: Some(power),
+                        max_memory_used_mb: Some(40),
+                    }
+                })
+                .collect();
+            PowerStats::from_reports(power, &reports, 0, &price, 0.2)
+        })
+        .collect()
+}
+
+#[test]
+fn a_cold_start_rate_blends_warm_and_cold_and_says_where_the_pick_changes() {
+    let stats = heavy_init();
+    let cold = stats[0].cold.unwrap();
+    assert_eq!((cold.count, cold.init_duration), (1, 400.0));
+    assert!((cold.duration - 410.0).abs() < 1e-9);
+    assert_eq!(stats[0].warm.unwrap().count, 9);
+    // Per billed ms 1024 MB costs twice 512 MB: warm about 10.7 vs 2 x 6.7 units (trimmed
+    // means of billed ms), cold 410 vs 2 x 156 = 312: the lines meet near 2.7%.
+    let (w0, c0) = (stats[0].warm.unwrap().cost, stats[0].cold.unwrap().cost);
+    let (w1, c1) = (stats[1].warm.unwrap().cost, stats[1].cold.unwrap().cost);
+    let expected = (w1 - w0) / ((w1 - w0) - (c1 - c0));
+    assert!((0.026..0.028).contains(&expected), "{expected}");
+    let at = |rate: Option<f64>| {
+        let mut case = options(Strategy::Cost, 0.5);
+        case.input.cold_start_rate = rate;
+        analyze(&stats, &case).unwrap()
+    };
+    let plain = at(None);
+    assert_eq!(plain.power, 512);
+    assert!(plain.blend.is_none());
+
+    let rare = at(Some(0.01));
+    assert_eq!(rare.power, 512);
+    let blend = rare.blend.clone().unwrap();
+    let c = blend.crossing.unwrap();
+    assert_eq!((c.power, c.above), (1024, true));
+    assert!((c.rate - expected).abs() < 1e-12, "{c:?}");
+    let decision = rare.decision.clone().unwrap();
+    assert!(
+        decision.ends_with("from 2.7% cold starts up, 1024 MB is cheaper than 512 MB."),
+        "{decision}"
+    );
+    // The blended figures are the pick's own: 0.99 x warm + 0.01 x cold.
+    let (warm, cold) = (stats[0].warm.unwrap(), stats[0].cold.unwrap());
+    assert!((blend.cost - (0.99 * warm.cost + 0.01 * cold.cost)).abs() < 1e-15);
+
+    let often = at(Some(0.10));
+    assert_eq!(often.power, 1024);
+    let c = often.blend.unwrap().crossing.unwrap();
+    assert_eq!((c.power, c.above), (512, false));
+    assert!(often
+        .decision
+        .unwrap()
+        .ends_with("below 2.7% cold starts, 512 MB is cheaper than 1024 MB."));
 }

@@ -25,6 +25,9 @@ impl ExecutionInput {
         );
         o.insert("strategy".into(), Value::from(self.strategy.as_str()));
         o.insert("balancedWeight".into(), Value::from(self.balanced_weight));
+        if let Some(r) = self.cold_start_rate {
+            o.insert("coldStartRate".into(), Value::from(r));
+        }
         if let Some(b) = &self.max_duration {
             o.insert(
                 "maxDuration".into(),

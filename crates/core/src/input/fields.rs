@@ -15,6 +15,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "strategy",
     "balancedWeight",
     "maxDuration",
+    "coldStartRate",
     "autoOptimize",
     "autoOptimizeAlias",
     "dryRun",

@@ -86,6 +86,9 @@ pub struct ExecutionInput {
     /// `maxDuration` (ours): a latency budget; the strategy chooses among the power values whose
     /// statistic of the durations is within it.
     pub max_duration: Option<Budget>,
+    /// `coldStartRate` (ours): the share of production invocations that start cold; the
+    /// strategies decide on (1 - rate) x warm + rate x cold.
+    pub cold_start_rate: Option<f64>,
     /// `autoOptimize`: set the function to the recommended memory afterwards.
     pub auto_optimize: bool,
     /// `autoOptimizeAlias`: with `autoOptimize`, point this alias at a version with it.
@@ -147,7 +150,7 @@ impl ExecutionInput {
         let runs = runs::read(&mut r, defaults);
         let payloads = payloads::read(&mut r, runs.num, runs.dry_run);
         let invocations = invocations::read(&mut r);
-        let outcome = outcome::read(&mut r);
+        let outcome = outcome::read(&mut r, runs.only_cold_starts);
         let mut problems = std::mem::take(&mut r.problems);
         // Unknown fields first, then in the order of KNOWN_FIELDS, whichever group read them.
         problems.sort_by_key(|p| {
@@ -168,6 +171,7 @@ impl ExecutionInput {
                 strategy: outcome.strategy,
                 balanced_weight: outcome.balanced_weight,
                 max_duration: outcome.max_duration,
+                cold_start_rate: outcome.cold_start_rate,
                 auto_optimize: outcome.auto_optimize,
                 auto_optimize_alias: outcome.auto_optimize_alias,
                 dry_run: runs.dry_run,

@@ -1,5 +1,5 @@
-//! What the run gives back: `strategy`, `balancedWeight`, `maxDuration`, `monthlyInvocations`,
-//! `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
+//! What the run gives back: `strategy`, `balancedWeight`, `maxDuration`, `coldStartRate`,
+//! `monthlyInvocations`, `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
 
 use super::reader::Reader;
 use crate::budget::Budget;
@@ -11,13 +11,14 @@ pub(super) struct Outcome {
     pub strategy: Strategy,
     pub balanced_weight: f64,
     pub max_duration: Option<Budget>,
+    pub cold_start_rate: Option<f64>,
     pub monthly_invocations: Option<u64>,
     pub include_output_results: bool,
     pub auto_optimize: bool,
     pub auto_optimize_alias: Option<String>,
 }
 
-pub(super) fn read(r: &mut Reader<'_>) -> Outcome {
+pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> Outcome {
     let strategy = match r.string("strategy") {
         None => Strategy::Cost,
         Some(s) => match s.parse::<Strategy>() {
@@ -69,11 +70,43 @@ pub(super) fn read(r: &mut Reader<'_>) -> Outcome {
         strategy,
         balanced_weight,
         max_duration: max_duration(r),
+        cold_start_rate: cold_start_rate(r, only_cold_starts),
         monthly_invocations,
         include_output_results: r.bool("includeOutputResults"),
         auto_optimize,
         auto_optimize_alias,
     }
+}
+
+/// `coldStartRate`: the share of production invocations that start cold, 0 to 1.
+fn cold_start_rate(r: &mut Reader<'_>, only_cold_starts: bool) -> Option<f64> {
+    const FIELD: &str = "coldStartRate";
+    if r.get(FIELD).and_then(Value::as_str) == Some("auto") {
+        r.reject(
+            FIELD,
+            "\"auto\" (the rate from the function's logs) is not available yet: give the share of invocations that start cold, such as 0.05",
+        );
+        return None;
+    }
+    let rate = r.number(
+        FIELD,
+        "from 0 to 1 (the share of invocations that start cold)",
+    )?;
+    if !(0.0..=1.0).contains(&rate) {
+        r.reject(
+            FIELD,
+            "must be from 0 to 1: the share of invocations that start cold, such as 0.05 for 5%",
+        );
+        return None;
+    }
+    if only_cold_starts {
+        r.reject(
+            FIELD,
+            "cannot be combined with \"onlyColdStarts\": every invocation is then a cold start, so there is nothing to blend",
+        );
+        return None;
+    }
+    Some(rate)
 }
 
 /// `maxDuration`: `{"statistic": "p95", "ms": 200}`, or the command line's `"p95=200ms"`.

@@ -405,6 +405,29 @@ fn a_latency_budget_reads_as_an_object_or_the_command_lines_form() {
 }
 
 #[test]
+fn a_cold_start_rate_is_a_share_and_needs_warm_invocations() {
+    let i = parse(json!({"lambdaARN": ARN, "num": 5, "coldStartRate": 0.05})).unwrap();
+    assert_eq!(i.cold_start_rate, Some(0.05));
+    assert_eq!(parse(i.to_json()).unwrap(), i);
+    for (bad, expected) in [
+        (json!({"coldStartRate": 5}), "from 0 to 1"),
+        (json!({"coldStartRate": "often"}), "a number"),
+        (json!({"coldStartRate": "auto"}), "not available yet"),
+        (
+            json!({"coldStartRate": 0.1, "onlyColdStarts": true, "discardTopBottom": 0}),
+            "onlyColdStarts",
+        ),
+    ] {
+        let mut input = json!({"lambdaARN": ARN, "num": 5});
+        if let (Some(o), Some(extra)) = (input.as_object_mut(), bad.as_object()) {
+            o.extend(extra.clone());
+        }
+        let p = problem(input);
+        assert!(p.contains("coldStartRate") && p.contains(expected), "{p}");
+    }
+}
+
+#[test]
 fn power_value_failures_default_to_the_memory_sizes_own_and_name_the_choices() {
     let plain = parse(json!({"lambdaARN": ARN, "num": 5})).unwrap();
     assert_eq!(plain.power_value_failures, PowerValueFailures::Memory);
@@ -464,7 +487,7 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
         "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
         "monthlyInvocations": 1000, "powerValueFailures": "none",
-        "maxDuration": "p95=200ms"
+        "maxDuration": "p95=200ms", "coldStartRate": 0.05
     }))
     .unwrap();
     let written = everything.to_json();
