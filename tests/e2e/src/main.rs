@@ -89,6 +89,7 @@ async fn main() -> Result<()> {
         out_of_memory_at_128,
         out_of_memory_everywhere,
         latency_budget,
+        cold_start_rate,
         only_cold_starts,
         python_function,
         cost_in_series,

@@ -515,6 +515,43 @@ pub(crate) async fn latency_budget(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// `coldStartRate` through the state machine: every power value's cold start and warm
+/// invocations apart, the recommendation's blend in the output, and the decision's last words on
+/// the rate.
+pub(crate) async fn cold_start_rate(env: &Env) -> Result<()> {
+    let powers = [256, 512, 1024];
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("target"), "num": 6, "powerValues": powers, "coldStartRate": 0.05,
+               "includeOutputResults": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    for s in e.output["stats"].as_array().context("no stats")? {
+        ensure!(
+            s["cold"]["count"] == 1
+                && s["cold"]["initDuration"].as_f64().is_some_and(|d| d > 0.0)
+                && s["warm"]["count"] == 5,
+            "{s}"
+        );
+    }
+    let blend = &e.output["blend"];
+    ensure!(
+        blend["rate"] == 0.05 && blend["cost"].as_f64().is_some_and(|c| c > 0.0),
+        "blend {blend}"
+    );
+    ensure!(
+        e.output["decision"]
+            .as_str()
+            .is_some_and(|d| d.contains("At 5% cold starts (warm and cold invocations blended)")),
+        "decision {}",
+        e.output["decision"]
+    );
+    priced_as_run(env, &e).await?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
 pub(crate) fn command_env(env: &Env, command: &mut std::process::Command) {
     command
         .env("AWS_ENDPOINT_URL_SFN", &env.moto)
