@@ -18,7 +18,8 @@
 //!    whether to invoke more, and which power values stop ([`output::StopReason`]).
 //! 4. [`analysis::AnalyzerEvent`] (the input, every power value's statistics, the rounds)
 //!    becomes the [`output::TuningResult`]: [`decision`] applies the latency budget ([`budget`]),
-//!    the strategy ([`strategy`]) and the statistical ties, [`analysis`] prices the run and projects a month, and
+//!    the cold-start rate (the blend of warm and cold invocations, [`blend`]), the strategy
+//!    ([`strategy`]) and the statistical ties, [`analysis`] prices the run and projects a month, and
 //!    [`visualization`] encodes the public chart's URL.
 //! 5. [`compare`] sets two saved results side by side (the regression gate reads it).
 //!
