@@ -159,19 +159,36 @@ impl Budget {
                     high,
                 })
             }
-            Some(q) => {
-                let value = percentile(durations, q)?;
-                let mut sorted = durations.to_vec();
-                sorted.sort_by(f64::total_cmp);
-                let n = sorted.len() as f64;
-                let half = 1.96 * (n * q * (1.0 - q)).sqrt();
-                let rank = |r: f64| (r.max(1.0).min(n) as usize) - 1;
-                Some(Estimate {
-                    value,
-                    low: sorted[rank((n * q - half).floor())].min(value),
-                    high: sorted[rank((n * q + half).ceil() + 1.0)].max(value),
-                })
+            Some(q) => quantile_estimate(durations, q),
+        }
+    }
+
+    /// The statistic when a share `rate` of the invocations are cold starts lasting
+    /// `cold_duration` and the rest are like `warm`. The mean is the blend of the means; a
+    /// percentile is the mix's: the warm invocations' q / (1 - rate) percentile while q is
+    /// within the warm share, else the cold starts themselves.
+    pub fn estimate_mixed(
+        &self,
+        warm: &[f64],
+        rate: f64,
+        cold_duration: f64,
+        discard: f64,
+    ) -> Option<Estimate> {
+        let cold = Estimate {
+            value: cold_duration,
+            low: cold_duration,
+            high: cold_duration,
+        };
+        match self.statistic.quantile() {
+            None => {
+                let blended: Vec<f64> = warm
+                    .iter()
+                    .map(|w| (1.0 - rate) * w + rate * cold_duration)
+                    .collect();
+                self.estimate(&blended, discard).or(Some(cold))
             }
+            Some(q) if q <= 1.0 - rate => quantile_estimate(warm, q / (1.0 - rate)),
+            Some(_) => Some(cold),
         }
     }
 
@@ -190,6 +207,22 @@ impl Budget {
             Standing::Borderline
         }
     }
+}
+
+/// Percentile `q` of `durations` and its distribution-free 95% interval between two order
+/// statistics (the binomial ranks around n x q).
+fn quantile_estimate(durations: &[f64], q: f64) -> Option<Estimate> {
+    let value = percentile(durations, q)?;
+    let mut sorted = durations.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let half = 1.96 * (n * q * (1.0 - q)).sqrt();
+    let rank = |r: f64| (r.max(1.0).min(n) as usize) - 1;
+    Some(Estimate {
+        value,
+        low: sorted[rank((n * q - half).floor())].min(value),
+        high: sorted[rank((n * q + half).ceil() + 1.0)].max(value),
+    })
 }
 
 /// What the result says about the budget.
@@ -291,6 +324,29 @@ mod tests {
         assert!((m.high - m.low) < 0.5 * (f.high - f.low), "{f:?} {m:?}");
         // With 20 invocations the p95's upper end is the largest one.
         assert_eq!(f.high, 20.0);
+    }
+
+    #[test]
+    fn with_cold_starts_a_percentile_is_the_mixes() {
+        let p95 = Budget {
+            statistic: Statistic::P95,
+            ms: 100.0,
+        };
+        let warm: Vec<f64> = (1..=100).map(f64::from).collect();
+        // 1% cold: the 95th percentile is the warm invocations' 95.96th.
+        let rare = p95.estimate_mixed(&warm, 0.01, 1000.0, 0.2).unwrap();
+        assert!((rare.value - percentile(&warm, 0.95 / 0.99).unwrap()).abs() < 1e-9);
+        // 10% cold: more than 5% of the invocations are cold starts, so they are the p95.
+        let often = p95.estimate_mixed(&warm, 0.10, 1000.0, 0.2).unwrap();
+        assert_eq!(often.value, 1000.0);
+        assert_eq!(p95.standing(&often), Standing::Over);
+        // The mean is the blend of the means.
+        let mean = Budget {
+            statistic: Statistic::Mean,
+            ms: 100.0,
+        };
+        let m = mean.estimate_mixed(&warm, 0.10, 1000.0, 0.0).unwrap();
+        assert!((m.value - (0.9 * 50.5 + 100.0)).abs() < 1e-9, "{m:?}");
     }
 
     #[test]

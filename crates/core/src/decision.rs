@@ -20,6 +20,9 @@ pub(crate) struct Measured {
     /// this same rule, on the invocations it had then. It stays out of every tie afterwards,
     /// so that the Sampler and the analysis never give two verdicts on one power value.
     pub ruled_out: bool,
+    /// With a cold-start rate: (rate, the cold starts' mean duration), which the samples are
+    /// blended with; a budget's percentile is then the mix's.
+    pub mix: Option<(f64, f64)>,
 }
 
 impl Measured {
@@ -44,9 +47,11 @@ impl Measured {
             .samples
             .as_ref()
             .map(|s| (s.costs(), s.durations.clone()));
+        let mut mix = None;
         if let (Some(r), Some((duration, cost)), Some(cold)) =
             (rate, rate.and_then(|r| stats.blended(r)), stats.cold)
         {
+            mix = Some((r, cold.duration));
             candidate.duration = duration;
             candidate.cost = cost;
             samples = stats.samples.as_ref().map(|s| {
@@ -75,6 +80,7 @@ impl Measured {
                 .stop_reason
                 .as_ref()
                 .is_some_and(|r| r.is_out_of_running()),
+            mix,
         }
     }
 
@@ -84,9 +90,17 @@ impl Measured {
         if !self.candidate.usable() {
             return None;
         }
-        match &self.samples {
-            Some((_, durations)) => budget.estimate(durations, discard),
-            None => Some(Estimate {
+        match (&self.samples, self.mix) {
+            // The samples are the warm invocations blended: (1 - r) w + r c.
+            (Some((_, blended)), Some((rate, cold))) if rate < 1.0 => {
+                let warm: Vec<f64> = blended
+                    .iter()
+                    .map(|b| (b - rate * cold) / (1.0 - rate))
+                    .collect();
+                budget.estimate_mixed(&warm, rate, cold, discard)
+            }
+            (Some((_, durations)), _) => budget.estimate(durations, discard),
+            (None, _) => Some(Estimate {
                 value: self.candidate.duration,
                 low: self.candidate.duration,
                 high: self.candidate.duration,
@@ -445,6 +459,7 @@ mod tests {
             },
             samples: Some((spread(cost), spread(duration))),
             ruled_out,
+            mix: None,
         }
     }
 

@@ -305,6 +305,7 @@ fn resample(m: &Measured, discard: f64, rng: &mut SplitMix64) -> Measured {
         candidate,
         samples: Some((costs, durations)),
         ruled_out: m.ruled_out,
+        mix: m.mix,
     }
 }
 

@@ -607,3 +607,23 @@ fn a_cold_start_rate_blends_warm_and_cold_and_says_where_the_pick_changes() {
         .unwrap()
         .ends_with("below 2.7% cold starts, 512 MB is cheaper than 1024 MB."));
 }
+
+#[test]
+fn with_a_cold_start_rate_a_percentile_budget_counts_the_cold_starts() {
+    use crate::budget::Verdict;
+    let stats = heavy_init();
+    let mut case = options(Strategy::Cost, 0.5);
+    case.input.max_duration = Some("p95=100ms".parse().unwrap());
+    // At 10% cold starts more than 5% of the invocations are cold: the p95 is a cold start's
+    // 410 or 156 ms at either size, over the budget.
+    case.input.cold_start_rate = Some(0.10);
+    let budget = analyze(&stats, &case).unwrap().budget.unwrap();
+    assert_eq!(budget.verdict, Verdict::None);
+    assert_eq!(budget.over, vec![512, 1024]);
+    // At 1% the p95 is a warm invocation's, about 10 ms.
+    case.input.cold_start_rate = Some(0.01);
+    let r = analyze(&stats, &case).unwrap();
+    let budget = r.budget.unwrap();
+    assert_eq!((budget.verdict, r.power), (Verdict::Meets, 512));
+    assert!(budget.estimate.value < 11.0, "{:?}", budget.estimate);
+}
