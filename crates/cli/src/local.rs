@@ -255,7 +255,12 @@ async fn after_initializer(
     if !run.show_progress {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let total = if input.dry_run { 1 } else { input.num };
+    // With coldSamples, each power value's first round also makes its extra cold starts.
+    let total = if input.dry_run {
+        1
+    } else {
+        input.num + input.cold_samples - 1
+    };
     let bars: Vec<(u32, ProgressBar)> = input
         .power_values
         .iter()

@@ -131,6 +131,11 @@ pub struct Args {
     #[arg(long, value_name = "STAT=LIMIT", value_parser = parse_budget)]
     max_duration: Option<Budget>,
 
+    /// Cold starts measured per power value (1 to 20, coldSamples; default 1, its first
+    /// invocation): each further one is a version of its own, invoked once.
+    #[arg(long, value_name = "N")]
+    cold_samples: Option<u32>,
+
     /// The share of invocations that start cold in production (0 to 1, coldStartRate): the
     /// strategies decide on (1 - rate) x warm + rate x cold, cold starts billed with their INIT.
     #[arg(long, value_name = "RATE")]
@@ -271,7 +276,7 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         None => None,
     };
     let flag = |on: bool| on.then_some(json!(true));
-    let fields: [(&str, Option<Value>); 21] = [
+    let fields: [(&str, Option<Value>); 22] = [
         ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
         ("powerValues", power_values),
         ("num", args.num.map(|n| json!(n))),
@@ -279,6 +284,7 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         ("strategy", args.strategy.map(|s| json!(s.as_str()))),
         ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
         ("coldStartRate", args.cold_start_rate.map(|r| json!(r))),
+        ("coldSamples", args.cold_samples.map(|n| json!(n))),
         (
             "maxDuration",
             args.max_duration

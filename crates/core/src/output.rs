@@ -232,6 +232,43 @@ pub struct ColdStarts {
     pub cost: f64,
 }
 
+impl ColdStarts {
+    /// The cold starts of `a` and `b` together (their means weighted by their counts).
+    pub fn combine(a: Option<ColdStarts>, b: Option<ColdStarts>) -> Option<ColdStarts> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let (na, nb) = (f64::from(a.count), f64::from(b.count));
+                let mean = |x: f64, y: f64| (x * na + y * nb) / (na + nb);
+                Some(ColdStarts {
+                    count: a.count + b.count,
+                    init_duration: mean(a.init_duration, b.init_duration),
+                    duration: mean(a.duration, b.duration),
+                    cost: mean(a.cost, b.cost),
+                })
+            }
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The cold starts among `reports` (priced at `price_per_ms`); `None` without any.
+    pub fn of_reports(reports: &[Report], price_per_ms: f64) -> Option<ColdStarts> {
+        let cold: Vec<&Report> = reports.iter().filter(|r| r.is_cold_start()).collect();
+        if cold.is_empty() {
+            return None;
+        }
+        let n = cold.len() as f64;
+        let sum = |f: &dyn Fn(&Report) -> f64| cold.iter().map(|r| f(r)).sum::<f64>() / n;
+        Some(ColdStarts {
+            count: cold.len() as u32,
+            init_duration: sum(&|r| {
+                r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0)
+            }),
+            duration: sum(&Report::total_duration_ms),
+            cost: sum(&|r| r.billed_ms() * price_per_ms),
+        })
+    }
+}
+
 /// A power value's warm invocations: trimmed means as for every invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -245,6 +282,14 @@ pub struct Warm {
 }
 
 impl PowerStats {
+    /// Adds `coldSamples`' extra cold starts (each a version of its own, invoked once): they
+    /// join `cold` and what the run cost, not the averages of the power value's invocations.
+    pub fn add_cold_samples(&mut self, reports: &[Report], price: &LambdaPrice) {
+        let per_ms = price.duration_cost(self.value, 1.0);
+        self.cold = ColdStarts::combine(self.cold, ColdStarts::of_reports(reports, per_ms));
+        self.total_cost += reports.iter().map(|r| r.billed_ms() * per_ms).sum::<f64>();
+    }
+
     /// Duration and cost per invocation when `rate` of the invocations are cold starts:
     /// (1 - rate) x warm + rate x cold. `None` without both warm and cold measurements.
     pub fn blended(&self, rate: f64) -> Option<(f64, f64)> {
@@ -497,7 +542,7 @@ impl PowerStats {
                 .map(|c| c.init_duration * f64::from(c.count))
                 .sum(),
         };
-        Ok(PowerStats::of_invocations(
+        let mut merged = PowerStats::of_invocations(
             self.value,
             Invocations {
                 durations: &durations,
@@ -508,7 +553,12 @@ impl PowerStats {
             counts,
             discard_top_bottom,
             Keep::All,
-        ))
+        );
+        // The cold starts from their summaries: they may count `coldSamples`' extra ones,
+        // which are not among the samples; the run's cost counts them too.
+        merged.cold = ColdStarts::combine(self.cold, later.cold);
+        merged.total_cost = self.total_cost + later.total_cost;
+        Ok(merged)
     }
 
     /// A power value none of whose invocations produced a result.

@@ -126,7 +126,7 @@ pub fn run_marker(run_id: &str) -> String {
 }
 
 /// The configurations of a run: one per power value, or `num` per power value with
-/// `onlyColdStarts`.
+/// `onlyColdStarts`; with `coldSamples` n, n - 1 more per power value, each invoked once cold.
 pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration> {
     let per_value = if input.only_cold_starts { input.num } else { 1 };
     let marker = run_marker(run_id);
@@ -134,12 +134,15 @@ pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration
         .power_values
         .iter()
         .flat_map(|&power_value| {
-            (0..per_value).map(move |i| {
+            let main = (0..per_value).map(move |i| {
                 (
                     power_value,
                     alias_name(power_value, input.only_cold_starts, i),
                 )
-            })
+            });
+            let cold = (1..input.cold_samples)
+                .map(move |i| (power_value, cold_alias_name(power_value, i)));
+            main.chain(cold)
         })
         .map(|(power_value, alias)| Configuration {
             description: format!("{marker} {alias}"),
@@ -156,6 +159,12 @@ pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> Strin
     } else {
         format!("RAM{power_value}")
     }
+}
+
+/// The alias of a power value's cold sample `index` (1 and up; the first cold start is its
+/// first invocation).
+pub fn cold_alias_name(power_value: u32, index: u32) -> String {
+    format!("RAM{power_value}-cold{index}")
 }
 
 /// One Map iteration's event: the Executor invokes one power value, for one round.

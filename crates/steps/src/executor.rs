@@ -2,7 +2,7 @@
 //! REPORTs into statistics.
 
 use crate::error::{truncated, StepError};
-use crate::events::{alias_name, ExecutorEvent, ExecutorOutput};
+use crate::events::{alias_name, cold_alias_name, ExecutorEvent, ExecutorOutput};
 use crate::lambda::{Invocation, LambdaApi};
 use aws_sdk_s3::error::SdkError;
 use powertune_core::failure::{Failures, PowerValueFailures};
@@ -99,7 +99,22 @@ pub async fn execute_with_progress(
         .collect();
 
     let outcomes = invoke_all(&job, input, indices, aliases, payloads).await?;
-    Ok(summarize(&event, outcomes))
+    // `coldSamples`: in the first round, each further cold start is a version of its own,
+    // invoked once with the first invocation's payload.
+    let mut cold = Vec::new();
+    if first == 0 && !input.dry_run {
+        let payload = plan.as_ref().and_then(|p| p.get(0)).cloned();
+        for i in 1..input.cold_samples {
+            if job.failed.load(Ordering::Relaxed) {
+                break;
+            }
+            cold.extend(
+                job.run(0, cold_alias_name(value, i), payload.clone())
+                    .await?,
+            );
+        }
+    }
+    Ok(summarize(&event, outcomes, cold))
 }
 
 /// `num` (1 in a dry run), and the invocations this Executor makes: `count` from `first`.
@@ -197,12 +212,18 @@ async fn invoke_all(
 }
 
 /// The power value's statistics from its invocations' REPORTs (nothing to measure in a dry run).
-fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutput {
+/// `cold` holds `coldSamples`' extra cold starts, which join the cold figures only.
+fn summarize(
+    event: &ExecutorEvent,
+    mut outcomes: Vec<Outcome>,
+    cold: Vec<Outcome>,
+) -> ExecutorOutput {
     let input = &event.input;
     let value = event.value;
     let price = lambda_price(&event.function.region, event.function.architecture);
     // A failed power value is reported in a dry run too: that is what a dry run is for.
-    if let Some(stats) = failed(value, &outcomes, &price) {
+    let all: Vec<&Outcome> = outcomes.iter().chain(&cold).collect();
+    if let Some(stats) = failed(value, &all, &price) {
         return ExecutorOutput::Stats(Box::new(stats));
     }
     if input.dry_run {
@@ -248,6 +269,8 @@ fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutpu
         keep,
     );
     stats.warm_starts_left_out = (warm_left_out > 0).then_some(warm_left_out);
+    let cold_reports: Vec<Report> = cold.iter().filter_map(Outcome::report).cloned().collect();
+    stats.add_cold_samples(&cold_reports, &price);
     tracing::info!(
         average_duration = stats.average_duration,
         average_price = stats.average_price,
@@ -258,7 +281,7 @@ fn summarize(event: &ExecutorEvent, mut outcomes: Vec<Outcome>) -> ExecutorOutpu
 
 /// The statistics of a power value that failed: the first failure to come back, how
 /// many of the invocations made failed, what they were all billed, and the most memory used.
-fn failed(value: u32, outcomes: &[Outcome], price: &LambdaPrice) -> Option<PowerStats> {
+fn failed(value: u32, outcomes: &[&Outcome], price: &LambdaPrice) -> Option<PowerStats> {
     let (error_type, message) = outcomes.iter().find_map(|o| match o {
         Outcome::Failed {
             error_type,
@@ -276,7 +299,7 @@ fn failed(value: u32, outcomes: &[Outcome], price: &LambdaPrice) -> Option<Power
             .count() as u32,
         made: outcomes.len() as u32,
     };
-    let reports = || outcomes.iter().filter_map(Outcome::report);
+    let reports = || outcomes.iter().filter_map(|o| o.report());
     let billed: f64 = reports().map(Report::billed_ms).sum();
     let mut stats = PowerStats::failing(value, failures, price.duration_cost(value, billed));
     stats.max_memory_used_mb = reports().filter_map(|r| r.max_memory_used_mb).max();

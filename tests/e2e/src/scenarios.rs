@@ -515,24 +515,27 @@ pub(crate) async fn latency_budget(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
-/// `coldStartRate` through the state machine: every power value's cold start and warm
-/// invocations apart, the recommendation's blend in the output, and the decision's last words on
-/// the rate.
+/// `coldStartRate` and `coldSamples` through the state machine: every power value's cold starts
+/// (two of them versions of their own, published, invoked once and deleted like the others) and
+/// warm invocations apart, the recommendation's blend in the output, and the decision's last
+/// words on the rate.
 pub(crate) async fn cold_start_rate(env: &Env) -> Result<()> {
     let powers = [256, 512, 1024];
     let e = execute(
         env,
         json!({"lambdaARN": arn("target"), "num": 6, "powerValues": powers, "coldStartRate": 0.05,
-               "includeOutputResults": true}),
+               "coldSamples": 3, "includeOutputResults": true}),
     )
     .await?;
     succeeded(&e)?;
     check_result(&e.output, &powers)?;
     for s in e.output["stats"].as_array().context("no stats")? {
         ensure!(
-            s["cold"]["count"] == 1
+            // The first invocation's cold start and two versions invoked once each.
+            s["cold"]["count"] == 3
                 && s["cold"]["initDuration"].as_f64().is_some_and(|d| d > 0.0)
-                && s["warm"]["count"] == 5,
+                && s["warm"]["count"] == 5
+                && s["invocations"] == 6,
             "{s}"
         );
     }

@@ -62,6 +62,9 @@ impl ExecutionInput {
             Value::from(self.include_output_results),
         );
         o.insert("onlyColdStarts".into(), Value::from(self.only_cold_starts));
+        if self.cold_samples > 1 {
+            o.insert("coldSamples".into(), Value::from(self.cold_samples));
+        }
         o.insert("statisticalTies".into(), Value::from(self.statistical_ties));
         if self.adaptive {
             o.insert("adaptive".into(), Value::from(true));

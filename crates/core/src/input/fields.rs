@@ -26,6 +26,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "disablePayloadLogs",
     "includeOutputResults",
     "onlyColdStarts",
+    "coldSamples",
     "allowedExceptions",
     "powerValueFailures",
     "maxConcurrency",

@@ -41,6 +41,9 @@ pub const MAX_POWER: u32 = 10240;
 pub const MIN_NUM: u32 = 5;
 /// `discardTopBottom` when the input has none: the reference's 20% at each end.
 pub const DEFAULT_DISCARD_TOP_BOTTOM: f64 = 0.2;
+/// The most cold starts a power value may get (`coldSamples`): each past the first is a
+/// version of its own.
+pub const MAX_COLD_SAMPLES: u32 = 20;
 /// The largest share of results `discardTopBottom` may drop at each end.
 pub const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
 
@@ -109,6 +112,9 @@ pub struct ExecutionInput {
     pub include_output_results: bool,
     /// `onlyColdStarts`: every invocation gets a new execution environment.
     pub only_cold_starts: bool,
+    /// `coldSamples` (ours, default 1): cold starts per power value; the first is the first
+    /// invocation, each other one a version of its own invoked once.
+    pub cold_samples: u32,
     /// `allowedExceptions`: error types counted as normal results.
     pub allowed_exceptions: Vec<String>,
     /// `powerValueFailures` (ours, default `memory`): which function errors fail only the power
@@ -182,6 +188,7 @@ impl ExecutionInput {
                 disable_payload_logs: invocations.disable_payload_logs,
                 include_output_results: outcome.include_output_results,
                 only_cold_starts: runs.only_cold_starts,
+                cold_samples: runs.cold_samples,
                 allowed_exceptions: invocations.allowed_exceptions,
                 power_value_failures: invocations.power_value_failures,
                 max_concurrency: invocations.max_concurrency,

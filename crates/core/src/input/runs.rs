@@ -1,10 +1,10 @@
-//! How the function is run: `dryRun`, `num`, `powerValues`, `onlyColdStarts`,
+//! How the function is run: `dryRun`, `num`, `powerValues`, `onlyColdStarts`, `coldSamples`,
 //! `statisticalTies`, `adaptive`, `minNum` and `discardTopBottom`.
 
 use super::reader::Reader;
 use super::{
-    all_power_values, Defaults, DEFAULT_DISCARD_TOP_BOTTOM, MAX_DISCARD_TOP_BOTTOM, MAX_POWER,
-    MIN_NUM, MIN_POWER,
+    all_power_values, Defaults, DEFAULT_DISCARD_TOP_BOTTOM, MAX_COLD_SAMPLES,
+    MAX_DISCARD_TOP_BOTTOM, MAX_POWER, MIN_NUM, MIN_POWER,
 };
 use serde_json::Value;
 
@@ -14,6 +14,7 @@ pub(super) struct Runs {
     pub num: u32,
     pub power_values: Vec<u32>,
     pub only_cold_starts: bool,
+    pub cold_samples: u32,
     pub statistical_ties: bool,
     pub adaptive: bool,
     pub min_num: u32,
@@ -25,6 +26,7 @@ pub(super) fn read(r: &mut Reader<'_>, defaults: &Defaults) -> Runs {
     let num = read_num(r, dry_run);
     let power_values = read_power_values(r, defaults);
     let only_cold_starts = r.bool("onlyColdStarts");
+    let cold_samples = read_cold_samples(r, only_cold_starts);
     let statistical_ties = r.get("statisticalTies").is_none() || r.bool("statisticalTies");
     let (adaptive, min_num) = read_adaptive(r, num, dry_run, statistical_ties);
     let discard_top_bottom = read_discard_top_bottom(r, only_cold_starts);
@@ -33,11 +35,37 @@ pub(super) fn read(r: &mut Reader<'_>, defaults: &Defaults) -> Runs {
         num,
         power_values,
         only_cold_starts,
+        cold_samples,
         statistical_ties,
         adaptive,
         min_num,
         discard_top_bottom,
     }
+}
+
+/// `coldSamples`: cold starts per power value, 1 to [`MAX_COLD_SAMPLES`] (default 1: the first
+/// invocation's). Each one past the first is a version of its own, invoked once.
+fn read_cold_samples(r: &mut Reader<'_>, only_cold_starts: bool) -> u32 {
+    const FIELD: &str = "coldSamples";
+    let n = match r.integer(FIELD, &format!("from 1 to {MAX_COLD_SAMPLES}")) {
+        None => return 1,
+        Some(n) if (1..=i64::from(MAX_COLD_SAMPLES)).contains(&n) => n as u32,
+        Some(_) => {
+            r.reject(
+                FIELD,
+                format!("must be from 1 to {MAX_COLD_SAMPLES}: the cold starts measured per power value, each past the first a version of its own"),
+            );
+            return 1;
+        }
+    };
+    if only_cold_starts && n > 1 {
+        r.reject(
+            FIELD,
+            "cannot be combined with \"onlyColdStarts\": every invocation is then a cold start already",
+        );
+        return 1;
+    }
+    n
 }
 
 fn read_num(r: &mut Reader<'_>, dry_run: bool) -> u32 {

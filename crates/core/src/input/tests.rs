@@ -405,6 +405,34 @@ fn a_latency_budget_reads_as_an_object_or_the_command_lines_form() {
 }
 
 #[test]
+fn cold_samples_are_a_small_count_and_need_warm_invocations() {
+    assert_eq!(
+        parse(json!({"lambdaARN": ARN, "num": 5}))
+            .unwrap()
+            .cold_samples,
+        1
+    );
+    let i = parse(json!({"lambdaARN": ARN, "num": 5, "coldSamples": 4})).unwrap();
+    assert_eq!(i.cold_samples, 4);
+    assert_eq!(parse(i.to_json()).unwrap(), i);
+    for (bad, expected) in [
+        (json!({"coldSamples": 0}), "from 1 to 20"),
+        (json!({"coldSamples": 21}), "from 1 to 20"),
+        (
+            json!({"coldSamples": 2, "onlyColdStarts": true, "discardTopBottom": 0}),
+            "onlyColdStarts",
+        ),
+    ] {
+        let mut input = json!({"lambdaARN": ARN, "num": 5});
+        if let (Some(o), Some(extra)) = (input.as_object_mut(), bad.as_object()) {
+            o.extend(extra.clone());
+        }
+        let p = problem(input);
+        assert!(p.contains("coldSamples") && p.contains(expected), "{p}");
+    }
+}
+
+#[test]
 fn a_cold_start_rate_is_a_share_and_needs_warm_invocations() {
     let i = parse(json!({"lambdaARN": ARN, "num": 5, "coldStartRate": 0.05})).unwrap();
     assert_eq!(i.cold_start_rate, Some(0.05));
@@ -487,7 +515,7 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
         "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
         "monthlyInvocations": 1000, "powerValueFailures": "none",
-        "maxDuration": "p95=200ms", "coldStartRate": 0.05
+        "maxDuration": "p95=200ms", "coldStartRate": 0.05, "coldSamples": 3
     }))
     .unwrap();
     let written = everything.to_json();

@@ -220,6 +220,63 @@ async fn which_errors_fail_only_the_power_value_is_the_inputs_choice() {
 }
 
 #[tokio::test]
+async fn cold_samples_are_versions_of_their_own_invoked_once_in_the_first_round_only() {
+    let warm = mock!(Client::invoke)
+        .match_requests(|r| r.qualifier() == Some("RAM512"))
+        .sequence()
+        .output(|| ok_invoke(10.0))
+        .times(5)
+        .build();
+    let cold = mock!(Client::invoke)
+        .match_requests(|r| r.qualifier().is_some_and(|q| q.starts_with("RAM512-cold")))
+        .sequence()
+        .output(|| {
+            InvokeOutput::builder()
+                .status_code(200)
+                .log_result(tail(12.0, 312, Some(300.0)))
+                .payload(Blob::new("{}"))
+                .build()
+        })
+        .times(2)
+        .build();
+    let lambda = api(RuleMode::MatchAny, &[&warm, &cold]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "coldSamples": 3});
+    let ExecutorOutput::Stats(stats) = executor::execute(
+        &executor::Lambdas::same(&lambda),
+        None,
+        executor_event(input.clone()),
+    )
+    .await
+    .unwrap() else {
+        panic!("statistics expected");
+    };
+    assert_eq!((warm.num_calls(), cold.num_calls()), (5, 2));
+    // The averages are the power value's own invocations'; the cold samples are apart.
+    assert_eq!(stats.invocations, Some(5));
+    assert_eq!(stats.average_duration, 10.0);
+    let c = stats.cold.unwrap();
+    assert_eq!((c.count, c.init_duration, c.duration), (2, 300.0, 312.0));
+    let per_ms = 0.0000133334 / 1000.0 / 2.0;
+    assert!((stats.total_cost - (50.0 + 624.0) * per_ms).abs() < 1e-15);
+
+    // A later round of an adaptive run makes no more cold samples.
+    let later = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(10.0))
+        .times(3)
+        .build();
+    let lambda = api(RuleMode::Sequential, &[&later]);
+    let mut event = executor_event(input);
+    event.first = 5;
+    event.count = Some(3);
+    event.input.num = 8;
+    executor::execute(&executor::Lambdas::same(&lambda), None, event)
+        .await
+        .unwrap();
+    assert_eq!(later.num_calls(), 3);
+}
+
+#[tokio::test]
 async fn executor_counts_allowed_exceptions_as_results() {
     let invoke = mock!(Client::invoke)
         .sequence()
