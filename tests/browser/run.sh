@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The HTML reports in a real browser: makes one report of each kind with the CLI (a saved run
-# re-analyzed, a local run of every power value ("ALL"), an adaptive run with a monthly
+# re-analyzed, a local run of every power value ("ALL", at a 5% cold-start rate), an adaptive run with a monthly
 # projection, and a comparison of the two), then checks them in headless Chromium
 # (check.mjs). Screenshots go to $BROWSER_OUT (default target/browser).
 #   tests/browser/run.sh
@@ -16,7 +16,7 @@ mkdir -p "$out"
 
 "$powertune" analyze examples/analyze/sample-run.json --output json --html "$out/analyzed.html" >/dev/null
 "$powertune" tune --local examples/functions/cpu-bound --num 5 --power-values ALL \
-  --payload '{"iterations": 4000000}' --output json --json "$out/all.json" --html "$out/all.html" >/dev/null 2>&1
+  --payload '{"iterations": 4000000}' --cold-start-rate 0.05 --output json --json "$out/all.json" --html "$out/all.html" >/dev/null 2>&1
 "$powertune" tune --local examples/functions/cpu-bound --num 40 --adaptive \
   --power-values 128,256,512,1024,1769,3008 --payload '{"iterations": 2000000}' \
   --monthly-invocations 3000000 --output json --json "$out/adaptive.json" --html "$out/adaptive.html" >/dev/null 2>&1

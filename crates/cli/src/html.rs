@@ -5,6 +5,7 @@
 //! table; a comparison's shows two runs on the same charts and what changed.
 
 use crate::report::marker;
+use crate::svg::rate::{rate_chart, span, RateLine};
 use crate::svg::{box_plot, Chart, Series};
 use crate::text::{currency_symbol, duration_interval, escape, percent_change, significant};
 use powertune_core::compare::{Comparison, Pick};
@@ -316,8 +317,55 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
             box_plot("Duration of every invocation", "ms", &boxes, Some(result.power), &tied, limit)
         );
     }
-
+    body.push_str(&rate_section(result, ok, symbol));
     body
+}
+
+/// With `coldStartRate`: each power value's cost against the rate, so that where the
+/// recommendation changes is seen. The lines: the recommendation, the power value of the
+/// crossing, and the cheapest when warm and when cold (at most four, so they stay readable).
+fn rate_section(result: &TuningResult, ok: &[&PowerStats], symbol: &str) -> String {
+    let Some(blend) = &result.blend else {
+        return String::new();
+    };
+    let line = |s: &PowerStats| {
+        Some(RateLine {
+            power: s.value,
+            warm: s.warm?.cost,
+            cold: s.cold?.cost,
+        })
+    };
+    let all: Vec<RateLine> = ok.iter().filter_map(|s| line(s)).collect();
+    let cheapest = |f: fn(&RateLine) -> f64| {
+        all.iter()
+            .min_by(|a, b| f(a).total_cmp(&f(b)))
+            .map(|l| l.power)
+    };
+    let mut powers = vec![result.power];
+    powers.extend(blend.crossing.map(|c| c.power));
+    powers.extend(cheapest(|l| l.warm));
+    powers.extend(cheapest(|l| l.cold));
+    let mut lines: Vec<RateLine> = Vec::new();
+    for p in powers {
+        if let Some(l) = all.iter().find(|l| l.power == p && !lines.contains(l)) {
+            lines.push(*l);
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let max = span(blend.rate, blend.crossing.map(|c| c.rate));
+    format!(
+        "<h2>Cost against the cold-start rate</h2><p class=\"note\">{}</p><div class=\"charts\">{}</div>",
+        escape(&blend.sentence(result.strategy, result.power)),
+        rate_chart(
+            "Cost per 1M invocations, warm and cold starts blended",
+            symbol,
+            &lines,
+            blend.rate,
+            max
+        )
+    )
 }
 
 /// Every power value, a row each (failed ones say why).

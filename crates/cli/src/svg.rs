@@ -4,6 +4,8 @@
 //! invocation and box plots. Colours come from CSS classes, so the page's light and dark
 //! schemes apply.
 
+pub mod rate;
+
 use crate::text::{escape, significant};
 use std::fmt::Write;
 

@@ -67,9 +67,11 @@ pub fn crossing(
         let Some((wq, cq)) = figures(strategy, q) else {
             continue;
         };
-        // q minus the pick: d(r) = d0 + r (d1 - d0), zero at d0 / (d0 - d1).
+        // q minus the pick: d(r) = d0 + r (d1 - d0), zero at d0 / (d0 - d1). Only a power
+        // value the pick beats at this rate can take its place at another (with statistical
+        // ties the pick need not be the cheapest on the averages).
         let (d0, d1) = (wq - wp, cq - cp);
-        if d0 == d1 {
+        if d0 == d1 || d0 + rate * (d1 - d0) <= 0.0 {
             continue;
         }
         let at = d0 / (d0 - d1);
@@ -173,6 +175,10 @@ mod tests {
         let far = value(3008, 3.0, 22.0);
         assert_eq!(crossing(Strategy::Cost, &small, &[&far], 0.0), None);
         assert_eq!(crossing(Strategy::Balanced, &small, &[&large], 0.0), None);
+        // A power value already cheaper at this rate (a pick made by the tie rules) is not a
+        // crossing: it does not take the pick's place at another rate.
+        let cheaper_now = value(2048, 0.5, 30.0);
+        assert_eq!(crossing(Strategy::Cost, &small, &[&cheaper_now], 0.0), None);
     }
 
     #[test]

@@ -159,6 +159,24 @@ fn a_budget_is_drawn_on_the_duration_charts_and_stated() {
 }
 
 #[test]
+fn a_cold_start_rate_draws_cost_against_the_rate() {
+    let (plain, stats) = run(&[128, 256, 512, 1024], serde_json::json!({}));
+    assert!(!report(&plain, &stats).contains("Cost against the cold-start rate"));
+    let (result, stats) = run(
+        &[128, 256, 512, 1024],
+        serde_json::json!({"coldStartRate": 0.05}),
+    );
+    let page = report(&result, &stats);
+    assert_self_contained(&page);
+    assert!(page.contains("<h2>Cost against the cold-start rate</h2>"));
+    assert!(page.contains(">this run: 5%</text>"));
+    // The recommendation's line first, thicker.
+    assert!(page.contains("stroke: var(--best); stroke-width: 3"));
+    let lines = page.matches("class=\"rate-line\"").count();
+    assert!((1..=4).contains(&lines), "{lines} lines");
+}
+
+#[test]
 fn a_comparison_report_draws_both_runs() {
     let (a, _) = run(&[128, 256, 512], serde_json::json!({}));
     let (b, _) = run(&[256, 512, 1024], serde_json::json!({}));
