@@ -2,6 +2,8 @@
 //! the tuning result (the Analyzer's), with the reference project's key names so existing
 //! pipelines keep parsing them. Our additions sit beside those keys.
 
+mod cold;
+
 use crate::blend::BlendOutcome;
 use crate::budget::BudgetOutcome;
 use crate::failure::Failures;
@@ -9,6 +11,8 @@ use crate::logs::Report;
 use crate::pricing::{Currency, LambdaPrice};
 use crate::stats::{summarize, trimmed_mean, Summary};
 use crate::strategy::Strategy;
+use cold::apart;
+pub use cold::{ColdStarts, Warm};
 use serde::{Deserialize, Serialize};
 
 /// The result of invoking one power value `num` times.
@@ -218,89 +222,6 @@ impl Samples {
     }
 }
 
-/// A power value's cold starts: the invocations that started a new environment.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ColdStarts {
-    /// How many.
-    pub count: u32,
-    /// Their mean Init (and Restore) Duration, ms.
-    pub init_duration: f64,
-    /// Their mean duration, Init included, ms.
-    pub duration: f64,
-    /// Their mean cost: since 2025-08-01 Lambda bills the INIT phase too.
-    pub cost: f64,
-}
-
-impl ColdStarts {
-    /// The cold starts of `a` and `b` together (their means weighted by their counts).
-    pub fn combine(a: Option<ColdStarts>, b: Option<ColdStarts>) -> Option<ColdStarts> {
-        match (a, b) {
-            (Some(a), Some(b)) => {
-                let (na, nb) = (f64::from(a.count), f64::from(b.count));
-                let mean = |x: f64, y: f64| (x * na + y * nb) / (na + nb);
-                Some(ColdStarts {
-                    count: a.count + b.count,
-                    init_duration: mean(a.init_duration, b.init_duration),
-                    duration: mean(a.duration, b.duration),
-                    cost: mean(a.cost, b.cost),
-                })
-            }
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// The cold starts among `reports` (priced at `price_per_ms`); `None` without any.
-    pub fn of_reports(reports: &[Report], price_per_ms: f64) -> Option<ColdStarts> {
-        let cold: Vec<&Report> = reports.iter().filter(|r| r.is_cold_start()).collect();
-        if cold.is_empty() {
-            return None;
-        }
-        let n = cold.len() as f64;
-        let sum = |f: &dyn Fn(&Report) -> f64| cold.iter().map(|r| f(r)).sum::<f64>() / n;
-        Some(ColdStarts {
-            count: cold.len() as u32,
-            init_duration: sum(&|r| {
-                r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0)
-            }),
-            duration: sum(&Report::total_duration_ms),
-            cost: sum(&|r| r.billed_ms() * price_per_ms),
-        })
-    }
-}
-
-/// A power value's warm invocations: trimmed means as for every invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Warm {
-    /// How many.
-    pub count: u32,
-    /// Their trimmed mean duration, ms.
-    pub duration: f64,
-    /// Their trimmed mean cost.
-    pub cost: f64,
-}
-
-impl PowerStats {
-    /// Adds `coldSamples`' extra cold starts (each a version of its own, invoked once): they
-    /// join `cold` and what the run cost, not the averages of the power value's invocations.
-    pub fn add_cold_samples(&mut self, reports: &[Report], price: &LambdaPrice) {
-        let per_ms = price.duration_cost(self.value, 1.0);
-        self.cold = ColdStarts::combine(self.cold, ColdStarts::of_reports(reports, per_ms));
-        self.total_cost += reports.iter().map(|r| r.billed_ms() * per_ms).sum::<f64>();
-    }
-
-    /// Duration and cost per invocation when `rate` of the invocations are cold starts:
-    /// (1 - rate) x warm + rate x cold. `None` without both warm and cold measurements.
-    pub fn blended(&self, rate: f64) -> Option<(f64, f64)> {
-        let (cold, warm) = (self.cold?, self.warm?);
-        Some((
-            (1.0 - rate) * warm.duration + rate * cold.duration,
-            (1.0 - rate) * warm.cost + rate * cold.cost,
-        ))
-    }
-}
-
 /// How many per-invocation samples a power value's statistics keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
@@ -339,43 +260,6 @@ pub(crate) struct Invocations<'a> {
     pub durations: &'a [f64],
     pub billed: &'a [f64],
     pub cold: &'a [bool],
-}
-
-/// The cold starts and, when there were some, the warm invocations apart. A cold start's
-/// figures are plain means (there are few of them); the warm ones are trimmed as every average.
-fn apart(
-    durations: &[f64],
-    costs: &[f64],
-    cold: &[bool],
-    init_ms: f64,
-    discard: f64,
-) -> (Option<ColdStarts>, Option<Warm>) {
-    let is_cold = |i: usize| cold.get(i).copied().unwrap_or(false);
-    let pick = |values: &[f64], want: bool| -> Vec<f64> {
-        (0..values.len())
-            .filter(|&i| is_cold(i) == want)
-            .map(|i| values[i])
-            .collect()
-    };
-    let (cold_durations, cold_costs) = (pick(durations, true), pick(costs, true));
-    let n = cold_durations.len();
-    if n == 0 {
-        return (None, None);
-    }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let cold_starts = ColdStarts {
-        count: n as u32,
-        init_duration: init_ms / n as f64,
-        duration: mean(&cold_durations),
-        cost: mean(&cold_costs),
-    };
-    let (warm_durations, warm_costs) = (pick(durations, false), pick(costs, false));
-    let warm = (!warm_durations.is_empty()).then(|| Warm {
-        count: warm_durations.len() as u32,
-        duration: trimmed_mean(&warm_durations, discard),
-        cost: trimmed_mean(&warm_costs, discard),
-    });
-    (Some(cold_starts), warm)
 }
 
 /// The counts of a power value's invocations beside their durations.
@@ -752,123 +636,4 @@ impl SamplingSummary {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::logs::parse_report;
-    use crate::pricing::{lambda_price, Architecture};
-
-    #[test]
-    fn a_stop_reason_is_data_in_json_and_a_sentence_in_reports() {
-        let out = StopReason::OutOfRunning {
-            after: 10,
-            why: "dearer than 512 MB beyond the noise".into(),
-            pick_share: 0.0025,
-            resamples: 400,
-        };
-        let json = serde_json::to_value(&out).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"kind": "outOfRunning", "after": 10, "why": "dearer than 512 MB beyond the noise", "pickShare": 0.0025, "resamples": 400})
-        );
-        assert_eq!(serde_json::from_value::<StopReason>(json).unwrap(), out);
-        assert_eq!(
-            out.to_string(),
-            "out of the running after 10 invocations: dearer than 512 MB beyond the noise (the pick in 0.2% of 400 resamples)"
-        );
-        assert!(out.is_out_of_running());
-        let reached = StopReason::ReachedNum { num: 50 };
-        assert_eq!(
-            serde_json::to_value(&reached).unwrap(),
-            serde_json::json!({"kind": "reachedNum", "num": 50})
-        );
-        assert!(!reached.is_out_of_running());
-        assert_eq!(
-            serde_json::to_value(StopReason::NothingToRecommend).unwrap(),
-            serde_json::json!({"kind": "nothingToRecommend"})
-        );
-    }
-
-    #[test]
-    fn a_round_that_fails_the_power_value_ends_it_counted_over_every_invocation() {
-        let report = |ms: f64| {
-            parse_report(&format!("REPORT RequestId: r\tDuration: {ms} ms\tBilled Duration: {} ms\tMemory Size: 128 MB\tMax Memory Used: 30 MB", ms.ceil()), None).unwrap()
-        };
-        let price = lambda_price("us-east-1", Architecture::X86_64);
-        let reports: Vec<Report> = [10.0, 11.0, 12.0, 13.0, 14.0].map(report).to_vec();
-        let before = PowerStats::from_reports_keeping(128, &reports, 0, &price, 0.2, Keep::All);
-        let failures = Failures {
-            error_type: "Sandbox.Timedout".into(),
-            message: "Task timed out after 3.00 seconds".into(),
-            failed: 2,
-            made: 3,
-        };
-        let later = PowerStats::failing(128, failures, 0.25);
-        let merged = before.merged(&later, 0.2).unwrap();
-        assert!(!merged.succeeded());
-        let f = merged.failures.as_ref().unwrap();
-        assert_eq!((f.failed, f.made), (2, 8));
-        assert_eq!(merged.invocations, Some(8));
-        assert!((merged.total_cost - (before.total_cost + 0.25)).abs() < 1e-15);
-        assert_eq!(
-            merged.error.as_deref(),
-            Some("Sandbox.Timedout in 2 of 8 invocations: Task timed out after 3.00 seconds")
-        );
-        // In JSON the failures are data beside the sentence.
-        let json = serde_json::to_value(&merged).unwrap();
-        assert_eq!(
-            json["failures"],
-            serde_json::json!({"errorType": "Sandbox.Timedout", "message": "Task timed out after 3.00 seconds", "failed": 2, "made": 8})
-        );
-    }
-
-    #[test]
-    fn power_stats_come_from_reports() {
-        let report = |ms: f64, billed: f64, init: Option<f64>| {
-            let init = init
-                .map(|i| format!("\tInit Duration: {i} ms"))
-                .unwrap_or_default();
-            parse_report(&format!("REPORT RequestId: r\tDuration: {ms} ms\tBilled Duration: {billed} ms\tMemory Size: 1024 MB\tMax Memory Used: 30 MB{init}"), None).unwrap()
-        };
-        let reports = vec![
-            report(100.2, 101.0, Some(50.0)),
-            report(10.0, 10.0, None),
-            report(11.0, 11.0, None),
-            report(12.0, 12.0, None),
-            report(1000.0, 1000.0, None),
-        ];
-        let price = lambda_price("us-east-1", Architecture::X86_64);
-        let s = PowerStats::from_reports(1024, &reports, 1, &price, 0.2);
-        // durations 150.2, 10, 11, 12, 1000: trimmed mean of 11, 12, 150.2
-        assert!((s.average_duration - (11.0 + 12.0 + 150.2) / 3.0).abs() < 1e-9);
-        // billed 101, 10, 11, 12, 1000 at 1 GB: trimmed mean of 11, 12, 101 ms
-        let per_ms = 0.0000166667 / 1000.0;
-        assert!((s.average_price - per_ms * 124.0 / 3.0).abs() < 1e-15);
-        assert!((s.total_cost - per_ms * 1134.0).abs() < 1e-15);
-        assert_eq!(
-            (s.invocations, s.errors, s.cold_starts, s.max_memory_used_mb),
-            (Some(5), Some(1), Some(1), Some(30))
-        );
-        assert_eq!(s.duration_stats.as_ref().unwrap().max, 1000.0);
-        assert!(s.succeeded());
-    }
-
-    #[test]
-    fn samples_are_capped_and_evenly_spread() {
-        let price = lambda_price("us-east-1", Architecture::X86_64);
-        let reports: Vec<Report> = (0..120)
-            .map(|i| {
-                parse_report(&format!("REPORT RequestId: r\tDuration: {}.456 ms\tBilled Duration: {} ms\tMemory Size: 1024 MB\tMax Memory Used: 30 MB", 10 + i, 11 + i), None).unwrap()
-            })
-            .collect();
-        let s = PowerStats::from_reports(1024, &reports, 0, &price, 0.2);
-        let samples = s.samples.expect("samples");
-        assert_eq!(samples.durations.len(), MAX_SAMPLES);
-        assert_eq!(samples.billed.len(), MAX_SAMPLES);
-        // Every 120/50-th invocation, from the first; durations to 0.01 ms.
-        assert_eq!(samples.durations[0], 10.46);
-        assert_eq!(samples.billed[1], 13);
-        assert!((samples.costs()[0] - price.duration_cost(1024, 11.0)).abs() < 1e-18);
-        let few = PowerStats::from_reports(1024, &reports[..7], 0, &price, 0.2);
-        assert_eq!(few.samples.unwrap().durations.len(), 7);
-    }
-}
+mod tests;
