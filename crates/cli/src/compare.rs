@@ -127,6 +127,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 "after": pick(comparison.after),
                 "costChange": comparison.cost_change(),
                 "durationChange": comparison.duration_change(),
+                "blendedAt": comparison.blended_at,
                 "rows": rows,
                 "visualization": url,
                 "gate": verdict.as_ref().map(|v| json!({"passed": v.is_ok(), "reason": v.as_ref().err()})),
@@ -205,6 +206,13 @@ fn table(labels: &(String, String), c: &Comparison, symbol: &str, url: &str) -> 
         change(c.cost_change()),
         change(c.duration_change())
     );
+    if let Some(rate) = c.blended_at {
+        let _ = writeln!(
+            out,
+            "Both runs were tuned with a cold-start rate: every figure is blended at {:.1}% cold starts (the second run's rate).",
+            100.0 * rate
+        );
+    }
     let _ = writeln!(out, "Comparison: {url}");
     out
 }

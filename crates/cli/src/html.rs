@@ -496,6 +496,13 @@ pub fn compare_report(
     let mut body = format!("<header><h1>{}</h1><p class=\"meta\">{} strategy · the first run is the baseline</p></header>", escape(&title), a.strategy);
     let symbol = currency_symbol(a.currency);
     body.push_str(&compare_cards(labels, symbol, comparison, verdict));
+    if let Some(rate) = comparison.blended_at {
+        let _ = write!(
+            body,
+            "<p class=\"note\">Both runs were tuned with a cold-start rate: the cards, the gate and the table blend warm and cold invocations at {:.1}% cold starts (the second run's rate); the charts show each run's measured averages.</p>",
+            100.0 * rate
+        );
+    }
     body.push_str(&compare_charts(
         labels,
         symbol,

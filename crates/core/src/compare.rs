@@ -57,6 +57,9 @@ pub struct Comparison {
     pub before: Pick,
     /// The second run's.
     pub after: Pick,
+    /// When both runs were tuned with a `coldStartRate`: every figure (the rows, the picks and
+    /// so the gate) is blended at the second run's rate, (1 - rate) x warm + rate x cold.
+    pub blended_at: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -74,14 +77,18 @@ fn change(before: f64, after: f64) -> Option<f64> {
     (before > 0.0 && before.is_finite() && after.is_finite()).then(|| after / before - 1.0)
 }
 
-fn side(stats: &[PowerStats], value: u32) -> Option<Side> {
-    stats
-        .iter()
-        .find(|s| s.value == value && s.succeeded())
-        .map(|s| Side {
+/// A power value's figures in one run: its averages, or blended at `rate` (when it has warm and
+/// cold figures apart).
+fn side(stats: &[PowerStats], value: u32, rate: Option<f64>) -> Option<Side> {
+    let s = stats.iter().find(|s| s.value == value && s.succeeded())?;
+    let blended = rate.and_then(|r| s.blended(r));
+    Some(match blended {
+        Some((duration, cost)) => Side { cost, duration },
+        None => Side {
             cost: s.average_price,
             duration: s.average_duration,
-        })
+        },
+    })
 }
 
 impl Comparison {
@@ -104,22 +111,32 @@ impl Comparison {
         let mut values: Vec<u32> = a.iter().chain(b).map(|s| s.value).collect();
         values.sort_unstable();
         values.dedup();
-        let pick = |r: &TuningResult| Pick {
-            power: r.power,
-            cost: r.cost,
-            duration: r.duration,
+        // Blended only when both runs have a rate: a blend against a plain average would
+        // compare cold starts with none.
+        let rate = match (&before.blend, &after.blend) {
+            (Some(_), Some(b)) => Some(b.rate),
+            _ => None,
+        };
+        let pick = |r: &TuningResult, stats: &[PowerStats]| {
+            let blended = rate.and_then(|_| side(stats, r.power, rate));
+            Pick {
+                power: r.power,
+                cost: blended.map_or(r.cost, |s| s.cost),
+                duration: blended.map_or(r.duration, |s| s.duration),
+            }
         };
         Ok(Comparison {
             rows: values
                 .into_iter()
                 .map(|value| Row {
                     value,
-                    before: side(a, value),
-                    after: side(b, value),
+                    before: side(a, value, rate),
+                    after: side(b, value, rate),
                 })
                 .collect(),
-            before: pick(before),
-            after: pick(after),
+            before: pick(before, a),
+            after: pick(after, b),
+            blended_at: rate,
         })
     }
 
@@ -273,6 +290,54 @@ mod tests {
             Comparison::of(&before, &yuan),
             Err(CompareError::Currencies(..))
         ));
+    }
+
+    /// `result` with every power value's warm and cold figures and a blend at `rate`.
+    fn with_cold(mut r: TuningResult, cold_cost: f64, rate: f64) -> TuningResult {
+        for s in r.stats.iter_mut().flatten() {
+            s.warm = Some(crate::output::Warm {
+                count: 9,
+                duration: s.average_duration,
+                cost: s.average_price,
+            });
+            s.cold = Some(crate::output::ColdStarts {
+                count: 1,
+                init_duration: 300.0,
+                duration: s.average_duration + 300.0,
+                cost: cold_cost,
+            });
+        }
+        r.blend = Some(crate::blend::BlendOutcome {
+            rate,
+            cost: 0.0,
+            duration: 0.0,
+            crossing: None,
+        });
+        r
+    }
+
+    #[test]
+    fn two_runs_with_a_cold_start_rate_compare_blended_at_the_second_runs_rate() {
+        // The warm cost is the same; the second run's cold starts cost twice as much (a
+        // heavier init): blended at 10%, 0.9 x 1 + 0.1 x 20 = 2.9 against 0.9 + 0.1 x 10 = 1.9.
+        let before = with_cold(result(512, &[(512, 1.0e-7, 30.0)]), 10.0e-7, 0.05);
+        let after = with_cold(result(512, &[(512, 1.0e-7, 30.0)]), 20.0e-7, 0.10);
+        let c = Comparison::of(&before, &after).unwrap();
+        assert_eq!(c.blended_at, Some(0.10));
+        assert!((c.before.cost - 1.9e-7).abs() < 1e-15, "{:?}", c.before);
+        assert!((c.after.cost - 2.9e-7).abs() < 1e-15, "{:?}", c.after);
+        assert!((c.rows[0].cost_change().unwrap() - (2.9 / 1.9 - 1.0)).abs() < 1e-9);
+        // The gate sees the blend: the heavier init fails a 10% threshold.
+        let gate = Gate {
+            max_cost_increase: Some(0.10),
+            max_duration_increase: None,
+        };
+        assert!(gate.check(&c).is_err());
+        // With a rate on one side only, the plain averages are compared: no change.
+        let plain = result(512, &[(512, 1.0e-7, 30.0)]);
+        let c = Comparison::of(&plain, &after).unwrap();
+        assert_eq!(c.blended_at, None);
+        assert!(gate.check(&c).is_ok());
     }
 
     #[test]

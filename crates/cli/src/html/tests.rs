@@ -177,6 +177,35 @@ fn a_cold_start_rate_draws_cost_against_the_rate() {
 }
 
 #[test]
+fn a_comparison_of_two_blended_runs_says_so() {
+    let input = serde_json::json!({"coldStartRate": 0.05});
+    let (a, _) = run(&[128, 256, 512], input.clone());
+    let (b, _) = run(&[256, 512, 1024], input);
+    let c = Comparison::of(&a, &b).unwrap();
+    assert_eq!(c.blended_at, Some(0.05));
+    let page = compare_report(
+        ("before", "after"),
+        (&a, &b),
+        (0.2, 0.2),
+        &c,
+        "https://x/",
+        None,
+    );
+    assert!(page.contains("blend warm and cold invocations at 5.0% cold starts"));
+    let (plain, _) = run(&[128, 256, 512], serde_json::json!({}));
+    let c = Comparison::of(&plain, &b).unwrap();
+    let page = compare_report(
+        ("before", "after"),
+        (&plain, &b),
+        (0.2, 0.2),
+        &c,
+        "https://x/",
+        None,
+    );
+    assert!(!page.contains("cold-start rate"));
+}
+
+#[test]
 fn a_comparison_report_draws_both_runs() {
     let (a, _) = run(&[128, 256, 512], serde_json::json!({}));
     let (b, _) = run(&[256, 512, 1024], serde_json::json!({}));
