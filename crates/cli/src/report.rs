@@ -257,17 +257,27 @@ mod tests {
         balanced_weight: f64,
         include_output_results: bool,
     ) -> TuningResult {
-        let mut input = powertune_core::input::ExecutionInput::from_json(
-            &serde_json::json!({"lambdaARN": "f", "num": 5}),
+        analysis_of(
+            stats,
+            serde_json::json!({"strategy": strategy.as_str(), "balancedWeight": balanced_weight,
+                               "includeOutputResults": include_output_results}),
+        )
+    }
+
+    /// The analysis of `stats` for an input with `fields` beside a plain run's.
+    fn analysis_of(stats: &[PowerStats], fields: serde_json::Value) -> TuningResult {
+        let mut document = serde_json::json!({"lambdaARN": "f", "num": 5});
+        if let (Some(o), Some(extra)) = (document.as_object_mut(), fields.as_object()) {
+            o.extend(extra.clone());
+        }
+        let input = powertune_core::input::ExecutionInput::from_json(
+            &document,
             &powertune_core::input::Defaults {
                 power_values: vec![128],
                 region: Some("us-east-1".into()),
             },
         )
         .unwrap();
-        input.strategy = strategy;
-        input.balanced_weight = balanced_weight;
-        input.include_output_results = include_output_results;
         let event = AnalyzerEvent {
             input,
             stats: stats.to_vec(),
@@ -328,24 +338,9 @@ mod tests {
             stat(256, 1.1e-7, 210.0),
             stat(512, 1.4e-7, 90.0),
         ];
-        let mut result = analysis(&stats, Strategy::Cost, 0.5, false);
-        assert!(!table(&result, &stats, 2e-7).contains("Over the budget"));
-        let mut input = powertune_core::input::ExecutionInput::from_json(
-            &serde_json::json!({"lambdaARN": "f", "num": 5, "powerValues": [128], "maxDuration": "p95=200ms"}),
-            &powertune_core::input::Defaults::default(),
-        )
-        .unwrap();
-        input.include_output_results = false;
-        result = AnalyzerEvent {
-            input,
-            stats: stats.clone(),
-            publisher_rounds: 1,
-            cleaner_rounds: 1,
-            sampling: None,
-            current_memory: None,
-        }
-        .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
-        .unwrap();
+        let plain = analysis(&stats, Strategy::Cost, 0.5, false);
+        assert!(!table(&plain, &stats, 2e-7).contains("Over the budget"));
+        let result = analysis_of(&stats, serde_json::json!({"maxDuration": "p95=200ms"}));
         let text = table(&result, &stats, 2e-7);
         assert!(text.contains("Recommended: 512 MB"), "{text}");
         assert!(
@@ -386,21 +381,7 @@ mod tests {
                 PowerStats::from_reports(power, &reports, 0, &price, 0.2)
             })
             .collect();
-        let input = powertune_core::input::ExecutionInput::from_json(
-            &serde_json::json!({"lambdaARN": "f", "num": 10, "powerValues": [512], "coldStartRate": 0.1}),
-            &powertune_core::input::Defaults::default(),
-        )
-        .unwrap();
-        let result = AnalyzerEvent {
-            input,
-            stats: stats.clone(),
-            publisher_rounds: 1,
-            cleaner_rounds: 1,
-            sampling: None,
-            current_memory: None,
-        }
-        .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
-        .unwrap();
+        let result = analysis_of(&stats, serde_json::json!({"coldStartRate": 0.1}));
         let text = table(&result, &stats, 2e-7);
         assert!(text.contains("Recommended: 1024 MB"), "{text}");
         // 0.9 x 6 ms + 0.1 x (150 + 6) ms.

@@ -94,17 +94,20 @@ pub fn crossing(
     above.or(below)
 }
 
+/// A rate as a percentage for people: "5%", "2.7%".
+pub fn percent(rate: f64) -> String {
+    let p = 100.0 * rate;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
 impl BlendOutcome {
     /// One sentence: the rate, and what another rate would change.
     pub fn sentence(&self, strategy: Strategy, power: u32) -> String {
-        let pct = |r: f64| {
-            let p = 100.0 * r;
-            if p.fract() == 0.0 {
-                format!("{p:.0}%")
-            } else {
-                format!("{p:.1}%")
-            }
-        };
+        let pct = percent;
         let better = match strategy {
             Strategy::Speed => "faster",
             _ => "cheaper",

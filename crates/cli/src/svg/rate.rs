@@ -4,6 +4,7 @@
 
 use super::{nice_ticks, text_width, tick_label, BOTTOM, FONT, H, LEFT, RIGHT, TOP, W};
 use crate::text::escape;
+use powertune_core::blend::percent;
 use std::fmt::Write;
 
 /// One power value's line: its memory, its warm and its cold cost per invocation.
@@ -134,16 +135,6 @@ pub fn rate_chart(
     }
     svg.push_str("</svg>");
     svg
-}
-
-/// A rate as a percentage: "5%", "2.5%".
-fn percent(rate: f64) -> String {
-    let p = 100.0 * rate;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.1}%")
-    }
 }
 
 /// Where the rate marker's label starts: right of the marker, or left of it near the right edge.

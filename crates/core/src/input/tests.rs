@@ -404,6 +404,16 @@ fn a_latency_budget_reads_as_an_object_or_the_command_lines_form() {
     }
 }
 
+/// A plain input with `fields` added is refused with a problem naming `field` and `expected`.
+fn assert_problem_names(fields: Value, field: &str, expected: &str) {
+    let mut input = json!({"lambdaARN": ARN, "num": 5});
+    if let (Some(o), Some(extra)) = (input.as_object_mut(), fields.as_object()) {
+        o.extend(extra.clone());
+    }
+    let p = problem(input);
+    assert!(p.contains(field) && p.contains(expected), "{p}");
+}
+
 #[test]
 fn cold_samples_are_a_small_count_and_need_warm_invocations() {
     assert_eq!(
@@ -423,12 +433,7 @@ fn cold_samples_are_a_small_count_and_need_warm_invocations() {
             "onlyColdStarts",
         ),
     ] {
-        let mut input = json!({"lambdaARN": ARN, "num": 5});
-        if let (Some(o), Some(extra)) = (input.as_object_mut(), bad.as_object()) {
-            o.extend(extra.clone());
-        }
-        let p = problem(input);
-        assert!(p.contains("coldSamples") && p.contains(expected), "{p}");
+        assert_problem_names(bad, "coldSamples", expected);
     }
 }
 
@@ -446,12 +451,7 @@ fn a_cold_start_rate_is_a_share_and_needs_warm_invocations() {
             "onlyColdStarts",
         ),
     ] {
-        let mut input = json!({"lambdaARN": ARN, "num": 5});
-        if let (Some(o), Some(extra)) = (input.as_object_mut(), bad.as_object()) {
-            o.extend(extra.clone());
-        }
-        let p = problem(input);
-        assert!(p.contains("coldStartRate") && p.contains(expected), "{p}");
+        assert_problem_names(bad, "coldStartRate", expected);
     }
 }
 
