@@ -45,15 +45,16 @@ impl ColdStarts {
         if cold.is_empty() {
             return None;
         }
+        // Plain means: there are few cold starts to trim.
         let n = cold.len() as f64;
-        let sum = |f: &dyn Fn(&Report) -> f64| cold.iter().map(|r| f(r)).sum::<f64>() / n;
+        let mean = |f: &dyn Fn(&Report) -> f64| cold.iter().map(|r| f(r)).sum::<f64>() / n;
         Some(ColdStarts {
             count: cold.len() as u32,
-            init_duration: sum(&|r| {
+            init_duration: mean(&|r| {
                 r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0)
             }),
-            duration: sum(&Report::total_duration_ms),
-            cost: sum(&|r| r.billed_ms() * price_per_ms),
+            duration: mean(&Report::total_duration_ms),
+            cost: mean(&|r| r.billed_ms() * price_per_ms),
         })
     }
 }
@@ -90,39 +91,28 @@ impl PowerStats {
     }
 }
 
-/// The cold starts and, when there were some, the warm invocations apart. A cold start's
-/// figures are plain means (there are few of them); the warm ones are trimmed as every average.
-pub(super) fn apart(
+/// The warm invocations apart, when some invocations were cold starts: trimmed means, as
+/// every average.
+pub(super) fn warm_apart(
     durations: &[f64],
     costs: &[f64],
     cold: &[bool],
-    init_ms: f64,
     discard: f64,
-) -> (Option<ColdStarts>, Option<Warm>) {
+) -> Option<Warm> {
     let is_cold = |i: usize| cold.get(i).copied().unwrap_or(false);
-    let pick = |values: &[f64], want: bool| -> Vec<f64> {
+    if !(0..durations.len()).any(is_cold) {
+        return None;
+    }
+    let warm = |values: &[f64]| -> Vec<f64> {
         (0..values.len())
-            .filter(|&i| is_cold(i) == want)
+            .filter(|&i| !is_cold(i))
             .map(|i| values[i])
             .collect()
     };
-    let (cold_durations, cold_costs) = (pick(durations, true), pick(costs, true));
-    let n = cold_durations.len();
-    if n == 0 {
-        return (None, None);
-    }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let cold_starts = ColdStarts {
-        count: n as u32,
-        init_duration: init_ms / n as f64,
-        duration: mean(&cold_durations),
-        cost: mean(&cold_costs),
-    };
-    let (warm_durations, warm_costs) = (pick(durations, false), pick(costs, false));
-    let warm = (!warm_durations.is_empty()).then(|| Warm {
-        count: warm_durations.len() as u32,
-        duration: trimmed_mean(&warm_durations, discard),
-        cost: trimmed_mean(&warm_costs, discard),
-    });
-    (Some(cold_starts), warm)
+    let (durations, costs) = (warm(durations), warm(costs));
+    (!durations.is_empty()).then(|| Warm {
+        count: durations.len() as u32,
+        duration: trimmed_mean(&durations, discard),
+        cost: trimmed_mean(&costs, discard),
+    })
 }

@@ -11,7 +11,7 @@ use crate::logs::Report;
 use crate::pricing::{Currency, LambdaPrice};
 use crate::stats::{summarize, trimmed_mean, Summary};
 use crate::strategy::Strategy;
-use cold::apart;
+use cold::warm_apart;
 pub use cold::{ColdStarts, Warm};
 use serde::{Deserialize, Serialize};
 
@@ -268,8 +268,6 @@ pub(crate) struct Counts {
     pub errors: u32,
     pub cold_starts: u32,
     pub max_memory_used_mb: Option<u32>,
-    /// The cold starts' Init (and Restore) Durations added up, ms.
-    pub init_ms: f64,
 }
 
 impl PowerStats {
@@ -309,24 +307,23 @@ impl PowerStats {
             errors,
             cold_starts: cold.iter().filter(|&&c| c).count() as u32,
             max_memory_used_mb: reports.iter().filter_map(|r| r.max_memory_used_mb).max(),
-            init_ms: reports
-                .iter()
-                .filter(|r| r.is_cold_start())
-                .map(|r| r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0))
-                .sum(),
         };
-        PowerStats::of_invocations(
+        let per_ms = price.duration_cost(value, 1.0);
+        let mut stats = PowerStats::of_invocations(
             value,
             Invocations {
                 durations: &durations,
                 billed: &billed,
                 cold: &cold,
             },
-            price.duration_cost(value, 1.0),
+            per_ms,
             counts,
             discard_top_bottom,
             keep,
-        )
+        );
+        // Their Init Durations are in the reports, not in the samples.
+        stats.cold = ColdStarts::of_reports(reports, per_ms);
+        stats
     }
 
     pub(crate) fn of_invocations(
@@ -343,8 +340,7 @@ impl PowerStats {
             cold,
         } = invocations;
         let costs: Vec<f64> = billed.iter().map(|&b| b * price_per_ms).collect();
-        let (cold_starts, warm) =
-            apart(durations, &costs, cold, counts.init_ms, discard_top_bottom);
+        let warm = warm_apart(durations, &costs, cold, discard_top_bottom);
         PowerStats {
             value,
             average_price: trimmed_mean(&costs, discard_top_bottom),
@@ -355,7 +351,8 @@ impl PowerStats {
             errors: Some(counts.errors),
             max_memory_used_mb: counts.max_memory_used_mb,
             cold_starts: Some(counts.cold_starts),
-            cold: cold_starts,
+            // Set by the callers, which have the cold starts' Init Durations.
+            cold: None,
             warm,
             error: None,
             failures: None,
@@ -420,11 +417,6 @@ impl PowerStats {
             errors: self.errors.unwrap_or(0) + later.errors.unwrap_or(0),
             cold_starts: self.cold_starts.unwrap_or(0) + later.cold_starts.unwrap_or(0),
             max_memory_used_mb: self.max_memory_used_mb.max(later.max_memory_used_mb),
-            init_ms: [self.cold, later.cold]
-                .iter()
-                .flatten()
-                .map(|c| c.init_duration * f64::from(c.count))
-                .sum(),
         };
         let mut merged = PowerStats::of_invocations(
             self.value,
@@ -438,8 +430,8 @@ impl PowerStats {
             discard_top_bottom,
             Keep::All,
         );
-        // The cold starts from their summaries: they may count `coldSamples`' extra ones,
-        // which are not among the samples; the run's cost counts them too.
+        // The cold starts from their summaries (they may count `coldSamples`' extra ones, which
+        // are not among the samples); the run's cost counts those too.
         merged.cold = ColdStarts::combine(self.cold, later.cold);
         merged.total_cost = self.total_cost + later.total_cost;
         Ok(merged)
