@@ -40,6 +40,9 @@ const t = require(process.argv[1]);
 const fns = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Serverless::Function");
 if (fns.length !== 7) throw new Error(`${fns.length} functions, not 7`);
 for (const [name, r] of fns) if (!r.Properties.CodeUri || !r.Properties.CodeUri.Bucket) throw new Error(`${name} has no asset CodeUri`);
+// coldStartRate "auto": the Initializer may run its Logs Insights query.
+const actions = JSON.stringify(t.Resources.initializer.Properties.Policies);
+for (const a of ["logs:StartQuery", "logs:GetQueryResults"]) if (!actions.includes(a)) throw new Error(`the initializer lacks ${a}`);
 const machines = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Serverless::StateMachine");
 if (machines.length !== 1 || !machines[0][1].Properties.DefinitionUri.Bucket) throw new Error("the state machine has no asset DefinitionUri");
 const n = require(process.argv[2]);

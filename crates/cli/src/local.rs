@@ -146,7 +146,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         emulator.set_faults(faults.clone());
     }
 
-    let plan = initializer::initialize(&lambda, input, "local", false).await?;
+    let plan = initializer::initialize(&lambda, None, input, "local", false).await?;
     match after_initializer(&lambda, plan.clone(), run, emulator.host_cores()).await {
         Ok(Finished {
             result,

@@ -138,8 +138,9 @@ pub struct Args {
 
     /// The share of invocations that start cold in production (0 to 1, coldStartRate): the
     /// strategies decide on (1 - rate) x warm + rate x cold, cold starts billed with their INIT.
-    #[arg(long, value_name = "RATE")]
-    cold_start_rate: Option<f64>,
+    /// On AWS, "auto" reads it from the function's logs (the last 14 days).
+    #[arg(long, value_name = "RATE|auto")]
+    cold_start_rate: Option<String>,
 
     /// With --max-duration: exit 5 when no power value meets the budget (the fastest is then
     /// recommended, and the run still succeeds without this flag).
@@ -283,7 +284,13 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         ("payload", payload),
         ("strategy", args.strategy.map(|s| json!(s.as_str()))),
         ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
-        ("coldStartRate", args.cold_start_rate.map(|r| json!(r))),
+        (
+            "coldStartRate",
+            // A number as a number; anything else as given, for the input's own error.
+            args.cold_start_rate
+                .as_ref()
+                .map(|r| r.parse::<f64>().map_or_else(|_| json!(r), |n| json!(n))),
+        ),
         ("coldSamples", args.cold_samples.map(|n| json!(n))),
         (
             "maxDuration",
@@ -381,6 +388,11 @@ fn run_remote(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
+    if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
+        return Err(Failure::BadInput(
+            "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -266,6 +266,20 @@ fn bad_input_is_rejected_before_anything_is_built() {
     let (out, _) = tune(&["--local", "/nonexistent/function"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("does not exist"));
+
+    // A local function has no CloudWatch logs to read a cold-start rate from.
+    let (out, _) = tune(&["--local", &example("noop"), "--cold-start-rate", "auto"]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("--cold-start-rate auto"), "{message}");
+    assert!(!message.contains("Building"), "{message}");
+    let (out, _) = tune(&["--local", &example("noop"), "--cold-start-rate", "often"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"coldStartRate\" is \"often\""),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -309,6 +309,7 @@ mod tests {
         }
         r.blend = Some(crate::blend::BlendOutcome {
             rate,
+            measured: None,
             cost: 0.0,
             duration: 0.0,
             crossing: None,

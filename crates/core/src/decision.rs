@@ -171,7 +171,7 @@ impl Rule {
             discard_top_bottom: input.discard_top_bottom,
             statistical_ties,
             budget: input.max_duration,
-            cold_start_rate: input.cold_start_rate,
+            cold_start_rate: input.cold_start_share(),
         }
     }
 

@@ -97,7 +97,7 @@ pub async fn invoke(
         status: answer.status,
     };
     Ok(InvokeResult {
-        log: render(&resolved, &inv, &lines),
+        log: render(state, &resolved, &inv, &lines),
         request_id,
         payload: answer.body,
         function_error: answer.function_error,
@@ -193,7 +193,7 @@ async fn start(
                 status: "error",
             };
             Ok(Err(InvokeResult {
-                log: render(resolved, &inv, &[]),
+                log: render(state, resolved, &inv, &[]),
                 request_id: request_id.to_string(),
                 payload: body,
                 function_error: Some("Unhandled"),
@@ -262,14 +262,25 @@ impl Answer {
 /// The log in the function's format. In JSON with a system log level above INFO, Lambda drops
 /// the `platform.start` and `platform.report` records ("Log-level filtering"); the tail is
 /// taken to be filtered as the log group is.
-fn render(resolved: &Resolved, inv: &report::Invocation<'_>, lines: &[String]) -> String {
+/// The log is also written to the function's log group, for Logs Insights.
+fn render(
+    state: &State,
+    resolved: &Resolved,
+    inv: &report::Invocation<'_>,
+    lines: &[String],
+) -> String {
     let config = &resolved.config;
-    if config.log_format.eq_ignore_ascii_case("JSON") {
+    let log = if config.log_format.eq_ignore_ascii_case("JSON") {
         let platform = config.system_log_level != "WARN";
         report::json_log(inv, lines, platform)
     } else {
         report::text_log(inv, lines)
-    }
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    lock(&state.logs).append(&crate::logs::log_group(&resolved.function), now_ms, &log);
+    log
 }
 
 /// A `failInvocation` fault's answer: the function's error, as if it had raised, with the
@@ -289,7 +300,7 @@ fn injected_failure(state: &State, resolved: &Resolved) -> InvokeResult {
         status: "error",
     };
     InvokeResult {
-        log: render(resolved, &inv, &[]),
+        log: render(state, resolved, &inv, &[]),
         payload: Bytes::from(
             json!({"errorType": "InjectedFault", "errorMessage": "Injected fault: this invocation fails once"})
                 .to_string(),

@@ -30,6 +30,7 @@ mod faults;
 mod http;
 mod invoke;
 mod limits;
+mod logs;
 mod report;
 mod requests;
 mod runtime_api;

@@ -68,6 +68,9 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Respons
         let admin = admin.to_string();
         return Ok(admin_api(&admin, req, &state).await);
     }
+    if let Some(operation) = logs_operation(&req) {
+        return Ok(logs_api(&operation, req, &state).await);
+    }
     let Some(route) = Route::of(req.method(), req.uri()) else {
         return Ok(error_response(&ApiError {
             status: 404,
@@ -125,6 +128,30 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Respons
     Ok(dispatch(&state, route, call)
         .await
         .unwrap_or_else(|e| error_response(&e)))
+}
+
+/// A CloudWatch Logs request (awsJson1.1: `POST /` with `X-Amz-Target: Logs_20140328.OP`):
+/// its operation.
+fn logs_operation(req: &Request<Incoming>) -> Option<String> {
+    let target = req.headers().get("X-Amz-Target")?.to_str().ok()?;
+    let operation = target.strip_prefix("Logs_20140328.")?;
+    (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
+}
+
+/// Answers a CloudWatch Logs request ([`crate::logs`]); errors carry their `__type`, as the
+/// awsJson1.1 protocol has them.
+async fn logs_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
+    let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
+    let answer = lock(&state.logs).call(operation, &body);
+    let mut response = match answer {
+        Ok(v) => json_response(200, &v),
+        Err(e) => json_response(400, &json!({"__type": e.code, "message": e.message})),
+    };
+    response.headers_mut().insert(
+        "Content-Type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
 }
 
 /// The handler of each operation.

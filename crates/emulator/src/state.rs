@@ -54,6 +54,8 @@ pub struct State {
     pub region: String,
     /// Invocations per function name (all versions), for tests and `GET /_powertune/status`.
     pub invocations: Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The functions' log groups, for CloudWatch Logs Insights.
+    pub(crate) logs: Mutex<crate::logs::Logs>,
     /// Environments running an invocation, by function name (what `killStep` kills).
     pub(crate) running: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     /// API calls made while the `killStep` function was running.
@@ -85,6 +87,7 @@ impl State {
             code_root,
             region,
             invocations: Mutex::new(Default::default()),
+            logs: Mutex::new(Default::default()),
             running: Mutex::new(HashMap::new()),
             kill_step_calls: AtomicU64::new(0),
             drop_calls: AtomicU64::new(0),

@@ -129,6 +129,8 @@ pub fn run_marker(run_id: &str) -> String {
 /// `onlyColdStarts`; with `coldSamples` n, n - 1 more per power value, each invoked once cold.
 pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration> {
     let per_value = if input.only_cold_starts { input.num } else { 1 };
+    // A dry run invokes each power value once, so its further cold samples are not published.
+    let cold_samples = if input.dry_run { 1 } else { input.cold_samples };
     let marker = run_marker(run_id);
     input
         .power_values
@@ -140,8 +142,8 @@ pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration
                     alias_name(power_value, input.only_cold_starts, i),
                 )
             });
-            let cold = (1..input.cold_samples)
-                .map(move |i| (power_value, cold_alias_name(power_value, i)));
+            let cold =
+                (1..cold_samples).map(move |i| (power_value, cold_alias_name(power_value, i)));
             main.chain(cold)
         })
         .map(|(power_value, alias)| Configuration {

@@ -5,18 +5,23 @@
 use crate::error::StepError;
 use crate::events::{FunctionSnapshot, Plan};
 use crate::lambda::{FunctionConfig, LambdaApi};
+use crate::logs::{LogsApi, QUERY_WAIT};
 use crate::state;
 use aws_sdk_lambda::types::State;
-use powertune_core::input::{Defaults, ExecutionInput, FunctionRef};
+use powertune_core::input::{ColdStartRate, Defaults, ExecutionInput, FunctionRef};
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Plans a run of `input` (parsed where the execution starts, with the deployment's
 /// [`Defaults`]). `run_id` must be unique per execution (the bins use the Lambda request ID).
 /// With `in_state_machine`, the plan must fit Step Functions' limit on a state
 /// ([`crate::state::STATE_LIMIT_BYTES`]); locally it never travels through Step Functions.
+/// `coldStartRate: "auto"` is read from the function's logs through `logs`; without it (a local
+/// run) "auto" is refused.
 #[tracing::instrument(skip_all, fields(step = "initializer"))]
 pub async fn initialize(
     lambda: &LambdaApi,
+    logs: Option<&LogsApi>,
     input: &ExecutionInput,
     run_id: &str,
     in_state_machine: bool,
@@ -25,6 +30,30 @@ pub async fn initialize(
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
 
     let config = lambda.latest_config(&function).await?;
+    let measured;
+    let input = match (&input.cold_start_rate, logs) {
+        (Some(ColdStartRate::Auto), None) => {
+            return Err(StepError::InvalidInput(
+                "coldStartRate \"auto\" reads the share of cold starts from the function's CloudWatch logs, which a local run has none of: give a share, such as 0.05".into(),
+            ))
+        }
+        (Some(ColdStartRate::Auto), Some(logs)) => {
+            // The step's own deadline bounds the query, with time left to say why it stopped.
+            let wait = lambda
+                .time_left()
+                .map_or(QUERY_WAIT, |left| left.saturating_sub(Duration::from_secs(5)));
+            let rate = logs
+                .cold_start_rate(&config.log_group, SystemTime::now(), Instant::now() + wait)
+                .await?;
+            tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "coldStartRate read from the logs");
+            measured = ExecutionInput {
+                cold_start_rate: Some(ColdStartRate::Measured(rate)),
+                ..input.clone()
+            };
+            &measured
+        }
+        _ => input,
+    };
     let region = input
         .region
         .clone()

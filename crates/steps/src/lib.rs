@@ -16,7 +16,8 @@
 //! | [`analyzer`] | the plan's results | the `TuningResult` (powertune-core) |
 //! | [`optimizer`] | the result | `autoOptimize`: the function set to the recommendation |
 //!
-//! Every AWS call goes through [`lambda::LambdaApi`] (waits, pagination, the step's deadline);
+//! Every Lambda call goes through [`lambda::LambdaApi`] (waits, pagination, the step's deadline),
+//! and the one Logs Insights query (`coldStartRate: "auto"`) through [`logs::LogsApi`];
 //! [`runtime`] builds the clients a step binary uses (retries, keepalive, the function's region).
 //! Errors are [`StepError`]s with the stable `errorType` the state machine's `Retry` and `Catch`
 //! lists name.
@@ -30,6 +31,7 @@ pub mod events;
 pub mod executor;
 pub mod initializer;
 pub mod lambda;
+pub mod logs;
 pub mod optimizer;
 pub mod publisher;
 pub mod runtime;

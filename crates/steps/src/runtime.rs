@@ -9,6 +9,7 @@ use crate::events::{
 };
 use crate::executor::Lambdas;
 use crate::lambda::LambdaApi;
+use crate::logs::LogsApi;
 use crate::sampler::SamplerEvent;
 use crate::{cleaner, executor, initializer, optimizer, publisher, sampler};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -155,6 +156,15 @@ impl Clients {
         })
     }
 
+    /// A CloudWatch Logs client for `region` (the tuned function's, where its logs are).
+    pub fn logs(&self, region: Option<&str>) -> LogsApi {
+        let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
+        if let Some(r) = region {
+            conf = conf.region(Region::new(r.to_string()));
+        }
+        LogsApi::new(aws_sdk_cloudwatchlogs::Client::from_conf(conf.build()))
+    }
+
     /// An S3 client; path-style addressing when an endpoint override points at a local S3.
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let local = std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
@@ -192,8 +202,10 @@ pub async fn initializer(
 ) -> Result<Plan, StepError> {
     // The edge: the one place the execution input is parsed.
     let input = ExecutionInput::from_json(&event.payload, defaults)?;
+    let region = input.lambda.region.as_deref();
     initializer::initialize(
-        &clients.lambda_until(input.lambda.region.as_deref(), deadline_of(&event)),
+        &clients.lambda_until(region, deadline_of(&event)),
+        Some(&clients.logs(region)),
         &input,
         &event.context.request_id,
         true,

@@ -126,6 +126,8 @@ pub(crate) async fn deploy_stack(env: &Env, prefix: &str, timeout: u32) -> Resul
         ),
         ("AWS_ENDPOINT_URL_LAMBDA", env.emulator.clone()),
         ("AWS_ENDPOINT_URL_S3", env.moto.clone()),
+        // Logs Insights (coldStartRate "auto") where the functions log: the emulator.
+        ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", env.emulator.clone()),
         ("RUST_LOG", "warn".to_string()),
     ];
     for step in STEPS {

@@ -90,6 +90,7 @@ async fn main() -> Result<()> {
         out_of_memory_everywhere,
         latency_budget,
         cold_start_rate,
+        cold_start_rate_auto,
         only_cold_starts,
         python_function,
         cost_in_series,

@@ -555,6 +555,55 @@ pub(crate) async fn cold_start_rate(env: &Env) -> Result<()> {
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
+/// `coldStartRate: "auto"`: the Initializer reads the function's share of cold starts from its
+/// log group with a Logs Insights query (here the emulator's, where every invocation logged);
+/// a function that never logged is refused before anything changes.
+pub(crate) async fn cold_start_rate_auto(env: &Env) -> Result<()> {
+    let input = |function: &str| {
+        json!({"lambdaARN": arn(function), "num": 5, "powerValues": [256, 1024],
+               "coldStartRate": "auto"})
+    };
+    // Never invoked: no log group.
+    create_function(env, "quiet", "noop", ORIGINAL_MEMORY, 30, &[]).await?;
+    let e = execute(env, input("quiet")).await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvalidInput",
+        &["/aws/lambda/quiet", "does not exist"],
+    )?;
+    assert_untouched(env, "quiet", ORIGINAL_MEMORY).await?;
+
+    // Eight invocations of $LATEST, the first of them cold: 1 in 8.
+    create_function(env, "traffic", "noop", ORIGINAL_MEMORY, 30, &[]).await?;
+    for _ in 0..8 {
+        env.lambda
+            .invoke()
+            .function_name("traffic")
+            .send()
+            .await
+            .context("invoking traffic")?;
+    }
+    let e = execute(env, input("traffic")).await?;
+    succeeded(&e)?;
+    let blend = &e.output["blend"];
+    ensure!(
+        blend["rate"] == 0.125
+            && blend["measured"]["invocations"] == 8
+            && blend["measured"]["coldStarts"] == 1
+            && blend["measured"]["logGroup"] == "/aws/lambda/traffic",
+        "blend {blend}"
+    );
+    ensure!(
+        e.output["decision"].as_str().is_some_and(|d| d.contains(
+            "At 12.5% cold starts (read from the function's logs: 1 of 8 invocations in /aws/lambda/traffic over the last 14 days)"
+        )),
+        "decision {}",
+        e.output["decision"]
+    );
+    priced_as_run(env, &e).await?;
+    assert_untouched(env, "traffic", ORIGINAL_MEMORY).await
+}
+
 pub(crate) fn command_env(env: &Env, command: &mut std::process::Command) {
     command
         .env("AWS_ENDPOINT_URL_SFN", &env.moto)

@@ -2,7 +2,7 @@
 //! document, for a strategy. The Analyzer step, local runs and `powertune analyze` all call
 //! [`AnalyzerEvent::analyze`].
 
-use crate::blend::{crossing, BlendOutcome};
+use crate::blend::{crossing, BlendOutcome, ColdStartRate};
 use crate::budget::Verdict;
 use crate::decision::{explain, Measured, Rule};
 use crate::input::{Defaults, ExecutionInput, InputError};
@@ -98,7 +98,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
         (None, e) => e,
     };
     // With a cold-start rate, it ends with what the rate does.
-    let blend = input.cold_start_rate.and_then(|rate| {
+    let blend = input.cold_start_share().and_then(|rate| {
         let (duration, cost) = best.blended(rate)?;
         let over = |s: &PowerStats| {
             decision
@@ -109,6 +109,11 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
         let others: Vec<&PowerStats> = sorted.iter().filter(|s| !over(s)).collect();
         Some(BlendOutcome {
             rate,
+            measured: input
+                .cold_start_rate
+                .as_ref()
+                .and_then(ColdStartRate::measured)
+                .cloned(),
             cost,
             duration,
             crossing: crossing(input.strategy, best, &others, rate),
@@ -146,7 +151,10 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
         })
         .collect();
     warnings.extend(failed);
-    if let Some(rate) = input.cold_start_rate {
+    if input.cold_start_rate == Some(ColdStartRate::Auto) {
+        warnings.push("coldStartRate \"auto\" was never read from the function's logs (the Initializer reads it on AWS): the power values are judged on every invocation, not blended.".to_string());
+    }
+    if let Some(rate) = input.cold_start_share() {
         warnings.extend(
             sorted
                 .iter()

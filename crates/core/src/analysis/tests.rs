@@ -576,7 +576,7 @@ fn a_cold_start_rate_blends_warm_and_cold_and_says_where_the_pick_changes() {
     assert!((0.026..0.028).contains(&expected), "{expected}");
     let at = |rate: Option<f64>| {
         let mut case = options(Strategy::Cost, 0.5);
-        case.input.cold_start_rate = rate;
+        case.input.cold_start_rate = rate.map(ColdStartRate::Given);
         analyze(&stats, &case).unwrap()
     };
     let plain = at(None);
@@ -616,12 +616,12 @@ fn with_a_cold_start_rate_a_percentile_budget_counts_the_cold_starts() {
     case.input.max_duration = Some("p95=100ms".parse().unwrap());
     // At 10% cold starts more than 5% of the invocations are cold: the p95 is a cold start's
     // 410 or 156 ms at either size, over the budget.
-    case.input.cold_start_rate = Some(0.10);
+    case.input.cold_start_rate = Some(ColdStartRate::Given(0.10));
     let budget = analyze(&stats, &case).unwrap().budget.unwrap();
     assert_eq!(budget.verdict, Verdict::None);
     assert_eq!(budget.over, vec![512, 1024]);
     // At 1% the p95 is a warm invocation's, about 10 ms.
-    case.input.cold_start_rate = Some(0.01);
+    case.input.cold_start_rate = Some(ColdStartRate::Given(0.01));
     let r = analyze(&stats, &case).unwrap();
     let budget = r.budget.unwrap();
     assert_eq!((budget.verdict, r.power), (Verdict::Meets, 512));

@@ -2,7 +2,7 @@
 //! filled in, which parses back to the same input. The steps pass the input to each other in this
 //! form (with the tool's region beside it when the ARN has none).
 
-use super::{Defaults, ExecutionInput, InputError};
+use super::{ColdStartRate, Defaults, ExecutionInput, InputError};
 use serde_json::{Map, Value};
 
 impl ExecutionInput {
@@ -25,8 +25,20 @@ impl ExecutionInput {
         );
         o.insert("strategy".into(), Value::from(self.strategy.as_str()));
         o.insert("balancedWeight".into(), Value::from(self.balanced_weight));
-        if let Some(r) = self.cold_start_rate {
-            o.insert("coldStartRate".into(), Value::from(r));
+        match &self.cold_start_rate {
+            None => {}
+            Some(ColdStartRate::Given(r)) => {
+                o.insert("coldStartRate".into(), Value::from(*r));
+            }
+            Some(ColdStartRate::Auto) => {
+                o.insert("coldStartRate".into(), Value::from("auto"));
+            }
+            Some(ColdStartRate::Measured(m)) => {
+                o.insert(
+                    "coldStartRate".into(),
+                    serde_json::to_value(m).unwrap_or(Value::Null),
+                );
+            }
         }
         if let Some(b) = &self.max_duration {
             o.insert(

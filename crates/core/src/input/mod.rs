@@ -22,6 +22,7 @@ mod target;
 #[cfg(test)]
 mod tests;
 
+pub use crate::blend::{ColdStartRate, MeasuredRate};
 pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
@@ -90,8 +91,9 @@ pub struct ExecutionInput {
     /// statistic of the durations is within it.
     pub max_duration: Option<Budget>,
     /// `coldStartRate` (ours): the share of production invocations that start cold; the
-    /// strategies decide on (1 - rate) x warm + rate x cold.
-    pub cold_start_rate: Option<f64>,
+    /// strategies decide on (1 - rate) x warm + rate x cold. `"auto"` is read from the
+    /// function's logs by the Initializer, which passes on the rate it read.
+    pub cold_start_rate: Option<ColdStartRate>,
     /// `autoOptimize`: set the function to the recommended memory afterwards.
     pub auto_optimize: bool,
     /// `autoOptimizeAlias`: with `autoOptimize`, point this alias at a version with it.
@@ -139,6 +141,12 @@ pub struct ExecutionInput {
 }
 
 impl ExecutionInput {
+    /// The cold-start rate the strategies blend at (`None` without one, or while `"auto"` is
+    /// not read yet).
+    pub fn cold_start_share(&self) -> Option<f64> {
+        self.cold_start_rate.as_ref().and_then(ColdStartRate::share)
+    }
+
     /// Parses the execution input document.
     pub fn from_json(value: &Value, defaults: &Defaults) -> Result<ExecutionInput, InputError> {
         let Some(object) = value.as_object() else {

@@ -2,6 +2,7 @@
 //! `monthlyInvocations`, `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
 
 use super::reader::Reader;
+use crate::blend::{ColdStartRate, MeasuredRate};
 use crate::budget::Budget;
 use crate::strategy::Strategy;
 use serde_json::Value;
@@ -11,7 +12,7 @@ pub(super) struct Outcome {
     pub strategy: Strategy,
     pub balanced_weight: f64,
     pub max_duration: Option<Budget>,
-    pub cold_start_rate: Option<f64>,
+    pub cold_start_rate: Option<ColdStartRate>,
     pub monthly_invocations: Option<u64>,
     pub include_output_results: bool,
     pub auto_optimize: bool,
@@ -78,27 +79,38 @@ pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> Outcome {
     }
 }
 
-/// `coldStartRate`: the share of production invocations that start cold, 0 to 1.
-fn cold_start_rate(r: &mut Reader<'_>, only_cold_starts: bool) -> Option<f64> {
+/// `coldStartRate`: the share of production invocations that start cold, 0 to 1; `"auto"` (read
+/// from the function's logs when the run starts on AWS); or the rate so read, as the steps pass
+/// it on.
+fn cold_start_rate(r: &mut Reader<'_>, only_cold_starts: bool) -> Option<ColdStartRate> {
     const FIELD: &str = "coldStartRate";
-    if r.get(FIELD).and_then(Value::as_str) == Some("auto") {
-        r.reject(
-            FIELD,
-            "\"auto\" (the rate from the function's logs) is not available yet: give the share of invocations that start cold, such as 0.05",
-        );
-        return None;
-    }
-    let rate = r.number(
-        FIELD,
-        "from 0 to 1 (the share of invocations that start cold)",
-    )?;
-    if !(0.0..=1.0).contains(&rate) {
-        r.reject(
-            FIELD,
-            "must be from 0 to 1: the share of invocations that start cold, such as 0.05 for 5%",
-        );
-        return None;
-    }
+    let rate = match r.get(FIELD)? {
+        Value::String(s) if s == "auto" => ColdStartRate::Auto,
+        v @ Value::Object(_) => match serde_json::from_value::<MeasuredRate>(v.clone()) {
+            Ok(m) if (0.0..=1.0).contains(&m.rate) => ColdStartRate::Measured(m),
+            _ => {
+                r.reject(
+                    FIELD,
+                    "must be a share from 0 to 1 (such as 0.05) or \"auto\"",
+                );
+                return None;
+            }
+        },
+        _ => {
+            let share = r.number(
+                FIELD,
+                "from 0 to 1 (the share of invocations that start cold), or \"auto\"",
+            )?;
+            if !(0.0..=1.0).contains(&share) {
+                r.reject(
+                    FIELD,
+                    "must be from 0 to 1: the share of invocations that start cold, such as 0.05 for 5%",
+                );
+                return None;
+            }
+            ColdStartRate::Given(share)
+        }
+    };
     if only_cold_starts {
         r.reject(
             FIELD,

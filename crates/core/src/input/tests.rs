@@ -440,12 +440,31 @@ fn cold_samples_are_a_small_count_and_need_warm_invocations() {
 #[test]
 fn a_cold_start_rate_is_a_share_and_needs_warm_invocations() {
     let i = parse(json!({"lambdaARN": ARN, "num": 5, "coldStartRate": 0.05})).unwrap();
-    assert_eq!(i.cold_start_rate, Some(0.05));
+    assert_eq!(i.cold_start_rate, Some(ColdStartRate::Given(0.05)));
+    assert_eq!(i.cold_start_share(), Some(0.05));
     assert_eq!(parse(i.to_json()).unwrap(), i);
+    // "auto" waits for the Initializer, which passes on what it read in the object form.
+    let auto = parse(json!({"lambdaARN": ARN, "num": 5, "coldStartRate": "auto"})).unwrap();
+    assert_eq!(auto.cold_start_rate, Some(ColdStartRate::Auto));
+    assert_eq!(auto.cold_start_share(), None);
+    assert_eq!(parse(auto.to_json()).unwrap(), auto);
+    let measured = ExecutionInput {
+        cold_start_rate: Some(ColdStartRate::Measured(MeasuredRate {
+            rate: 0.25,
+            invocations: 8,
+            cold_starts: 2,
+            days: 14,
+            log_group: "/aws/lambda/f".into(),
+        })),
+        ..auto
+    };
+    assert_eq!(measured.to_json()["coldStartRate"]["coldStarts"], 2);
+    assert_eq!(parse(measured.to_json()).unwrap(), measured);
+    assert_eq!(measured.cold_start_share(), Some(0.25));
     for (bad, expected) in [
         (json!({"coldStartRate": 5}), "from 0 to 1"),
-        (json!({"coldStartRate": "often"}), "a number"),
-        (json!({"coldStartRate": "auto"}), "not available yet"),
+        (json!({"coldStartRate": "often"}), "or \"auto\""),
+        (json!({"coldStartRate": {"rate": 2}}), "from 0 to 1"),
         (
             json!({"coldStartRate": 0.1, "onlyColdStarts": true, "discardTopBottom": 0}),
             "onlyColdStarts",

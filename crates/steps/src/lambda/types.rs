@@ -54,6 +54,8 @@ pub struct FunctionConfig {
     pub json_logs: bool,
     /// `LoggingConfig.SystemLogLevel`, when Lambda gives one (JSON format only).
     pub system_log_level: Option<String>,
+    /// The log group it writes to (`LoggingConfig.LogGroup`, else `/aws/lambda/NAME`).
+    pub log_group: String,
 }
 
 impl FunctionConfig {

@@ -271,3 +271,97 @@ async fn initializer_waits_for_a_pending_function() {
         .unwrap();
     assert_eq!(pending.num_calls(), 3, "one look, then waits until Active");
 }
+
+#[tokio::test]
+async fn auto_cold_start_rate_is_read_from_the_functions_logs_into_the_plan() {
+    use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
+    use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+    use powertune_core::input::ColdStartRate;
+    use powertune_steps::logs::LogsApi;
+
+    let start = mock!(aws_sdk_cloudwatchlogs::Client::start_query)
+        .match_requests(|r| r.log_group_name() == Some("/aws/lambda/target"))
+        .then_output(|| StartQueryOutput::builder().query_id("q").build());
+    let results = mock!(aws_sdk_cloudwatchlogs::Client::get_query_results).then_output(|| {
+        let field = |f: &str, v: &str| ResultField::builder().field(f).value(v).build();
+        GetQueryResultsOutput::builder()
+            .status(QueryStatus::Complete)
+            .results(vec![
+                field("invocations", "200"),
+                field("textColdStarts", "10"),
+            ])
+            .build()
+    });
+    let logs = LogsApi::new(mock_client!(
+        aws_sdk_cloudwatchlogs,
+        RuleMode::Sequential,
+        &[&start, &results]
+    ));
+    let rules = || {
+        [
+            get_latest(1024, "original", LastUpdateStatus::Successful),
+            no_reserved_concurrency(),
+            no_aliases(),
+        ]
+    };
+    let [a, b, c] = rules();
+    let lambda = api(RuleMode::Sequential, &[&a, &b, &c]);
+    let input = powertune_core::input::ExecutionInput::from_json(
+        &json!({"lambdaARN": ARN, "num": 10, "powerValues": [512], "coldStartRate": "auto"}),
+        &Defaults::default(),
+    )
+    .unwrap();
+    let plan = initializer::initialize(&lambda, Some(&logs), &input, "r", true)
+        .await
+        .unwrap();
+    let Some(ColdStartRate::Measured(m)) = &plan.input.cold_start_rate else {
+        panic!("not measured: {:?}", plan.input.cold_start_rate);
+    };
+    assert_eq!((m.invocations, m.cold_starts), (200, 10));
+    assert_eq!(plan.input.cold_start_share(), Some(0.05));
+    // The steps after it read the measured rate back from the plan.
+    let again: powertune_steps::events::Plan =
+        serde_json::from_value(serde_json::to_value(&plan).unwrap()).unwrap();
+    assert_eq!(again.input.cold_start_rate, plan.input.cold_start_rate);
+
+    // Without access to logs (a local run), "auto" is refused before anything else.
+    let [a, b, c] = rules();
+    let lambda = api(RuleMode::Sequential, &[&a, &b, &c]);
+    let err = initializer::initialize(&lambda, None, &input, "r", true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("a local run"), "{err}");
+}
+
+#[tokio::test]
+async fn cold_samples_are_planned_as_versions_of_their_own_but_not_in_a_dry_run() {
+    let plan_of = |extra: Value| async move {
+        let lambda = api(
+            RuleMode::Sequential,
+            &[
+                &get_latest(1024, "original", LastUpdateStatus::Successful),
+                &no_reserved_concurrency(),
+                &no_aliases(),
+            ],
+        );
+        let mut input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [128], "coldSamples": 3});
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        initialize(&lambda, &input, &Defaults::default(), "r")
+            .await
+            .unwrap()
+            .configurations()
+            .into_iter()
+            .map(|c| c.alias)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        plan_of(json!({})).await,
+        ["RAM128", "RAM128-cold1", "RAM128-cold2"]
+    );
+    // A dry run invokes each power value once: nothing more is published.
+    assert_eq!(plan_of(json!({"dryRun": true})).await, ["RAM128"]);
+}

@@ -249,7 +249,7 @@ async fn initialize(
     run_id: &str,
 ) -> Result<powertune_steps::events::Plan, powertune_steps::error::StepError> {
     let input = powertune_core::input::ExecutionInput::from_json(input, defaults)?;
-    initializer::initialize(lambda, &input, run_id, true).await
+    initializer::initialize(lambda, None, &input, run_id, true).await
 }
 
 fn tail(duration: f64, billed: u32, init: Option<f64>) -> String {

@@ -1,0 +1,348 @@
+//! CloudWatch Logs for the functions the emulator runs: every line an invocation logs is an
+//! event of its function's log group (`/aws/lambda/NAME`), and Logs Insights answers the
+//! aggregate queries a tool asks of Lambda logs (powertune's `coldStartRate: "auto"` among
+//! them) over the awsJson1.1 protocol (`POST /`, `X-Amz-Target: Logs_20140328.StartQuery`,
+//! `GetQueryResults`, `StopQuery`), so the AWS SDK reaches it through
+//! `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`.
+//!
+//! The query language served is a subset, refused with `MalformedQueryException` beyond it:
+//! `[filter COND [or COND]... |] stats AGG[, AGG]...`, where COND is `FIELD = "VALUE"` and AGG
+//! is `count(*) as NAME` or `count(FIELD) as NAME` (the events in which FIELD exists). The
+//! fields are those Logs Insights discovers ("Supported logs and discovered fields"): `@type`
+//! of a text START, END or REPORT line and the REPORT line's `@duration`, `@billedDuration`,
+//! `@memorySize`, `@maxMemoryUsed` and `@initDuration`; and a JSON event's fields by dotted
+//! path (`type`, `record.metrics.initDurationMs`). A query completes when it is started.
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The most events a log group keeps (the oldest go first), so a long-running emulator's memory
+/// stays bounded.
+pub const MAX_EVENTS_PER_GROUP: usize = 200_000;
+
+/// One log event.
+#[derive(Debug, Clone)]
+struct Event {
+    /// Milliseconds since the epoch.
+    timestamp_ms: i64,
+    message: String,
+}
+
+/// The log groups and the queries run on them.
+#[derive(Debug, Default)]
+pub struct Logs {
+    groups: HashMap<String, std::collections::VecDeque<Event>>,
+    queries: HashMap<String, Vec<Vec<(String, String)>>>,
+    next_query: u64,
+}
+
+/// The log group Lambda writes a function's logs to by default.
+pub fn log_group(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
+
+/// A Logs API error: its `__type` and message.
+#[derive(Debug, PartialEq)]
+pub struct LogsError {
+    /// `ResourceNotFoundException`, `MalformedQueryException`, `InvalidParameterException`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Logs {
+    /// Appends each line of an invocation's log to `group`, at `timestamp_ms`.
+    pub fn append(&mut self, group: &str, timestamp_ms: i64, log: &str) {
+        let events = self.groups.entry(group.to_string()).or_default();
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            if events.len() == MAX_EVENTS_PER_GROUP {
+                events.pop_front();
+            }
+            events.push_back(Event {
+                timestamp_ms,
+                message: line.to_string(),
+            });
+        }
+    }
+
+    /// Answers one Logs API operation (the part of `X-Amz-Target` after the dot).
+    pub fn call(&mut self, operation: &str, body: &Value) -> Result<Value, LogsError> {
+        match operation {
+            "StartQuery" => self.start_query(body),
+            "GetQueryResults" => {
+                let id = body["queryId"].as_str().unwrap_or_default();
+                let rows = self.queries.get(id).ok_or_else(|| LogsError {
+                    code: "ResourceNotFoundException",
+                    message: format!("Query {id} does not exist."),
+                })?;
+                let results: Vec<Value> = rows
+                    .iter()
+                    .map(|row| {
+                        Value::Array(
+                            row.iter()
+                                .map(|(f, v)| json!({"field": f, "value": v}))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                Ok(json!({"status": "Complete", "results": results}))
+            }
+            // Every query is complete when it starts: there is nothing to stop.
+            "StopQuery" => Ok(json!({"success": false})),
+            other => Err(LogsError {
+                code: "UnknownOperationException",
+                message: format!("The emulator's CloudWatch Logs does not serve {other}"),
+            }),
+        }
+    }
+
+    fn start_query(&mut self, body: &Value) -> Result<Value, LogsError> {
+        let invalid = |message: &str| LogsError {
+            code: "InvalidParameterException",
+            message: message.to_string(),
+        };
+        let mut names: Vec<&str> = body["logGroupNames"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(name) = body["logGroupName"].as_str() {
+            names.push(name);
+        }
+        if names.is_empty() {
+            return Err(invalid("StartQuery needs logGroupName or logGroupNames"));
+        }
+        let (Some(start), Some(end)) = (body["startTime"].as_i64(), body["endTime"].as_i64())
+        else {
+            return Err(invalid(
+                "StartQuery needs startTime and endTime (epoch seconds)",
+            ));
+        };
+        let query = parse(body["queryString"].as_str().unwrap_or_default())?;
+        let mut events = Vec::new();
+        for name in names {
+            let group = self.groups.get(name).ok_or_else(|| LogsError {
+                code: "ResourceNotFoundException",
+                message: format!("Log group {name} does not exist"),
+            })?;
+            events.extend(
+                group
+                    .iter()
+                    .filter(|e| e.timestamp_ms >= start * 1000 && e.timestamp_ms <= end * 1000),
+            );
+        }
+        let rows = query.run(&events);
+        self.next_query += 1;
+        let id = format!("emulator-query-{}", self.next_query);
+        self.queries.insert(id.clone(), rows);
+        Ok(json!({ "queryId": id }))
+    }
+}
+
+/// A parsed query.
+#[derive(Debug, PartialEq)]
+struct Query {
+    /// `FIELD = "VALUE"` conditions, any of which matches; none matches every event.
+    filter: Vec<(String, String)>,
+    /// Each `count(...)`: its field (`None` for `*`) and its name.
+    counts: Vec<(Option<String>, String)>,
+}
+
+const SERVED: &str =
+    "the emulator serves [filter FIELD = \"VALUE\" [or ...] |] stats count(*|FIELD) as NAME[, ...]";
+
+fn malformed(problem: &str) -> LogsError {
+    LogsError {
+        code: "MalformedQueryException",
+        message: format!("{problem}: {SERVED}"),
+    }
+}
+
+fn parse(text: &str) -> Result<Query, LogsError> {
+    let mut filter = Vec::new();
+    let mut counts = Vec::new();
+    for stage in text.split('|').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(conditions) = stage.strip_prefix("filter ") {
+            for condition in conditions.split(" or ") {
+                let (field, value) = condition.split_once('=').ok_or_else(|| {
+                    malformed(&format!("cannot read the condition {condition:?}"))
+                })?;
+                let value = value.trim();
+                let unquoted = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .ok_or_else(|| malformed(&format!("{value} is not a quoted string")))?;
+                filter.push((field.trim().to_string(), unquoted.to_string()));
+            }
+        } else if let Some(aggregates) = stage.strip_prefix("stats ") {
+            for aggregate in aggregates.split(',') {
+                let (call, name) = aggregate
+                    .split_once(" as ")
+                    .ok_or_else(|| malformed(&format!("{aggregate:?} has no \"as NAME\"")))?;
+                let field = call
+                    .trim()
+                    .strip_prefix("count(")
+                    .and_then(|c| c.strip_suffix(')'))
+                    .ok_or_else(|| malformed(&format!("{} is not a count", call.trim())))?
+                    .trim();
+                let field = (field != "*").then(|| field.to_string());
+                counts.push((field, name.trim().to_string()));
+            }
+        } else {
+            return Err(malformed(&format!("the command {stage:?} is not served")));
+        }
+    }
+    if counts.is_empty() {
+        return Err(malformed("the query has no stats"));
+    }
+    Ok(Query { filter, counts })
+}
+
+impl Query {
+    /// One row of counts, or none when no event matched (as Logs Insights answers).
+    fn run(&self, events: &[&Event]) -> Vec<Vec<(String, String)>> {
+        let matched: Vec<&&Event> = events
+            .iter()
+            .filter(|e| {
+                self.filter.is_empty()
+                    || self
+                        .filter
+                        .iter()
+                        .any(|(f, v)| field(e, f).as_deref() == Some(v.as_str()))
+            })
+            .collect();
+        if matched.is_empty() {
+            return Vec::new();
+        }
+        let row = self
+            .counts
+            .iter()
+            .map(|(f, name)| {
+                let n = match f {
+                    None => matched.len(),
+                    Some(f) => matched.iter().filter(|e| field(e, f).is_some()).count(),
+                };
+                (name.clone(), n.to_string())
+            })
+            .collect();
+        vec![row]
+    }
+}
+
+/// A discovered field of an event, as text.
+fn field(event: &Event, name: &str) -> Option<String> {
+    let line = event.message.as_str();
+    if line.starts_with('{') {
+        let root: Value = serde_json::from_str(line).ok()?;
+        let mut v = &root;
+        for part in name.split('.') {
+            v = v.get(part)?;
+        }
+        return match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        };
+    }
+    let kind = ["START", "END", "REPORT"]
+        .into_iter()
+        .find(|k| line.starts_with(&format!("{k} RequestId:")))?;
+    if name == "@type" {
+        return Some(kind.to_string());
+    }
+    let label = match name {
+        "@duration" => "Duration",
+        "@billedDuration" => "Billed Duration",
+        "@memorySize" => "Memory Size",
+        "@maxMemoryUsed" => "Max Memory Used",
+        "@initDuration" => "Init Duration",
+        _ => return None,
+    };
+    line.split('\t').find_map(|segment| {
+        let value = segment.trim().strip_prefix(label)?.strip_prefix(':')?;
+        value.split_whitespace().next().map(str::to_string)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLD: &str = "START RequestId: a Version: 1\nEND RequestId: a\nREPORT RequestId: a\tDuration: 2.00 ms\tBilled Duration: 303 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 300.50 ms\t\n";
+    const WARM: &str = "START RequestId: b Version: 1\nhello\nEND RequestId: b\nREPORT RequestId: b\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\t\n";
+    const JSON_COLD: &str = r#"{"time":"t","type":"platform.start","record":{"requestId":"c"}}
+{"time":"t","type":"platform.report","record":{"requestId":"c","metrics":{"durationMs":2.0,"initDurationMs":290.1}}}"#;
+    const QUERY: &str = "filter @type = \"REPORT\" or type = \"platform.report\" | stats count(*) as invocations, count(@initDuration) as text, count(record.metrics.initDurationMs) as json";
+
+    fn query(logs: &mut Logs, q: &str, start: i64, end: i64) -> Result<Value, LogsError> {
+        let started = logs.call(
+            "StartQuery",
+            &json!({"logGroupName": "/aws/lambda/f", "startTime": start, "endTime": end, "queryString": q}),
+        )?;
+        logs.call("GetQueryResults", &json!({"queryId": started["queryId"]}))
+    }
+
+    #[test]
+    fn stats_count_reports_and_the_cold_ones_in_both_log_formats() {
+        let mut logs = Logs::default();
+        logs.append("/aws/lambda/f", 1_000_000, COLD);
+        for _ in 0..3 {
+            logs.append("/aws/lambda/f", 1_001_000, WARM);
+        }
+        logs.append("/aws/lambda/f", 1_002_000, JSON_COLD);
+        let out = query(&mut logs, QUERY, 1000, 1002).unwrap();
+        assert_eq!(out["status"], "Complete");
+        assert_eq!(
+            out["results"],
+            json!([[{"field": "invocations", "value": "5"}, {"field": "text", "value": "1"}, {"field": "json", "value": "1"}]])
+        );
+        // The period bounds the events (epoch seconds against milliseconds).
+        let out = query(&mut logs, QUERY, 1001, 1001).unwrap();
+        assert_eq!(out["results"][0][0]["value"], "3");
+        // Nothing matched: no row.
+        let out = query(&mut logs, QUERY, 5000, 6000).unwrap();
+        assert_eq!(out["results"], json!([]));
+    }
+
+    #[test]
+    fn discovered_fields_of_a_text_report() {
+        let event = |m: &str| Event {
+            timestamp_ms: 0,
+            message: m.to_string(),
+        };
+        let report = event(COLD.lines().nth(2).unwrap());
+        assert_eq!(field(&report, "@type").as_deref(), Some("REPORT"));
+        assert_eq!(field(&report, "@initDuration").as_deref(), Some("300.50"));
+        assert_eq!(field(&report, "@duration").as_deref(), Some("2.00"));
+        assert_eq!(field(&report, "@billedDuration").as_deref(), Some("303"));
+        assert_eq!(field(&event("hello"), "@type"), None);
+        assert_eq!(
+            field(&event(WARM.lines().nth(3).unwrap()), "@initDuration"),
+            None
+        );
+    }
+
+    #[test]
+    fn unknown_groups_and_queries_beyond_the_subset_are_refused() {
+        let mut logs = Logs::default();
+        let e = query(&mut logs, QUERY, 0, 1).unwrap_err();
+        assert_eq!(e.code, "ResourceNotFoundException");
+        logs.append("/aws/lambda/f", 0, WARM);
+        for q in [
+            "fields @message | limit 20",
+            "stats avg(@duration) as d",
+            "filter @duration > 5 | stats count(*) as n",
+        ] {
+            let e = query(&mut logs, q, 0, 1).unwrap_err();
+            assert_eq!(e.code, "MalformedQueryException", "{q}");
+        }
+    }
+
+    #[test]
+    fn a_group_keeps_its_newest_events() {
+        let mut logs = Logs::default();
+        let line = "START RequestId: x Version: 1\n".repeat(MAX_EVENTS_PER_GROUP + 5);
+        logs.append("/aws/lambda/f", 0, &line);
+        assert_eq!(logs.groups["/aws/lambda/f"].len(), MAX_EVENTS_PER_GROUP);
+    }
+}
