@@ -1,10 +1,10 @@
 //! `powertune analyze`: re-run the Analyzer on a saved event, offline.
 
 use crate::failure::Failure;
-use crate::flags::{parse_strategy, parse_weight, OutputFormat};
+use crate::flags::{parse_rate, parse_strategy, parse_weight, OutputFormat};
 use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
-use powertune_core::input::Defaults;
+use powertune_core::input::{ColdStartRate, Defaults};
 use powertune_core::strategy::Strategy;
 use powertune_steps::analyzer::analysis_env;
 use std::io::{IsTerminal, Read};
@@ -31,6 +31,12 @@ pub struct Args {
     /// Decide on the averages alone, as the reference does (statisticalTies: false).
     #[arg(long)]
     exact_ties: bool,
+
+    /// Blend warm and cold invocations at this share of cold starts (0 to 1) instead of the
+    /// file's coldStartRate: what the recommendation would be for a function that starts cold
+    /// this often (a run saved with its cold starts apart).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    cold_start_rate: Option<f64>,
 
     /// The region the run's state machine ran in (prices the execution and picks the currency).
     /// Defaults to the tuned function's region.
@@ -67,6 +73,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     if args.exact_ties {
         event.input.statistical_ties = false;
+    }
+    if let Some(rate) = args.cold_start_rate {
+        if event.input.only_cold_starts {
+            return Err(Failure::BadInput(format!(
+                "{name} was tuned with onlyColdStarts: every invocation was a cold start, so there are no warm ones to blend at --cold-start-rate"
+            )));
+        }
+        event.input.cold_start_rate = Some(ColdStartRate::Given(rate));
     }
     let region = args.region.clone().or_else(|| event.input.region.clone());
     let env = match &args.visualization_url {

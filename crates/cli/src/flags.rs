@@ -30,6 +30,16 @@ pub fn parse_weight(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `analyze --cold-start-rate`: a share of invocations, 0 to 1.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "\"{s}\" must be a share of invocations from 0 to 1, such as 0.05 for 5%"
+        )),
+    }
+}
+
 /// `--architecture`: `x86_64` or `arm64` (the core's message names the value).
 pub fn parse_architecture(s: &str) -> Result<Architecture, String> {
     s.parse::<Architecture>().map_err(|e| e.to_string())

@@ -388,11 +388,6 @@ fn run_remote(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
-    if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
-        return Err(Failure::BadInput(
-            "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
-        ));
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -523,6 +518,11 @@ fn run_local(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
+    if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
+        return Err(Failure::BadInput(
+            "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
+        ));
+    }
 
     let faults = args
         .emulator_faults

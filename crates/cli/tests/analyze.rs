@@ -400,3 +400,43 @@ fn numbers_are_read_exactly_so_one_ulp_decides_as_in_the_reference() {
     // And echoed exactly: the same digits come back out.
     assert!(text.contains("2.0272499999999998e-7"), "{text}");
 }
+
+/// A saved run of a heavy init: 512 MB is cheaper warm, 1024 MB cold (its init twice as fast).
+fn heavy_init_run() -> PathBuf {
+    let stat = |value: u32, warm: f64, cold: f64| {
+        serde_json::json!({
+            "value": value, "averagePrice": warm, "averageDuration": 10.0, "totalCost": warm * 10.0,
+            "invocations": 10, "errors": 0, "coldStarts": 1,
+            "warm": {"count": 9, "duration": 10.0, "cost": warm},
+            "cold": {"count": 1, "initDuration": 300.0, "duration": 310.0, "cost": cold}
+        })
+    };
+    let path = temp("heavy-init.json");
+    let event = serde_json::json!({
+        "lambdaARN": "arn:aws:lambda:us-east-1:123456789012:function:heavy", "num": 10,
+        "powerValues": [512, 1024], "statisticalTies": false,
+        "stats": [stat(512, 1.0e-7, 21.0e-7), stat(1024, 1.5e-7, 11.5e-7)]
+    });
+    std::fs::write(&path, event.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn a_saved_run_is_reanalyzed_at_another_cold_start_rate() {
+    let run = heavy_init_run();
+    let file = run.to_str().unwrap();
+    // The lines cross at 5%: 1 + 20 r = 1.5 + 10 r.
+    let plain = json(&["analyze", file]);
+    assert_eq!(plain["power"], 512);
+    assert!(plain.get("blend").is_none());
+    let low = json(&["analyze", file, "--cold-start-rate", "0.01"]);
+    assert_eq!((low["power"].as_u64(), low["blend"]["rate"].as_f64()), (Some(512), Some(0.01)));
+    let high = json(&["analyze", file, "--cold-start-rate", "0.3"]);
+    assert_eq!(high["power"], 1024);
+    let crossing = high["blend"]["crossing"]["rate"].as_f64().unwrap();
+    assert!((crossing - 0.05).abs() < 1e-9, "{crossing}");
+
+    let out = powertune(&["analyze", file, "--cold-start-rate", "5"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("from 0 to 1"), "{}", stderr(&out));
+}
