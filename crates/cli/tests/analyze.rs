@@ -430,7 +430,10 @@ fn a_saved_run_is_reanalyzed_at_another_cold_start_rate() {
     assert_eq!(plain["power"], 512);
     assert!(plain.get("blend").is_none());
     let low = json(&["analyze", file, "--cold-start-rate", "0.01"]);
-    assert_eq!((low["power"].as_u64(), low["blend"]["rate"].as_f64()), (Some(512), Some(0.01)));
+    assert_eq!(
+        (low["power"].as_u64(), low["blend"]["rate"].as_f64()),
+        (Some(512), Some(0.01))
+    );
     let high = json(&["analyze", file, "--cold-start-rate", "0.3"]);
     assert_eq!(high["power"], 1024);
     let crossing = high["blend"]["crossing"]["rate"].as_f64().unwrap();
