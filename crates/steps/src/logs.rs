@@ -176,6 +176,14 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(NOW)
     }
 
+    /// The rate read through `client`, polling every millisecond for at most `wait`.
+    async fn rate_of(client: Client, wait: Duration) -> Result<MeasuredRate, StepError> {
+        LogsApi::new(client)
+            .with_poll(Duration::from_millis(1))
+            .cold_start_rate("/aws/lambda/f", now(), Instant::now() + wait)
+            .await
+    }
+
     #[tokio::test]
     async fn the_rate_is_read_from_one_stats_query_over_fourteen_days() {
         let start = mock!(Client::start_query)
@@ -208,15 +216,7 @@ mod tests {
             RuleMode::Sequential,
             &[&start, &running, &complete]
         );
-        let logs = LogsApi::new(client).with_poll(Duration::from_millis(1));
-        let m = logs
-            .cold_start_rate(
-                "/aws/lambda/f",
-                now(),
-                Instant::now() + Duration::from_secs(5),
-            )
-            .await
-            .unwrap();
+        let m = rate_of(client, Duration::from_secs(5)).await.unwrap();
         assert_eq!((m.invocations, m.cold_starts, m.days), (400, 12, 14));
         assert!((m.rate - 0.03).abs() < 1e-12);
         assert_eq!(complete.num_calls(), 1);
@@ -233,14 +233,7 @@ mod tests {
             )
         });
         let client = mock_client!(aws_sdk_cloudwatchlogs, &[&missing]);
-        let e = LogsApi::new(client)
-            .cold_start_rate(
-                "/aws/lambda/f",
-                now(),
-                Instant::now() + Duration::from_secs(5),
-            )
-            .await
-            .unwrap_err();
+        let e = rate_of(client, Duration::from_secs(5)).await.unwrap_err();
         assert_eq!(e.error_type(), "PowerTuning.InvalidInput");
         assert!(e.to_string().contains("does not exist"), "{e}");
 
@@ -256,14 +249,7 @@ mod tests {
             RuleMode::Sequential,
             &[&start, &empty]
         );
-        let e = LogsApi::new(client)
-            .cold_start_rate(
-                "/aws/lambda/f",
-                now(),
-                Instant::now() + Duration::from_secs(5),
-            )
-            .await
-            .unwrap_err();
+        let e = rate_of(client, Duration::from_secs(5)).await.unwrap_err();
         assert_eq!(e.error_type(), "PowerTuning.InvalidInput");
         assert!(
             e.to_string()
@@ -289,13 +275,7 @@ mod tests {
             RuleMode::MatchAny,
             &[&start, &running, &stop]
         );
-        let e = LogsApi::new(client)
-            .with_poll(Duration::from_millis(5))
-            .cold_start_rate(
-                "/aws/lambda/f",
-                now(),
-                Instant::now() + Duration::from_millis(30),
-            )
+        let e = rate_of(client, Duration::from_millis(30))
             .await
             .unwrap_err();
         assert_eq!(e.error_type(), "PowerTuning.WaitTimedOut");
