@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             emulator.host_cores()
         );
         eprintln!(
-            "Use it with: export AWS_ENDPOINT_URL_LAMBDA={}",
+            "Use it with: export AWS_ENDPOINT_URL_LAMBDA={0} (and AWS_ENDPOINT_URL_CLOUDWATCH_LOGS={0} for Logs Insights over the functions' logs)",
             emulator.endpoint()
         );
         // Tests and scripts read the endpoint from standard output.
