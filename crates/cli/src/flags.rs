@@ -22,21 +22,19 @@ pub fn parse_strategy(s: &str) -> Result<Strategy, String> {
 
 /// `--balanced-weight`: from 0 (fastest) to 1 (cheapest).
 pub fn parse_weight(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(w) if (0.0..=1.0).contains(&w) => Ok(w),
-        _ => Err(format!(
-            "\"{s}\" must be a number from 0 (fastest) to 1 (cheapest)"
-        )),
-    }
+    from_zero_to_one(s, "a number from 0 (fastest) to 1 (cheapest)")
 }
 
 /// `analyze --cold-start-rate`: a share of invocations, 0 to 1.
 pub fn parse_rate(s: &str) -> Result<f64, String> {
+    from_zero_to_one(s, "a share of invocations from 0 to 1, such as 0.05 for 5%")
+}
+
+/// A number from 0 to 1; the error names the value and what it must be.
+fn from_zero_to_one(s: &str, what: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err(format!(
-            "\"{s}\" must be a share of invocations from 0 to 1, such as 0.05 for 5%"
-        )),
+        Ok(n) if (0.0..=1.0).contains(&n) => Ok(n),
+        _ => Err(format!("\"{s}\" must be {what}")),
     }
 }
 
@@ -56,7 +54,11 @@ mod tests {
             .unwrap_err()
             .contains("\"fastest\""));
         assert_eq!(parse_weight("0.3"), Ok(0.3));
-        assert!(parse_weight("2").is_err());
+        assert!(parse_weight("2").unwrap_err().contains("0 (fastest)"));
+        assert_eq!(parse_rate("0.05"), Ok(0.05));
+        assert!(parse_rate("5")
+            .unwrap_err()
+            .contains("share of invocations"));
         assert_eq!(parse_architecture("arm64"), Ok(Architecture::Arm64));
         assert!(parse_architecture("sparc").unwrap_err().contains("sparc"));
     }

@@ -582,6 +582,19 @@ fn a_cold_start_rate_blends_warm_and_cold_and_says_where_the_pick_changes() {
     let plain = at(None);
     assert_eq!(plain.power, 512);
     assert!(plain.blend.is_none());
+    // "auto" that never reached the Initializer decides on every invocation, and says so.
+    let mut case = options(Strategy::Cost, 0.5);
+    case.input.cold_start_rate = Some(ColdStartRate::Auto);
+    let unread = analyze(&stats, &case).unwrap();
+    assert_eq!((unread.power, unread.blend.is_none()), (512, true));
+    assert!(
+        unread
+            .warnings
+            .iter()
+            .any(|w| w.contains("\"auto\" was never read")),
+        "{:?}",
+        unread.warnings
+    );
 
     let rare = at(Some(0.01));
     assert_eq!(rare.power, 512);
