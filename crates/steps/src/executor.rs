@@ -19,9 +19,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// Throttled invokes are retried this many times, with exponential backoff and full jitter.
+/// Throttled invokes are retried this many times, with exponential backoff from
+/// `Waits::throttle_backoff` and full jitter.
 const THROTTLE_RETRIES: u32 = 8;
-const THROTTLE_BASE: Duration = Duration::from_millis(100);
 const THROTTLE_CAP: Duration = Duration::from_secs(20);
 
 /// Called with the number of invocations finished so far, after each one.
@@ -576,7 +576,11 @@ async fn invoke_retrying(
     loop {
         match lambda.invoke(function, qualifier, payload).await {
             Err(e) if e.is_throttling() && attempt < THROTTLE_RETRIES => {
-                let ceiling = THROTTLE_BASE.saturating_mul(1 << attempt).min(THROTTLE_CAP);
+                let ceiling = lambda
+                    .waits()
+                    .throttle_backoff
+                    .saturating_mul(1 << attempt)
+                    .min(THROTTLE_CAP);
                 let delay = ceiling.mul_f64(jitter());
                 tracing::warn!(
                     attempt,

@@ -48,6 +48,10 @@ impl LambdaApi {
         self
     }
 
+    pub(crate) fn waits(&self) -> &Waits {
+        &self.waits
+    }
+
     /// Bounds every wait by the step's own deadline (the Lambda context's), less the margin.
     pub fn with_deadline(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);

@@ -4,7 +4,8 @@ use aws_sdk_lambda::types::State;
 use powertune_core::pricing::Architecture;
 use std::time::Duration;
 
-/// How long to wait for a function or version to settle, and how often to look.
+/// How long to wait for a function or version to settle, and how often to look; and how long to
+/// pause before retrying a throttled invoke.
 #[derive(Debug, Clone, Copy)]
 pub struct Waits {
     /// How often to look.
@@ -15,6 +16,9 @@ pub struct Waits {
     /// would be killed, so it fails with `PowerTuning.WaitTimedOut`, which the state machine
     /// retries, instead of dying mid-call.
     pub margin: Duration,
+    /// The pause before the first retry of a throttled invoke; it doubles with each retry, up
+    /// to 20 s, and each pause is drawn below it (full jitter).
+    pub throttle_backoff: Duration,
 }
 
 impl Default for Waits {
@@ -25,6 +29,7 @@ impl Default for Waits {
             poll: Duration::from_millis(500),
             timeout: Duration::from_secs(600),
             margin: Duration::from_secs(5),
+            throttle_backoff: Duration::from_millis(100),
         }
     }
 }

@@ -533,7 +533,7 @@ async fn executor_without_a_report_says_which_invocation() {
     assert!(err.to_string().contains("RAM512"), "{err}");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn lasting_throttling_of_the_tuned_function_is_powertune_throttled() {
     let throttled = mock!(Client::invoke).then_error(|| {
         InvokeError::TooManyRequestsException(

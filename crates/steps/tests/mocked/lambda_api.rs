@@ -12,6 +12,7 @@ async fn waits_end_before_the_steps_own_deadline() {
             poll: Duration::from_millis(10),
             timeout: Duration::from_secs(600),
             margin: Duration::from_millis(100),
+            ..Waits::default()
         })
         .with_deadline(std::time::Instant::now() + Duration::from_millis(400));
     // Without the deadline this wait would last 600 s; the guard fails the test instead.

@@ -1,12 +1,16 @@
-//! Each step against aws-smithy-mocks rules that check the exact requests, one module per step.
-//! `RuleMode::Sequential` rules must be hit in order, each once, so these tests also pin the
-//! order of the calls. This file holds the rules and events the modules share.
+//! Each step against mocked SDK clients whose rules check the exact requests, one module per
+//! step (`mock` holds the rules). `RuleMode::Sequential` rules must be hit in order, so these
+//! tests also pin the order of the calls. This file holds the rules and events the modules share.
+
+#[macro_use]
+mod mock;
 
 mod analyzing;
 mod cleaning;
 mod executing;
 mod initializing;
 mod lambda_api;
+mod logs_api;
 mod optimizing;
 mod publishing;
 
@@ -25,9 +29,9 @@ use aws_sdk_lambda::types::error::{
 };
 use aws_sdk_lambda::types::{Architecture as LambdaArchitecture, LastUpdateStatus, LogType};
 use aws_sdk_lambda::Client;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::Blob;
 use base64::Engine;
+use mock::{Rule, RuleMode};
 use powertune_core::input::Defaults;
 use powertune_core::pricing::Architecture;
 use powertune_steps::events::{
@@ -46,6 +50,7 @@ fn api(mode: RuleMode, rules: &[&Rule]) -> LambdaApi {
     LambdaApi::new(client).with_waits(Waits {
         poll: Duration::from_millis(1),
         timeout: Duration::from_secs(5),
+        throttle_backoff: Duration::from_millis(1),
         ..Waits::default()
     })
 }

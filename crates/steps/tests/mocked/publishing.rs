@@ -153,7 +153,7 @@ async fn publisher_with_no_time_left_publishes_one_configuration_per_round() {
                 .then_output(|| UpdateFunctionConfigurationOutput::builder().build()),
             &mock!(Client::get_function_configuration)
                 .then_output(|| config(128, "", LastUpdateStatus::Successful)),
-            &mock!(Client::publish_version).then_compute_output(|_| {
+            &mock!(Client::publish_version).then_output(|| {
                 PublishVersionOutput::builder()
                     .version("1")
                     .description(DESCRIPTION.lock().unwrap().clone())
