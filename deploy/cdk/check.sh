@@ -8,9 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$here"
-if [ ! -x node_modules/.bin/cdk ] || [ ! -x node_modules/.bin/tsc ]; then
-  npm install --silent --no-audit --no-fund >/dev/null
-fi
+# shellcheck source=tests/tools/install.sh
+source "$root/tests/tools/install.sh"
+npm_packages "$here"
 node_modules/.bin/tsc
 node --test dist/test/
 work="$(mktemp -d)"

@@ -10,8 +10,8 @@ if ! command -v chromium >/dev/null 2>&1; then
     (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
   fi
 fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-  (cd "$here" && npm install --silent --no-audit --no-fund >/dev/null)
-fi
+# shellcheck source=tests/tools/install.sh
+source "$here/../tools/install.sh"
+npm_packages "$here"
 chromium --version
 echo "playwright-core $(node -e 'console.log(require(process.argv[1]).version)' "$here/node_modules/playwright-core/package.json")"

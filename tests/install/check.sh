@@ -17,9 +17,10 @@ cargo install --quiet --locked --debug --path crates/cli --root "$work/cargo-roo
 "$work/cargo-root/bin/powertune" --version
 
 echo "== the Python wheel (maturin)"
-python3 -m venv "$work/build"
-"$work/build/bin/pip" install --quiet --disable-pip-version-check -r tests/install/requirements.txt
-"$work/build/bin/maturin" build --quiet --profile dev --locked -m crates/cli/Cargo.toml -o "$work/wheels" 2>&1 | grep -v '^$' | tail -n 2
+# shellcheck source=tests/tools/install.sh
+source tests/tools/install.sh
+python_venv .venv-install tests/install/requirements.txt maturin
+.venv-install/bin/maturin build --quiet --profile dev --locked -m crates/cli/Cargo.toml -o "$work/wheels" 2>&1 | grep -v '^$' | tail -n 2
 wheel="$(ls "$work"/wheels/powertune-*.whl)"
 echo "built $(basename "$wheel") ($(du -h "$wheel" | cut -f1))"
 python3 -m venv "$work/venv"

@@ -3,9 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv"
-if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/pip" show moto 2>/dev/null | grep -q '^Version: 5.2.5$'; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/moto/requirements.txt"
-fi
+# shellcheck source=tests/tools/install.sh
+source "$root/tests/tools/install.sh"
+python_venv "$venv" "$root/tests/moto/requirements.txt" moto_server aws
 "$venv/bin/pip" show moto | sed -n 's/^Version: /moto /p'
 "$venv/bin/aws" --version

