@@ -35,6 +35,7 @@ nested="$(synth sar -c source=sar -c applicationId=arn:aws:serverlessrepo:us-eas
 # template's AnyLambdaResource condition becomes a constant, which cfn-lint points out.
 "$root/.venv-tools/bin/cfn-lint" --ignore-checks W8003 -- "$included" "$nested"
 # What each option made: the included template keeps the seven functions, with code from assets.
+# shellcheck disable=SC2016 # JavaScript's template literals, not the shell's
 node -e '
 const t = require(process.argv[1]);
 const fns = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Serverless::Function");

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the setup scripts: installs pinned Python and npm packages once, and again only when
 # their pins change (a stamp holds the hash of the requirements or lock file they came from).
 #

