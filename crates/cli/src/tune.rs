@@ -2,7 +2,7 @@
 
 use crate::failure::Failure;
 use crate::flags::{parse_architecture, parse_strategy, OutputFormat};
-use crate::function;
+use crate::function::{self, LocalFunction};
 use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::outputs;
 use crate::remote;
@@ -490,7 +490,7 @@ fn parse_faults(given: &str) -> Result<powertune_emulator::Faults, Failure> {
 fn run_local(
     args: &Args,
     path: Option<&std::path::Path>,
-    mut input: Map<String, Value>,
+    input: Map<String, Value>,
     baseline: Option<&Baseline>,
 ) -> Result<(), Failure> {
     let request = function::Request {
@@ -501,29 +501,7 @@ fn run_local(
         function: args.function.as_deref(),
         env: function::parse_env(&args.env).map_err(|e| Failure::BadInput(format!("{e:#}")))?,
     };
-    if let Some(arn) = input.get("lambdaARN").and_then(Value::as_str) {
-        if arn != FUNCTION_NAME {
-            eprintln!(
-                "note: the input's lambdaARN {arn} is not used: --local tunes the local function"
-            );
-        }
-    }
-    input.insert("lambdaARN".into(), json!(FUNCTION_NAME));
-    input.entry("num").or_insert(json!(10));
-    let input = Value::Object(input);
-    // Validate before building or starting anything, with the message the Initializer gives.
-    let defaults = powertune_core::input::Defaults {
-        power_values: DEFAULT_POWER_VALUES.to_vec(),
-        region: Some(args.region.clone()),
-    };
-    let parsed = ExecutionInput::from_json(&input, &defaults)
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
-    if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
-        return Err(Failure::BadInput(
-            "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
-        ));
-    }
-
+    let parsed = local_input(args, input)?;
     let faults = args
         .emulator_faults
         .as_deref()
@@ -533,51 +511,8 @@ fn run_local(
     for note in &function.notes {
         eprintln!("{note}");
     }
-    let architecture =
-        args.architecture
-            .or(function.architecture)
-            .unwrap_or(match std::env::consts::ARCH {
-                "aarch64" => Architecture::Arm64,
-                _ => Architecture::X86_64,
-            });
-    let label = format!(
-        "{} ({}, {})",
-        function.label, function.runtime, function.handler
-    );
-    let stderr_is_terminal = std::io::stderr().is_terminal();
-    let settings = LocalRun {
-        timeout_seconds: args
-            .timeout
-            .or(function.timeout)
-            .unwrap_or(DEFAULT_TIMEOUT_S),
-        function,
-        region: args.region.clone(),
-        architecture,
-        show_progress: stderr_is_terminal,
-        faults,
-        // With parallelInvocation each power value already runs many environments at once.
-        schedule: if args.one_at_a_time || parsed.parallel_invocation {
-            Schedule::OneAtATime
-        } else {
-            Schedule::shared()
-        },
-    };
-    let count = parsed.power_values.len();
-    eprintln!(
-        "Tuning {label} locally: {} power value{} x {}, priced as {} in {}",
-        count,
-        if count == 1 { "" } else { "s" },
-        match (parsed.dry_run, parsed.adaptive, parsed.num) {
-            (true, _, _) | (false, false, 1) => "1 invocation".to_string(),
-            (false, true, num) => format!(
-                "up to {num} invocations (adaptive, from {})",
-                parsed.min_num
-            ),
-            (false, false, num) => format!("{num} invocations"),
-        },
-        architecture,
-        args.region
-    );
+    let settings = local_settings(args, function, faults, &parsed);
+    announce(&settings, &parsed);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -612,4 +547,88 @@ fn run_local(
         current_memory: settings.function.memory_size,
     };
     finish(args, &run, baseline)
+}
+
+/// The run's input, for the local function, checked before anything is built or started (with
+/// the message the Initializer gives).
+fn local_input(args: &Args, mut input: Map<String, Value>) -> Result<ExecutionInput, Failure> {
+    if let Some(arn) = input.get("lambdaARN").and_then(Value::as_str) {
+        if arn != FUNCTION_NAME {
+            eprintln!(
+                "note: the input's lambdaARN {arn} is not used: --local tunes the local function"
+            );
+        }
+    }
+    input.insert("lambdaARN".into(), json!(FUNCTION_NAME));
+    input.entry("num").or_insert(json!(10));
+    let defaults = powertune_core::input::Defaults {
+        power_values: DEFAULT_POWER_VALUES.to_vec(),
+        region: Some(args.region.clone()),
+    };
+    let parsed = ExecutionInput::from_json(&Value::Object(input), &defaults)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
+        return Err(Failure::BadInput(
+            "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// How the local function runs: the flags first, then what its template says, then this
+/// machine's architecture and the defaults.
+fn local_settings(
+    args: &Args,
+    function: LocalFunction,
+    faults: Option<powertune_emulator::Faults>,
+    parsed: &ExecutionInput,
+) -> LocalRun {
+    let architecture =
+        args.architecture
+            .or(function.architecture)
+            .unwrap_or(match std::env::consts::ARCH {
+                "aarch64" => Architecture::Arm64,
+                _ => Architecture::X86_64,
+            });
+    LocalRun {
+        timeout_seconds: args
+            .timeout
+            .or(function.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT_S),
+        function,
+        region: args.region.clone(),
+        architecture,
+        show_progress: std::io::stderr().is_terminal(),
+        faults,
+        // With parallelInvocation each power value already runs many environments at once.
+        schedule: if args.one_at_a_time || parsed.parallel_invocation {
+            Schedule::OneAtATime
+        } else {
+            Schedule::shared()
+        },
+    }
+}
+
+/// Says what is about to run: the function, how many invocations, how they are priced.
+fn announce(settings: &LocalRun, parsed: &ExecutionInput) {
+    let function = &settings.function;
+    let count = parsed.power_values.len();
+    eprintln!(
+        "Tuning {} ({}, {}) locally: {} power value{} x {}, priced as {} in {}",
+        function.label,
+        function.runtime,
+        function.handler,
+        count,
+        if count == 1 { "" } else { "s" },
+        match (parsed.dry_run, parsed.adaptive, parsed.num) {
+            (true, _, _) | (false, false, 1) => "1 invocation".to_string(),
+            (false, true, num) => format!(
+                "up to {num} invocations (adaptive, from {})",
+                parsed.min_num
+            ),
+            (false, false, num) => format!("{num} invocations"),
+        },
+        settings.architecture,
+        settings.region
+    );
 }

@@ -109,41 +109,7 @@ impl Sampling {
             return settled(Some(reason.to_string()));
         };
         let shares = pick_shares(&rule, &measured);
-        let pick = stats[decision.pick].value;
-        let share = |i: usize| shares[i] as f64 / RESAMPLES as f64;
-        // Resamples that pick a power value the strategy cannot tell from the pick (its measure
-        // within the tie margin of the pick's) agree with it: which of the two wins is a
-        // difference too small to act on.
-        // A power value over the budget never agrees with the pick, however close its cost.
-        let over = |i: usize| {
-            decision
-                .budget
-                .as_ref()
-                .is_some_and(|b| b.over.contains(&stats[i].value))
-        };
-        let alike: Vec<usize> = interchangeable(&rule, &measured, decision.pick)
-            .into_iter()
-            .filter(|&i| !over(i))
-            .collect();
-        let agreeing: f64 = alike.iter().map(|&i| share(i)).sum();
-        let others: Vec<String> = alike
-            .iter()
-            .filter(|&&i| i != decision.pick && shares[i] > 0)
-            .map(|&i| format!("{} MB", stats[i].value))
-            .collect();
-        let agreement = if others.is_empty() {
-            format!(
-                "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB",
-                100.0 * agreeing
-            )
-        } else {
-            format!(
-                "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB or {}, within {:.0}% of it",
-                100.0 * agreeing,
-                others.join(" or "),
-                100.0 * TIE_MARGIN
-            )
-        };
+        let (agreeing, agreement) = agreement(&rule, &measured, stats, &decision, &shares);
 
         if agreeing >= SETTLED_SHARE {
             let reason = format!(
@@ -162,6 +128,32 @@ impl Sampling {
             return settled(Some(reason));
         }
 
+        let running = self.still_running(&rule, stats, &decision, &shares, &failed, done);
+        let next = ((f64::from(done) * GROWTH).ceil() as u32)
+            .max(done + 1)
+            .min(input.num);
+        Sampling {
+            values: running,
+            first: done,
+            count: next - done,
+            rounds,
+            settled: false,
+            reason: None,
+        }
+    }
+
+    /// The power values of this round that go on to the next; the others that leave the running
+    /// (outside the tie on the strategy's measure, and rarely picked by the resamples) get why.
+    fn still_running(
+        &self,
+        rule: &Rule,
+        stats: &mut [PowerStats],
+        decision: &Decision,
+        shares: &[usize],
+        failed: &[u32],
+        done: u32,
+    ) -> Vec<u32> {
+        let share = |i: usize| shares[i] as f64 / RESAMPLES as f64;
         let mut running = Vec::new();
         for &value in &self.values {
             let Some(i) = stats.iter().position(|s| s.value == value) else {
@@ -182,22 +174,12 @@ impl Sampling {
             }
             stats[i].stop_reason = Some(StopReason::OutOfRunning {
                 after: done,
-                why: why_not(&rule, stats, &decision, i),
+                why: why_not(rule, stats, decision, i),
                 pick_share: share(i),
                 resamples: RESAMPLES as u32,
             });
         }
-        let next = ((f64::from(done) * GROWTH).ceil() as u32)
-            .max(done + 1)
-            .min(input.num);
-        Sampling {
-            values: running,
-            first: done,
-            count: next - done,
-            rounds,
-            settled: false,
-            reason: None,
-        }
+        running
     }
 
     /// The summary an adaptive run's result carries; `None` for a plain run.
@@ -213,6 +195,51 @@ impl Sampling {
 }
 
 /// Sets the stop reason of the power values in `values` that have none yet.
+/// The share of the resamples that agree with the pick, and that in words. Resamples that pick
+/// a power value the strategy cannot tell from the pick (its measure within the tie margin of
+/// the pick's) agree with it: which of the two wins is a difference too small to act on. A power
+/// value over the budget never agrees with the pick, however close its cost.
+fn agreement(
+    rule: &Rule,
+    measured: &[Measured],
+    stats: &[PowerStats],
+    decision: &Decision,
+    shares: &[usize],
+) -> (f64, String) {
+    let pick = stats[decision.pick].value;
+    let share = |i: usize| shares[i] as f64 / RESAMPLES as f64;
+    let over = |i: usize| {
+        decision
+            .budget
+            .as_ref()
+            .is_some_and(|b| b.over.contains(&stats[i].value))
+    };
+    let alike: Vec<usize> = interchangeable(rule, measured, decision.pick)
+        .into_iter()
+        .filter(|&i| !over(i))
+        .collect();
+    let agreeing: f64 = alike.iter().map(|&i| share(i)).sum();
+    let others: Vec<String> = alike
+        .iter()
+        .filter(|&&i| i != decision.pick && shares[i] > 0)
+        .map(|&i| format!("{} MB", stats[i].value))
+        .collect();
+    let sentence = if others.is_empty() {
+        format!(
+            "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB",
+            100.0 * agreeing
+        )
+    } else {
+        format!(
+            "{:.0}% of {RESAMPLES} resamples of the measurements pick {pick} MB or {}, within {:.0}% of it",
+            100.0 * agreeing,
+            others.join(" or "),
+            100.0 * TIE_MARGIN
+        )
+    };
+    (agreeing, sentence)
+}
+
 fn mark(stats: &mut [PowerStats], values: &[u32], reason: &StopReason) {
     for s in stats.iter_mut().filter(|s| values.contains(&s.value)) {
         s.stop_reason.get_or_insert_with(|| reason.clone());

@@ -4,7 +4,7 @@
 
 use crate::blend::{crossing, BlendOutcome, ColdStartRate};
 use crate::budget::Verdict;
-use crate::decision::{explain, Measured, Rule};
+use crate::decision::{explain, Decision, Measured, Rule};
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult};
 use crate::pricing::{
@@ -60,70 +60,11 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
     let rule = Rule::of(input, input.statistical_ties);
     let measured: Vec<Measured> = sorted.iter().map(|s| rule.measure(s)).collect();
     let Some(decision) = rule.decide(&measured) else {
-        let reasons: Vec<String> = sorted
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} MB: {}",
-                    s.value,
-                    s.error.as_deref().unwrap_or("no duration was measured")
-                )
-            })
-            .collect();
-        return Err(AnalysisError::AllFailed(reasons.join("; ")));
+        return Err(all_failed(&sorted));
     };
     let best = &sorted[decision.pick];
-    // The ties are among the power values within the budget, and explained among them.
-    let decided: Vec<Measured> = match &decision.budget {
-        Some(b) => measured
-            .iter()
-            .map(|m| {
-                let mut m = m.clone();
-                m.candidate.succeeded &= !b.over.contains(&m.candidate.power);
-                m
-            })
-            .collect(),
-        None => measured.clone(),
-    };
-    let explained = decision
-        .ties
-        .as_ref()
-        .map(|ties| explain(&rule, &decided, &sorted, &decision, ties));
-    // With a budget, the decision starts with its verdict.
-    let explained = match (&decision.budget, explained) {
-        (Some(b), Some(e)) if b.verdict != Verdict::None => {
-            Some(format!("{} {e}", b.sentence(best.value)))
-        }
-        (Some(b), _) => Some(b.sentence(best.value)),
-        (None, e) => e,
-    };
-    // With a cold-start rate, it ends with what the rate does.
-    let blend = input.cold_start_share().and_then(|rate| {
-        let (duration, cost) = best.blended(rate)?;
-        let over = |s: &PowerStats| {
-            decision
-                .budget
-                .as_ref()
-                .is_some_and(|b| b.over.contains(&s.value))
-        };
-        let others: Vec<&PowerStats> = sorted.iter().filter(|s| !over(s)).collect();
-        Some(BlendOutcome {
-            rate,
-            measured: input
-                .cold_start_rate
-                .as_ref()
-                .and_then(ColdStartRate::measured)
-                .cloned(),
-            cost,
-            duration,
-            crossing: crossing(input.strategy, best, &others, rate),
-        })
-    });
-    let explained = match (&blend, explained) {
-        (Some(b), Some(e)) => Some(format!("{e} {}", b.sentence(input.strategy, best.value))),
-        (Some(b), None) => Some(b.sentence(input.strategy, best.value)),
-        (None, e) => e,
-    };
+    let blend = blend_outcome(input, &sorted, &decision);
+    let explained = decision_sentence(&rule, &measured, &sorted, &decision, blend.as_ref(), input);
 
     let mut warnings = Vec::new();
     let region = match &env.region {
@@ -139,30 +80,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
     if env.region.is_some() {
         warnings.extend(transition_price.notice());
     }
-    let failed: Vec<String> = sorted
-        .iter()
-        .filter(|s| !s.succeeded())
-        .map(|s| {
-            format!(
-                "{} MB failed: {}",
-                s.value,
-                s.error.as_deref().unwrap_or("no duration was measured")
-            )
-        })
-        .collect();
-    warnings.extend(failed);
-    if input.cold_start_rate == Some(ColdStartRate::Auto) {
-        warnings.push("coldStartRate \"auto\" was never read from the function's logs (the Initializer reads it on AWS): the power values are judged on every invocation, not blended.".to_string());
-    }
-    if let Some(rate) = input.cold_start_share() {
-        warnings.extend(
-            sorted
-                .iter()
-                .filter(|s| s.succeeded() && s.blended(rate).is_none())
-                .map(|s| format!("{} MB has no warm and cold invocations apart (saved before they were kept, or all of one kind): it is judged on every invocation, not blended at coldStartRate {rate}.", s.value)),
-        );
-    }
-    warnings.extend(warm_starts(&sorted, input.only_cold_starts));
+    warnings.extend(measurement_warnings(input, &sorted));
     let projection = input
         .monthly_invocations
         .map(|n| project(n, event, &sorted, best.value, &mut warnings));
@@ -217,6 +135,120 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .and_then(|s| s.summary(input, stats)),
         projection,
     })
+}
+
+/// Why nothing can be recommended: each power value's error.
+fn all_failed(sorted: &[PowerStats]) -> AnalysisError {
+    let reasons: Vec<String> = sorted
+        .iter()
+        .map(|s| {
+            format!(
+                "{} MB: {}",
+                s.value,
+                s.error.as_deref().unwrap_or("no duration was measured")
+            )
+        })
+        .collect();
+    AnalysisError::AllFailed(reasons.join("; "))
+}
+
+/// The pick's cost and duration blended at the input's cold-start rate, and the rate at which
+/// another power value within the budget would win.
+fn blend_outcome(
+    input: &ExecutionInput,
+    sorted: &[PowerStats],
+    decision: &Decision,
+) -> Option<BlendOutcome> {
+    let rate = input.cold_start_share()?;
+    let best = &sorted[decision.pick];
+    let (duration, cost) = best.blended(rate)?;
+    let over = |s: &PowerStats| {
+        decision
+            .budget
+            .as_ref()
+            .is_some_and(|b| b.over.contains(&s.value))
+    };
+    let others: Vec<&PowerStats> = sorted.iter().filter(|s| !over(s)).collect();
+    Some(BlendOutcome {
+        rate,
+        measured: input
+            .cold_start_rate
+            .as_ref()
+            .and_then(ColdStartRate::measured)
+            .cloned(),
+        cost,
+        duration,
+        crossing: crossing(input.strategy, best, &others, rate),
+    })
+}
+
+/// The decision in words: the budget's verdict first, then why the pick won its ties (among the
+/// power values within the budget), then what the cold-start rate does.
+fn decision_sentence(
+    rule: &Rule,
+    measured: &[Measured],
+    sorted: &[PowerStats],
+    decision: &Decision,
+    blend: Option<&BlendOutcome>,
+    input: &ExecutionInput,
+) -> Option<String> {
+    let best = sorted[decision.pick].value;
+    let decided: Vec<Measured> = match &decision.budget {
+        Some(b) => measured
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                m.candidate.succeeded &= !b.over.contains(&m.candidate.power);
+                m
+            })
+            .collect(),
+        None => measured.to_vec(),
+    };
+    let explained = decision
+        .ties
+        .as_ref()
+        .map(|ties| explain(rule, &decided, sorted, decision, ties));
+    let explained = match (&decision.budget, explained) {
+        (Some(b), Some(e)) if b.verdict != Verdict::None => {
+            Some(format!("{} {e}", b.sentence(best)))
+        }
+        (Some(b), _) => Some(b.sentence(best)),
+        (None, e) => e,
+    };
+    match (blend, explained) {
+        (Some(b), Some(e)) => Some(format!("{e} {}", b.sentence(input.strategy, best))),
+        (Some(b), None) => Some(b.sentence(input.strategy, best)),
+        (None, e) => e,
+    }
+}
+
+/// What the reader should know of the measurements: the power values that failed, a cold-start
+/// rate that could not be applied, and warm starts an `onlyColdStarts` run kept or left out.
+fn measurement_warnings(input: &ExecutionInput, sorted: &[PowerStats]) -> Vec<String> {
+    let mut warnings: Vec<String> = sorted
+        .iter()
+        .filter(|s| !s.succeeded())
+        .map(|s| {
+            format!(
+                "{} MB failed: {}",
+                s.value,
+                s.error.as_deref().unwrap_or("no duration was measured")
+            )
+        })
+        .collect();
+    if input.cold_start_rate == Some(ColdStartRate::Auto) {
+        warnings.push("coldStartRate \"auto\" was never read from the function's logs (the Initializer reads it on AWS): the power values are judged on every invocation, not blended.".to_string());
+    }
+    if let Some(rate) = input.cold_start_share() {
+        warnings.extend(
+            sorted
+                .iter()
+                .filter(|s| s.succeeded() && s.blended(rate).is_none())
+                .map(|s| format!("{} MB has no warm and cold invocations apart (saved before they were kept, or all of one kind): it is judged on every invocation, not blended at coldStartRate {rate}.", s.value)),
+        );
+    }
+    warnings.extend(warm_starts(sorted, input.only_cold_starts));
+    warnings
 }
 
 /// What `onlyColdStarts` measured that was not a cold start: invocations left out because they

@@ -146,25 +146,20 @@ where
     }
 
     pub fn then_output(self, output: impl Fn() -> O + Send + Sync + 'static) -> Rule {
-        self.always(move || Answer::Output(Output::erase(output())))
+        self.sequence().output(output).for_every_call()
     }
 
     pub fn then_error(self, error: impl Fn() -> E + Send + Sync + 'static) -> Rule {
-        self.always(move || Answer::Error(Error::erase(error())))
+        self.sequence().error(error).for_every_call()
     }
 
     pub fn then_http_response(
         self,
         response: impl Fn() -> HttpResponse + Send + Sync + 'static,
     ) -> Rule {
-        self.always(move || Answer::Http(response()))
-    }
-
-    /// A rule of one answer, given to every call it answers.
-    fn always(self, answer: impl Fn() -> Answer + Send + Sync + 'static) -> Rule {
-        let mut sequence = self.sequence().answer(answer);
-        sequence.answers[0].times = None;
-        sequence.build()
+        self.sequence()
+            .answer(move || Answer::Http(response()))
+            .for_every_call()
     }
 
     /// Answers in turn, each once unless `times` says otherwise.
@@ -211,6 +206,14 @@ where
             answers: Arc::new(self.answers),
             calls: Arc::default(),
         }
+    }
+
+    /// A rule of this one answer, given to every call it answers.
+    fn for_every_call(mut self) -> Rule {
+        for planned in &mut self.answers {
+            planned.times = None;
+        }
+        self.build()
     }
 
     fn answer(mut self, answer: impl Fn() -> Answer + Send + Sync + 'static) -> Self {
