@@ -432,3 +432,50 @@ macro_rules! mock_client {
         $sdk::Client::from_conf(config)
     }};
 }
+
+/// The rules' own guarantees, which every test here relies on: a call the next rule does not
+/// match fails the test, and a rule answers in its order, counting each attempt.
+mod checks {
+    use super::super::{config, get_latest, ARN};
+    use super::RuleMode;
+    use aws_sdk_lambda::types::LastUpdateStatus;
+    use aws_sdk_lambda::Client;
+
+    #[tokio::test]
+    #[should_panic(expected = "does not match")]
+    async fn a_call_the_next_rule_does_not_match_fails_the_test() {
+        let latest = get_latest(128, "", LastUpdateStatus::Successful);
+        let client: Client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, &[&latest]);
+        let _ = client
+            .get_function_configuration()
+            .function_name(ARN)
+            .qualifier("7")
+            .send()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_sequence_answers_in_order_and_a_used_up_sequential_rule_gives_way() {
+        let memory = mock!(Client::get_function_configuration)
+            .sequence()
+            .output(|| config(128, "", LastUpdateStatus::Successful))
+            .times(2)
+            .output(|| config(512, "", LastUpdateStatus::Successful))
+            .build();
+        let last = get_latest(1024, "", LastUpdateStatus::Successful);
+        let client: Client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, &[&memory, &last]);
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let out = client
+                .get_function_configuration()
+                .function_name(ARN)
+                .qualifier("$LATEST")
+                .send()
+                .await
+                .expect("a mocked output");
+            seen.push(out.memory_size());
+        }
+        assert_eq!(seen, [Some(128), Some(128), Some(512), Some(1024)]);
+        assert_eq!((memory.num_calls(), last.num_calls()), (3, 1));
+    }
+}
