@@ -399,32 +399,47 @@ async fn duration_noise_is_log_normal_and_aimed_at_chosen_functions() {
         }),
         ..Default::default()
     });
-    // The io-bound example waits 20 ms (payload "waitMs"), so its own durations barely vary.
+    // The io-bound example waits 20 ms (payload "waitMs"): a REPORT without noise never says
+    // less than that, however loaded the machine, while the noise (median factor 1) puts about
+    // half of the noisy function's durations below it. A loaded machine only lengthens the real
+    // durations; their spread adds to the noise's (it was 0.15 on a busy CI machine), so the
+    // spread of the quiet function is not asserted.
     let logs = |name: &'static str| {
         let lambda = lambda.clone();
         async move {
-            let mut ln = Vec::new();
+            let mut ms = Vec::new();
             for _ in 0..40 {
                 let out = invoke(&lambda, name, None, r#"{"waitMs": 20}"#).await;
                 assert_eq!(out.function_error, None, "{}", out.payload);
                 let d = out.report.duration_ms.unwrap();
                 assert_billed_as_lambda_bills(&out.report);
-                ln.push(d.ln());
+                ms.push(d);
             }
-            ln
+            ms
         }
     };
-    let spread = |ln: &[f64]| {
+    let spread = |ms: &[f64]| {
+        let ln: Vec<f64> = ms.iter().map(|d| d.ln()).collect();
         let mean = ln.iter().sum::<f64>() / ln.len() as f64;
         (ln.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (ln.len() - 1) as f64).sqrt()
     };
     let noisy = logs("noisy").await;
     let quiet = logs("quiet").await;
+    assert!(
+        quiet.iter().all(|&d| d >= 20.0),
+        "a duration without noise below the 20 ms wait: {quiet:?}"
+    );
+    // Below the wait only by the noise: with a factor under 20/21 for about 46% of the draws, all
+    // 40 stay above it about once in 10^10 runs (once in 10^4 if the machine doubles the wait).
+    assert!(
+        noisy.iter().any(|&d| d < 20.0),
+        "no noisy duration below the 20 ms wait: {noisy:?}"
+    );
     // sigma 0.5 on the log of the duration: the standard deviation of 40 draws has a standard
-    // error of about 0.057, so it falls within 0.25 to 0.8 all but about once in 100,000 runs.
-    let (noisy_sigma, quiet_sigma) = (spread(&noisy), spread(&quiet));
+    // error of about 0.057, so it falls within 0.25 to 0.8 all but about once in 100,000 runs
+    // (the machine's own spread, independent of the noise, adds in quadrature: 0.15 makes 0.52).
+    let noisy_sigma = spread(&noisy);
     assert!((0.25..0.8).contains(&noisy_sigma), "noisy: {noisy_sigma}");
-    assert!(quiet_sigma < 0.1, "quiet: {quiet_sigma}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
