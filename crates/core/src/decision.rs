@@ -141,6 +141,15 @@ pub(crate) struct Decision {
     pub budget: Option<BudgetOutcome>,
 }
 
+impl Decision {
+    /// Whether a budget leaves `power` (MB) out: such a power value is never the pick's equal.
+    pub fn over_budget(&self, power: u32) -> bool {
+        self.budget
+            .as_ref()
+            .is_some_and(|b| b.over.contains(&power))
+    }
+}
+
 /// The statistical ties behind a decision.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Ties {

@@ -194,7 +194,6 @@ impl Sampling {
     }
 }
 
-/// Sets the stop reason of the power values in `values` that have none yet.
 /// The share of the resamples that agree with the pick, and that in words. Resamples that pick
 /// a power value the strategy cannot tell from the pick (its measure within the tie margin of
 /// the pick's) agree with it: which of the two wins is a difference too small to act on. A power
@@ -208,15 +207,9 @@ fn agreement(
 ) -> (f64, String) {
     let pick = stats[decision.pick].value;
     let share = |i: usize| shares[i] as f64 / RESAMPLES as f64;
-    let over = |i: usize| {
-        decision
-            .budget
-            .as_ref()
-            .is_some_and(|b| b.over.contains(&stats[i].value))
-    };
     let alike: Vec<usize> = interchangeable(rule, measured, decision.pick)
         .into_iter()
-        .filter(|&i| !over(i))
+        .filter(|&i| !decision.over_budget(stats[i].value))
         .collect();
     let agreeing: f64 = alike.iter().map(|&i| share(i)).sum();
     let others: Vec<String> = alike
@@ -240,6 +233,7 @@ fn agreement(
     (agreeing, sentence)
 }
 
+/// Sets the stop reason of the power values in `values` that have none yet.
 fn mark(stats: &mut [PowerStats], values: &[u32], reason: &StopReason) {
     for s in stats.iter_mut().filter(|s| values.contains(&s.value)) {
         s.stop_reason.get_or_insert_with(|| reason.clone());

@@ -141,15 +141,14 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
 fn all_failed(sorted: &[PowerStats]) -> AnalysisError {
     let reasons: Vec<String> = sorted
         .iter()
-        .map(|s| {
-            format!(
-                "{} MB: {}",
-                s.value,
-                s.error.as_deref().unwrap_or("no duration was measured")
-            )
-        })
+        .map(|s| format!("{} MB: {}", s.value, why_failed(s)))
         .collect();
     AnalysisError::AllFailed(reasons.join("; "))
+}
+
+/// Why a power value has no result: its error, or that no invocation gave a duration.
+fn why_failed(s: &PowerStats) -> &str {
+    s.error.as_deref().unwrap_or("no duration was measured")
 }
 
 /// The pick's cost and duration blended at the input's cold-start rate, and the rate at which
@@ -162,13 +161,10 @@ fn blend_outcome(
     let rate = input.cold_start_share()?;
     let best = &sorted[decision.pick];
     let (duration, cost) = best.blended(rate)?;
-    let over = |s: &PowerStats| {
-        decision
-            .budget
-            .as_ref()
-            .is_some_and(|b| b.over.contains(&s.value))
-    };
-    let others: Vec<&PowerStats> = sorted.iter().filter(|s| !over(s)).collect();
+    let others: Vec<&PowerStats> = sorted
+        .iter()
+        .filter(|s| !decision.over_budget(s.value))
+        .collect();
     Some(BlendOutcome {
         rate,
         measured: input
@@ -193,17 +189,14 @@ fn decision_sentence(
     input: &ExecutionInput,
 ) -> Option<String> {
     let best = sorted[decision.pick].value;
-    let decided: Vec<Measured> = match &decision.budget {
-        Some(b) => measured
-            .iter()
-            .map(|m| {
-                let mut m = m.clone();
-                m.candidate.succeeded &= !b.over.contains(&m.candidate.power);
-                m
-            })
-            .collect(),
-        None => measured.to_vec(),
-    };
+    let decided: Vec<Measured> = measured
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            m.candidate.succeeded &= !decision.over_budget(m.candidate.power);
+            m
+        })
+        .collect();
     let explained = decision
         .ties
         .as_ref()
@@ -228,13 +221,7 @@ fn measurement_warnings(input: &ExecutionInput, sorted: &[PowerStats]) -> Vec<St
     let mut warnings: Vec<String> = sorted
         .iter()
         .filter(|s| !s.succeeded())
-        .map(|s| {
-            format!(
-                "{} MB failed: {}",
-                s.value,
-                s.error.as_deref().unwrap_or("no duration was measured")
-            )
-        })
+        .map(|s| format!("{} MB failed: {}", s.value, why_failed(s)))
         .collect();
     if input.cold_start_rate == Some(ColdStartRate::Auto) {
         warnings.push("coldStartRate \"auto\" was never read from the function's logs (the Initializer reads it on AWS): the power values are judged on every invocation, not blended.".to_string());

@@ -15,8 +15,21 @@ use powertune_steps::logs::LogsApi;
 use powertune_steps::StepError;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn field(name: &str, value: &str) -> ResultField {
-    ResultField::builder().field(name).value(value).build()
+fn started(query_id: &'static str) -> StartQueryOutput {
+    StartQueryOutput::builder().query_id(query_id).build()
+}
+
+/// GetQueryResults' answer: the query's status and one row of `fields`, or no row without them.
+fn results(status: QueryStatus, fields: &[(&str, &str)]) -> GetQueryResultsOutput {
+    let answer = GetQueryResultsOutput::builder().status(status);
+    if fields.is_empty() {
+        return answer.build();
+    }
+    let row = fields
+        .iter()
+        .map(|(name, value)| ResultField::builder().field(*name).value(*value).build())
+        .collect();
+    answer.results(row).build()
 }
 
 const NOW: u64 = 1_780_000_000;
@@ -42,23 +55,19 @@ async fn the_rate_is_read_from_one_stats_query_over_fourteen_days() {
                 && r.start_time() == Some(NOW as i64 - 14 * 86_400)
                 && r.query_string() == Some(AUTO_RATE_QUERY)
         })
-        .then_output(|| StartQueryOutput::builder().query_id("q-1").build());
+        .then_output(|| started("q-1"));
     let running = mock!(Client::get_query_results)
         .match_requests(|r| r.query_id() == Some("q-1"))
-        .then_output(|| {
-            GetQueryResultsOutput::builder()
-                .status(QueryStatus::Running)
-                .build()
-        });
+        .then_output(|| results(QueryStatus::Running, &[]));
     let complete = mock!(Client::get_query_results).then_output(|| {
-        GetQueryResultsOutput::builder()
-            .status(QueryStatus::Complete)
-            .results(vec![
-                field("invocations", "400"),
-                field("textColdStarts", "12"),
-                field("jsonColdStarts", "0"),
-            ])
-            .build()
+        results(
+            QueryStatus::Complete,
+            &[
+                ("invocations", "400"),
+                ("textColdStarts", "12"),
+                ("jsonColdStarts", "0"),
+            ],
+        )
     });
     let client = mock_client!(
         aws_sdk_cloudwatchlogs,
@@ -86,13 +95,9 @@ async fn a_missing_log_group_or_an_empty_one_is_an_input_error() {
     assert_eq!(e.error_type(), "PowerTuning.InvalidInput");
     assert!(e.to_string().contains("does not exist"), "{e}");
 
-    let start = mock!(Client::start_query)
-        .then_output(|| StartQueryOutput::builder().query_id("q-2").build());
-    let empty = mock!(Client::get_query_results).then_output(|| {
-        GetQueryResultsOutput::builder()
-            .status(QueryStatus::Complete)
-            .build()
-    });
+    let start = mock!(Client::start_query).then_output(|| started("q-2"));
+    let empty =
+        mock!(Client::get_query_results).then_output(|| results(QueryStatus::Complete, &[]));
     let client = mock_client!(
         aws_sdk_cloudwatchlogs,
         RuleMode::Sequential,
@@ -109,13 +114,9 @@ async fn a_missing_log_group_or_an_empty_one_is_an_input_error() {
 
 #[tokio::test]
 async fn a_query_that_outlasts_the_wait_is_stopped() {
-    let start = mock!(Client::start_query)
-        .then_output(|| StartQueryOutput::builder().query_id("q-3").build());
-    let running = mock!(Client::get_query_results).then_output(|| {
-        GetQueryResultsOutput::builder()
-            .status(QueryStatus::Running)
-            .build()
-    });
+    let start = mock!(Client::start_query).then_output(|| started("q-3"));
+    let running =
+        mock!(Client::get_query_results).then_output(|| results(QueryStatus::Running, &[]));
     let stop = mock!(Client::stop_query)
         .match_requests(|r| r.query_id() == Some("q-3"))
         .then_output(|| StopQueryOutput::builder().success(true).build());

@@ -318,14 +318,11 @@ impl Intercept for Answers {
         let Some(Picked(rule)) = cfg.load::<Picked>().cloned() else {
             return Ok(());
         };
+        // A typed answer waits for the attempt's end; an earlier attempt's was taken then.
         match rule.next_answer() {
-            Answer::Http(response) => {
-                context
-                    .request_mut()
-                    .add_extension(HttpAnswer(Arc::new(Mutex::new(Some(response)))));
-                cfg.interceptor_state()
-                    .store_put(Pending(Arc::new(Mutex::new(None))));
-            }
+            Answer::Http(response) => context
+                .request_mut()
+                .add_extension(HttpAnswer(Arc::new(Mutex::new(Some(response))))),
             typed => {
                 cfg.interceptor_state()
                     .store_put(Pending(Arc::new(Mutex::new(Some(typed)))));
