@@ -153,11 +153,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
             stats,
             publisher_rounds,
         }) => {
-            let function_ms: f64 = stats
-                .iter()
-                .filter_map(|s| s.duration_stats.as_ref())
-                .map(|d| d.sum)
-                .sum();
+            let function_ms: f64 = stats.iter().map(PowerStats::function_time_ms).sum();
             Ok(Outcome {
                 result,
                 publisher_rounds,

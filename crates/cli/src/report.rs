@@ -123,12 +123,17 @@ fn summary(result: &TuningResult, sorted: &[PowerStats]) -> String {
     );
     if let Some(decision) = &result.decision {
         let tied = result.equivalent.as_ref().is_some_and(|e| e.len() > 1);
-        let key = if tied {
-            " (≈ marks the tied power values)"
-        } else {
-            ""
+        let open = result.undecided.as_ref().is_some_and(|u| !u.is_empty());
+        let key = match (tied, open) {
+            (true, true) => " (≈ marks the power values as good as the best, ? the undecided)",
+            (true, false) => " (≈ marks the power values as good as the best)",
+            (false, true) => " (? marks the undecided power values)",
+            (false, false) => "",
         };
         let _ = writeln!(out, "Why: {decision}{key}");
+    }
+    if let Some(warm_up) = &result.warm_up {
+        let _ = writeln!(out, "{}", warm_up.sentence());
     }
     if let Some(blend) = &result.blend {
         let _ = writeln!(
@@ -240,6 +245,12 @@ pub fn marker(result: &TuningResult, power: u32) -> &'static str {
         .is_some_and(|e| e.contains(&power))
     {
         "≈"
+    } else if result
+        .undecided
+        .as_ref()
+        .is_some_and(|u| u.iter().any(|u| u.value == power))
+    {
+        "?"
     } else {
         ""
     }
@@ -375,6 +386,7 @@ mod tests {
                             billed_restore_duration_ms: None,
                             memory_size_mb: Some(power),
                             max_memory_used_mb: Some(40),
+                            first_in_environment: false,
                         }
                     })
                     .collect();

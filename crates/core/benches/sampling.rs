@@ -29,6 +29,7 @@ fn stats(m: u32, n: u32) -> PowerStats {
                 billed_restore_duration_ms: None,
                 memory_size_mb: Some(m),
                 max_memory_used_mb: Some(50),
+                first_in_environment: false,
             }
         })
         .collect();

@@ -144,7 +144,7 @@ pub enum Standing {
 
 impl Budget {
     /// The statistic of `durations` and its 95% interval; `None` without durations. The mean
-    /// is the trimmed mean with Yuen's interval; a percentile's interval is the
+    /// is the trimmed mean with its bootstrap interval; a percentile's interval is the
     /// distribution-free one between two order statistics (the binomial ranks around n x q).
     pub fn estimate(&self, durations: &[f64], discard: f64) -> Option<Estimate> {
         match self.statistic.quantile() {
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(b.standing(&e(105.0, 95.0, 115.0)), Standing::Borderline);
         assert_eq!(b.standing(&e(120.0, 110.0, 130.0)), Standing::Over);
         assert!(b.admits(&e(100.0, 90.0, 110.0)) && !b.admits(&e(100.5, 90.0, 110.0)));
-        // The mean is the trimmed mean with Yuen's interval.
+        // The mean is the trimmed mean with its bootstrap interval.
         let durations = [10.0, 11.0, 12.0, 13.0, 1000.0];
         let mean = b.estimate(&durations, 0.2).unwrap();
         assert_eq!(mean.value, 12.0);

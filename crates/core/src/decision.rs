@@ -1,27 +1,46 @@
 //! The decision: which power value a strategy recommends from every power value's
-//! measurements, and why. The reference's rule decides on the averages; with statistical ties,
-//! power values equal within the noise (Yuen's test) are tied and the tie rules pick among them.
-//! The analysis (the result document) and the Sampler's bootstrap both decide with `Rule`.
+//! measurements, and why.
+//!
+//! The reference recommends the best average. With statistical ties (the default) the power
+//! values are compared as well as their samples allow: each one's trimmed mean on the
+//! strategy's measure over the best's, with a 95% percentile-bootstrap interval of that ratio
+//! (`stats::ratio_interval`). One whose interval lies within [`TIE_MARGIN`] of the best is
+//! shown to be as good, and so is every power value whose average lies between them; among
+//! those the other measure decides (cost ties go to the fastest, speed ties to the cheapest; a
+//! balanced tie keeps the best score). So the recommendation is never a power value that
+//! another beats on both measures by the averages shown, and it changes only when a power value
+//! that is the best, or ties with it, comes or goes. Where an interval cannot yet say whether a
+//! power value would change the recommendation, it is undecided, with the number of
+//! invocations that would likely tell. The analysis and adaptive sampling both decide with
+//! [`Rule`].
 
 use crate::budget::{Budget, BudgetOutcome, Estimate, Standing, Verdict};
 use crate::input::ExecutionInput;
-use crate::output::PowerStats;
-use crate::stats::YuenTest;
+use crate::output::{PowerStats, Sampled};
+use crate::stats::{ratio_interval, Ratio};
 use crate::strategy::{select, BalancedScore, Candidate, Strategy};
 
-/// One power value as the decision sees it: its averages and, where it has them, its
-/// per-invocation costs and durations.
+/// Power values whose averages on the strategy's measure are within this share of the best's
+/// (by the upper end of the ratio's interval) are as good as the best: a difference too small
+/// to act on, and too small for a run to tell reliably.
+pub const TIE_MARGIN: f64 = 0.03;
+
+/// One power value as the decision sees it: its averages and, where it has them, the costs and
+/// durations of its steady invocations.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Measured {
     pub candidate: Candidate,
-    /// Each sampled invocation's cost and duration; `None` without samples.
-    pub samples: Option<(Vec<f64>, Vec<f64>)>,
-    /// Adaptive sampling put it out of the running: worse than the best beyond the noise, by
-    /// this same rule, on the invocations it had then. It stays out of every tie afterwards,
-    /// so that the Sampler and the analysis never give two verdicts on one power value.
+    /// The steady invocations' costs and durations (blended at the cold-start rate, if any);
+    /// `None` without samples.
+    pub samples: Option<Sampled>,
+    /// Every invocation the power value had (its samples leave out cold starts and warm-ups).
+    pub invocations: u32,
+    /// Adaptive sampling put it out of the running: worse than the best, by this same rule, on
+    /// the invocations it had then. It stays out of every tie afterwards, so that the Sampler
+    /// and the analysis never give two verdicts on one power value.
     pub ruled_out: bool,
-    /// With a cold-start rate: (rate, the cold starts' mean duration), which the samples are
-    /// blended with; a budget's percentile is then the mix's.
+    /// With a cold-start rate: (rate, what a new environment lasts: `PowerStats::start`), which
+    /// the samples are blended with; a budget's percentile is then the mix's.
     pub mix: Option<(f64, f64)>,
 }
 
@@ -32,10 +51,10 @@ impl Measured {
     }
 
     /// With a cold-start rate r, the power value as production would see it: its averages are
-    /// (1 - r) x warm + r x cold, and its samples are the warm invocations' blended the same way
-    /// with the cold starts' mean (a handful of cold starts cannot carry a test of their own, so
-    /// the blend's noise is the warm invocations'). Without both warm and cold measurements it
-    /// stays as measured.
+    /// (1 - r) x steady + r x start (`PowerStats::blended`), and its samples are the steady
+    /// invocations blended the same way (a handful of cold starts cannot carry a test of their
+    /// own, so the blend's noise is the steady invocations'). Without both warm and cold
+    /// measurements it stays as measured.
     pub fn at_rate(stats: &PowerStats, rate: Option<f64>) -> Measured {
         let mut candidate = Candidate {
             power: stats.value,
@@ -43,39 +62,31 @@ impl Measured {
             duration: stats.average_duration,
             succeeded: stats.succeeded(),
         };
-        let mut samples = stats
-            .samples
-            .as_ref()
-            .map(|s| (s.costs(), s.durations.clone()));
+        let mut samples = stats.samples.as_ref().map(|s| s.steady());
         let mut mix = None;
-        if let (Some(r), Some((duration, cost)), Some(cold)) =
-            (rate, rate.and_then(|r| stats.blended(r)), stats.cold)
+        if let (Some(r), Some((duration, cost)), Some((start_duration, start_cost))) =
+            (rate, rate.and_then(|r| stats.blended(r)), stats.start())
         {
-            mix = Some((r, cold.duration));
+            mix = Some((r, start_duration));
             candidate.duration = duration;
             candidate.cost = cost;
-            samples = stats.samples.as_ref().map(|s| {
-                let warm: Vec<usize> = s
-                    .cold_flags()
+            samples = samples.map(|s| Sampled {
+                costs: s
+                    .costs
                     .iter()
-                    .enumerate()
-                    .filter(|(_, &c)| !c)
-                    .map(|(i, _)| i)
-                    .collect();
-                let costs = s.costs();
-                (
-                    warm.iter()
-                        .map(|&i| (1.0 - r) * costs[i] + r * cold.cost)
-                        .collect(),
-                    warm.iter()
-                        .map(|&i| (1.0 - r) * s.durations[i] + r * cold.duration)
-                        .collect(),
-                )
+                    .map(|c| (1.0 - r) * c + r * start_cost)
+                    .collect(),
+                durations: s
+                    .durations
+                    .iter()
+                    .map(|d| (1.0 - r) * d + r * start_duration)
+                    .collect(),
             });
         }
         Measured {
             candidate,
             samples,
+            invocations: stats.invocations.unwrap_or(0),
             ruled_out: stats
                 .stop_reason
                 .as_ref()
@@ -91,15 +102,16 @@ impl Measured {
             return None;
         }
         match (&self.samples, self.mix) {
-            // The samples are the warm invocations blended: (1 - r) w + r c.
-            (Some((_, blended)), Some((rate, cold))) if rate < 1.0 => {
+            // The samples are the steady invocations blended: (1 - r) w + r s.
+            (Some(blended), Some((rate, start))) if rate < 1.0 => {
                 let warm: Vec<f64> = blended
+                    .durations
                     .iter()
-                    .map(|b| (b - rate * cold) / (1.0 - rate))
+                    .map(|b| (b - rate * start) / (1.0 - rate))
                     .collect();
-                budget.estimate_mixed(&warm, rate, cold, discard)
+                budget.estimate_mixed(&warm, rate, start, discard)
             }
-            (Some((_, durations)), _) => budget.estimate(durations, discard),
+            (Some(s), _) => budget.estimate(&s.durations, discard),
             (None, _) => Some(Estimate {
                 value: self.candidate.duration,
                 low: self.candidate.duration,
@@ -109,12 +121,8 @@ impl Measured {
     }
 }
 
-/// Power values whose trimmed means are this close (a share of the best's) are tied even when
-/// the test can tell them apart: a difference too small to act on.
-pub const TIE_MARGIN: f64 = 0.02;
-
-/// How a strategy decides: the strategy, its weight, the trimming the averages and the test
-/// share, and whether ties are statistical.
+/// How a strategy decides: the strategy, its weight, the trimming of the averages, and whether
+/// ties are statistical.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Rule {
     pub strategy: Strategy,
@@ -130,15 +138,17 @@ pub(crate) struct Rule {
 /// What the rule decided, as indices into the power values it was given.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
-    /// The best by the averages alone (the reference's pick), leaving out a power value that
-    /// adaptive sampling put out of the running.
+    /// The best on the strategy's measure by the averages alone (the reference's pick), leaving
+    /// out a power value that adaptive sampling put out of the running.
     pub best: usize,
     /// The recommendation.
     pub pick: usize,
-    /// How statistical ties led from `best` to `pick`; `None` when the averages alone decide.
+    /// How the comparisons led from `best` to `pick`; `None` when the averages alone decide.
     pub ties: Option<Ties>,
     /// With a budget: its verdict on the pick, and the power values over it.
     pub budget: Option<BudgetOutcome>,
+    /// What more invocations could change: the power values whose comparison cannot tell yet.
+    pub undecided: Vec<Undecided>,
 }
 
 impl Decision {
@@ -150,17 +160,42 @@ impl Decision {
     }
 }
 
-/// The statistical ties behind a decision.
+/// The comparisons behind a decision.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Ties {
-    /// Tied with the best on the strategy's measure (Yuen's test, 95%), the best included.
+    /// Each power value's average on the strategy's measure over the best's, with its 95%
+    /// bootstrap interval; `None` for the best itself and for those not compared (no result,
+    /// over the budget, out of the running).
+    pub ratios: Vec<Option<Ratio>>,
+    /// As good as the best: the best, every power value shown within [`TIE_MARGIN`] of it,
+    /// and every one whose average lies between them. Ascending.
     pub equivalent: Vec<usize>,
-    /// For cost and speed: the best of `equivalent` on the tie-break measure (duration for
-    /// cost, cost for speed), and those of `equivalent` tied with it on that measure. The
-    /// smallest of these is the pick. For balanced, the same as `equivalent`.
-    pub leader: usize,
-    /// See `leader`.
-    pub tied_leaders: Vec<usize>,
+    /// Of `equivalent`, the dearest (cost and balanced) or slowest (speed) shown within the
+    /// margin: the evidence the sentence gives.
+    pub widest: usize,
+}
+
+/// A power value whose comparison cannot tell yet whether it would change the recommendation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Undecided {
+    /// Its index.
+    pub index: usize,
+    /// What is open.
+    pub question: Question,
+    /// About how many invocations per power value would likely tell; `None` when the
+    /// difference seen is the threshold itself, so that no number would.
+    pub needed: Option<u32>,
+}
+
+/// The question an undecided power value leaves open.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Question {
+    /// Whether it is within the margin of the best (or better): its ratio to the best, whose
+    /// interval holds both answers.
+    Margin(Ratio),
+    /// Whether its statistic is within the budget: the statistic and interval, which crosses
+    /// the limit.
+    Budget(Estimate),
 }
 
 /// The measures a decision compares.
@@ -170,6 +205,10 @@ enum Measure {
     Duration,
     Score,
 }
+
+/// The most invocations per power value a "would tell" estimate names; beyond it the answer is
+/// that no practical run would.
+const MOST_NEEDED: f64 = 10_000.0;
 
 impl Rule {
     /// The input's rule; `statistical_ties` as the caller needs it (the Sampler always tests).
@@ -192,7 +231,8 @@ impl Rule {
     /// The decision over `measured`, or `None` when no power value can be recommended.
     ///
     /// With a budget, the strategy decides among the power values whose statistic is within
-    /// it, as below; when there is none, the fastest is the pick.
+    /// it, as below; when there is none, the fastest is the pick. A power value whose interval
+    /// crosses the limit and that would be a better pick is undecided.
     pub fn decide(&self, measured: &[Measured]) -> Option<Decision> {
         let Some(budget) = self.budget else {
             return self.decide_among(measured);
@@ -225,6 +265,7 @@ impl Rule {
                 pick: fastest,
                 ties: None,
                 budget: outcome(Verdict::None, fastest),
+                undecided: Vec::new(),
             });
         }
         let restricted: Vec<Measured> = measured
@@ -242,17 +283,50 @@ impl Rule {
             _ => Verdict::Borderline,
         };
         decision.budget = outcome(verdict, decision.pick);
+        if self.statistical_ties {
+            let pick = decision.pick;
+            let open = |i: usize| {
+                let e = estimates[i]?;
+                let crosses = e.low <= budget.ms && e.high > budget.ms;
+                // The pick's own standing, or a power value the budget keeps out that the
+                // strategy would prefer.
+                let matters = i == pick
+                    || !within[i] && !measured[i].ruled_out && self.prefers(measured, i, pick);
+                (crosses && matters).then(|| Undecided {
+                    index: i,
+                    needed: needed(
+                        measured[i].invocations,
+                        e.value,
+                        budget.ms,
+                        (e.value - e.low).max(e.high - e.value),
+                    ),
+                    question: Question::Budget(e),
+                })
+            };
+            decision
+                .undecided
+                .extend((0..measured.len()).filter_map(open));
+            decision.undecided.sort_by_key(|u| u.index);
+            decision.undecided.dedup_by_key(|u| u.index);
+        }
         Some(decision)
     }
 
+    /// Whether the strategy would rather recommend `i` than `pick` on the averages.
+    fn prefers(&self, measured: &[Measured], i: usize, pick: usize) -> bool {
+        let (a, b) = (measured[i].candidate, measured[pick].candidate);
+        match self.strategy {
+            Strategy::Cost => a.cost < b.cost,
+            Strategy::Speed => a.duration < b.duration,
+            Strategy::Balanced => {
+                let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
+                self.point(&candidates, i) < self.point(&candidates, pick)
+            }
+        }
+    }
+
     /// The decision over `measured` without a budget, or `None` when no power value can be
-    /// recommended.
-    ///
-    /// Without statistical ties (or without samples) it is the reference's: the best by the
-    /// averages. With them, the power values tied with that best on the strategy's measure are
-    /// `equivalent`, and the tie rules pick among them, each also up to the noise: cost ties
-    /// go to the fastest, speed ties to the cheapest, and a tie on that too (or a balanced
-    /// tie) to the least memory.
+    /// recommended. See the module's documentation.
     fn decide_among(&self, measured: &[Measured]) -> Option<Decision> {
         let candidates: Vec<Candidate> = measured.iter().map(|m| m.candidate).collect();
         let best = select(self.strategy, self.balanced_weight, &candidates)?;
@@ -261,6 +335,7 @@ impl Rule {
             pick: best,
             ties: None,
             budget: None,
+            undecided: Vec::new(),
         };
         if !self.statistical_ties {
             return Some(reference);
@@ -281,62 +356,107 @@ impl Rule {
                 ..c
             })
             .collect();
-        let best = if measured[best].ruled_out {
-            select(self.strategy, self.balanced_weight, &eligible).unwrap_or(best)
-        } else {
-            best
+        let best = select(self.strategy, self.balanced_weight, &eligible)?;
+        let running: Vec<usize> = (0..measured.len())
+            .filter(|&i| eligible[i].usable())
+            .collect();
+        let (primary, secondary) = match self.strategy {
+            Strategy::Cost => (Measure::Cost, Some(Strategy::Speed)),
+            Strategy::Speed => (Measure::Duration, Some(Strategy::Cost)),
+            Strategy::Balanced => (Measure::Score, None),
         };
         let balanced = BalancedScore::of(self.balanced_weight, &candidates);
-        let values = |i: usize, measure: Measure| -> Vec<f64> {
-            let (costs, durations) = measured[i].samples.clone().unwrap_or_default();
-            match measure {
-                Measure::Cost => costs,
-                Measure::Duration => durations,
-                Measure::Score => costs
+        let values = |i: usize| -> Vec<f64> {
+            let s = measured[i].samples.clone().unwrap_or_default();
+            match primary {
+                Measure::Cost => s.costs,
+                Measure::Duration => s.durations,
+                Measure::Score => s
+                    .costs
                     .iter()
-                    .zip(&durations)
+                    .zip(&s.durations)
                     .map(|(&c, &d)| balanced.score(c, d))
                     .collect(),
             }
         };
-        let tied_with = |reference: usize, among: &[usize], measure: Measure| -> Vec<usize> {
-            let base = values(reference, measure);
-            among
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    i == reference
-                        || !measured[i].ruled_out
-                            && YuenTest::run(&base, &values(i, measure), self.discard_top_bottom)
-                                .is_some_and(|t| t.tied_within(TIE_MARGIN))
-                })
-                .collect()
-        };
-        let (primary, tie_break) = match self.strategy {
-            Strategy::Cost => (Measure::Cost, Some((Measure::Duration, Strategy::Speed))),
-            Strategy::Speed => (Measure::Duration, Some((Measure::Cost, Strategy::Cost))),
-            Strategy::Balanced => (Measure::Score, None),
-        };
-        let equivalent = tied_with(best, &usable, primary);
-        let (leader, tied_leaders) = match tie_break {
-            Some((measure, order)) => {
+        let base = values(best);
+        let ratios: Vec<Option<Ratio>> = (0..measured.len())
+            .map(|i| {
+                (i != best && running.contains(&i))
+                    .then(|| ratio_interval(&values(i), &base, self.discard_top_bottom))
+                    .flatten()
+            })
+            .collect();
+        let point = |i: usize| self.point(&candidates, i);
+        let shown: Vec<usize> = running
+            .iter()
+            .copied()
+            .filter(|&i| i == best || ratios[i].is_some_and(|r| r.high <= 1.0 + TIE_MARGIN))
+            .collect();
+        let widest = *shown
+            .iter()
+            .max_by(|&&a, &&b| point(a).total_cmp(&point(b)))?;
+        let equivalent: Vec<usize> = running
+            .iter()
+            .copied()
+            .filter(|&i| point(i) <= point(widest))
+            .collect();
+        let pick = match secondary {
+            Some(order) => {
                 let among: Vec<Candidate> = equivalent.iter().map(|&i| candidates[i]).collect();
-                let leader = equivalent[select(order, 0.0, &among)?];
-                (leader, tied_with(leader, &equivalent, measure))
+                equivalent[select(order, 0.0, &among)?]
             }
-            None => (equivalent[0], equivalent.clone()),
+            None => best,
         };
-        // Indices follow the power values' order, so the first is the least memory.
-        let pick = *tied_leaders.iter().min_by_key(|&&i| candidates[i].power)?;
+        let undecided: Vec<Undecided> = running
+            .iter()
+            .copied()
+            .filter(|i| !equivalent.contains(i))
+            .filter_map(|i| {
+                let r = ratios[i]?;
+                let better_second = match self.strategy {
+                    Strategy::Cost => candidates[i].duration < candidates[pick].duration,
+                    Strategy::Speed => candidates[i].cost < candidates[pick].cost,
+                    Strategy::Balanced => false,
+                };
+                // Within the margin it would be the pick; below 1 it might be the best.
+                let threshold = if better_second && r.low <= 1.0 + TIE_MARGIN {
+                    1.0 + TIE_MARGIN
+                } else if r.low < 1.0 {
+                    1.0
+                } else {
+                    return None;
+                };
+                let half = if r.estimate <= threshold {
+                    r.high - r.estimate
+                } else {
+                    r.estimate - r.low
+                };
+                let steady = measured[i]
+                    .samples
+                    .as_ref()
+                    .map_or(0, |s| s.costs.len().min(base.len()));
+                Some(Undecided {
+                    index: i,
+                    question: Question::Margin(r),
+                    needed: needed(steady as u32, r.estimate, threshold, half).map(|n| {
+                        // The invocations that are not steady ones (a cold start, warm-ups).
+                        let other = measured[i].invocations.saturating_sub(steady as u32);
+                        n + other
+                    }),
+                })
+            })
+            .collect();
         Some(Decision {
             best,
             pick,
             ties: Some(Ties {
+                ratios,
                 equivalent,
-                leader,
-                tied_leaders,
+                widest,
             }),
             budget: None,
+            undecided,
         })
     }
 
@@ -353,24 +473,29 @@ impl Rule {
     }
 }
 
-/// The largest relative difference of `members`' averages from `base`'s on `measure`, %.
-fn spread(values: &[f64], base: usize, members: &[usize]) -> f64 {
-    let b = values[base];
-    members
-        .iter()
-        .map(|&i| {
-            if b > 0.0 {
-                (values[i] - b).abs() / b
-            } else {
-                0.0
-            }
-        })
-        .fold(0.0, f64::max)
-        * 100.0
+/// About how many samples would bring an interval of half-width `half` around `estimate` clear
+/// of `threshold`, from `n` now: an interval narrows as 1 / sqrt(n). `None` when the estimate
+/// sits on the threshold or the number would be beyond any practical run.
+fn needed(n: u32, estimate: f64, threshold: f64, half: f64) -> Option<u32> {
+    let gap = (estimate - threshold).abs();
+    if n == 0 || gap <= 0.0 || !half.is_finite() {
+        return None;
+    }
+    let factor = (half / gap).powi(2).max(1.0);
+    let total = (f64::from(n) * factor).ceil();
+    // Rounded up to a number a user would type.
+    let step = if total <= 100.0 { 10.0 } else { 50.0 };
+    (total <= MOST_NEEDED).then(|| ((total / step).ceil() * step) as u32)
 }
 
-/// One sentence on why the pick: what is tied with the best, and which tie rule chose. With a
-/// budget, `measured` holds only the power values within it as usable, as the rule decided.
+/// "1.02x".
+fn times(x: f64) -> String {
+    format!("{x:.2}x")
+}
+
+/// The sentence on why the pick, with the evidence: what is as good as the best and how sure
+/// that is, which tie rule chose, and what is still undecided. With a budget, `measured` holds
+/// only the power values within it as usable, as the rule decided.
 pub(crate) fn explain(
     rule: &Rule,
     measured: &[Measured],
@@ -382,47 +507,174 @@ pub(crate) fn explain(
     let usable: Vec<usize> = (0..candidates.len())
         .filter(|&i| candidates[i].usable())
         .collect();
-    let points: Vec<f64> = (0..candidates.len())
-        .map(|i| rule.point(&candidates, i))
-        .collect();
-    let p = sorted[decision.pick].value;
-    let names = power_list(sorted, &usable, &ties.equivalent);
-    let within = spread(&points, decision.best, &ties.equivalent);
-    if ties.equivalent.len() == 1 {
+    let mb = |i: usize| sorted[i].value;
+    let n = |i: usize| measured[i].samples.as_ref().map_or(0, |s| s.costs.len());
+    // "1.02–1.09x as much (95% bootstrap interval, n = 9 and 9)".
+    let evidence = |i: usize, r: &Ratio, compared: &str| {
+        format!(
+            "{:.2}–{} {compared} (95% bootstrap interval, n = {} and {})",
+            r.low,
+            times(r.high),
+            n(i),
+            n(decision.best)
+        )
+    };
+    let (p, best) = (mb(decision.pick), mb(decision.best));
+    let (superlative, compared, other) = match rule.strategy {
+        Strategy::Cost => ("is the cheapest", "as much", "fastest"),
+        Strategy::Speed => ("is the fastest", "as long", "cheapest"),
+        Strategy::Balanced => ("has the best balance", "as much", "best balanced"),
+    };
+    let verb = match rule.strategy {
+        Strategy::Cost => "costs",
+        Strategy::Speed => "lasts",
+        Strategy::Balanced => "scores",
+    };
+    let margin = 100.0 * TIE_MARGIN;
+    let mut sentence = if ties.equivalent.len() == 1 {
         let others = if decision.budget.is_some() {
-            "every other power value within the budget"
+            " of those within the budget"
         } else {
-            "every other power value"
+            ""
         };
-        return match rule.strategy {
-            Strategy::Cost => {
-                format!("{p} MB is the cheapest beyond the noise of {others} (Yuen's test, 95%).")
-            }
-            Strategy::Speed => {
-                format!("{p} MB is the fastest beyond the noise of {others} (Yuen's test, 95%).")
-            }
-            Strategy::Balanced => format!(
-                "{p} MB has the best balance beyond the noise of {others} (Yuen's test, 95%)."
-            ),
+        // The nearest other power value on the strategy's measure.
+        let nearest = ties
+            .ratios
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.map(|r| (i, r)))
+            .min_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate));
+        let by_average = if decision.undecided.is_empty() {
+            ""
+        } else {
+            " by its average"
         };
-    }
-    let tied = match rule.strategy {
-        Strategy::Cost => format!("{names} MB cost the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
-        Strategy::Speed => format!("{names} MB are equally fast within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart)"),
-        Strategy::Balanced => {
-            return format!("{names} MB score the same within the noise (Yuen's test, 95%; their averages are up to {within:.1}% apart); {p} MB is the smallest of them.")
+        match nearest {
+            // With undecided power values, their intervals follow.
+            _ if !decision.undecided.is_empty() => {
+                format!("{p} MB {superlative}{others}{by_average}.")
+            }
+            Some((i, r)) => {
+                let beyond = if r.low > 1.0 + TIE_MARGIN {
+                    format!(", beyond the {margin:.0}% margin")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{p} MB {superlative}{others}: the nearest, {} MB, {verb} {}{beyond}.",
+                    mb(i),
+                    evidence(i, &r, compared)
+                )
+            }
+            None => format!("{p} MB {superlative}: no other power value had a result to compare."),
         }
+    } else {
+        let names = power_list(sorted, &usable, &ties.equivalent);
+        let shown = ties.ratios[ties.widest]
+            .map(|r| {
+                format!(
+                    " (the furthest, {} MB, {verb} {})",
+                    mb(ties.widest),
+                    evidence(ties.widest, &r, compared)
+                )
+            })
+            .unwrap_or_default();
+        let alike = match rule.strategy {
+            Strategy::Cost => "cost as little as",
+            Strategy::Speed => "are as fast as",
+            Strategy::Balanced => "balance as well as",
+        };
+        let then = if rule.strategy == Strategy::Balanced {
+            format!("{p} MB has the best score of them")
+        } else {
+            format!("{p} MB is the {other} of them")
+        };
+        format!("{names} MB {alike} {best} MB within {margin:.0}%{shown}; {then}.")
     };
-    let (adjective, tie_break): (&str, Vec<f64>) = match rule.strategy {
-        Strategy::Cost => ("fastest", candidates.iter().map(|c| c.duration).collect()),
-        _ => ("cheapest", candidates.iter().map(|c| c.cost).collect()),
-    };
-    if ties.tied_leaders.len() == 1 {
-        return format!("{tied}; {p} MB is the {adjective} of them.");
+    if let Some(undecided) = undecided_sentence(decision, measured, sorted) {
+        sentence.push(' ');
+        sentence.push_str(&undecided);
     }
-    let leaders = power_list(sorted, &ties.equivalent, &ties.tied_leaders);
-    let close = spread(&tie_break, ties.leader, &ties.tied_leaders);
-    format!("{tied}; {leaders} MB are the {adjective} of them within the noise (their averages are up to {close:.1}% apart), and {p} MB uses the least memory.")
+    sentence
+}
+
+/// What is still open, and the `num` that would likely close it; `None` when nothing is.
+pub(crate) fn undecided_sentence(
+    decision: &Decision,
+    measured: &[Measured],
+    sorted: &[PowerStats],
+) -> Option<String> {
+    if decision.undecided.is_empty() {
+        return None;
+    }
+    let best = sorted[decision.best].value;
+    let n = |i: usize| measured[i].samples.as_ref().map_or(0, |s| s.costs.len());
+    let margins: Vec<String> = decision
+        .undecided
+        .iter()
+        .filter_map(|u| match &u.question {
+            Question::Margin(r) => Some(format!(
+                "{} MB ({:.2}–{})",
+                sorted[u.index].value,
+                r.low,
+                times(r.high)
+            )),
+            Question::Budget(_) => None,
+        })
+        .collect();
+    let budgets: Vec<String> = decision
+        .undecided
+        .iter()
+        .filter_map(|u| match &u.question {
+            Question::Budget(e) => Some(format!(
+                "{} MB ({:.1}–{:.1} ms)",
+                sorted[u.index].value, e.low, e.high
+            )),
+            Question::Margin(_) => None,
+        })
+        .collect();
+    let mut open = Vec::new();
+    if !margins.is_empty() {
+        let counts: Vec<usize> = decision.undecided.iter().map(|u| n(u.index)).collect();
+        let each = if counts.iter().all(|&c| c == n(decision.best)) {
+            format!("n = {} each", n(decision.best))
+        } else {
+            format!("n = {} for {best} MB", n(decision.best))
+        };
+        open.push(format!(
+            "whether {} would change the recommendation (the ratio of each to {best} MB, 95% bootstrap interval, {each})",
+            join(&margins)
+        ));
+    }
+    if !budgets.is_empty() {
+        open.push(format!(
+            "whether {} {} within the budget (95% interval)",
+            join(&budgets),
+            if budgets.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    let needed = decision
+        .undecided
+        .iter()
+        .map(|u| u.needed)
+        .try_fold(0, |most: u32, n| n.map(|n| most.max(n)));
+    let would = match needed {
+        Some(n) => format!("about {n} invocations per power value (\"num\") would likely tell, and adaptive sampling (--adaptive) invokes only the power values in question until it does"),
+        None => "the difference seen is at the threshold itself, so no number of invocations may tell; either choice is as good".to_string(),
+    };
+    Some(format!(
+        "Undecided: the samples cannot yet tell {}; {would}.",
+        open.join(", nor ")
+    ))
+}
+
+/// "a", "a and b", "a, b and c".
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// `128–1024` when `chosen` are consecutive among the usable power values, else
@@ -451,6 +703,10 @@ pub(crate) fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::{Counts, Invocations, Keep};
+    use crate::stats::Resampler;
+    use crate::strategy::Strategy;
+    use proptest::prelude::{prop_assert, prop_assert_eq, proptest, ProptestConfig};
 
     /// A power value whose invocations cost `cost` and last `duration`, with a little spread.
     fn measured(power: u32, cost: f64, duration: f64, ruled_out: bool) -> Measured {
@@ -466,21 +722,48 @@ mod tests {
                 duration,
                 succeeded: true,
             },
-            samples: Some((spread(cost), spread(duration))),
+            samples: Some(Sampled {
+                costs: spread(cost),
+                durations: spread(duration),
+            }),
+            invocations: 20,
             ruled_out,
             mix: None,
         }
     }
 
-    fn cost_rule() -> Rule {
+    /// A power value measured from its invocations' durations (ms), billed as Lambda bills
+    /// them (whole milliseconds) at its memory's x86 price in us-east-1.
+    fn from_durations(power: u32, durations: &[f64]) -> PowerStats {
+        let billed: Vec<f64> = durations.iter().map(|d| d.ceil()).collect();
+        PowerStats::of_invocations(
+            power,
+            Invocations {
+                durations,
+                billed: &billed,
+                cold: &[],
+                warm_up: &[],
+            },
+            0.0000166667 * f64::from(power) / 1024.0 / 1000.0,
+            Counts::default(),
+            0.2,
+            Keep::All,
+        )
+    }
+
+    fn rule(strategy: Strategy) -> Rule {
         Rule {
-            strategy: Strategy::Cost,
+            strategy,
             balanced_weight: 0.5,
             discard_top_bottom: 0.2,
             statistical_ties: true,
             budget: None,
             cold_start_rate: None,
         }
+    }
+
+    fn cost_rule() -> Rule {
+        rule(Strategy::Cost)
     }
 
     /// 128 MB is the cheapest and slow, 512 MB a little dearer and fast, 1024 MB the fastest.
@@ -517,16 +800,21 @@ mod tests {
     }
 
     #[test]
-    fn a_pick_whose_interval_crosses_the_limit_is_borderline() {
+    fn a_pick_whose_interval_crosses_the_limit_is_borderline_and_undecided() {
         let d = with_budget("mean", 101.0).decide(&three()).unwrap();
         assert_eq!(d.pick, 1);
-        let b = d.budget.unwrap();
+        let b = d.budget.clone().unwrap();
         assert_eq!(b.verdict, Verdict::Borderline);
         assert!(
             b.estimate.low < 101.0 && b.estimate.high > 101.0,
             "{:?}",
             b.estimate
         );
+        // Whether it meets the budget is open, and more invocations would tell.
+        assert_eq!(d.undecided.len(), 1, "{:?}", d.undecided);
+        assert_eq!(d.undecided[0].index, 1);
+        assert!(matches!(d.undecided[0].question, Question::Budget(_)));
+        assert!(d.undecided[0].needed.is_some_and(|n| n > 20));
     }
 
     #[test]
@@ -545,20 +833,29 @@ mod tests {
 
     #[test]
     fn a_value_out_of_the_running_is_never_tied_with_the_pick() {
-        // 128 MB costs within the noise of 512 MB, but the Sampler put it out of the running
-        // (on fewer invocations, earlier): it is not reported as tied, so the run does not say
-        // both "dearer beyond the noise" and "the same within the noise" of it.
-        let values = [
-            measured(128, 1.01e-7, 400.0, true),
-            measured(512, 1.0e-7, 100.0, false),
-            measured(1024, 1.6e-7, 80.0, false),
+        // 128 MB costs the same as 512 MB, but the Sampler put it out of the running (on fewer
+        // invocations, earlier): it is not reported as tied, so the run does not say both
+        // "out of the running" and "as good as the best" of it.
+        let tight = |power, cost: f64, duration: f64, ruled_out| {
+            let mut m = measured(power, cost, duration, ruled_out);
+            m.samples = Some(Sampled {
+                costs: (0..20)
+                    .map(|k| cost * (1.0 + 0.001 * f64::from(k % 3)))
+                    .collect(),
+                durations: vec![duration; 20],
+            });
+            m
+        };
+        let mut values = [
+            tight(128, 1.001e-7, 400.0, true),
+            tight(512, 1.0e-7, 100.0, false),
+            tight(1024, 1.6e-7, 80.0, false),
         ];
         let ties = cost_rule().decide(&values).unwrap().ties.unwrap();
         assert_eq!(ties.equivalent, vec![1]);
-        // The same measurements without the Sampler's verdict: 128 MB is tied.
-        let mut fresh = values.clone();
-        fresh[0].ruled_out = false;
-        let ties = cost_rule().decide(&fresh).unwrap().ties.unwrap();
+        // The same measurements without the Sampler's verdict: 128 MB is as cheap, within 3%.
+        values[0].ruled_out = false;
+        let ties = cost_rule().decide(&values).unwrap().ties.unwrap();
         assert_eq!(ties.equivalent, vec![0, 1]);
     }
 
@@ -572,5 +869,172 @@ mod tests {
         let decision = cost_rule().decide(&values).unwrap();
         assert_eq!((decision.best, decision.pick), (1, 1));
         assert!(!decision.ties.unwrap().equivalent.contains(&0));
+    }
+
+    /// Durations as the jinja2 template handler of issue 26 gave them at num 10 (ms): 128 MB
+    /// throttled by its CPU quota in most invocations, 256 MB in a third, 512 MB rarely.
+    fn template_handler() -> Vec<PowerStats> {
+        vec![
+            from_durations(128, &[20.1, 19.9, 2.3, 22.0, 2.1, 2.0, 20.3, 20.2, 2.2]),
+            from_durations(
+                256,
+                &[1.85, 18.48, 1.52, 1.72, 18.6, 19.0, 2.38, 2.47, 2.39],
+            ),
+            from_durations(512, &[2.0, 1.66, 1.44, 3.92, 1.6, 1.46, 1.49, 3.9, 1.58]),
+            from_durations(1024, &[1.6, 1.5, 1.55, 1.45, 1.5, 1.42, 1.45, 1.36, 1.4]),
+            from_durations(
+                1769,
+                &[1.49, 1.55, 1.35, 1.41, 1.35, 1.37, 1.42, 5.06, 1.37],
+            ),
+            from_durations(3008, &[1.51, 2.3, 1.66, 1.45, 1.37, 1.38, 1.39, 1.37, 1.35]),
+        ]
+    }
+
+    #[test]
+    fn a_bimodal_power_value_that_another_beats_on_both_measures_is_never_the_pick() {
+        // Issue 26: powertune recommended 256 MB (7.80 ms, $0.2354 per million) over 512 MB
+        // (2.26 ms, $0.2250), because a test on 20%-trimmed means called every value tied and
+        // the last tie rule took the least memory.
+        let stats = template_handler();
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let d = cost_rule().decide(&measured).unwrap();
+        let (p, q) = (&measured[d.pick].candidate, &measured[2].candidate);
+        assert!(
+            !(q.cost <= p.cost && q.duration < p.duration),
+            "{} MB picked though 512 MB is cheaper and faster",
+            p.power
+        );
+        assert_ne!(stats[d.pick].value, 256);
+        // What the samples cannot tell is said, with the number that would tell it.
+        let sentence = explain(
+            &cost_rule(),
+            &measured,
+            &stats,
+            &d,
+            d.ties.as_ref().unwrap(),
+        );
+        assert!(sentence.contains("n = 9"), "{sentence}");
+    }
+
+    #[test]
+    fn undecided_values_come_with_the_invocations_that_would_tell() {
+        // 256 MB costs 10% more than 512 MB by its average, but its invocations spread so
+        // widely that it might cost less: undecided, as it could be the cheapest.
+        let spread_of = |center: f64, wiggle: f64| -> Vec<f64> {
+            (0..9)
+                .map(|k| center * (1.0 + wiggle * (f64::from(k % 3) - 1.0)))
+                .collect()
+        };
+        let stats = vec![
+            from_durations(256, &spread_of(44.0, 0.5)),
+            from_durations(512, &spread_of(20.0, 0.01)),
+        ];
+        let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+        let d = cost_rule().decide(&measured).unwrap();
+        assert_eq!(stats[d.best].value, 512);
+        let open = d
+            .undecided
+            .iter()
+            .find(|u| u.index == 0)
+            .expect("256 MB undecided");
+        let Question::Margin(r) = open.question else {
+            panic!("{open:?}")
+        };
+        assert!(r.low < 1.0 && r.high > 1.0, "{r:?}");
+        assert!(open.needed.is_some_and(|n| n > 9), "{open:?}");
+        let sentence = undecided_sentence(&d, &measured, &stats).unwrap();
+        assert!(
+            sentence.contains("256 MB") && sentence.contains("invocations per power value"),
+            "{sentence}"
+        );
+        // Tight samples: nothing is open.
+        let tight = vec![
+            from_durations(256, &spread_of(40.0, 0.01)),
+            from_durations(512, &spread_of(20.0, 0.01)),
+        ];
+        let measured: Vec<Measured> = tight.iter().map(Measured::of).collect();
+        assert!(cost_rule().decide(&measured).unwrap().undecided.is_empty());
+    }
+
+    /// A random power value: `n` durations around `center`, each throttled with chance
+    /// `throttle` (+18 ms, a CPU quota's 20 ms period) and heavy-tailed now and then.
+    fn random_durations(rng: &mut Resampler, n: usize, center: f64, throttle: f64) -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+                let v = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+                let mut d = center * (0.9 + 0.2 * v);
+                if u < throttle {
+                    d += 18.0;
+                }
+                if u > 0.97 {
+                    d *= 10.0;
+                }
+                d
+            })
+            .collect()
+    }
+
+    fn random_run(seed: u64, powers: &[u32], n: usize) -> Vec<PowerStats> {
+        let mut rng = Resampler::new(seed);
+        let base = 1.0 + (rng.next() % 200) as f64;
+        powers
+            .iter()
+            .map(|&m| {
+                let share = (f64::from(m) / 1769.0).min(1.0);
+                let center =
+                    base * (0.3 + 0.7 / share) * (0.8 + 0.4 * ((rng.next() % 100) as f64 / 100.0));
+                let throttle = ((rng.next() % 100) as f64 / 100.0) * (1.0 - share);
+                from_durations(m, &random_durations(&mut rng, n, center, throttle))
+            })
+            .collect()
+    }
+
+    const POWERS: [u32; 6] = [128, 256, 512, 1024, 1769, 3008];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Issue 26, item 1: whatever the samples, no other power value beats the pick on both
+        /// the strategy's measure and the other one, by the averages the report shows.
+        #[test]
+        fn the_pick_is_never_beaten_on_both_measures(
+            seed in 0u64..1_000_000,
+            n in 3usize..40,
+            strategy in proptest::sample::select(vec![Strategy::Cost, Strategy::Speed, Strategy::Balanced]),
+        ) {
+            let stats = random_run(seed, &POWERS, n);
+            let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+            let d = rule(strategy).decide(&measured).unwrap();
+            let p = measured[d.pick].candidate;
+            for m in &measured {
+                let q = m.candidate;
+                let beats = q.cost <= p.cost && q.duration <= p.duration
+                    && (q.cost < p.cost || q.duration < p.duration);
+                prop_assert!(!beats, "{} MB ({} ms, {}) picked, {} MB ({} ms, {}) beats it",
+                    p.power, p.duration, p.cost, q.power, q.duration, q.cost);
+            }
+        }
+
+        /// Issue 26, item 2: taking away a power value that is neither the pick nor as good as
+        /// the best does not change the pick; nor does adding it back.
+        #[test]
+        fn the_pick_does_not_depend_on_power_values_that_are_not_in_the_running(
+            seed in 0u64..1_000_000,
+            n in 3usize..30,
+            strategy in proptest::sample::select(vec![Strategy::Cost, Strategy::Speed]),
+        ) {
+            let stats = random_run(seed, &POWERS, n);
+            let measured: Vec<Measured> = stats.iter().map(Measured::of).collect();
+            let d = rule(strategy).decide(&measured).unwrap();
+            let equivalent = d.ties.as_ref().unwrap().equivalent.clone();
+            for gone in (0..stats.len()).filter(|i| *i != d.pick && !equivalent.contains(i)) {
+                let fewer: Vec<Measured> = measured.iter().enumerate()
+                    .filter(|(i, _)| *i != gone).map(|(_, m)| m.clone()).collect();
+                let again = rule(strategy).decide(&fewer).unwrap();
+                prop_assert_eq!(fewer[again.pick].candidate.power, measured[d.pick].candidate.power,
+                    "without {} MB", stats[gone].value);
+            }
+        }
     }
 }

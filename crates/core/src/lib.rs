@@ -43,3 +43,4 @@ pub mod sampling;
 pub mod stats;
 pub mod strategy;
 pub mod visualization;
+pub mod warm_up;

@@ -31,6 +31,14 @@ pub struct Report {
     pub memory_size_mb: Option<u32>,
     /// `Max Memory Used`, MB.
     pub max_memory_used_mb: Option<u32>,
+    /// Not in the REPORT: the caller knows the invocation was its environment's first, though
+    /// the REPORT has no Init Duration. Lambda writes none when the Init phase ran inside the
+    /// invocation (a "suppressed init": an Init over its 10 s limit is retried in the first
+    /// invocation, under the function's timeout, and the REPORT's Duration includes it; Lambda
+    /// Developer Guide, "Understanding the Lambda execution environment lifecycle"), and none
+    /// when Lambda initialized the environment ahead of the invocation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_in_environment: bool,
 }
 
 impl Report {
@@ -53,7 +61,9 @@ impl Report {
 
     /// Whether this invocation started a new execution environment.
     pub fn is_cold_start(&self) -> bool {
-        self.init_duration_ms.is_some() || self.restore_duration_ms.is_some()
+        self.init_duration_ms.is_some()
+            || self.restore_duration_ms.is_some()
+            || self.first_in_environment
     }
 }
 
@@ -188,6 +198,7 @@ fn platform_report(value: &Value) -> Option<Report> {
         billed_restore_duration_ms: ms("billedRestoreDurationMs"),
         memory_size_mb: mb("memorySizeMB"),
         max_memory_used_mb: mb("maxMemoryUsedMB"),
+        first_in_environment: false,
     };
     has_a_duration(&report).then_some(report)
 }

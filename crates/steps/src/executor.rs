@@ -254,6 +254,14 @@ fn summarize(
             reports.push(report);
         }
     }
+    // One after another, the version's first invocation starts its environment, whether or not
+    // its REPORT says so: after an Init that ran over its 10 s limit, Lambda initializes again
+    // inside the first invocation and writes no Init Duration (the Duration holds it).
+    if event.first == 0 && !input.parallel_invocation {
+        if let Some(first) = reports.first_mut() {
+            first.first_in_environment = true;
+        }
+    }
     // Rounds of an adaptive run are merged, which needs every invocation's sample.
     let keep = if input.adaptive {
         Keep::All

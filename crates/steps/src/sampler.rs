@@ -52,11 +52,12 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
 
     let mut stats = plan.power_stats();
     plan.sampling = plan.sampling.after_round(&plan.input, &mut stats);
+    // The statistics come back with their stop reasons and the warm-up set apart.
     for s in stats {
         if let Some(ExecutorOutput::Stats(entry)) =
             plan.results.iter_mut().find(|o| output_value(o) == s.value)
         {
-            entry.stop_reason = s.stop_reason;
+            **entry = s;
         }
     }
     tracing::info!(
@@ -116,6 +117,7 @@ mod tests {
                 billed_restore_duration_ms: None,
                 memory_size_mb: Some(value),
                 max_memory_used_mb: Some(40),
+                first_in_environment: false,
             })
             .collect();
         let price = lambda_price("us-east-1", Architecture::X86_64);

@@ -9,7 +9,7 @@ use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
 use powertune_core::logs::Report;
-use powertune_core::output::{Keep, PowerStats, StopReason, MAX_SAMPLES};
+use powertune_core::output::{Keep, PowerStats, StopReason, UndecidedPower, WarmUp, MAX_SAMPLES};
 use powertune_core::pricing::lambda_price;
 use powertune_core::sampling::{Sampling, GROWTH};
 use powertune_core::visualization::DEFAULT_BASE_URL;
@@ -99,10 +99,23 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         Some(plan.function.region.clone()),
         Some(format!("{DEFAULT_BASE_URL}{}", "x".repeat(200))),
     );
+    // The widest statistics leave nothing undecided; an analysis may name every power value
+    // as undecided, in its list and its sentence.
+    let undecided = UndecidedPower {
+        value: 10_240,
+        question: "margin".into(),
+        low: 0.123_456_789_012_3,
+        high: 1.123_456_789_012_3,
+        num: Some(u32::MAX),
+    };
+    let undecided_bytes =
+        input.power_values.len() * (json!(undecided).to_string().len() + UNDECIDED_WORDS);
     let analysis_bytes = event
         .analyze(&env)
         .map(|a| json!(a).to_string().len())
-        .unwrap_or(stats_bytes + 1024);
+        .unwrap_or(stats_bytes + 1024)
+        + undecided_bytes
+        + WARM_UP_BYTES;
     let cleanup = CleanupReport {
         deleted_aliases: configurations,
         deleted_versions: configurations,
@@ -141,6 +154,10 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
 /// The longest stop reason or sampling reason, characters (they name a few power values and
 /// percentages).
 const WIDEST_REASON: usize = 400;
+/// What the decision's sentence says of one undecided power value, characters at the most.
+const UNDECIDED_WORDS: usize = 60;
+/// The result's warm-up finding and its sentence, bytes at the most.
+const WARM_UP_BYTES: usize = 600;
 
 /// How many rounds an adaptive run can take at the most (one for a plain run).
 fn round_count(input: &ExecutionInput) -> usize {
@@ -168,6 +185,7 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize
             billed_restore_duration_ms: None,
             memory_size_mb: Some(power),
             max_memory_used_mb: Some(power),
+            first_in_environment: false,
         })
         .collect();
     let errors = reports.len() as u32;
@@ -183,8 +201,18 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize
     stats.stop_reason = input.adaptive.then(|| StopReason::OutOfRunning {
         after: input.num,
         why: "x".repeat(WIDEST_REASON),
-        pick_share: 0.0025,
-        resamples: u32::MAX,
+    });
+    // Warm-ups apart: the odd positions (every warm invocation but the cold starts' own).
+    if let Some(s) = stats.samples.as_mut() {
+        s.warm_up = (0..s.durations.len() as u32)
+            .filter(|i| i % 2 == 1)
+            .collect();
+    }
+    stats.warm_up = Some(WarmUp {
+        count: u32::MAX,
+        per_environment: u32::MAX,
+        duration: 123_456.789_012_3,
+        cost: 0.000_123_456_789_012_3,
     });
     stats
 }

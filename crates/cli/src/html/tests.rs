@@ -25,6 +25,7 @@ fn run(powers: &[u32], input: serde_json::Value) -> (TuningResult, Vec<PowerStat
                     billed_restore_duration_ms: None,
                     memory_size_mb: Some(p),
                     max_memory_used_mb: Some(60),
+                    first_in_environment: false,
                 })
                 .collect();
             PowerStats::from_reports(p, &reports, 0, &price, 0.2)

@@ -4,9 +4,11 @@
 
 use crate::blend::{crossing, BlendOutcome, ColdStartRate};
 use crate::budget::Verdict;
-use crate::decision::{explain, Decision, Measured, Rule};
+use crate::decision::{explain, undecided_sentence, Decision, Measured, Question, Rule};
 use crate::input::{Defaults, ExecutionInput, InputError};
-use crate::output::{MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult};
+use crate::output::{
+    MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult, UndecidedPower,
+};
 use crate::pricing::{
     request_price, step_functions_price, Currency, StateMachineRun, FALLBACK_REGION,
 };
@@ -51,10 +53,15 @@ pub enum AnalysisError {
 
 /// Picks the optimal power value and builds the result document.
 fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, AnalysisError> {
-    let (stats, input) = (&event.stats, &event.input);
-    if stats.is_empty() {
+    let input = &event.input;
+    if event.stats.is_empty() {
         return Err(AnalysisError::NoStats);
     }
+    // The warm-up is found again over every power value (a saved run or the reference's
+    // statistics may not have been through a Sampler that did it).
+    let mut measured_stats = event.stats.clone();
+    let warm_up = crate::warm_up::apply(&mut measured_stats, input.discard_top_bottom);
+    let stats = &measured_stats;
     let mut sorted = stats.to_vec();
     sorted.sort_by_key(|s| s.value);
     let rule = Rule::of(input, input.statistical_ties);
@@ -127,6 +134,8 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .as_ref()
             .map(|t| t.equivalent.iter().map(|&i| sorted[i].value).collect()),
         decision: explained,
+        undecided: (!decision.undecided.is_empty()).then(|| undecided_powers(&decision, &sorted)),
+        warm_up,
         budget: decision.budget.clone(),
         blend,
         sampling: event
@@ -135,6 +144,27 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
             .and_then(|s| s.summary(input, stats)),
         projection,
     })
+}
+
+/// The undecided power values as the result document lists them.
+fn undecided_powers(decision: &Decision, sorted: &[PowerStats]) -> Vec<UndecidedPower> {
+    decision
+        .undecided
+        .iter()
+        .map(|u| {
+            let (question, low, high) = match &u.question {
+                Question::Margin(r) => ("margin", r.low, r.high),
+                Question::Budget(e) => ("budget", e.low, e.high),
+            };
+            UndecidedPower {
+                value: sorted[u.index].value,
+                question: question.to_string(),
+                low,
+                high,
+                num: u.needed,
+            }
+        })
+        .collect()
 }
 
 /// Why nothing can be recommended: each power value's error.
@@ -197,10 +227,10 @@ fn decision_sentence(
             m
         })
         .collect();
-    let explained = decision
-        .ties
-        .as_ref()
-        .map(|ties| explain(rule, &decided, sorted, decision, ties));
+    let explained = match &decision.ties {
+        Some(ties) => Some(explain(rule, &decided, sorted, decision, ties)),
+        None => undecided_sentence(decision, &decided, sorted),
+    };
     let explained = match (&decision.budget, explained) {
         (Some(b), Some(e)) if b.verdict != Verdict::None => {
             Some(format!("{} {e}", b.sentence(best)))

@@ -17,6 +17,7 @@ fn stat(value: u32, price: f64, duration: f64) -> PowerStats {
         cold_starts: None,
         cold: None,
         warm: None,
+        warm_up: None,
         error: None,
         failures: None,
         samples: None,
@@ -82,6 +83,7 @@ fn sampled(value: u32, durations: &[f64], price_per_ms: f64) -> PowerStats {
             billed,
             price_per_ms,
             cold: Vec::new(),
+            warm_up: Vec::new(),
         }),
         total_cost: costs.iter().sum(),
         ..stat(
@@ -101,21 +103,25 @@ fn around(center: f64, spread: f64) -> Vec<f64> {
 }
 
 #[test]
-fn costs_equal_within_noise_are_tied_and_the_fastest_of_them_wins() {
-    // Price per ms doubles with memory and durations halve: the same cost at every size.
+fn costs_shown_equal_are_tied_and_the_fastest_of_them_wins() {
+    // Price per ms doubles with memory and durations halve: the same cost at every size, with
+    // so little noise that ten invocations show it within the 3% margin.
     let stats = vec![
-        sampled(128, &around(400.0, 40.0), 1e-9),
-        sampled(256, &around(200.0, 20.0), 2e-9),
-        sampled(512, &around(100.0, 10.0), 4e-9),
-        sampled(1024, &around(80.0, 5.0), 8e-9), // 60% dearer: out of the tie
+        sampled(128, &around(400.0, 4.0), 1e-9),
+        sampled(256, &around(200.0, 2.0), 2e-9),
+        sampled(512, &around(100.0, 1.0), 4e-9),
+        sampled(1024, &around(80.0, 0.8), 8e-9), // 60% dearer: out of the tie
     ];
     let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
     assert_eq!(r.equivalent, Some(vec![128, 256, 512]));
     assert_eq!(r.power, 512, "the fastest of the tied");
     assert_eq!(r.duration, stats[2].average_duration);
+    assert_eq!(r.undecided, None);
     let decision = r.decision.unwrap();
     assert!(
-        decision.starts_with("128–512 MB cost the same within the noise (Yuen's test, 95%; their averages are up to ")
+        decision.starts_with("128–512 MB cost as little as ")
+            && decision.contains("within 3% (the furthest, ")
+            && decision.contains("(95% bootstrap interval, n = 10 and 10)")
             && decision.ends_with("512 MB is the fastest of them."),
         "{decision}"
     );
@@ -128,33 +134,57 @@ fn costs_equal_within_noise_are_tied_and_the_fastest_of_them_wins() {
 }
 
 #[test]
-fn a_tie_on_the_tie_break_measure_goes_to_the_least_memory() {
-    // Single-threaded CPU-bound: 1769 and 3008 MB are equally fast, and 3008 MB costs too
-    // little more for ten noisy invocations to tell. Cost ties go to the fastest, and the
-    // two fastest are tied on speed too, so the smaller wins, every time.
+fn costs_too_noisy_to_tell_are_undecided_and_the_sentence_says_what_would_tell() {
+    // The same costs with 10% noise: ten invocations cannot show them within 3% of each
+    // other, nor apart. The cheapest by its average is recommended and the others, faster,
+    // are undecided, with the invocations that would likely tell.
     let stats = vec![
-        sampled(128, &around(553.0, 60.0), 1e-9),
-        sampled(1024, &around(70.0, 8.0), 8e-9),
-        sampled(1769, &around(40.0, 4.0), 13.8e-9),
-        sampled(3008, &around(40.2, 4.0), 14.2e-9),
+        sampled(128, &around(396.0, 40.0), 1e-9),
+        sampled(256, &around(200.0, 20.0), 2e-9),
+        sampled(512, &around(100.0, 10.0), 4e-9),
     ];
     let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
-    assert_eq!(r.equivalent, Some(vec![128, 1024, 1769, 3008]));
-    assert_eq!(r.power, 1769);
+    assert_eq!(r.power, 128, "the cheapest by its average");
+    let undecided = r.undecided.expect("undecided power values");
+    assert!(!undecided.is_empty());
+    for u in &undecided {
+        assert_eq!(u.question, "margin");
+        assert!(u.low < 1.03 && u.high > 1.03, "{u:?}");
+        assert!(u.num.is_some_and(|n| n > 10), "{u:?}");
+    }
     let decision = r.decision.unwrap();
     assert!(
-        decision.ends_with("1769 and 3008 MB are the fastest of them within the noise (their averages are up to 0.5% apart), and 1769 MB uses the least memory."),
+        decision.contains("Undecided: the samples cannot yet tell whether ")
+            && decision.contains("invocations per power value (\"num\") would likely tell"),
         "{decision}"
     );
-    // With 3008 MB clearly faster, it is the pick.
-    let mut faster = stats.clone();
-    faster[3] = sampled(3008, &around(24.0, 1.0), 23.5e-9);
-    assert_eq!(
-        analyze(&faster, &options(Strategy::Cost, 0.5))
+}
+
+#[test]
+fn a_cost_tie_goes_to_the_fastest_by_its_average() {
+    // Single-threaded CPU-bound: 1769 and 3008 MB are about as fast, and 3008 MB is 1% dearer,
+    // shown within the margin. Cost ties go to the fastest by its average, here 3008 MB.
+    let stats = vec![
+        sampled(128, &around(700.0, 6.0), 1e-9),
+        sampled(1769, &around(40.0, 0.4), 13.8e-9),
+        sampled(3008, &around(39.5, 0.4), 14.2e-9),
+    ];
+    let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
+    assert_eq!(r.equivalent, Some(vec![1769, 3008]));
+    assert_eq!(r.power, 3008);
+    assert!(
+        r.decision
+            .as_deref()
             .unwrap()
-            .power,
-        3008
+            .ends_with("3008 MB is the fastest of them."),
+        "{:?}",
+        r.decision
     );
+    // With 3008 MB dearer beyond the margin, 1769 MB is the pick.
+    let mut dearer = stats.clone();
+    dearer[2] = sampled(3008, &around(39.5, 0.4), 16.0e-9);
+    let r = analyze(&dearer, &options(Strategy::Cost, 0.5)).unwrap();
+    assert_eq!((r.power, r.equivalent), (1769, Some(vec![1769])));
 }
 
 #[test]
@@ -185,12 +215,16 @@ fn clearly_separated_results_are_not_tied() {
     ];
     let r = analyze(&stats, &options(Strategy::Cost, 0.5)).unwrap();
     assert_eq!((r.power, r.equivalent), (128, Some(vec![128])));
-    assert!(r.decision.unwrap().contains("cheapest beyond the noise"));
+    let decision = r.decision.unwrap();
+    assert!(
+        decision.starts_with("128 MB is the cheapest: the nearest, 256 MB, costs 1.97–2.03x as much (95% bootstrap interval, n = 10 and 10), beyond the 3% margin."),
+        "{decision}"
+    );
     // For speed they are all tied, and the cheapest of them wins.
     let r = analyze(&stats, &options(Strategy::Speed, 0.5)).unwrap();
     assert_eq!(r.equivalent, Some(vec![128, 256, 512]));
     assert_eq!(r.power, 128);
-    assert!(r.decision.unwrap().contains("are equally fast"));
+    assert!(r.decision.unwrap().contains("are as fast as"));
 }
 
 #[test]
@@ -553,6 +587,7 @@ fn heavy_init() -> Vec<PowerStats> {
                         billed_restore_duration_ms: None,
                         memory_size_mb: Some(power),
                         max_memory_used_mb: Some(40),
+                        first_in_environment: false,
                     }
                 })
                 .collect();

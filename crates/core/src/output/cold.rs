@@ -1,7 +1,7 @@
-//! A power value's cold starts apart from its warm invocations, and their blend at a
-//! cold-start rate.
+//! A power value's cold starts and warm-ups apart from its steady warm invocations, and their
+//! blend at a cold-start rate.
 
-use super::PowerStats;
+use super::{main_invocations, Invocations, PowerStats};
 use crate::logs::Report;
 use crate::pricing::LambdaPrice;
 use crate::stats::trimmed_mean;
@@ -39,7 +39,9 @@ impl ColdStarts {
         }
     }
 
-    /// The cold starts among `reports` (priced at `price_per_ms`); `None` without any.
+    /// The cold starts among `reports` (priced at `price_per_ms`); `None` without any. The
+    /// mean Init Duration is over the reports that give one (a suppressed init's is inside its
+    /// Duration).
     pub fn of_reports(reports: &[Report], price_per_ms: f64) -> Option<ColdStarts> {
         let cold: Vec<&Report> = reports.iter().filter(|r| r.is_cold_start()).collect();
         if cold.is_empty() {
@@ -48,18 +50,26 @@ impl ColdStarts {
         // Plain means: there are few cold starts to trim.
         let n = cold.len() as f64;
         let mean = |f: &dyn Fn(&Report) -> f64| cold.iter().map(|r| f(r)).sum::<f64>() / n;
+        let inits: Vec<f64> = cold
+            .iter()
+            .filter(|r| r.init_duration_ms.is_some() || r.restore_duration_ms.is_some())
+            .map(|r| r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0))
+            .collect();
         Some(ColdStarts {
             count: cold.len() as u32,
-            init_duration: mean(&|r| {
-                r.init_duration_ms.unwrap_or(0.0) + r.restore_duration_ms.unwrap_or(0.0)
-            }),
+            init_duration: if inits.is_empty() {
+                0.0
+            } else {
+                inits.iter().sum::<f64>() / inits.len() as f64
+            },
             duration: mean(&Report::total_duration_ms),
             cost: mean(&|r| r.billed_ms() * price_per_ms),
         })
     }
 }
 
-/// A power value's warm invocations: trimmed means as for every invocation.
+/// A power value's steady warm invocations (neither cold starts nor warm-ups): trimmed means, as
+/// for every average.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Warm {
@@ -68,6 +78,22 @@ pub struct Warm {
     /// Their trimmed mean duration, ms.
     pub duration: f64,
     /// Their trimmed mean cost.
+    pub cost: f64,
+}
+
+/// A power value's warm-ups: the first warm invocations of each environment, set apart when
+/// the function warms up ([`crate::warm_up`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WarmUp {
+    /// How many.
+    pub count: u32,
+    /// How many each environment makes: the first this many warm invocations after a cold
+    /// start.
+    pub per_environment: u32,
+    /// Their mean duration, ms (plain: there are few).
+    pub duration: f64,
+    /// Their mean cost.
     pub cost: f64,
 }
 
@@ -81,38 +107,70 @@ impl PowerStats {
     }
 
     /// Duration and cost per invocation when `rate` of the invocations are cold starts:
-    /// (1 - rate) x warm + rate x cold. `None` without both warm and cold measurements.
+    /// (1 - rate) x warm + rate x start, where `start` is what a new environment costs on top
+    /// of its steady invocations ([`PowerStats::start`]). `None` without both warm and cold
+    /// measurements.
     pub fn blended(&self, rate: f64) -> Option<(f64, f64)> {
-        let (cold, warm) = (self.cold?, self.warm?);
+        let (warm, (duration, cost)) = (self.warm?, self.start()?);
         Some((
-            (1.0 - rate) * warm.duration + rate * cold.duration,
-            (1.0 - rate) * warm.cost + rate * cold.cost,
+            (1.0 - rate) * warm.duration + rate * duration,
+            (1.0 - rate) * warm.cost + rate * cost,
+        ))
+    }
+
+    /// What a new environment brings, per cold start: the cold start itself and, when the
+    /// function warms up, its warm-ups' excess over steady invocations. An environment's life
+    /// is one cold start, k warm-ups and steady invocations; at a rate r of cold starts that is
+    /// r x cold + r k x warm-up + (1 - r - r k) x steady per invocation, which is
+    /// (1 - r) x steady + r x (cold + k (warm-up - steady)). `None` without cold measurements.
+    pub fn start(&self) -> Option<(f64, f64)> {
+        let cold = self.cold?;
+        let Some((warm_up, warm)) = self.warm_up.zip(self.warm) else {
+            return Some((cold.duration, cold.cost));
+        };
+        let k = f64::from(warm_up.per_environment);
+        Some((
+            cold.duration + k * (warm_up.duration - warm.duration),
+            cold.cost + k * (warm_up.cost - warm.cost),
         ))
     }
 }
 
-/// The warm invocations apart, when some invocations were cold starts: trimmed means, as
-/// every average.
-pub(super) fn warm_apart(
-    durations: &[f64],
+/// The steady warm invocations apart (trimmed means), when some invocations were cold starts or
+/// warm-ups, and the warm-ups apart (plain means), when there were any.
+pub(super) fn phases_apart(
+    invocations: Invocations<'_>,
     costs: &[f64],
-    cold: &[bool],
     discard: f64,
-) -> Option<Warm> {
-    let is_cold = |i: usize| cold.get(i).copied().unwrap_or(false);
-    if !(0..durations.len()).any(is_cold) {
-        return None;
-    }
-    let warm = |values: &[f64]| -> Vec<f64> {
-        (0..values.len())
-            .filter(|&i| !is_cold(i))
-            .map(|i| values[i])
-            .collect()
-    };
-    let (durations, costs) = (warm(durations), warm(costs));
-    (!durations.is_empty()).then(|| Warm {
-        count: durations.len() as u32,
-        duration: trimmed_mean(&durations, discard),
-        cost: trimmed_mean(&costs, discard),
-    })
+) -> (Option<Warm>, Option<WarmUp>) {
+    let Invocations {
+        durations,
+        cold,
+        warm_up,
+        ..
+    } = invocations;
+    let n = durations.len();
+    let is = |flags: &[bool], i: usize| flags.get(i).copied().unwrap_or(false);
+    let steady: Vec<usize> = (0..n)
+        .filter(|&i| !is(cold, i) && !is(warm_up, i))
+        .collect();
+    let warm = (steady.len() < n && !steady.is_empty()).then(|| {
+        let main = main_invocations(cold, warm_up, n);
+        let pick = |values: &[f64]| main.iter().map(|&i| values[i]).collect::<Vec<f64>>();
+        Warm {
+            count: main.len() as u32,
+            duration: trimmed_mean(&pick(durations), discard),
+            cost: trimmed_mean(&pick(costs), discard),
+        }
+    });
+    let ups: Vec<usize> = (0..n).filter(|&i| is(warm_up, i) && !is(cold, i)).collect();
+    let environments = (0..n).filter(|&i| is(cold, i)).count().max(1);
+    let mean = |values: &[f64]| ups.iter().map(|&i| values[i]).sum::<f64>() / ups.len() as f64;
+    let warm_up = (!ups.is_empty()).then(|| WarmUp {
+        count: ups.len() as u32,
+        per_environment: (ups.len() / environments).max(1) as u32,
+        duration: mean(durations),
+        cost: mean(costs),
+    });
+    (warm, warm_up)
 }

@@ -11,8 +11,8 @@ use crate::logs::Report;
 use crate::pricing::{Currency, LambdaPrice};
 use crate::stats::{summarize, trimmed_mean, Summary};
 use crate::strategy::Strategy;
-use cold::warm_apart;
-pub use cold::{ColdStarts, Warm};
+use cold::phases_apart;
+pub use cold::{ColdStarts, Warm, WarmUp};
 use serde::{Deserialize, Serialize};
 
 /// The result of invoking one power value `num` times.
@@ -21,13 +21,17 @@ use serde::{Deserialize, Serialize};
 pub struct PowerStats {
     /// The power value, MB.
     pub value: u32,
-    /// Trimmed mean cost of one invocation (duration charge only).
+    /// Trimmed mean cost of one invocation (duration charge only), over the steady warm
+    /// invocations: cold starts and warm-ups are kept apart (`cold`, `warmUp`), unless there
+    /// is nothing else.
     pub average_price: f64,
-    /// Trimmed mean duration of one invocation, ms (Duration + Init + Restore).
+    /// Trimmed mean duration of one invocation, ms (Duration + Init + Restore), over the same
+    /// invocations as `averagePrice`.
     pub average_duration: f64,
     /// Duration charge of every measured invocation together.
     pub total_cost: f64,
-    /// Distribution of the durations: percentiles, spread, 95% interval of the trimmed mean.
+    /// Distribution of the durations the averages are of: percentiles, spread, 95% interval of
+    /// the trimmed mean.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_stats: Option<Summary>,
     /// Invocations whose duration was measured.
@@ -49,9 +53,14 @@ pub struct PowerStats {
     /// Ours: the cold starts apart (how many, their mean Init Duration, duration and cost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cold: Option<ColdStarts>,
-    /// Ours: the warm invocations apart (trimmed means), when some invocations were cold starts.
+    /// Ours: the steady warm invocations apart (trimmed means), when some invocations were cold
+    /// starts or warm-ups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm: Option<Warm>,
+    /// Ours: the warm-up invocations apart (each environment's first warm invocations, when the
+    /// function warms up: [`crate::warm_up`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<WarmUp>,
     /// Why this power value has no result: every invocation failed, or one failed in a way
     /// `powerValueFailures` counts against the power value (then [`Failures::describe`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,16 +92,14 @@ pub struct PowerStats {
     rename_all_fields = "camelCase"
 )]
 pub enum StopReason {
-    /// Left the running before the others: not the pick, beyond the noise.
+    /// Left the running before the others: neither the pick, nor as good as the best, nor
+    /// undecided.
     OutOfRunning {
         /// Its invocations when it left.
         after: u32,
-        /// Why it is not the pick, in the decision's terms ("dearer than 512 MB beyond the noise").
+        /// Why, in the decision's terms ("it costs 1.20–1.31x as much as 512 MB (95% bootstrap
+        /// interval)").
         why: String,
-        /// The share of the bootstrap resamples that picked it (0..1).
-        pick_share: f64,
-        /// How many resamples there were.
-        resamples: u32,
     },
     /// The decision was settled for every power value still running.
     Settled {
@@ -123,16 +130,9 @@ impl StopReason {
 impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StopReason::OutOfRunning {
-                after,
-                why,
-                pick_share,
-                resamples,
-            } => write!(
-                f,
-                "out of the running after {after} invocations: {why} (the pick in {:.1}% of {resamples} resamples)",
-                100.0 * pick_share
-            ),
+            StopReason::OutOfRunning { after, why } => {
+                write!(f, "out of the running after {after} invocations: {why}")
+            }
             StopReason::Settled { after } => {
                 write!(f, "the decision was settled after {after} invocations")
             }
@@ -167,6 +167,9 @@ pub struct Samples {
     /// The positions (in `durations`) of the invocations that were cold starts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cold: Vec<u32>,
+    /// The positions of the invocations that were warm-ups ([`crate::warm_up`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warm_up: Vec<u32>,
 }
 
 impl Samples {
@@ -180,13 +183,13 @@ impl Samples {
 
     /// At most `keep` of the invocations, evenly spaced, durations to 0.01 ms. `cold` says
     /// which invocations were cold starts.
-    fn of(
-        durations: &[f64],
-        billed: &[f64],
-        cold: &[bool],
-        price_per_ms: f64,
-        keep: usize,
-    ) -> Samples {
+    fn of(invocations: Invocations<'_>, price_per_ms: f64, keep: usize) -> Samples {
+        let Invocations {
+            durations,
+            billed,
+            cold,
+            warm_up,
+        } = invocations;
         let n = durations.len().min(billed.len());
         let picked: Vec<usize> = if n <= keep {
             (0..n).collect()
@@ -201,25 +204,90 @@ impl Samples {
             // Lambda bills whole milliseconds.
             billed: picked.iter().map(|&i| billed[i].round() as u32).collect(),
             price_per_ms,
-            cold: picked
-                .iter()
-                .enumerate()
-                .filter(|&(_, &i)| cold.get(i).copied().unwrap_or(false))
-                .map(|(k, _)| k as u32)
-                .collect(),
+            cold: positions(&picked, cold),
+            warm_up: positions(&picked, warm_up),
         }
     }
 
     /// Which of the samples were cold starts, one flag per sample.
     pub fn cold_flags(&self) -> Vec<bool> {
-        let mut flags = vec![false; self.durations.len()];
-        for &k in &self.cold {
-            if let Some(f) = flags.get_mut(k as usize) {
-                *f = true;
-            }
-        }
-        flags
+        flags(&self.cold, self.durations.len())
     }
+
+    /// Which of the samples were warm-ups, one flag per sample.
+    pub fn warm_up_flags(&self) -> Vec<bool> {
+        flags(&self.warm_up, self.durations.len())
+    }
+
+    /// Whether every invocation is here, in the order it was made: then the samples are the
+    /// measurements themselves, not a selection of them.
+    pub fn complete(&self, invocations: Option<u32>) -> bool {
+        Some(self.durations.len() as u32) == invocations
+            && self.billed.len() == self.durations.len()
+    }
+
+    /// The costs and durations the decision compares: the steady warm invocations (cold starts
+    /// and warm-ups apart), or, when there are none, every warm one, or else every one.
+    pub fn steady(&self) -> Sampled {
+        let index = main_invocations(
+            &self.cold_flags(),
+            &self.warm_up_flags(),
+            self.durations.len(),
+        );
+        let costs = self.costs();
+        Sampled {
+            costs: index.iter().map(|&i| costs[i]).collect(),
+            durations: index.iter().map(|&i| self.durations[i]).collect(),
+        }
+    }
+}
+
+/// Some invocations' costs and durations, in the same order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampled {
+    /// Each invocation's cost (duration charge).
+    pub costs: Vec<f64>,
+    /// Each invocation's duration, ms.
+    pub durations: Vec<f64>,
+}
+
+/// The positions (among `picked`) whose invocation `flags` marks.
+fn positions(picked: &[usize], flags: &[bool]) -> Vec<u32> {
+    picked
+        .iter()
+        .enumerate()
+        .filter(|&(_, &i)| flags.get(i).copied().unwrap_or(false))
+        .map(|(k, _)| k as u32)
+        .collect()
+}
+
+/// One flag per sample, set at `positions`.
+fn flags(positions: &[u32], len: usize) -> Vec<bool> {
+    let mut flags = vec![false; len];
+    for &k in positions {
+        if let Some(f) = flags.get_mut(k as usize) {
+            *f = true;
+        }
+    }
+    flags
+}
+
+/// The invocations a power value's averages are of: the steady warm ones (neither a cold start
+/// nor a warm-up); when there are none, the warm ones; when there are none, all (an
+/// `onlyColdStarts` run measures cold starts on purpose).
+pub(crate) fn main_invocations(cold: &[bool], warm_up: &[bool], n: usize) -> Vec<usize> {
+    let is = |flags: &[bool], i: usize| flags.get(i).copied().unwrap_or(false);
+    let steady: Vec<usize> = (0..n)
+        .filter(|&i| !is(cold, i) && !is(warm_up, i))
+        .collect();
+    if !steady.is_empty() {
+        return steady;
+    }
+    let warm: Vec<usize> = (0..n).filter(|&i| !is(cold, i)).collect();
+    if !warm.is_empty() {
+        return warm;
+    }
+    (0..n).collect()
 }
 
 /// How many per-invocation samples a power value's statistics keep.
@@ -254,12 +322,14 @@ pub enum MergeError {
     DifferentPrices(u32),
 }
 
-/// Each invocation's duration (ms), billed milliseconds and whether it was a cold start.
+/// Each invocation's duration (ms), billed milliseconds, and whether it was a cold start or a
+/// warm-up.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Invocations<'a> {
     pub durations: &'a [f64],
     pub billed: &'a [f64],
     pub cold: &'a [bool],
+    pub warm_up: &'a [bool],
 }
 
 /// The counts of a power value's invocations beside their durations.
@@ -315,6 +385,7 @@ impl PowerStats {
                 durations: &durations,
                 billed: &billed,
                 cold: &cold,
+                warm_up: &[],
             },
             per_ms,
             counts,
@@ -338,15 +409,19 @@ impl PowerStats {
             durations,
             billed,
             cold,
+            warm_up,
         } = invocations;
         let costs: Vec<f64> = billed.iter().map(|&b| b * price_per_ms).collect();
-        let warm = warm_apart(durations, &costs, cold, discard_top_bottom);
+        let main = main_invocations(cold, warm_up, durations.len());
+        let main_costs: Vec<f64> = main.iter().map(|&i| costs[i]).collect();
+        let main_durations: Vec<f64> = main.iter().map(|&i| durations[i]).collect();
+        let (warm, warm_up_apart) = phases_apart(invocations, &costs, discard_top_bottom);
         PowerStats {
             value,
-            average_price: trimmed_mean(&costs, discard_top_bottom),
-            average_duration: trimmed_mean(durations, discard_top_bottom),
+            average_price: trimmed_mean(&main_costs, discard_top_bottom),
+            average_duration: trimmed_mean(&main_durations, discard_top_bottom),
             total_cost: costs.iter().sum(),
-            duration_stats: summarize(durations, discard_top_bottom),
+            duration_stats: summarize(&main_durations, discard_top_bottom),
             invocations: Some(durations.len() as u32),
             errors: Some(counts.errors),
             max_memory_used_mb: counts.max_memory_used_mb,
@@ -354,18 +429,70 @@ impl PowerStats {
             // Set by the callers, which have the cold starts' Init Durations.
             cold: None,
             warm,
+            warm_up: warm_up_apart,
             error: None,
             failures: None,
-            samples: Some(Samples::of(
-                durations,
-                billed,
-                cold,
-                price_per_ms,
-                keep.limit(),
-            )),
+            samples: Some(Samples::of(invocations, price_per_ms, keep.limit())),
             stop_reason: None,
             warm_starts_left_out: None,
         }
+    }
+
+    /// These statistics with the first `k` warm invocations after each cold start set apart
+    /// as warm-ups (none when `k` is 0), recomputed from the samples; unchanged when the
+    /// samples are not every invocation (a plain run of more than [`MAX_SAMPLES`]) or there
+    /// are none.
+    pub fn with_warm_ups(&self, k: u32, discard_top_bottom: f64) -> PowerStats {
+        let Some(samples) = self
+            .samples
+            .as_ref()
+            .filter(|s| s.complete(self.invocations))
+        else {
+            return self.clone();
+        };
+        let cold = samples.cold_flags();
+        let mut warm_up = vec![false; cold.len()];
+        let mut since_cold: Option<u32> = None;
+        for (i, &c) in cold.iter().enumerate() {
+            since_cold = if c {
+                Some(0)
+            } else {
+                since_cold.map(|n| n + 1)
+            };
+            warm_up[i] = since_cold.is_some_and(|n| n >= 1 && n <= k);
+        }
+        let marked = samples.warm_up_flags();
+        if warm_up.iter().zip(&marked).all(|(a, b)| a == b) {
+            return self.clone();
+        }
+        let billed: Vec<f64> = samples.billed.iter().map(|&b| f64::from(b)).collect();
+        let counts = Counts {
+            errors: self.errors.unwrap_or(0),
+            cold_starts: self.cold_starts.unwrap_or(0),
+            max_memory_used_mb: self.max_memory_used_mb,
+        };
+        let mut stats = PowerStats::of_invocations(
+            self.value,
+            Invocations {
+                durations: &samples.durations,
+                billed: &billed,
+                cold: &cold,
+                warm_up: &warm_up,
+            },
+            samples.price_per_ms,
+            counts,
+            discard_top_bottom,
+            Keep::All,
+        );
+        // What the samples do not hold: the cold starts' Init Durations (and `coldSamples`'
+        // extra ones), the run's cost, the counts and the Sampler's verdict.
+        stats.errors = self.errors;
+        stats.cold_starts = self.cold_starts;
+        stats.cold = self.cold;
+        stats.total_cost = self.total_cost;
+        stats.stop_reason = self.stop_reason.clone();
+        stats.warm_starts_left_out = self.warm_starts_left_out;
+        stats
     }
 
     /// These statistics and a later round's of the same power value, as if measured together.
@@ -395,8 +522,7 @@ impl PowerStats {
         let complete = |s: &PowerStats| {
             s.samples
                 .as_ref()
-                .filter(|samples| Some(samples.durations.len() as u32) == s.invocations)
-                .filter(|samples| samples.billed.len() == samples.durations.len())
+                .filter(|samples| samples.complete(s.invocations))
                 .cloned()
         };
         let (Some(a), Some(b)) = (complete(self), complete(later)) else {
@@ -413,6 +539,7 @@ impl PowerStats {
             .map(|&ms| f64::from(ms))
             .collect();
         let cold: Vec<bool> = a.cold_flags().into_iter().chain(b.cold_flags()).collect();
+        // Warm-ups are found anew over the merged invocations (crate::warm_up).
         let counts = Counts {
             errors: self.errors.unwrap_or(0) + later.errors.unwrap_or(0),
             cold_starts: self.cold_starts.unwrap_or(0) + later.cold_starts.unwrap_or(0),
@@ -424,6 +551,7 @@ impl PowerStats {
                 durations: &durations,
                 billed: &billed,
                 cold: &cold,
+                warm_up: &[],
             },
             a.price_per_ms,
             counts,
@@ -451,6 +579,7 @@ impl PowerStats {
             cold_starts: None,
             cold: None,
             warm: None,
+            warm_up: None,
             error: Some(error.into()),
             failures: None,
             samples: None,
@@ -468,6 +597,23 @@ impl PowerStats {
             failures: Some(failures.clone()),
             ..PowerStats::failed(value, failures.describe())
         }
+    }
+
+    /// The time its invocations ran together, ms: cold starts and warm-ups included.
+    pub fn function_time_ms(&self) -> f64 {
+        if let Some(samples) = self
+            .samples
+            .as_ref()
+            .filter(|s| s.complete(self.invocations))
+        {
+            return samples.durations.iter().sum();
+        }
+        let steady = self.duration_stats.as_ref().map_or(0.0, |d| d.sum);
+        let cold = self.cold.map_or(0.0, |c| f64::from(c.count) * c.duration);
+        let warm_up = self
+            .warm_up
+            .map_or(0.0, |w| f64::from(w.count) * w.duration);
+        steady + cold + warm_up
     }
 
     /// Whether this power value can be recommended. A result without a duration counts as
@@ -522,6 +668,14 @@ pub struct TuningResult {
     /// Ours: one sentence on why `power`, when `equivalent` or `budget` is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// Ours: the power values the samples cannot place yet (whether they are as good as the
+    /// best, or within the budget), each with about how many invocations would tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecided: Option<Vec<UndecidedPower>>,
+    /// Ours: the warm-up found, when an environment's first warm invocations were slower than
+    /// the rest; they are set apart from the averages as cold starts are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_up: Option<crate::warm_up::Detected>,
     /// Ours, with `maxDuration`: the budget, its verdict on `power` (`meets`, `borderline`, or
     /// `none` when no power value meets it and `power` is the fastest), `power`'s statistic
     /// with its 95% interval, and the power values over the budget.
@@ -537,6 +691,26 @@ pub struct TuningResult {
     /// Ours, with `monthlyInvocations`: a month of invocations at each power value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<Projection>,
+}
+
+/// A power value whose place the samples cannot tell yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UndecidedPower {
+    /// The power value, MB.
+    pub value: u32,
+    /// `margin`: whether it is as good as the best (`low`, `high`: its average on the
+    /// strategy's measure over the best's, 95% bootstrap interval); `budget`: whether it is
+    /// within the latency budget (`low`, `high`: its statistic's 95% interval, ms).
+    pub question: String,
+    /// The interval's lower end.
+    pub low: f64,
+    /// The interval's upper end.
+    pub high: f64,
+    /// About how many invocations per power value (`num`) would likely tell; absent when the
+    /// difference seen is the threshold itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num: Option<u32>,
 }
 
 /// A whole run as `powertune tune --json FILE` saves it: the result document (with every

@@ -8,19 +8,17 @@ use crate::pricing::{lambda_price, Architecture};
 fn a_stop_reason_is_data_in_json_and_a_sentence_in_reports() {
     let out = StopReason::OutOfRunning {
         after: 10,
-        why: "dearer than 512 MB beyond the noise".into(),
-        pick_share: 0.0025,
-        resamples: 400,
+        why: "it costs 1.20–1.31x as much as 512 MB (95% bootstrap interval)".into(),
     };
     let json = serde_json::to_value(&out).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"kind": "outOfRunning", "after": 10, "why": "dearer than 512 MB beyond the noise", "pickShare": 0.0025, "resamples": 400})
+        serde_json::json!({"kind": "outOfRunning", "after": 10, "why": "it costs 1.20–1.31x as much as 512 MB (95% bootstrap interval)"})
     );
     assert_eq!(serde_json::from_value::<StopReason>(json).unwrap(), out);
     assert_eq!(
         out.to_string(),
-        "out of the running after 10 invocations: dearer than 512 MB beyond the noise (the pick in 0.2% of 400 resamples)"
+        "out of the running after 10 invocations: it costs 1.20–1.31x as much as 512 MB (95% bootstrap interval)"
     );
     assert!(out.is_out_of_running());
     let reached = StopReason::ReachedNum { num: 50 };
@@ -85,11 +83,18 @@ fn power_stats_come_from_reports() {
     ];
     let price = lambda_price("us-east-1", Architecture::X86_64);
     let s = PowerStats::from_reports(1024, &reports, 1, &price, 0.2);
-    // durations 150.2, 10, 11, 12, 1000: trimmed mean of 11, 12, 150.2
-    assert!((s.average_duration - (11.0 + 12.0 + 150.2) / 3.0).abs() < 1e-9);
-    // billed 101, 10, 11, 12, 1000 at 1 GB: trimmed mean of 11, 12, 101 ms
+    // The cold start (150.2 ms with its Init Duration) is apart; the averages are of the warm
+    // invocations 10, 11, 12 and 1000 ms (four values: 20% trims none).
+    assert!((s.average_duration - 1033.0 / 4.0).abs() < 1e-9);
     let per_ms = 0.0000166667 / 1000.0;
-    assert!((s.average_price - per_ms * 124.0 / 3.0).abs() < 1e-15);
+    assert!((s.average_price - per_ms * 1033.0 / 4.0).abs() < 1e-15);
+    let cold = s.cold.unwrap();
+    assert_eq!(
+        (cold.count, cold.init_duration, cold.duration),
+        (1, 50.0, 150.2)
+    );
+    assert_eq!(s.warm.unwrap().count, 4);
+    // The run's cost counts every invocation: billed 101 + 10 + 11 + 12 + 1000 ms.
     assert!((s.total_cost - per_ms * 1134.0).abs() < 1e-15);
     assert_eq!(
         (s.invocations, s.errors, s.cold_starts, s.max_memory_used_mb),
