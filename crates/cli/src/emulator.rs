@@ -16,6 +16,10 @@ pub struct Args {
     /// How long LastUpdateStatus stays InProgress after an update, ms.
     #[arg(long, default_value_t = 100)]
     update_delay_ms: u64,
+    /// The CPU an Init phase gets: "boosted" (at least one vCPU, as Lambda's on-demand Init was
+    /// measured to get) or "share" (the memory's share).
+    #[arg(long, value_name = "boosted|share", default_value = "boosted")]
+    init_cpu: powertune_emulator::InitCpu,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -27,6 +31,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         let config = Config {
             region: args.region,
             update_delay: Duration::from_millis(args.update_delay_ms),
+            init_cpu: args.init_cpu,
             ..Config::default()
         };
         let emulator = Emulator::start(config, ([127, 0, 0, 1], args.port).into())

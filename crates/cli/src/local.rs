@@ -35,6 +35,8 @@ pub struct LocalRun {
     pub show_progress: bool,
     /// Faults the embedded emulator injects (`--emulator-faults`).
     pub faults: Option<powertune_emulator::Faults>,
+    /// The CPU an Init phase gets (`--init-cpu`).
+    pub init_cpu: powertune_emulator::InitCpu,
     /// Which power values of a round run at once.
     pub schedule: Schedule,
 }
@@ -66,6 +68,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
     let config = Config {
         region: run.region.clone(),
         update_delay: Duration::from_millis(20),
+        init_cpu: run.init_cpu,
         ..Config::default()
     };
     let emulator = Emulator::start(config, "127.0.0.1:0".parse()?)

@@ -208,6 +208,17 @@ pub struct Args {
     #[arg(long, value_name = "JSON|@FILE", requires = "local")]
     emulator_faults: Option<String>,
 
+    /// The CPU a local function's Init phase gets: "boosted" (at least one vCPU, as Lambda's
+    /// on-demand Init was measured to get) or "share" (its memory's share, as its
+    /// invocations get).
+    #[arg(
+        long,
+        value_name = "boosted|share",
+        default_value = "boosted",
+        requires = "local"
+    )]
+    init_cpu: powertune_emulator::InitCpu,
+
     /// Print JSON (the result document) instead of the report.
     #[arg(long, short)]
     output: Option<OutputFormat>,
@@ -600,6 +611,7 @@ fn local_settings(
         architecture,
         show_progress: std::io::stderr().is_terminal(),
         faults,
+        init_cpu: args.init_cpu,
         // With parallelInvocation each power value already runs many environments at once.
         schedule: if args.one_at_a_time || parsed.parallel_invocation {
             Schedule::OneAtATime

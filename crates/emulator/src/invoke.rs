@@ -2,7 +2,7 @@
 //! tail Lambda returns with it.
 
 use crate::control::Resolved;
-use crate::environment::{Ended, Environment, Outcome, StartError};
+use crate::environment::{Ended, Environment, InitPhase, Outcome, StartError};
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::report;
@@ -51,17 +51,23 @@ pub async fn invoke(
         .or_default() += 1;
     let key = environment_key(&resolved);
     let request_id = state.request_id();
-    let env = match take_warm(state, &key) {
-        Some(env) => env,
+    let (env, init_in_invoke) = match take_warm(state, &key) {
+        Some(env) => (env, false),
         None => match start(state, &resolved, &request_id).await? {
-            Ok(env) => env,
+            Ok(started) => started,
             Err(init_failed) => return Ok(init_failed),
         },
     };
 
-    let mark = env.log_mark();
-    let init_duration = env.take_init_duration();
-    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
+    let configured = Duration::from_secs(u64::from(resolved.config.timeout));
+    // A suppressed init ran inside this invocation: its REPORT has no Init Duration, its
+    // Duration holds the init, and the init used part of the function's timeout.
+    let (mark, init_duration, spent) = if init_in_invoke {
+        (0, None, env.take_init_duration().unwrap_or_default())
+    } else {
+        (env.log_mark(), env.take_init_duration(), Duration::ZERO)
+    };
+    let timeout = configured.saturating_sub(spent);
     let qualified_arn = match qualifier {
         Some(q) => format!("{}:{q}", resolved.function_arn),
         None => resolved.function_arn.clone(),
@@ -74,6 +80,9 @@ pub async fn invoke(
     let lines = env.log_since(mark);
     let max_memory_used_mb = env.max_memory_used_mb();
     let mut answer = Answer::of(ended, &request_id, resolved.config.timeout);
+    if answer.status != "timeout" {
+        answer.duration += spent;
+    }
     if let Some(noise) = faults
         .duration_noise
         .as_ref()
@@ -156,20 +165,64 @@ fn take_warm(state: &State, key: &str) -> Option<Arc<Environment>> {
     None
 }
 
-/// A new environment for `resolved`, or, when its init failed, the answer Invoke gives then.
+/// A new environment for `resolved` (and whether its Init ran inside the invocation), or, when
+/// its init failed, the answer Invoke gives then. An on-demand Init that runs out of its 10 s
+/// is logged as Lambda logs it and redone inside the invocation at the memory's share, within
+/// the function's timeout; a REPORT then has no Init Duration (measured on Lambda, an init
+/// that sleeps 10 s: no Init Duration, Duration 12079.53 ms, Billed Duration 12080 ms;
+/// Bite-Sized Serverless, "When is the Lambda Init Phase Free, and when is it Billed?", 2022).
+/// Whether Lambda bills the 10 s that timed out is not documented; no REPORT shows them.
 async fn start(
     state: &Arc<State>,
     resolved: &Resolved,
     request_id: &str,
-) -> Result<Result<Arc<Environment>, InvokeResult>, ApiError> {
+) -> Result<Result<(Arc<Environment>, bool), InvokeResult>, ApiError> {
     let config = &resolved.config;
     let launch = state.prepare(&config.runtime).await?.launch(
         &config.code_dir,
         &config.handler,
         config.memory_size,
     );
-    match Environment::start(resolved, &launch, &state.limits, &state.region).await {
-        Ok(env) => Ok(Ok(env)),
+    let cores = state.limits.host_cores;
+    let timeout = Duration::from_secs(u64::from(config.timeout));
+    let on_demand = InitPhase::on_demand(state.init_cpu, config.memory_size, cores);
+    let launch = &launch;
+    let init = |phase: InitPhase| async move {
+        // Whole vCPUs, at most what the gate holds.
+        let wanted = (phase.vcpus.ceil() as u32).clamp(1, crate::state::init_vcpus(cores) as u32);
+        let _permit = state.init_gate.acquire_many(wanted).await;
+        Environment::start(resolved, launch, &state.limits, &state.region, phase).await
+    };
+    let mut suppressed = false;
+    let mut outcome = init(on_demand).await;
+    if let Err(StartError::TimedOut { after }) = &outcome {
+        log_init_timeout(state, resolved, *after);
+        suppressed = true;
+        outcome = init(InitPhase::suppressed(config.memory_size, cores, timeout)).await;
+    }
+    let failed = |error_type: &str, message: String, posted: Option<Bytes>, duration, status| {
+        // What the runtime posted to /init/error is the answer; a runtime that exited or
+        // timed out gets Lambda's own message.
+        let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
+        let inv = report::Invocation {
+            request_id,
+            version: &resolved.version,
+            duration,
+            memory_size_mb: resolved.config.memory_size,
+            max_memory_used_mb: 0,
+            init_duration: None,
+            status,
+        };
+        InvokeResult {
+            log: render(state, resolved, &inv, &[]),
+            request_id: request_id.to_string(),
+            payload: body,
+            function_error: Some("Unhandled"),
+            executed_version: resolved.version.clone(),
+        }
+    };
+    match outcome {
+        Ok(env) => Ok(Ok((env, suppressed))),
         Err(StartError::Io(e)) => Err(ApiError {
             status: 500,
             code: "ServiceException",
@@ -179,28 +232,38 @@ async fn start(
             error_type,
             message,
             posted,
-        }) => {
-            // What the runtime posted to /init/error is the answer; a runtime that exited or
-            // timed out gets Lambda's own message.
-            let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
-            let inv = report::Invocation {
-                request_id,
-                version: &resolved.version,
-                duration: Duration::ZERO,
-                memory_size_mb: resolved.config.memory_size,
-                max_memory_used_mb: 0,
-                init_duration: None,
-                status: "error",
-            };
-            Ok(Err(InvokeResult {
-                log: render(state, resolved, &inv, &[]),
-                request_id: request_id.to_string(),
-                payload: body,
-                function_error: Some("Unhandled"),
-                executed_version: resolved.version.clone(),
-            }))
-        }
+        }) => Ok(Err(failed(
+            &error_type,
+            message,
+            posted,
+            Duration::ZERO,
+            "error",
+        ))),
+        // The suppressed init ran out of the function's timeout too: the invocation timed out.
+        Err(StartError::TimedOut { after }) => Ok(Err(failed(
+            "Sandbox.Timedout",
+            format!("Task timed out after {}.00 seconds", after.as_secs()),
+            None,
+            after,
+            "timeout",
+        ))),
     }
+}
+
+/// What Lambda logs when an on-demand Init runs out of time, in the function's log format:
+/// `INIT_REPORT Init Duration: 10000.00 ms Phase: init Status: timeout` (text) or a
+/// `platform.initReport` record (JSON; Telemetry API schema: `phase`, `status`, `metrics`).
+fn log_init_timeout(state: &State, resolved: &Resolved, after: Duration) {
+    let ms = after.as_secs_f64() * 1000.0;
+    let line = if resolved.config.log_format.eq_ignore_ascii_case("JSON") {
+        json!({"type": "platform.initReport", "record": {"initializationType": "on-demand", "phase": "init", "status": "timeout", "metrics": {"durationMs": ms}}}).to_string()
+    } else {
+        format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: timeout")
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    lock(&state.logs).append(&crate::logs::log_group(&resolved.function), now_ms, &line);
 }
 
 /// How an invocation ended, as Invoke answers it.

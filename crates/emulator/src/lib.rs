@@ -43,6 +43,7 @@ use crate::sync::lock;
 pub use api::Operation;
 pub use code::LOCAL_BUCKET;
 use control::ControlPlane;
+pub use environment::InitCpu;
 pub use faults::{DropConnections, DurationNoise, FailInvocation, Faults, KillStep};
 use limits::Limits;
 pub use limits::{vcpus, Mode};
@@ -70,6 +71,8 @@ pub struct Config {
     pub runtime_cache: PathBuf,
     /// Hears what takes long and what is worth a warning.
     pub notice: Notice,
+    /// The CPU an on-demand Init phase gets ([`InitCpu`]; by default at least one vCPU).
+    pub init_cpu: InitCpu,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
                 .join(format!("powertune-emulator-{}", std::process::id())),
             runtime_cache: runtimes::default_cache_dir(),
             notice: Notice::default(),
+            init_cpu: InitCpu::default(),
         }
     }
 }
@@ -98,13 +102,15 @@ impl Emulator {
     pub async fn start(config: Config, bind: SocketAddr) -> std::io::Result<Emulator> {
         std::fs::create_dir_all(&config.code_root)?;
         let limits = Limits::detect();
-        let state = Arc::new(State::new(
+        let mut state = State::new(
             ControlPlane::new(config.region.clone(), config.update_delay),
             limits,
             config.code_root,
             Runtimes::new(config.runtime_cache),
             config.notice,
-        ));
+        );
+        state.init_cpu = config.init_cpu;
+        let state = Arc::new(state);
         let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);

@@ -5,6 +5,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Lambda's memory at which a function gets one full vCPU.
@@ -145,9 +147,15 @@ impl Limits {
         signals
     }
 
-    /// Sets up the limits of one environment.
-    pub fn for_environment(&self, id: &str, memory_mb: u32) -> std::io::Result<EnvironmentLimits> {
-        let vcpus = vcpus(memory_mb, self.host_cores);
+    /// Sets up the limits of one environment, with `vcpus` to start with (its Init phase may
+    /// get more than its memory's share: [`crate::InitCpu`]).
+    pub fn for_environment(
+        &self,
+        id: &str,
+        memory_mb: u32,
+        vcpus: f64,
+    ) -> std::io::Result<EnvironmentLimits> {
+        let vcpus = vcpus.min(self.host_cores as f64);
         let memory_bytes = u64::from(memory_mb) * 1024 * 1024;
         let (period, quota) = cfs_quota(vcpus);
         let mut dirs = Vec::new();
@@ -195,7 +203,7 @@ impl Limits {
         }
         Ok(EnvironmentLimits {
             mode: self.mode,
-            vcpus,
+            vcpus: Arc::new(AtomicU64::new(vcpus.to_bits())),
             memory_bytes,
             dirs,
         })
@@ -207,14 +215,44 @@ impl Limits {
 pub struct EnvironmentLimits {
     /// The mode in use.
     pub mode: Mode,
-    /// The vCPUs it gets.
-    pub vcpus: f64,
+    /// The vCPUs it gets now (an f64's bits), shared with the signals mode's duty cycle.
+    vcpus: Arc<AtomicU64>,
     /// The memory it gets, bytes.
     pub memory_bytes: u64,
     dirs: Vec<PathBuf>,
 }
 
 impl EnvironmentLimits {
+    /// The vCPUs it gets now.
+    #[cfg(test)]
+    pub fn vcpus(&self) -> f64 {
+        f64::from_bits(self.vcpus.load(Ordering::Relaxed))
+    }
+
+    /// Gives it `vcpus` from now on (its memory's share once its boosted Init is over).
+    pub fn set_vcpus(&self, vcpus: f64) -> std::io::Result<()> {
+        self.vcpus.store(vcpus.to_bits(), Ordering::Relaxed);
+        let (period, quota) = cfs_quota(vcpus);
+        match self.mode {
+            Mode::CgroupV1 => {
+                let cpu = &self.dirs[0];
+                // The period first: the kernel refuses a quota that would exceed what the
+                // parent allows over the old period.
+                std::fs::write(cpu.join("cpu.cfs_period_us"), period.to_string())?;
+                std::fs::write(cpu.join("cpu.cfs_quota_us"), quota.to_string())
+            }
+            Mode::CgroupV2 => {
+                std::fs::write(self.dirs[0].join("cpu.max"), format!("{quota} {period}"))
+            }
+            Mode::Signals => Ok(()),
+        }
+    }
+
+    /// The shared share the signals mode's duty cycle reads each period.
+    pub fn shared_vcpus(&self) -> Arc<AtomicU64> {
+        self.vcpus.clone()
+    }
+
     /// The shell script that puts itself under the limits and then `exec`s the runtime (its
     /// arguments), so the runtime never runs unlimited. Without `address_space_limit` the
     /// signals mode leaves memory to the runtime's own limit (V8's heap limits for Node.js).
@@ -235,17 +273,9 @@ impl EnvironmentLimits {
         }
     }
 
-    /// The CPU duty cycle (run, stop) per period in signals mode; `None` when no throttling is
-    /// needed or cgroups do it.
-    pub fn duty_cycle(&self) -> Option<(Duration, Duration)> {
-        if self.mode != Mode::Signals || self.vcpus >= 1.0 {
-            return None;
-        }
-        // Timers and signal delivery are only good to about a millisecond, so the running
-        // slice is kept at 2 ms or more and the period grows for small shares.
-        let period = PERIOD.max(MIN_SIGNAL_RUN.div_f64(self.vcpus));
-        let run = period.mul_f64(self.vcpus);
-        Some((run, period - run))
+    /// Whether the signals mode's duty cycle throttles it (cgroups do it otherwise).
+    pub fn needs_duty_cycle(&self) -> bool {
+        self.mode == Mode::Signals
     }
 
     /// Peak memory of the environment so far, MB: the larger of what its cgroup was charged and
@@ -327,6 +357,19 @@ impl Drop for EnvironmentLimits {
     }
 }
 
+/// The CPU duty cycle (run, stop) per period in signals mode for `vcpus`; `None` from one vCPU
+/// up, where nothing needs stopping.
+pub fn duty_cycle(vcpus: f64) -> Option<(Duration, Duration)> {
+    if vcpus >= 1.0 || vcpus <= 0.0 {
+        return None;
+    }
+    // Timers and signal delivery are only good to about a millisecond, so the running slice is
+    // kept at 2 ms or more and the period grows for small shares.
+    let period = PERIOD.max(MIN_SIGNAL_RUN.div_f64(vcpus));
+    let run = period.mul_f64(vcpus);
+    Some((run, period - run))
+}
+
 fn read_u64(path: &Path) -> Option<u64> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
@@ -370,24 +413,22 @@ mod tests {
 
     #[test]
     fn signals_mode_cycles_only_below_one_vcpu() {
-        let l = EnvironmentLimits {
-            mode: Mode::Signals,
-            vcpus: 0.25,
-            memory_bytes: 1 << 30,
-            dirs: vec![],
-        };
         assert_eq!(
-            l.duty_cycle(),
+            duty_cycle(0.25),
             Some((Duration::from_micros(5000), Duration::from_micros(15000)))
         );
-        assert!(l.launcher(true).starts_with("ulimit -v 1048576"));
-        assert_eq!(l.launcher(false), "exec \"$@\"");
-        let full = EnvironmentLimits {
+        assert_eq!(duty_cycle(1.5), None);
+        let l = EnvironmentLimits {
             mode: Mode::Signals,
-            vcpus: 1.5,
+            vcpus: Arc::new(AtomicU64::new(0.25f64.to_bits())),
             memory_bytes: 1 << 30,
             dirs: vec![],
         };
-        assert_eq!(full.duty_cycle(), None);
+        assert!(l.launcher(true).starts_with("ulimit -v 1048576"));
+        assert_eq!(l.launcher(false), "exec \"$@\"");
+        // A boosted Init ends: the share drops to the memory's, which the cycle reads.
+        l.set_vcpus(1.0).unwrap();
+        assert_eq!(l.vcpus(), 1.0);
+        assert_eq!(duty_cycle(l.vcpus()), None);
     }
 }

@@ -40,6 +40,14 @@ pub struct State {
     pub control: Mutex<ControlPlane>,
     /// How environments are limited.
     pub limits: Limits,
+    /// The CPU an on-demand Init phase gets.
+    pub init_cpu: crate::environment::InitCpu,
+    /// Whole vCPUs that Init phases may use at once: half the host's cores, at least one. On
+    /// Lambda no environment shares its CPU; here a boosted Init takes a full vCPU, and several
+    /// at once on a small host would slow each other (and the invocations running beside
+    /// them). An Init waits for its vCPUs before it starts, so its Init Duration does not
+    /// count the wait.
+    pub(crate) init_gate: tokio::sync::Semaphore,
     /// The managed runtimes, prepared once.
     pub runtimes: Arc<Runtimes>,
     /// Where notices go.
@@ -67,6 +75,11 @@ pub struct State {
     pub(crate) counter: AtomicU64,
 }
 
+/// The whole vCPUs Init phases may use at once on a host of `cores`.
+pub(crate) fn init_vcpus(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
 impl State {
     /// The emulator's state, with no function and no fault.
     pub fn new(
@@ -77,9 +90,12 @@ impl State {
         notice: Notice,
     ) -> State {
         let region = control.region.clone();
+        let limits_cores = limits.host_cores;
         State {
             control: Mutex::new(control),
             limits,
+            init_cpu: Default::default(),
+            init_gate: tokio::sync::Semaphore::new(init_vcpus(limits_cores)),
             runtimes: Arc::new(runtimes),
             notice,
             pool: Mutex::new(HashMap::new()),
