@@ -356,7 +356,12 @@ impl Rule {
                 ..c
             })
             .collect();
-        let best = select(self.strategy, self.balanced_weight, &eligible)?;
+        // Should every power value be out of the running (a saved run edited by hand), the
+        // averages decide among them all.
+        let (best, eligible) = match select(self.strategy, self.balanced_weight, &eligible) {
+            Some(b) => (b, eligible),
+            None => (best, candidates.clone()),
+        };
         let running: Vec<usize> = (0..measured.len())
             .filter(|&i| eligible[i].usable())
             .collect();
@@ -570,28 +575,28 @@ pub(crate) fn explain(
         }
     } else {
         let names = power_list(sorted, &usable, &ties.equivalent);
+        let (alike, furthest) = match rule.strategy {
+            Strategy::Cost => ("cost the same", "the dearest"),
+            Strategy::Speed => ("are equally fast", "the slowest"),
+            Strategy::Balanced => ("balance cost and speed the same", "the furthest"),
+        };
         let shown = ties.ratios[ties.widest]
             .map(|r| {
                 format!(
-                    " (the furthest, {} MB, {verb} {})",
+                    ": {} MB, {furthest} of them, {verb} {}",
                     mb(ties.widest),
-                    evidence(ties.widest, &r, compared)
+                    evidence(ties.widest, &r, &format!("{compared} as {best} MB"))
                 )
             })
             .unwrap_or_default();
-        let alike = match rule.strategy {
-            Strategy::Cost => "cost as little as",
-            Strategy::Speed => "are as fast as",
-            Strategy::Balanced => "balance as well as",
-        };
         let then = if rule.strategy == Strategy::Balanced {
             format!("{p} MB has the best score of them")
         } else {
             format!("{p} MB is the {other} of them")
         };
-        format!("{names} MB {alike} {best} MB within {margin:.0}%{shown}; {then}.")
+        format!("{names} MB {alike} within {margin:.0}%{shown}; {then}.")
     };
-    if let Some(undecided) = undecided_sentence(decision, measured, sorted) {
+    if let Some(undecided) = undecided_sentence(rule, decision, measured, sorted) {
         sentence.push(' ');
         sentence.push_str(&undecided);
     }
@@ -600,6 +605,7 @@ pub(crate) fn explain(
 
 /// What is still open, and the `num` that would likely close it; `None` when nothing is.
 pub(crate) fn undecided_sentence(
+    rule: &Rule,
     decision: &Decision,
     measured: &[Measured],
     sorted: &[PowerStats],
@@ -607,6 +613,11 @@ pub(crate) fn undecided_sentence(
     if decision.undecided.is_empty() {
         return None;
     }
+    let measure = match rule.strategy {
+        Strategy::Cost => "cost",
+        Strategy::Speed => "duration",
+        Strategy::Balanced => "score",
+    };
     let best = sorted[decision.best].value;
     let n = |i: usize| measured[i].samples.as_ref().map_or(0, |s| s.costs.len());
     let margins: Vec<String> = decision
@@ -641,8 +652,13 @@ pub(crate) fn undecided_sentence(
         } else {
             format!("n = {} for {best} MB", n(decision.best))
         };
+        let each_one = if margins.len() == 1 {
+            "its"
+        } else {
+            "each one's"
+        };
         open.push(format!(
-            "whether {} would change the recommendation (the ratio of each to {best} MB, 95% bootstrap interval, {each})",
+            "whether {} would change the recommendation ({each_one} {measure} over {best} MB's, 95% bootstrap interval, {each})",
             join(&margins)
         ));
     }
@@ -942,7 +958,7 @@ mod tests {
         };
         assert!(r.low < 1.0 && r.high > 1.0, "{r:?}");
         assert!(open.needed.is_some_and(|n| n > 9), "{open:?}");
-        let sentence = undecided_sentence(&d, &measured, &stats).unwrap();
+        let sentence = undecided_sentence(&cost_rule(), &d, &measured, &stats).unwrap();
         assert!(
             sentence.contains("256 MB") && sentence.contains("invocations per power value"),
             "{sentence}"

@@ -102,7 +102,7 @@ impl Sampling {
             mark(stats, &self.values, &reason);
             return settled(Some(reason.to_string()));
         };
-        let Some(open) = undecided_sentence(&decision, &measured, stats) else {
+        let Some(open) = undecided_sentence(&rule, &decision, &measured, stats) else {
             let reason = format!(
                 "The decision was settled after {done} invocations per power value: {} MB, with nothing left undecided that could change it.",
                 stats[decision.pick].value

@@ -114,6 +114,14 @@ fn percentile_of_sorted(sorted: &[f64], p: f64) -> f64 {
 /// "Introduction to Robust Estimation and Hypothesis Testing", 4th ed., 2017).
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 
+/// Resamples for a sample of `n`: [`BOOTSTRAP_RESAMPLES`] up to 100 values, fewer beyond (at
+/// least 500), so that the work stays about that of 100 values. The interval's ends are then
+/// percentiles of at least 500 replicates, within about 0.7 points of their nominal 2.5% and
+/// 97.5%, while with hundreds of values the interval is narrow anyway.
+fn resamples(n: usize) -> usize {
+    (BOOTSTRAP_RESAMPLES * 100 / n.max(1)).clamp(500, BOOTSTRAP_RESAMPLES)
+}
+
 /// The 95% percentile-bootstrap interval of the trimmed mean of `values` (Wilcox's `trimpb`):
 /// the 2.5th and 97.5th percentiles of the trimmed means of [`BOOTSTRAP_RESAMPLES`] resamples.
 /// Unlike a t interval it follows the data's skew, and it never leaves the range of the values
@@ -129,7 +137,7 @@ pub fn trimmed_mean_interval(values: &[f64], discard: f64) -> Option<Interval> {
     let values = &sorted(values);
     let mut rng = Resampler::seeded(&[values]);
     let mut buffer = Vec::with_capacity(values.len());
-    let mut means: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+    let mut means: Vec<f64> = (0..resamples(values.len()))
         .map(|_| rng.trimmed_mean_of_resample(values, discard, &mut buffer))
         .collect();
     let (low, high) = central_95(&mut means);
@@ -157,7 +165,7 @@ pub fn ratio_interval(a: &[f64], b: &[f64], discard: f64) -> Option<Ratio> {
     let (a, b) = (&sorted(a), &sorted(b));
     let mut rng = Resampler::seeded(&[a, b]);
     let (mut buffer_a, mut buffer_b) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
-    let mut ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+    let mut ratios: Vec<f64> = (0..resamples(a.len().max(b.len())))
         .map(|_| {
             let ra = rng.trimmed_mean_of_resample(a, discard, &mut buffer_a);
             let rb = rng.trimmed_mean_of_resample(b, discard, &mut buffer_b);
@@ -248,10 +256,25 @@ impl Resampler {
     ) -> f64 {
         buffer.clear();
         buffer.extend((0..values.len()).map(|_| values[self.below(values.len())]));
-        buffer.sort_by(f64::total_cmp);
-        let kept = trimmed(buffer, discard);
-        kept.iter().sum::<f64>() / kept.len() as f64
+        trimmed_mean_in_place(buffer, discard)
     }
+}
+
+/// The trimmed mean of `values` (reordered), as [`trimmed_mean`] computes it, in linear time:
+/// two selections instead of a sort.
+fn trimmed_mean_in_place(values: &mut [f64], discard: f64) -> f64 {
+    let n = values.len();
+    let g = trim_count(n, discard);
+    let kept: &mut [f64] = if g == 0 {
+        values
+    } else {
+        values.select_nth_unstable_by(g, f64::total_cmp);
+        let rest = &mut values[g..];
+        let last = n - 2 * g - 1;
+        rest.select_nth_unstable_by(last, f64::total_cmp);
+        &mut rest[..=last]
+    };
+    kept.iter().sum::<f64>() / kept.len() as f64
 }
 
 fn sorted(values: &[f64]) -> Vec<f64> {
@@ -363,6 +386,23 @@ mod tests {
             })
             .count();
         assert!((360..=392).contains(&covered), "{covered} of 400");
+    }
+
+    #[test]
+    fn the_linear_trimmed_mean_is_the_sorted_one() {
+        let mut rng = Resampler::new(3);
+        for n in [1, 2, 5, 10, 37, 200] {
+            let values = log_normal(&mut rng, n, 10.0, 1.0);
+            for discard in [0.0, 0.1, 0.2, 0.4] {
+                let mut copy = values.clone();
+                let fast = trimmed_mean_in_place(&mut copy, discard);
+                let slow = trimmed_mean(&values, discard);
+                assert!(
+                    (fast - slow).abs() <= 1e-9 * slow.abs(),
+                    "{n} {discard}: {fast} {slow}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -229,7 +229,7 @@ fn decision_sentence(
         .collect();
     let explained = match &decision.ties {
         Some(ties) => Some(explain(rule, &decided, sorted, decision, ties)),
-        None => undecided_sentence(decision, &decided, sorted),
+        None => undecided_sentence(rule, decision, &decided, sorted),
     };
     let explained = match (&decision.budget, explained) {
         (Some(b), Some(e)) if b.verdict != Verdict::None => {

@@ -119,8 +119,8 @@ fn costs_shown_equal_are_tied_and_the_fastest_of_them_wins() {
     assert_eq!(r.undecided, None);
     let decision = r.decision.unwrap();
     assert!(
-        decision.starts_with("128–512 MB cost as little as ")
-            && decision.contains("within 3% (the furthest, ")
+        decision.starts_with("128–512 MB cost the same within 3%: ")
+            && decision.contains("the dearest of them, costs ")
             && decision.contains("(95% bootstrap interval, n = 10 and 10)")
             && decision.ends_with("512 MB is the fastest of them."),
         "{decision}"
@@ -224,7 +224,7 @@ fn clearly_separated_results_are_not_tied() {
     let r = analyze(&stats, &options(Strategy::Speed, 0.5)).unwrap();
     assert_eq!(r.equivalent, Some(vec![128, 256, 512]));
     assert_eq!(r.power, 128);
-    assert!(r.decision.unwrap().contains("are as fast as"));
+    assert!(r.decision.unwrap().contains("are equally fast within 3%"));
 }
 
 #[test]

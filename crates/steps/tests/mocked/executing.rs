@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statistics() {
-    let durations = [10.0, 11.0, 12.0, 13.0, 100.0];
+    let durations = [10.0, 11.0, 12.0, 13.0, 14.0, 100.0];
     let rules: Vec<Rule> = durations
         .iter()
         .map(|&d| {
@@ -19,7 +19,7 @@ async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statist
         })
         .collect();
     let lambda = api(RuleMode::Sequential, &rules.iter().collect::<Vec<_>>());
-    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512], "payload": {"id": 1}, "discardTopBottom": 0.2});
+    let input = json!({"lambdaARN": ARN, "num": 6, "powerValues": [512], "payload": {"id": 1}, "discardTopBottom": 0.2});
     let ExecutorOutput::Stats(stats) = executor::execute(
         &executor::Lambdas::same(&lambda),
         None,
@@ -30,11 +30,16 @@ async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statist
         panic!("statistics expected");
     };
     assert_eq!(stats.value, 512);
-    assert_eq!(stats.average_duration, 12.0); // 10 and 100 trimmed
+    // The version's first invocation started its environment: a cold start, apart from the
+    // averages though its REPORT has no Init Duration. Of 11, 12, 13, 14 and 100 ms, 20%
+    // trimming keeps 12, 13 and 14.
+    assert_eq!(stats.cold_starts, Some(1));
+    assert_eq!(stats.cold.map(|c| c.duration), Some(10.0));
+    assert_eq!(stats.average_duration, 13.0);
     let per_ms = 0.0000133334 / 1000.0 / 2.0; // arm64, 512 MB
-    assert!((stats.average_price - 12.0 * per_ms).abs() < 1e-15);
-    assert!((stats.total_cost - 146.0 * per_ms).abs() < 1e-15);
-    assert_eq!(stats.invocations, Some(5));
+    assert!((stats.average_price - 13.0 * per_ms).abs() < 1e-15);
+    assert!((stats.total_cost - 160.0 * per_ms).abs() < 1e-15);
+    assert_eq!(stats.invocations, Some(6));
     assert_eq!(stats.duration_stats.as_ref().map(|d| d.max), Some(100.0));
 }
 
@@ -221,11 +226,19 @@ async fn which_errors_fail_only_the_power_value_is_the_inputs_choice() {
 
 #[tokio::test]
 async fn cold_samples_are_versions_of_their_own_invoked_once_in_the_first_round_only() {
+    let cold_start = || {
+        InvokeOutput::builder()
+            .status_code(200)
+            .log_result(tail(12.0, 312, Some(300.0)))
+            .payload(Blob::new("{}"))
+            .build()
+    };
     let warm = mock!(Client::invoke)
         .match_requests(|r| r.qualifier() == Some("RAM512"))
         .sequence()
+        .output(cold_start)
         .output(|| ok_invoke(10.0))
-        .times(5)
+        .times(4)
         .build();
     let cold = mock!(Client::invoke)
         .match_requests(|r| r.qualifier().is_some_and(|q| q.starts_with("RAM512-cold")))
@@ -251,13 +264,14 @@ async fn cold_samples_are_versions_of_their_own_invoked_once_in_the_first_round_
         panic!("statistics expected");
     };
     assert_eq!((warm.num_calls(), cold.num_calls()), (5, 2));
-    // The averages are the power value's own invocations'; the cold samples are apart.
+    // The averages are the power value's own warm invocations'; its cold start and the cold
+    // samples are apart.
     assert_eq!(stats.invocations, Some(5));
     assert_eq!(stats.average_duration, 10.0);
     let c = stats.cold.unwrap();
-    assert_eq!((c.count, c.init_duration, c.duration), (2, 300.0, 312.0));
+    assert_eq!((c.count, c.init_duration, c.duration), (3, 300.0, 312.0));
     let per_ms = 0.0000133334 / 1000.0 / 2.0;
-    assert!((stats.total_cost - (50.0 + 624.0) * per_ms).abs() < 1e-15);
+    assert!((stats.total_cost - (312.0 + 40.0 + 624.0) * per_ms).abs() < 1e-15);
 
     // A later round of an adaptive run makes no more cold samples.
     let later = mock!(Client::invoke)
