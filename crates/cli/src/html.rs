@@ -58,6 +58,7 @@ table { border-collapse: collapse; width: 100%; margin-top: 8px; font-variant-nu
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
 tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { background: var(--tied-bg); }
+.undecided-mark, .undecided-key { font-weight: 700; color: var(--best); } .undecided-key { margin: 0 4px 0 12px; }
 .key span { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin: 0 4px 0 12px; }
 a { color: var(--a); }
 "#;
@@ -245,12 +246,15 @@ fn run_cards(result: &TuningResult, ok: &[&PowerStats]) -> String {
     if let Some(d) = &result.decision {
         let _ = write!(body, "<p class=\"decision\">{}</p>", escape(d));
     }
+    if let Some(w) = &result.warm_up {
+        let _ = write!(body, "<p class=\"note\">{}</p>", escape(&w.sentence()));
+    }
     if let Some(s) = &result.sampling {
         let _ = write!(body, "<p class=\"note\">{}</p>", escape(&s.sentence()));
     }
     let _ = write!(
         body,
-        "<p class=\"key note\">Key:<span style=\"background:var(--best-bg)\"></span>recommended<span style=\"background:var(--tied-bg)\"></span>tied with it (the same within the noise)<span style=\"background:var(--a-band)\"></span>95% interval of the mean</p>"
+        "<p class=\"key note\">Key:<span style=\"background:var(--best-bg)\"></span>recommended<span style=\"background:var(--tied-bg)\"></span>as good as the best (shown within 3%)<span class=\"undecided-key\">?</span>undecided<span style=\"background:var(--a-band)\"></span>95% interval of the mean</p>"
     );
 
     body
@@ -389,9 +393,15 @@ fn run_table(run: &RunData<'_>, sorted: &[&PowerStats]) -> String {
         let class = match marker(result, s.value) {
             "▶" => " class=\"best\"",
             "≈" => " class=\"tied\"",
+            "?" => " class=\"undecided\"",
             _ => "",
         };
-        let _ = write!(rows, "<tr{class}><td>{} MB</td>", s.value);
+        let mark = if class.contains("undecided") {
+            " <span class=\"undecided-mark\" title=\"undecided: the samples cannot yet tell whether it would change the recommendation\">?</span>"
+        } else {
+            ""
+        };
+        let _ = write!(rows, "<tr{class}><td>{} MB{mark}</td>", s.value);
         if adaptive {
             let _ = write!(
                 rows,

@@ -235,7 +235,8 @@ pub fn chart(result: &TuningResult, stats: &[PowerStats]) -> String {
     out
 }
 
-/// `▶` for the recommendation, `≈` for a power value tied with it, nothing otherwise.
+/// `▶` for the recommendation, `≈` for a power value as good as the best, `?` for an undecided
+/// one, nothing otherwise.
 pub fn marker(result: &TuningResult, power: u32) -> &'static str {
     if power == result.power {
         "▶"

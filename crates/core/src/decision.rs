@@ -964,7 +964,7 @@ mod tests {
             "{sentence}"
         );
         // Tight samples: nothing is open.
-        let tight = vec![
+        let tight = [
             from_durations(256, &spread_of(40.0, 0.01)),
             from_durations(512, &spread_of(20.0, 0.01)),
         ];
