@@ -79,9 +79,12 @@ fn card(class: &str, label: &str, value: &str, sub: &str) -> String {
     )
 }
 
-/// Each invocation's cost, from the samples.
+/// The costs of the invocations the averages are of (cold starts and warm-ups apart).
 fn costs(s: &PowerStats) -> Vec<f64> {
-    s.samples.as_ref().map(|x| x.costs()).unwrap_or_default()
+    s.samples
+        .as_ref()
+        .map(|x| x.steady().costs)
+        .unwrap_or_default()
 }
 
 /// The 95% interval of the mean cost, from the samples.
@@ -127,8 +130,7 @@ fn series<'a>(
                         .and_then(|d| d.ci95)
                         .map(|ci| (ci.low, ci.high))
                 };
-                // A duration or a cost is never negative, however few invocations widen it.
-                interval.map(|(l, h)| (s.value, l.max(0.0) * scale, h * scale))
+                interval.map(|(l, h)| (s.value, l * scale, h * scale))
             })
             .collect(),
         strips: Vec::new(),
@@ -449,7 +451,7 @@ fn run_table(run: &RunData<'_>, sorted: &[&PowerStats]) -> String {
     }
     let _ = write!(
         body,
-        "<h2>Every power value</h2><table>{head}{rows}</table><p class=\"note\">Means are trimmed means; the 95% interval is Yuen's, for the trimmed mean. Cost per 1M invocations includes the request charge ({symbol}{} per invocation){}.</p>",
+        "<h2>Every power value</h2><table>{head}{rows}</table><p class=\"note\">Means are trimmed means of the steady invocations (cold starts and warm-ups apart); the 95% interval is a percentile bootstrap of the trimmed mean. Cost per 1M invocations includes the request charge ({symbol}{} per invocation){}.</p>",
         significant(request_price),
         if adaptive { "; hover over Runs to see why a power value stopped" } else { "" }
     );

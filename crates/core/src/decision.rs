@@ -528,7 +528,7 @@ pub(crate) fn explain(
     let (superlative, compared, other) = match rule.strategy {
         Strategy::Cost => ("is the cheapest", "as much", "fastest"),
         Strategy::Speed => ("is the fastest", "as long", "cheapest"),
-        Strategy::Balanced => ("has the best balance", "as much", "best balanced"),
+        Strategy::Balanced => ("has the best balance", "as much", "best scored"),
     };
     let verb = match rule.strategy {
         Strategy::Cost => "costs",
@@ -549,15 +549,10 @@ pub(crate) fn explain(
             .enumerate()
             .filter_map(|(i, r)| r.map(|r| (i, r)))
             .min_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate));
-        let by_average = if decision.undecided.is_empty() {
-            ""
-        } else {
-            " by its average"
-        };
         match nearest {
             // With undecided power values, their intervals follow.
             _ if !decision.undecided.is_empty() => {
-                format!("{p} MB {superlative}{others}{by_average}.")
+                format!("{p} MB {superlative}{others} by its average.")
             }
             Some((i, r)) => {
                 let beyond = if r.low > 1.0 + TIE_MARGIN {
@@ -589,12 +584,7 @@ pub(crate) fn explain(
                 )
             })
             .unwrap_or_default();
-        let then = if rule.strategy == Strategy::Balanced {
-            format!("{p} MB has the best score of them")
-        } else {
-            format!("{p} MB is the {other} of them")
-        };
-        format!("{names} MB {alike} within {margin:.0}%{shown}; {then}.")
+        format!("{names} MB {alike} within {margin:.0}%{shown}; {p} MB is the {other} of them.")
     };
     if let Some(undecided) = undecided_sentence(rule, decision, measured, sorted) {
         sentence.push(' ');

@@ -11,7 +11,7 @@
 //! Every round, plain or adaptive, also looks for a warm-up (`warm_up`) over all the
 //! invocations so far.
 
-use crate::decision::{undecided_sentence, Decision, Measured, Rule};
+use crate::decision::{Decision, Measured, Rule};
 use crate::input::ExecutionInput;
 use crate::output::{PowerStats, SamplingSummary, StopReason};
 use crate::strategy::Strategy;
@@ -102,18 +102,25 @@ impl Sampling {
             mark(stats, &self.values, &reason);
             return settled(Some(reason.to_string()));
         };
-        let Some(open) = undecided_sentence(&rule, &decision, &measured, stats) else {
+        if decision.undecided.is_empty() {
             let reason = format!(
                 "The decision was settled after {done} invocations per power value: {} MB, with nothing left undecided that could change it.",
                 stats[decision.pick].value
             );
             mark(stats, &self.values, &StopReason::Settled { after: done });
             return settled(Some(reason));
-        };
+        }
         if done >= input.num {
+            let open: Vec<String> = decision
+                .undecided
+                .iter()
+                .map(|u| format!("{} MB", stats[u.index].value))
+                .collect();
             let reason = format!(
-                "Every power value still running reached \"num\" ({}) before the decision was settled. {open}",
-                input.num
+                "Every power value still running reached \"num\" ({}) before the decision was settled: {} {} still undecided.",
+                input.num,
+                open.join(", "),
+                if open.len() == 1 { "is" } else { "are" }
             );
             mark(
                 stats,

@@ -124,9 +124,10 @@ pub struct ExecutionInput {
     pub power_value_failures: PowerValueFailures,
     /// `maxConcurrency` (ours): the most invocations at once with `parallelInvocation`.
     pub max_concurrency: Option<u32>,
-    /// `statisticalTies` (ours, default true): power values whose results do not differ beyond
-    /// noise (Yuen's test, 95%) count as tied, and the tie rules pick among them; `false` decides
-    /// on the averages alone, as the reference does.
+    /// `statisticalTies` (ours, default true): power values shown within the tie margin of the
+    /// best (a bootstrap interval of the ratio of their averages) count as tied, and the other
+    /// measure picks among them; what the samples cannot tell is undecided; `false` decides on
+    /// the averages alone, as the reference does.
     pub statistical_ties: bool,
     /// `adaptive` (ours): invoke in rounds, stop invoking a power value once it is out of the
     /// running and stop the run once the decision is settled; `num` is then the most
