@@ -12,7 +12,7 @@
 //! that is the best, or ties with it, comes or goes. Where an interval cannot yet say whether a
 //! power value would change the recommendation, it is undecided, with the number of
 //! invocations that would likely tell. The analysis and adaptive sampling both decide with
-//! [`Rule`].
+//! `Rule`.
 
 use crate::budget::{Budget, BudgetOutcome, Estimate, Standing, Verdict};
 use crate::input::ExecutionInput;
