@@ -93,6 +93,7 @@ async fn main() -> Result<()> {
         cold_start_rate_auto,
         only_cold_starts,
         python_function,
+        node_init_over_ten_seconds,
         cost_in_series,
         optimizer_killed_before_its_alias,
         function_error_at_one_power_value,

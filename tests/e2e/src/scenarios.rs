@@ -1006,3 +1006,75 @@ pub(crate) async fn reserved_concurrency_zero(env: &Env) -> Result<()> {
 
 pub(crate) type Scenario =
     for<'a> fn(&'a Env) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
+
+/// Issue 26: a Node.js function whose Init takes over 10 s at 128 MB. Lambda redoes such an Init
+/// inside the first invocation under the function's timeout, and that REPORT has no Init
+/// Duration: the power value is measured, not failed, and its first invocation is its cold
+/// start.
+pub(crate) async fn node_init_over_ten_seconds(env: &Env) -> Result<()> {
+    let out = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .context("node runs")?;
+    let version = String::from_utf8_lossy(&out.stdout);
+    let major = version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .unwrap_or("20");
+    let runtime = format!("nodejs{major}.x");
+    env.lambda
+        .create_function()
+        .function_name("slow-init-target")
+        .runtime(Runtime::from(runtime.as_str()))
+        .handler("index.handler")
+        .role(format!("arn:aws:iam::{ACCOUNT}:role/slow-init-target"))
+        .memory_size(ORIGINAL_MEMORY)
+        .timeout(30)
+        .description(ORIGINAL_DESCRIPTION)
+        .environment(
+            aws_sdk_lambda::types::Environment::builder()
+                .variables("SLOW_INIT_MS", "10500")
+                .build(),
+        )
+        .code(
+            FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(
+                    env.root
+                        .join("examples/functions/node-slow-init")
+                        .display()
+                        .to_string(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "CreateFunction slow-init-target ({runtime}): {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        })?;
+    let powers = [128, 1024];
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("slow-init-target"), "num": 5, "powerValues": powers, "includeOutputResults": true}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &powers)?;
+    let small = e.output["stats"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| x["value"] == 128))
+        .with_context(|| format!("no stats for 128 MB in {}", e.output))?;
+    ensure!(small.get("error").is_none(), "128 MB failed: {small}");
+    ensure!(small["coldStarts"] == 1, "128 MB: {small}");
+    let cold = small["cold"]["duration"].as_f64().unwrap_or(0.0);
+    ensure!(
+        cold >= 10_500.0,
+        "the redone Init is not in the first invocation: {small}"
+    );
+    assert_untouched(env, "slow-init-target", ORIGINAL_MEMORY).await
+}
