@@ -35,10 +35,6 @@ pub(crate) struct Measured {
     pub samples: Option<Sampled>,
     /// Every invocation the power value had (its samples leave out cold starts and warm-ups).
     pub invocations: u32,
-    /// Adaptive sampling put it out of the running: worse than the best, by this same rule, on
-    /// the invocations it had then. It stays out of every tie afterwards, so that the Sampler
-    /// and the analysis never give two verdicts on one power value.
-    pub ruled_out: bool,
     /// With a cold-start rate: (rate, what a new environment lasts: `PowerStats::start`), which
     /// the samples are blended with; a budget's percentile is then the mix's.
     pub mix: Option<(f64, f64)>,
@@ -87,10 +83,6 @@ impl Measured {
             candidate,
             samples,
             invocations: stats.invocations.unwrap_or(0),
-            ruled_out: stats
-                .stop_reason
-                .as_ref()
-                .is_some_and(|r| r.is_out_of_running()),
             mix,
         }
     }
@@ -135,11 +127,13 @@ pub(crate) struct Rule {
     pub cold_start_rate: Option<f64>,
 }
 
-/// What the rule decided, as indices into the power values it was given.
+/// What the rule decided, as indices into the power values it was given. Every power value
+/// with a result takes part, those adaptive sampling stopped invoking too (with the invocations
+/// they had): the Sampler invokes again any that comes back into play, so that the decision
+/// never recommends a power value that a stopped one beats on both measures.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
-    /// The best on the strategy's measure by the averages alone (the reference's pick), leaving
-    /// out a power value that adaptive sampling put out of the running.
+    /// The best on the strategy's measure by the averages alone (the reference's pick).
     pub best: usize,
     /// The recommendation.
     pub pick: usize,
@@ -290,8 +284,7 @@ impl Rule {
                 let crosses = e.low <= budget.ms && e.high > budget.ms;
                 // The pick's own standing, or a power value the budget keeps out that the
                 // strategy would prefer.
-                let matters = i == pick
-                    || !within[i] && !measured[i].ruled_out && self.prefers(measured, i, pick);
+                let matters = i == pick || !within[i] && self.prefers(measured, i, pick);
                 (crosses && matters).then(|| Undecided {
                     index: i,
                     needed: needed(
@@ -346,25 +339,7 @@ impl Rule {
         if usable.iter().any(|&i| measured[i].samples.is_none()) {
             return Some(reference);
         }
-        // A power value out of the running is not the best either (the Sampler only drops
-        // values worse than the best; this holds when later rounds move the others' averages).
-        let eligible: Vec<Candidate> = candidates
-            .iter()
-            .zip(measured)
-            .map(|(&c, m)| Candidate {
-                succeeded: c.succeeded && !m.ruled_out,
-                ..c
-            })
-            .collect();
-        // Should every power value be out of the running (a saved run edited by hand), the
-        // averages decide among them all.
-        let (best, eligible) = match select(self.strategy, self.balanced_weight, &eligible) {
-            Some(b) => (b, eligible),
-            None => (best, candidates.clone()),
-        };
-        let running: Vec<usize> = (0..measured.len())
-            .filter(|&i| eligible[i].usable())
-            .collect();
+        let running: Vec<usize> = usable.clone();
         let (primary, secondary) = match self.strategy {
             Strategy::Cost => (Measure::Cost, Some(Strategy::Speed)),
             Strategy::Speed => (Measure::Duration, Some(Strategy::Cost)),
@@ -715,7 +690,7 @@ mod tests {
     use proptest::prelude::{prop_assert, prop_assert_eq, proptest, ProptestConfig};
 
     /// A power value whose invocations cost `cost` and last `duration`, with a little spread.
-    fn measured(power: u32, cost: f64, duration: f64, ruled_out: bool) -> Measured {
+    fn measured(power: u32, cost: f64, duration: f64) -> Measured {
         let spread = |base: f64| -> Vec<f64> {
             (0..20)
                 .map(|k| base * (1.0 + 0.05 * (f64::from(k % 5) - 2.0)))
@@ -733,7 +708,6 @@ mod tests {
                 durations: spread(duration),
             }),
             invocations: 20,
-            ruled_out,
             mix: None,
         }
     }
@@ -775,9 +749,9 @@ mod tests {
     /// 128 MB is the cheapest and slow, 512 MB a little dearer and fast, 1024 MB the fastest.
     fn three() -> [Measured; 3] {
         [
-            measured(128, 1.0e-7, 400.0, false),
-            measured(512, 1.3e-7, 100.0, false),
-            measured(1024, 1.9e-7, 80.0, false),
+            measured(128, 1.0e-7, 400.0),
+            measured(512, 1.3e-7, 100.0),
+            measured(1024, 1.9e-7, 80.0),
         ]
     }
 
@@ -838,12 +812,9 @@ mod tests {
     }
 
     #[test]
-    fn a_value_out_of_the_running_is_never_tied_with_the_pick() {
-        // 128 MB costs the same as 512 MB, but the Sampler put it out of the running (on fewer
-        // invocations, earlier): it is not reported as tied, so the run does not say both
-        // "out of the running" and "as good as the best" of it.
-        let tight = |power, cost: f64, duration: f64, ruled_out| {
-            let mut m = measured(power, cost, duration, ruled_out);
+    fn a_cost_within_the_margin_shown_by_a_tight_interval_is_a_tie() {
+        let tight = |power, cost: f64, duration: f64| {
+            let mut m = measured(power, cost, duration);
             m.samples = Some(Sampled {
                 costs: (0..20)
                     .map(|k| cost * (1.0 + 0.001 * f64::from(k % 3)))
@@ -852,29 +823,14 @@ mod tests {
             });
             m
         };
-        let mut values = [
-            tight(128, 1.001e-7, 400.0, true),
-            tight(512, 1.0e-7, 100.0, false),
-            tight(1024, 1.6e-7, 80.0, false),
-        ];
-        let ties = cost_rule().decide(&values).unwrap().ties.unwrap();
-        assert_eq!(ties.equivalent, vec![1]);
-        // The same measurements without the Sampler's verdict: 128 MB is as cheap, within 3%.
-        values[0].ruled_out = false;
-        let ties = cost_rule().decide(&values).unwrap().ties.unwrap();
-        assert_eq!(ties.equivalent, vec![0, 1]);
-    }
-
-    #[test]
-    fn a_best_out_of_the_running_gives_way_to_the_best_still_running() {
         let values = [
-            measured(128, 0.9e-7, 400.0, true),
-            measured(512, 1.0e-7, 100.0, false),
-            measured(1024, 1.6e-7, 80.0, false),
+            tight(128, 1.001e-7, 400.0),
+            tight(512, 1.0e-7, 100.0),
+            tight(1024, 1.6e-7, 80.0),
         ];
-        let decision = cost_rule().decide(&values).unwrap();
-        assert_eq!((decision.best, decision.pick), (1, 1));
-        assert!(!decision.ties.unwrap().equivalent.contains(&0));
+        let d = cost_rule().decide(&values).unwrap();
+        assert_eq!(d.ties.unwrap().equivalent, vec![0, 1]);
+        assert_eq!((d.best, d.pick), (1, 1), "512 MB is the faster of the two");
     }
 
     /// Durations as the jinja2 template handler of issue 26 gave them at num 10 (ms): 128 MB
