@@ -275,7 +275,7 @@ fn run_charts(run: &RunData<'_>, ok: &[&PowerStats]) -> String {
         .as_ref()
         .map(|b| (b.budget.ms, format!("budget: {}", b.budget)));
     let duration = Chart {
-        title: "Duration (trimmed mean)",
+        title: "Duration (mean of the steady invocations)",
         prefix: "",
         unit: "ms",
         powers: powers.clone(),
@@ -451,7 +451,7 @@ fn run_table(run: &RunData<'_>, sorted: &[&PowerStats]) -> String {
     }
     let _ = write!(
         body,
-        "<h2>Every power value</h2><table>{head}{rows}</table><p class=\"note\">Means are trimmed means of the steady invocations (cold starts and warm-ups apart); the 95% interval is a percentile bootstrap of the trimmed mean. Cost per 1M invocations includes the request charge ({symbol}{} per invocation){}.</p>",
+        "<h2>Every power value</h2><table>{head}{rows}</table><p class=\"note\">Means are of the steady invocations (cold starts and warm-ups apart, trimmed as discardTopBottom says); the 95% interval is a percentile bootstrap of the mean. Cost per 1M invocations includes the request charge ({symbol}{} per invocation){}.</p>",
         significant(request_price),
         if adaptive { "; hover over Runs to see why a power value stopped" } else { "" }
     );
@@ -627,7 +627,7 @@ fn compare_charts(
     let _ = write!(
         body,
         "<h2>Duration and cost against memory</h2><div class=\"charts\">{}{}</div>",
-        chart("Duration (trimmed mean)", "", "ms", false).render(),
+        chart("Duration (mean of the steady invocations)", "", "ms", false).render(),
         chart(
             "Cost per 1M invocations (duration charge)",
             symbol,

@@ -151,11 +151,22 @@ mod tests {
             json!({"lambdaARN": "f", "num": 50, "powerValues": [128, 1024], "adaptive": true}),
         );
         assert_eq!(p.sampling.count, 5);
-        // 1024 MB costs four times as much per invocation: out at once, settled.
+        // 1024 MB costs four times as much per invocation: clear after 5, but no power value
+        // settles before 8 invocations, so a second round of 3 follows.
         p = sample(SamplerEvent {
             round: vec![
                 round(128, 5, 40.0, Keep::All),
                 round(1024, 5, 20.0, Keep::All),
+            ],
+            plan: p,
+        })
+        .unwrap();
+        assert!(!p.sampling.settled, "{:?}", p.sampling);
+        assert_eq!((p.sampling.first, p.sampling.count), (5, 3));
+        p = sample(SamplerEvent {
+            round: vec![
+                round(128, 3, 40.0, Keep::All),
+                round(1024, 3, 20.0, Keep::All),
             ],
             plan: p,
         })
@@ -165,7 +176,7 @@ mod tests {
             let ExecutorOutput::Stats(s) = s else {
                 panic!()
             };
-            assert_eq!(s.invocations, Some(5));
+            assert_eq!(s.invocations, Some(8));
             assert!(s.stop_reason.is_some());
         }
 

@@ -40,8 +40,13 @@ pub const MIN_POWER: u32 = 128;
 pub const MAX_POWER: u32 = 10240;
 /// The smallest `num` outside a dry run: fewer invocations cannot be trimmed meaningfully.
 pub const MIN_NUM: u32 = 5;
-/// `discardTopBottom` when the input has none: the reference's 20% at each end.
-pub const DEFAULT_DISCARD_TOP_BOTTOM: f64 = 0.2;
+/// `discardTopBottom` when the input has none: nothing trimmed. The reference trims 20% at each
+/// end, which drops its cold start from the average; ours sets cold starts and warm-ups apart
+/// by what they are, and averages every steady invocation, as a month of them is billed. A
+/// trimmed mean of a bimodal power value (a CPU quota throttling some of its invocations) is
+/// below what it costs, and jumps as the throttled share crosses the trimmed share: in the
+/// decision benchmark the plain mean's picks had less regret on 7 of 8 functions.
+pub const DEFAULT_DISCARD_TOP_BOTTOM: f64 = 0.0;
 /// The most cold starts a power value may get (`coldSamples`): each past the first is a
 /// version of its own.
 pub const MAX_COLD_SAMPLES: u32 = 20;
