@@ -59,9 +59,10 @@ impl Detected {
 }
 
 /// Finds the warm-up in `stats` and sets it apart in every power value whose samples are all
-/// of its invocations (a plain run of more than [`crate::output::MAX_SAMPLES`] keeps a
-/// selection; its averages stay over every warm invocation). Applying it again gives the same
-/// statistics: the test reads only the cold starts' positions.
+/// of its invocations, recomputing its statistics from them with `discard` (a plain run of
+/// more than [`crate::output::MAX_SAMPLES`] keeps a selection; its averages stay over every
+/// warm invocation). Applying it again gives the same statistics: the test reads only the cold
+/// starts' positions.
 pub fn apply(stats: &mut [PowerStats], discard: f64) -> Option<Detected> {
     let detected = detect(stats);
     let k = detected.as_ref().map_or(0, |d| d.per_environment);
@@ -196,10 +197,12 @@ mod tests {
         )
     }
 
+    /// Nine durations within 10% of `base`, to 0.01 ms as samples keep them.
     fn noisy(base: f64, seed: u64) -> Vec<f64> {
         let mut rng = crate::stats::Resampler::seeded(&[&[base, seed as f64]]);
         (0..9)
             .map(|_| base * (1.0 + 0.1 * ((rng.next() >> 11) as f64 / (1u64 << 53) as f64)))
+            .map(|d| (d * 100.0).round() / 100.0)
             .collect()
     }
 

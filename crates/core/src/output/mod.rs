@@ -438,10 +438,11 @@ impl PowerStats {
         }
     }
 
-    /// These statistics with the first `k` warm invocations after each cold start set apart
-    /// as warm-ups (none when `k` is 0), recomputed from the samples; unchanged when the
+    /// These statistics recomputed from their samples, the first `k` warm invocations after
+    /// each cold start set apart as warm-ups (none when `k` is 0) and the averages trimmed by
+    /// `discard_top_bottom`, so that they are what the decision compares; unchanged when the
     /// samples are not every invocation (a plain run of more than [`MAX_SAMPLES`]) or there
-    /// are none.
+    /// are none. Durations are recomputed from the samples' (to 0.01 ms).
     pub fn with_warm_ups(&self, k: u32, discard_top_bottom: f64) -> PowerStats {
         let Some(samples) = self
             .samples
@@ -460,10 +461,6 @@ impl PowerStats {
                 since_cold.map(|n| n + 1)
             };
             warm_up[i] = since_cold.is_some_and(|n| n >= 1 && n <= k);
-        }
-        let marked = samples.warm_up_flags();
-        if warm_up.iter().zip(&marked).all(|(a, b)| a == b) {
-            return self.clone();
         }
         let billed: Vec<f64> = samples.billed.iter().map(|&b| f64::from(b)).collect();
         let counts = Counts {
