@@ -1,7 +1,8 @@
-//! What one adaptive round's decision costs: `Sampling::after_round` (400 bootstrap resamples of
-//! the decision) on every power value of "ALL" (46) with 100 invocations each, and on 5 with 20,
-//! release build. The Sampler step runs it at 128 MB, a 0.07 vCPU share, so its Lambda duration
-//! is about 14 times these figures.
+//! What one adaptive round's decision costs: `Sampling::after_round` (the warm-up test, each
+//! power value's statistics recomputed with their bootstrap intervals, and the decision's
+//! bootstrap comparisons with the best) on every power value of "ALL" (46) with 100
+//! invocations each, and on 5 with 20, release build. The Sampler step runs at 512 MB (0.29
+//! vCPU), so its Lambda duration is about 3.5 times these figures.
 //!
 //! cargo bench -p powertune-core --bench sampling
 
