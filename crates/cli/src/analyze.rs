@@ -1,11 +1,10 @@
 //! `powertune analyze`: re-run the Analyzer on a saved event, offline.
 
 use crate::failure::Failure;
-use crate::flags::{parse_rate, parse_strategy, parse_weight, OutputFormat};
+use crate::flags::{AnalyzeFields, InputFlags, OutputFormat};
 use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
-use powertune_core::input::{ColdStartRate, Defaults};
-use powertune_core::strategy::Strategy;
+use powertune_core::input::Defaults;
 use powertune_steps::analyzer::analysis_env;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -20,23 +19,10 @@ pub struct Args {
     #[arg(long, short)]
     output: Option<OutputFormat>,
 
-    /// Use this strategy instead of the file's.
-    #[arg(long, value_parser = parse_strategy)]
-    strategy: Option<Strategy>,
-
-    /// Use this balanced weight (0 = fastest .. 1 = cheapest) instead of the file's.
-    #[arg(long, value_parser = parse_weight)]
-    balanced_weight: Option<f64>,
-
-    /// Decide on the averages alone, as the reference does (statisticalTies: false).
-    #[arg(long)]
-    exact_ties: bool,
-
-    /// Blend warm and cold invocations at this share of cold starts (0 to 1) instead of the
-    /// file's coldStartRate: what the recommendation would be for a function that starts cold
-    /// this often (a run saved with its cold starts apart).
-    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
-    cold_start_rate: Option<f64>,
+    /// The fields that decide (strategy, balanced weight, ties, cold-start rate), over the
+    /// saved input's: read by the same reader, so a bad one gets the field's own message.
+    #[command(flatten)]
+    fields: InputFlags<AnalyzeFields>,
 
     /// The region the run's state machine ran in (prices the execution and picks the currency).
     /// Defaults to the tuned function's region.
@@ -61,27 +47,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let name = args.file.display().to_string();
     let text =
         read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
+    let mut json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
-    let mut event = AnalyzerEvent::from_json(&json, &Defaults::default())
+    if let Some(saved) = json.as_object_mut() {
+        saved.extend(args.fields.to_input()?);
+    }
+    let event = AnalyzerEvent::from_json(&json, &Defaults::default())
         .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
-    if let Some(strategy) = args.strategy {
-        event.input.strategy = strategy;
-    }
-    if let Some(weight) = args.balanced_weight {
-        event.input.balanced_weight = weight;
-    }
-    if args.exact_ties {
-        event.input.statistical_ties = false;
-    }
-    if let Some(rate) = args.cold_start_rate {
-        if event.input.only_cold_starts {
-            return Err(Failure::BadInput(format!(
-                "{name} was tuned with onlyColdStarts: every invocation was a cold start, so there are no warm ones to blend at --cold-start-rate"
-            )));
-        }
-        event.input.cold_start_rate = Some(ColdStartRate::Given(rate));
-    }
     let region = args.region.clone().or_else(|| event.input.region.clone());
     let env = match &args.visualization_url {
         Some(url) => AnalysisEnv::new(region, Some(url.clone())),

@@ -1,7 +1,7 @@
 //! `powertune`: the command line tool.
 //!
-//! - `tune` (`tune.rs`): reads the flags (`flags.rs`, one table of the input's fields) into the
-//!   execution input; `--local` runs the seven steps against an embedded emulator (`local.rs`,
+//! - `tune` (`tune.rs`): reads the flags into the execution input (`flags.rs` builds one flag
+//!   per row of the core's `input::FIELDS`, and `analyze` takes the fields that decide); `--local` runs the seven steps against an embedded emulator (`local.rs`,
 //!   the function from a directory, a zip or a SAM template: `function.rs`, `template.rs`);
 //!   otherwise it starts the deployed state machine and follows it (`remote.rs`).
 //! - `analyze` and `compare` re-read saved runs (`outputs.rs`) and compare two (`compare.rs`).

@@ -1,18 +1,17 @@
 //! `powertune tune`: tune a function locally (`--local`) or with the deployed state machine.
 
 use crate::failure::Failure;
-use crate::flags::{parse_architecture, parse_strategy, OutputFormat};
+use crate::flags::{parse_architecture, InputFlags, OutputFormat, TuneFields};
 use crate::function::{self, LocalFunction};
 use crate::local::{self, LocalRun, FUNCTION_NAME};
 use crate::outputs;
 use crate::remote;
 use crate::schedule::Schedule;
 use anyhow::Context;
-use powertune_core::budget::{Budget, Verdict};
+use powertune_core::budget::Verdict;
 use powertune_core::compare::{parse_percent, Comparison, Gate};
 use powertune_core::input::ExecutionInput;
 use powertune_core::pricing::{Architecture, FALLBACK_REGION};
-use powertune_core::strategy::Strategy;
 use serde_json::{json, Map, Value};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -62,89 +61,17 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     stack_name: Option<String>,
 
-    /// The execution input as a JSON file; the flags below override its fields.
+    /// The execution input as a JSON file; the execution input flags (below) override its fields.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
 
-    /// The function to tune (its ARN or name), when not tuning locally.
-    #[arg(long = "lambda-arn", value_name = "ARN")]
-    lambda_arn: Option<String>,
-
-    /// Memory sizes in MB, comma-separated, or ALL (128..3008 in steps of 64).
-    #[arg(long, value_delimiter = ',', value_name = "MB,MB,...")]
-    power_values: Option<Vec<String>>,
-
-    /// Invocations per power value.
-    #[arg(long)]
-    num: Option<u32>,
-
-    /// The payload: JSON, or @FILE to read it from a file.
-    #[arg(long)]
-    payload: Option<String>,
-
-    /// cost, speed or balanced.
-    #[arg(long, value_parser = parse_strategy)]
-    strategy: Option<Strategy>,
-
-    /// For the balanced strategy: 0 = fastest .. 1 = cheapest. Checked with the rest of the
-    /// input, so every problem is reported at once.
-    #[arg(long)]
-    balanced_weight: Option<f64>,
-
-    /// Invoke each power value's invocations in parallel.
-    #[arg(long)]
-    parallel: bool,
-
-    /// With --parallel: at most this many invocations at once.
-    #[arg(long)]
-    max_concurrency: Option<u32>,
-
-    /// Share of results dropped at each end before averaging (0..0.4).
-    #[arg(long)]
-    discard_top_bottom: Option<f64>,
-
-    /// Pause between invocations in series, ms.
-    #[arg(long)]
-    sleep_between_runs_ms: Option<u64>,
-
-    /// Measure cold starts only: every invocation gets a new environment.
-    #[arg(long)]
-    only_cold_starts: bool,
-
-    /// Invoke each power value once, to check the setup.
-    #[arg(long)]
-    dry_run: bool,
-
-    /// Error types counted as normal results (repeat or comma-separate).
-    #[arg(long, value_delimiter = ',')]
-    allowed_exceptions: Vec<String>,
-
-    /// Which function errors fail only the power value they happen at (reported, left out of
-    /// the recommendation) instead of the run: memory (out of memory and timeouts, the
-    /// default), any, or none (powerValueFailures).
-    #[arg(long, value_name = "memory|any|none")]
-    power_value_failures: Option<String>,
-
-    /// A latency budget: recommend the power value the strategy prefers among those whose
-    /// statistic of the durations (mean, p90, p95 or p99) is within the limit, for example
-    /// p95=200ms (maxDuration).
-    #[arg(long, value_name = "STAT=LIMIT", value_parser = parse_budget)]
-    max_duration: Option<Budget>,
-
-    /// Cold starts measured per power value (1 to 20, coldSamples; default 1, its first
-    /// invocation): each further one is a version of its own, invoked once.
-    #[arg(long, value_name = "N")]
-    cold_samples: Option<u32>,
-
-    /// The share of invocations that start cold in production (0 to 1, coldStartRate): the
-    /// strategies decide on (1 - rate) x warm + rate x cold, cold starts billed with their INIT.
-    /// On AWS, "auto" reads it from the function's logs (the last 14 days).
-    #[arg(long, value_name = "RATE|auto")]
-    cold_start_rate: Option<String>,
+    /// The execution input's fields, one flag each (the core's `FIELDS`).
+    #[command(flatten)]
+    fields: InputFlags<TuneFields>,
 
     /// With --max-duration: exit 5 when no power value meets the budget (the fastest is then
     /// recommended, and the run still succeeds without this flag).
-    #[arg(long, requires = "max_duration")]
+    #[arg(long, requires = "maxDuration")]
     require_budget: bool,
 
     /// Local runs: run a round's power values one at a time. By default they run side by side
@@ -152,29 +79,6 @@ pub struct Args {
     /// host's cores; with --parallel, always one at a time.
     #[arg(long)]
     one_at_a_time: bool,
-
-    /// Include every power value's statistics in the result document.
-    #[arg(long)]
-    include_output_results: bool,
-
-    /// Decide on the averages alone, as the reference does, instead of treating power values
-    /// whose results do not differ beyond noise as tied (statisticalTies: false).
-    #[arg(long)]
-    exact_ties: bool,
-
-    /// Sample in rounds: stop invoking a power value once it is out of the running, and stop
-    /// once the decision is settled; --num is then the most a power value gets (adaptive).
-    #[arg(long)]
-    adaptive: bool,
-
-    /// With --adaptive: the invocations of the first round (minNum, default 5).
-    #[arg(long, value_name = "N")]
-    min_num: Option<u32>,
-
-    /// Project a month of this many invocations at each power value, and the saving of the
-    /// recommendation over the function's current memory (monthlyInvocations).
-    #[arg(long, value_name = "N")]
-    monthly_invocations: Option<u64>,
 
     /// A saved run (--json FILE of an earlier run) to compare the recommendation with: with
     /// --max-cost-increase or --max-duration-increase, exit 3 when it got worse beyond them.
@@ -256,92 +160,8 @@ fn execution_input(args: &Args) -> Result<Map<String, Value>, Failure> {
         }
         None => Map::new(),
     };
-    // Each flag is a field of the execution input, over the --input file's: one row each. The
-    // fields are then read as the Initializer reads them, so a bad flag gets the same message as
-    // the same field would on AWS ("num" is 3: must be at least 5).
-    let power_values = match &args.power_values {
-        Some(values) if values.len() == 1 && values[0].eq_ignore_ascii_case("ALL") => {
-            Some(json!("ALL"))
-        }
-        Some(values) => {
-            let parsed: Result<Vec<u32>, _> =
-                values.iter().map(|v| v.trim().parse::<u32>()).collect();
-            Some(json!(parsed.map_err(|_| {
-                Failure::BadInput(format!(
-                    "--power-values {values:?} must be integers (MB) or ALL"
-                ))
-            })?))
-        }
-        None => None,
-    };
-    let payload = match &args.payload {
-        Some(p) => {
-            let text = match p.strip_prefix('@') {
-                Some(file) => std::fs::read_to_string(file).map_err(|e| {
-                    Failure::BadInput(format!("cannot read payload file {file}: {e}"))
-                })?,
-                None => p.clone(),
-            };
-            // Not JSON: send it as a string, as the reference does with string payloads.
-            Some(serde_json::from_str(&text).unwrap_or(Value::String(text)))
-        }
-        None => None,
-    };
-    let flag = |on: bool| on.then_some(json!(true));
-    let fields: [(&str, Option<Value>); 22] = [
-        ("lambdaARN", args.lambda_arn.as_ref().map(|a| json!(a))),
-        ("powerValues", power_values),
-        ("num", args.num.map(|n| json!(n))),
-        ("payload", payload),
-        ("strategy", args.strategy.map(|s| json!(s.as_str()))),
-        ("balancedWeight", args.balanced_weight.map(|w| json!(w))),
-        (
-            "coldStartRate",
-            // A number as a number; anything else as given, for the input's own error.
-            args.cold_start_rate
-                .as_ref()
-                .map(|r| r.parse::<f64>().map_or_else(|_| json!(r), |n| json!(n))),
-        ),
-        ("coldSamples", args.cold_samples.map(|n| json!(n))),
-        (
-            "maxDuration",
-            args.max_duration
-                .map(|b| json!({"statistic": b.statistic.as_str(), "ms": b.ms})),
-        ),
-        ("parallelInvocation", flag(args.parallel)),
-        ("maxConcurrency", args.max_concurrency.map(|m| json!(m))),
-        (
-            "discardTopBottom",
-            args.discard_top_bottom.map(|d| json!(d)),
-        ),
-        (
-            "sleepBetweenRunsMs",
-            args.sleep_between_runs_ms.map(|ms| json!(ms)),
-        ),
-        ("onlyColdStarts", flag(args.only_cold_starts)),
-        ("dryRun", flag(args.dry_run)),
-        (
-            "allowedExceptions",
-            (!args.allowed_exceptions.is_empty()).then(|| json!(args.allowed_exceptions)),
-        ),
-        (
-            "powerValueFailures",
-            args.power_value_failures.as_ref().map(|p| json!(p)),
-        ),
-        ("includeOutputResults", flag(args.include_output_results)),
-        ("statisticalTies", args.exact_ties.then_some(json!(false))),
-        ("adaptive", flag(args.adaptive)),
-        ("minNum", args.min_num.map(|n| json!(n))),
-        (
-            "monthlyInvocations",
-            args.monthly_invocations.map(|n| json!(n)),
-        ),
-    ];
-    for (field, value) in fields {
-        if let Some(value) = value {
-            input.insert(field.to_string(), value);
-        }
-    }
+    // The flags' fields over the --input file's.
+    input.extend(args.fields.to_input()?);
     Ok(input)
 }
 
@@ -476,11 +296,6 @@ fn finish(args: &Args, run: &outputs::Run<'_>, baseline: Option<&Baseline>) -> R
         .map_err(Failure::Regression)
 }
 
-/// `--max-duration p95=200ms`.
-fn parse_budget(given: &str) -> Result<Budget, String> {
-    given.parse()
-}
-
 /// `--emulator-faults`: JSON, or @FILE holding it, in the emulator's faults format.
 fn parse_faults(given: &str) -> Result<powertune_emulator::Faults, Failure> {
     let text = match given.strip_prefix('@') {
@@ -578,6 +393,17 @@ fn local_input(args: &Args, mut input: Map<String, Value>) -> Result<ExecutionIn
     };
     let parsed = ExecutionInput::from_json(&Value::Object(input), &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
+    // What only AWS has: the emulator holds the local function alone, and no S3.
+    let on_aws_only = [
+        ("payloadS3", parsed.payload_s3.is_some()),
+        ("preProcessorARN", parsed.pre_processor.is_some()),
+        ("postProcessorARN", parsed.post_processor.is_some()),
+    ];
+    if let Some((name, _)) = on_aws_only.iter().find(|(_, given)| *given) {
+        return Err(Failure::BadInput(format!(
+            "{name} needs AWS: a local run invokes only the local function, with --payload as its payload; tune on AWS (--state-machine-arn or --stack-name) to use it"
+        )));
+    }
     if parsed.cold_start_rate == Some(powertune_core::input::ColdStartRate::Auto) {
         return Err(Failure::BadInput(
             "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),

@@ -280,6 +280,18 @@ fn bad_input_is_rejected_before_anything_is_built() {
         "{}",
         stderr(&out)
     );
+
+    // What only AWS has is refused before anything is built, naming the field.
+    for (flag, value, field) in [
+        ("--payload-s3", "s3://bucket/key", "payloadS3"),
+        ("--pre-processor-arn", "pre", "preProcessorARN"),
+    ] {
+        let (out, _) = tune(&["--local", &example("noop"), flag, value]);
+        assert_eq!(out.status.code(), Some(2));
+        let message = stderr(&out);
+        assert!(message.contains(&format!("{field} needs AWS")), "{message}");
+        assert!(!message.contains("Building"), "{message}");
+    }
 }
 
 #[test]

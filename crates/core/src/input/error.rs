@@ -35,7 +35,7 @@ fn shorten(v: &str) -> String {
 /// Every problem found in one execution input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct InputError {
-    /// Each problem: unknown fields first, then in the order of [`super::KNOWN_FIELDS`].
+    /// Each problem: unknown fields first, then in the order of [`super::FIELDS`].
     pub problems: Vec<FieldError>,
 }
 

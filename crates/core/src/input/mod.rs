@@ -6,9 +6,11 @@
 //! the reading together; `reader` reads one field at a time and records problems; one module
 //! per group of fields reads that group (`target`, `runs`, `payloads`, `invocations`,
 //! `outcome`); `document` writes the canonical JSON form that reads back to the same input;
-//! `fields` lists the fields and suggests the nearest to an unknown one. A new field is a
-//! member of the struct, a read in its group, a line in `to_json` and its name in
-//! [`KNOWN_FIELDS`] (a test checks that the last two agree).
+//! `fields` lists the fields, each with its command-line flag ([`FIELDS`], which `powertune
+//! tune` builds its flags from), and suggests the nearest to an unknown one. A new field is a
+//! member of the struct, a read in its group, a line in `to_json` and its row in [`FIELDS`]
+//! (tests check that `to_json` writes every field of the table, and that each has its README
+//! row and its "did you mean").
 
 mod document;
 mod error;
@@ -26,7 +28,7 @@ pub use crate::blend::{ColdStartRate, MeasuredRate};
 pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
-pub use fields::KNOWN_FIELDS;
+pub use fields::{field, Field, Flag, ValueKind, FIELDS};
 
 use crate::budget::Budget;
 use crate::payload::Payload;
@@ -172,13 +174,8 @@ impl ExecutionInput {
         let invocations = invocations::read(&mut r);
         let outcome = outcome::read(&mut r, runs.only_cold_starts);
         let mut problems = std::mem::take(&mut r.problems);
-        // Unknown fields first, then in the order of KNOWN_FIELDS, whichever group read them.
-        problems.sort_by_key(|p| {
-            KNOWN_FIELDS
-                .iter()
-                .position(|k| *k == p.field)
-                .map(|i| i + 1)
-        });
+        // Unknown fields first, then in the order of FIELDS, whichever group read them.
+        problems.sort_by_key(|p| fields::position(&p.field).map(|i| i + 1));
         match lambda {
             Some(lambda) if problems.is_empty() => Ok(ExecutionInput {
                 region: lambda.region.clone().or_else(|| defaults.region.clone()),

@@ -525,7 +525,7 @@ proptest! {
 
 #[test]
 fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
-    // A new field needs its name in KNOWN_FIELDS and a line in to_json: this finds the one
+    // A new field needs its row in FIELDS and a line in to_json: this finds the one
     // that is missing.
     let everything = parse(json!({
         "lambdaARN": ARN, "num": 10, "powerValues": [128], "payload": {"a": 1},
@@ -546,15 +546,82 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         .map(String::as_str)
         .collect();
     for key in &keys {
-        assert!(KNOWN_FIELDS.contains(key), "to_json writes unknown {key}");
+        assert!(field(key).is_some(), "to_json writes unknown {key}");
     }
     let s3 = parse(json!({"lambdaARN": ARN, "num": 10, "payloadS3": "s3://my-bucket/k", "onlyColdStarts": true, "dryRun": true}))
         .unwrap()
         .to_json();
-    for field in KNOWN_FIELDS {
+    for f in FIELDS {
         assert!(
-            keys.contains(field) || s3.get(*field).is_some(),
-            "to_json never writes {field}"
+            keys.contains(&f.name) || s3.get(f.name).is_some(),
+            "to_json never writes {}",
+            f.name
         );
     }
+}
+
+#[test]
+fn every_field_has_one_flag_a_readme_row_and_a_did_you_mean() {
+    let readme = include_str!("../../../../README.md");
+    let mut longs = std::collections::HashSet::new();
+    for f in FIELDS {
+        assert!(
+            longs.insert(f.flag.long()),
+            "--{} is the flag of two fields",
+            f.flag.long()
+        );
+        assert!(
+            readme.contains(&format!("| `{}` | `--{}", f.name, f.flag.long())),
+            "the README's input table has no row for {} with its flag --{}",
+            f.name,
+            f.flag.long()
+        );
+        // A typo: the name with one letter dropped, and in lower case.
+        let typo: String = f.name.chars().skip(1).collect();
+        let problems = parse(json!({"lambdaARN": ARN, "num": 10, (typo.clone()): 1}))
+            .unwrap_err()
+            .problems;
+        assert!(
+            problems[0]
+                .problem
+                .contains(&format!("did you mean \"{}\"", f.name)),
+            "{typo}: {}",
+            problems[0].problem
+        );
+    }
+}
+
+#[test]
+fn a_flags_text_becomes_the_fields_json() {
+    let one = |kind: ValueKind, s: &str| kind.to_json(&[s.to_string()]);
+    assert_eq!(one(ValueKind::Number, "10"), json!(10));
+    assert_eq!(one(ValueKind::Number, "0.05"), json!(0.05));
+    assert_eq!(one(ValueKind::Number, ".5"), json!(0.5));
+    // Not a number: the text, for the field's own message or a word it takes.
+    assert_eq!(one(ValueKind::Number, "auto"), json!("auto"));
+    assert_eq!(one(ValueKind::Text, "123"), json!("123"));
+    assert_eq!(one(ValueKind::Numbers, "ALL"), json!("ALL"));
+    let list = |kind: ValueKind, v: &[&str]| {
+        kind.to_json(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        list(ValueKind::Numbers, &["128", " 256"]),
+        json!([128, 256])
+    );
+    assert_eq!(list(ValueKind::Numbers, &["128", "x"]), json!([128, "x"]));
+    assert_eq!(list(ValueKind::Texts, &["A", "B"]), json!(["A", "B"]));
+    assert_eq!(one(ValueKind::Json, "{\"a\": 1}"), json!({"a": 1}));
+    assert_eq!(one(ValueKind::Json, "hello"), json!("hello"));
+    // Every field's flag, given a value of its kind, reads back as the field.
+    let input = parse(json!({
+        "lambdaARN": ARN,
+        "num": one(ValueKind::Number, "20"),
+        "powerValues": list(ValueKind::Numbers, &["128", "512"]),
+        "maxDuration": one(ValueKind::Text, "p95=200ms"),
+        "coldStartRate": one(ValueKind::Number, "0.05"),
+    }))
+    .unwrap();
+    assert_eq!((input.num, &input.power_values), (20, &vec![128, 512]));
+    assert_eq!(input.cold_start_share(), Some(0.05));
+    assert!(input.max_duration.is_some());
 }
