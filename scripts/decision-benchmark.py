@@ -161,8 +161,10 @@ def main():
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--json", help="also write the summary here")
     parser.add_argument("--keep", help="keep every run's result document in this directory")
+    parser.add_argument("--binary", help="use this powertune binary instead of building one (a "
+                        "long run then does not pick up edits made while it runs)")
     args = parser.parse_args()
-    binary = powertune()
+    binary = args.binary or powertune()
     targets = args.targets.split(",")
     started = time.time()
     keep = args.keep or tempfile.mkdtemp(prefix="powertune-decisions-")

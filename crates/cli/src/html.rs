@@ -9,7 +9,8 @@ use crate::svg::rate::{rate_chart, span, RateLine};
 use crate::svg::{box_plot, Chart, Series};
 use crate::text::{currency_symbol, duration_interval, escape, percent_change, significant};
 use powertune_core::compare::{Comparison, Pick};
-use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::output::TuningResult;
+use powertune_core::power::PowerStats;
 use powertune_core::stats::summarize;
 use std::fmt::Write;
 

@@ -9,7 +9,8 @@ use aws_sdk_lambda::types::{
 };
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use powertune_core::input::ExecutionInput;
-use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::output::TuningResult;
+use powertune_core::power::PowerStats;
 use powertune_core::pricing::Architecture;
 use powertune_emulator::{Config, Emulator};
 use powertune_steps::analyzer::{self, analysis_env};

@@ -2,7 +2,8 @@
 //! chart of bars.
 
 use crate::text::{currency_symbol, duration_interval, significant};
-use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::output::TuningResult;
+use powertune_core::power::PowerStats;
 use std::fmt::Write;
 
 /// Renders the result as a table. `request_price` is the per-request charge in the function's

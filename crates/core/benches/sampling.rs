@@ -8,7 +8,7 @@
 
 use powertune_core::input::{Defaults, ExecutionInput};
 use powertune_core::logs::Report;
-use powertune_core::output::{Keep, PowerStats};
+use powertune_core::power::{Keep, PowerStats};
 use powertune_core::pricing::{lambda_price, Architecture};
 use powertune_core::sampling::Sampling;
 use std::time::Instant;

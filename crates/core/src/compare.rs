@@ -2,7 +2,8 @@
 //! at each power value and of the recommendation, and the regression gate a CI pipeline fails
 //! on when the recommended configuration got dearer or slower than a baseline.
 
-use crate::output::{PowerStats, TuningResult};
+use crate::output::TuningResult;
+use crate::power::PowerStats;
 use crate::visualization::Point;
 
 /// One run's averages at a power value.
@@ -295,12 +296,12 @@ mod tests {
     /// `result` with every power value's warm and cold figures and a blend at `rate`.
     fn with_cold(mut r: TuningResult, cold_cost: f64, rate: f64) -> TuningResult {
         for s in r.stats.iter_mut().flatten() {
-            s.warm = Some(crate::output::Warm {
+            s.warm = Some(crate::power::Warm {
                 count: 9,
                 duration: s.average_duration,
                 cost: s.average_price,
             });
-            s.cold = Some(crate::output::ColdStarts {
+            s.cold = Some(crate::power::ColdStarts {
                 count: 1,
                 init_duration: 300.0,
                 duration: s.average_duration + 300.0,

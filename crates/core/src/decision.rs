@@ -16,7 +16,7 @@
 
 use crate::budget::{Budget, BudgetOutcome, Estimate, Standing, Verdict};
 use crate::input::ExecutionInput;
-use crate::output::{PowerStats, Sampled};
+use crate::power::{PowerStats, Sampled};
 use crate::stats::{ratio_interval, Ratio};
 use crate::strategy::{select, BalancedScore, Candidate, Strategy};
 
@@ -684,7 +684,7 @@ pub(crate) fn power_list(sorted: &[PowerStats], usable: &[usize], chosen: &[usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::{Counts, Invocations, Keep};
+    use crate::power::{Counts, Invocations, Keep};
     use crate::stats::Resampler;
     use crate::strategy::Strategy;
     use proptest::prelude::{prop_assert, prop_assert_eq, proptest, ProptestConfig};

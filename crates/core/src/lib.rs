@@ -10,14 +10,14 @@
 //!    ours), reports every problem at once with a "did you mean", and fills in the defaults.
 //!    [`payload`] turns `payload` into the body of each invocation.
 //! 2. Each invocation's REPORT line (text or JSON) is read by [`logs::parse_report`]; one power
-//!    value's reports become a [`output::PowerStats`] (trimmed means of its steady invocations,
+//!    value's reports become a [`power::PowerStats`] (the averages of its steady invocations,
 //!    cold starts and [`warm_up`]s apart, [`stats`] such as bootstrap intervals, costs from
 //!    [`pricing`]). A power value whose function errors
 //!    `powerValueFailures` covers ([`failure`]: out of memory and timeouts by default) is a
-//!    failed [`output::PowerStats`] instead, left out of the recommendation.
+//!    failed [`power::PowerStats`] instead, left out of the recommendation.
 //! 3. After each round [`sampling::Sampling::after_round`] finds the warm-up over the rounds so
 //!    far; in an adaptive run it decides whether to invoke more, and which power values stop
-//!    ([`output::StopReason`]).
+//!    ([`power::StopReason`]).
 //! 4. [`analysis::AnalyzerEvent`] (the input, every power value's statistics, the rounds)
 //!    becomes the [`output::TuningResult`]: [`decision`] applies the latency budget ([`budget`]),
 //!    the cold-start rate (the blend of warm and cold invocations, [`blend`]), the strategy
@@ -39,6 +39,7 @@ pub mod input;
 pub mod logs;
 pub mod output;
 pub mod payload;
+pub mod power;
 pub mod pricing;
 pub mod reference;
 pub mod sampling;

@@ -15,7 +15,8 @@
 
 use crate::decision::{Decision, Measured, Rule};
 use crate::input::ExecutionInput;
-use crate::output::{PowerStats, SamplingSummary, StopReason};
+use crate::output::SamplingSummary;
+use crate::power::{PowerStats, StopReason};
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
 
@@ -254,7 +255,7 @@ fn why_not(rule: &Rule, stats: &[PowerStats], decision: &Decision, i: usize) -> 
 mod tests {
     use super::*;
     use crate::input::Defaults;
-    use crate::output::{Counts, Invocations, Keep};
+    use crate::power::{Counts, Invocations, Keep};
     use crate::stats::Resampler;
     use serde_json::json;
 

@@ -13,7 +13,7 @@
 //! steady invocations are bimodal (a CPU quota throttling some of them) from losing its slow
 //! mode to the warm-up.
 
-use crate::output::PowerStats;
+use crate::power::PowerStats;
 use serde::{Deserialize, Serialize};
 
 /// The level of each position's test (one-sided).
@@ -60,7 +60,7 @@ impl Detected {
 
 /// Finds the warm-up in `stats` and sets it apart in every power value whose samples are all
 /// of its invocations, recomputing its statistics from them with `discard` (a plain run of
-/// more than [`crate::output::MAX_SAMPLES`] keeps a selection; its averages stay over every
+/// more than [`crate::power::MAX_SAMPLES`] keeps a selection; its averages stay over every
 /// warm invocation). Applying it again gives the same statistics: the test reads only the cold
 /// starts' positions.
 pub fn apply(stats: &mut [PowerStats], discard: f64) -> Option<Detected> {
@@ -168,7 +168,7 @@ fn at_least(k: usize, chances: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::{Counts, Invocations, Keep};
+    use crate::power::{Counts, Invocations, Keep};
 
     /// A power value of `environments` environments, each a cold start then `warm` warm
     /// invocations of `steady(i)` ms, the first of which `first` multiplies.

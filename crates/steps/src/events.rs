@@ -10,7 +10,8 @@
 
 pub use powertune_core::analysis::AnalyzerEvent;
 use powertune_core::input::ExecutionInput;
-use powertune_core::output::{PowerStats, TuningResult};
+use powertune_core::output::TuningResult;
+use powertune_core::power::PowerStats;
 use powertune_core::pricing::Architecture;
 use powertune_core::sampling::Sampling;
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@
 use crate::error::StepError;
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
-use powertune_core::blend::{MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
+use powertune_core::input::{MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The longest the Initializer waits for the query. Logs Insights scans the period's events,

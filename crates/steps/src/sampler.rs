@@ -88,7 +88,7 @@ mod tests {
     use crate::events::FunctionSnapshot;
     use powertune_core::input::{Defaults, ExecutionInput};
     use powertune_core::logs::Report;
-    use powertune_core::output::{Keep, PowerStats};
+    use powertune_core::power::{Keep, PowerStats};
     use powertune_core::pricing::{lambda_price, Architecture};
     use serde_json::json;
 

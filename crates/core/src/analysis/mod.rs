@@ -2,13 +2,15 @@
 //! document, for a strategy. The Analyzer step, local runs and `powertune analyze` all call
 //! [`AnalyzerEvent::analyze`].
 
-use crate::blend::{crossing, BlendOutcome, ColdStartRate};
+use crate::blend::{crossing, BlendOutcome};
 use crate::budget::Verdict;
 use crate::decision::{explain, undecided_sentence, Decision, Measured, Question, Rule};
+use crate::input::ColdStartRate;
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{
-    MonthlyCost, PowerStats, Projection, Saving, StateMachineCosts, TuningResult, UndecidedPower,
+    MonthlyCost, Projection, Saving, StateMachineCosts, TuningResult, UndecidedPower,
 };
+use crate::power::PowerStats;
 use crate::pricing::{
     request_price, step_functions_price, Currency, StateMachineRun, FALLBACK_REGION,
 };

@@ -78,7 +78,7 @@ fn sampled(value: u32, durations: &[f64], price_per_ms: f64) -> PowerStats {
         .map(|&b| f64::from(b) * price_per_ms)
         .collect();
     PowerStats {
-        samples: Some(crate::output::Samples {
+        samples: Some(crate::power::Samples {
             durations: durations.to_vec(),
             billed,
             price_per_ms,

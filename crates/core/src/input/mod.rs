@@ -18,17 +18,18 @@ mod fields;
 mod invocations;
 mod outcome;
 mod payloads;
+mod rate;
 mod reader;
 mod runs;
 mod target;
 #[cfg(test)]
 mod tests;
 
-pub use crate::blend::{ColdStartRate, MeasuredRate};
 pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
 pub use fields::{field, Field, Flag, ValueKind, FIELDS};
+pub use rate::{ColdStartRate, MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
 
 use crate::budget::Budget;
 use crate::payload::Payload;

@@ -1,8 +1,8 @@
 //! What the run gives back: `strategy`, `balancedWeight`, `maxDuration`, `coldStartRate`,
 //! `monthlyInvocations`, `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
 
+use super::rate::{ColdStartRate, MeasuredRate};
 use super::reader::Reader;
-use crate::blend::{ColdStartRate, MeasuredRate};
 use crate::budget::Budget;
 use crate::strategy::Strategy;
 use serde_json::Value;

@@ -1,0 +1,180 @@
+//! `coldStartRate`: the share of production invocations that start cold, as the user gives it,
+//! as `"auto"`, or as read from the function's logs (the Logs Insights query behind `"auto"`
+//! and the reading of its answer). The blend it drives is `crate::blend`'s.
+
+use serde::{Deserialize, Serialize};
+
+/// The input's `coldStartRate`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColdStartRate {
+    /// A share of invocations the user gave, 0 to 1.
+    Given(f64),
+    /// `"auto"`: to be read from the function's logs when the run starts on AWS.
+    Auto,
+    /// Read from the function's logs (what `"auto"` becomes; the steps pass it on in this form).
+    Measured(MeasuredRate),
+}
+
+impl ColdStartRate {
+    /// The share the strategies blend at; `None` while `"auto"` is not read yet.
+    pub fn share(&self) -> Option<f64> {
+        match self {
+            ColdStartRate::Given(r) => Some(*r),
+            ColdStartRate::Auto => None,
+            ColdStartRate::Measured(m) => Some(m.rate),
+        }
+    }
+
+    /// Where a measured rate came from.
+    pub fn measured(&self) -> Option<&MeasuredRate> {
+        match self {
+            ColdStartRate::Measured(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// A function's share of cold starts, counted in its logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeasuredRate {
+    /// `cold_starts / invocations`.
+    pub rate: f64,
+    /// REPORT records in the period.
+    pub invocations: u64,
+    /// Those with an Init Duration.
+    pub cold_starts: u64,
+    /// The period, days back from when the run started.
+    pub days: u32,
+    /// The log group counted.
+    pub log_group: String,
+}
+
+/// How far back `"auto"` counts: Logs Insights can query any period the log group retains; two
+/// weeks hold both a weekly cycle of traffic and the function's current code.
+pub const AUTO_RATE_DAYS: u32 = 14;
+
+/// The Logs Insights query behind `"auto"`: every REPORT record, and those with an Init Duration
+/// (a cold start). Lambda writes REPORT as a text line (discovered fields `@type` and
+/// `@initDuration`, "Supported logs and discovered fields", CloudWatch Logs User Guide) or, with
+/// the JSON log format, as a `platform.report` record whose `record.metrics.initDurationMs` is
+/// there on a cold start (Lambda's Telemetry API schema); a log group can hold both if the
+/// function's format changed within the period, so both are counted. SnapStart restores and
+/// provisioned environments write no Init Duration, so they count as warm.
+pub const AUTO_RATE_QUERY: &str = "filter @type = \"REPORT\" or type = \"platform.report\" \
+| stats count(*) as invocations, count(@initDuration) as textColdStarts, \
+count(record.metrics.initDurationMs) as jsonColdStarts";
+
+impl MeasuredRate {
+    /// Reads the results of [`AUTO_RATE_QUERY`] (rows of field and value, as Logs Insights
+    /// returns them: `stats` gives one row, or none when nothing matched).
+    pub fn from_query_results(
+        rows: &[Vec<(String, String)>],
+        log_group: &str,
+        days: u32,
+    ) -> Result<MeasuredRate, String> {
+        let count = |field: &str| -> Result<u64, String> {
+            let Some(row) = rows.first() else {
+                return Ok(0);
+            };
+            match row.iter().find(|(f, _)| f == field) {
+                // A count over no record can be left out of the row.
+                None if field != "invocations" => Ok(0),
+                None => Err(format!(
+                    "the Logs Insights query on {log_group} answered without an \"invocations\" count ({} fields: {})",
+                    row.len(),
+                    row.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join(", ")
+                )),
+                Some((_, v)) => v.trim().parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0).map(|n| n as u64).ok_or_else(|| {
+                    format!("the Logs Insights query on {log_group} answered {field} = {v:?}, not a count")
+                }),
+            }
+        };
+        let invocations = count("invocations")?;
+        let cold_starts = count("textColdStarts")? + count("jsonColdStarts")?;
+        if invocations == 0 {
+            return Err(format!(
+                "{log_group} has no REPORT record in the last {days} days, so there is no cold-start rate to read: give one, such as \"coldStartRate\": 0.05"
+            ));
+        }
+        if cold_starts > invocations {
+            return Err(format!(
+                "the Logs Insights query on {log_group} counted {cold_starts} cold starts in {invocations} invocations"
+            ));
+        }
+        Ok(MeasuredRate {
+            rate: cold_starts as f64 / invocations as f64,
+            invocations,
+            cold_starts,
+            days,
+            log_group: log_group.to_string(),
+        })
+    }
+
+    /// "372 of 12000 invocations in /aws/lambda/f over the last 14 days".
+    pub fn source(&self) -> String {
+        format!(
+            "{} of {} invocations in {} over the last {} days",
+            self.cold_starts, self.invocations, self.log_group, self.days
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_logs_query_counts_text_and_json_reports_and_their_cold_starts() {
+        // One row, as Logs Insights answers a `stats` without `by`; counts are strings.
+        let rows = vec![row(&[
+            ("invocations", "12000"),
+            ("textColdStarts", "300"),
+            ("jsonColdStarts", "72"),
+        ])];
+        let m = MeasuredRate::from_query_results(&rows, "/aws/lambda/f", 14).unwrap();
+        assert_eq!((m.invocations, m.cold_starts), (12000, 372));
+        assert!((m.rate - 0.031).abs() < 1e-12);
+        // A count of a field no record has may be missing from the row.
+        let rows = vec![row(&[("invocations", "40"), ("textColdStarts", "2")])];
+        let m = MeasuredRate::from_query_results(&rows, "/aws/lambda/f", 14).unwrap();
+        assert_eq!(m.rate, 0.05);
+        // The query names the fields it reads back.
+        for field in ["invocations", "textColdStarts", "jsonColdStarts"] {
+            assert!(AUTO_RATE_QUERY.contains(&format!("as {field}")), "{field}");
+        }
+    }
+
+    #[test]
+    fn a_log_group_without_reports_or_an_answer_without_counts_is_a_clear_error() {
+        let none = MeasuredRate::from_query_results(&[], "/aws/lambda/f", 14).unwrap_err();
+        assert!(
+            none.contains("no REPORT record in the last 14 days"),
+            "{none}"
+        );
+        let zero = vec![row(&[("invocations", "0")])];
+        assert!(MeasuredRate::from_query_results(&zero, "/aws/lambda/f", 14)
+            .unwrap_err()
+            .contains("give one, such as"));
+        // What a query engine without `stats` answers: the events themselves.
+        let events = vec![row(&[
+            ("@ptr", "CmAKJgoi"),
+            ("@message", "REPORT RequestId: x"),
+        ])];
+        let e = MeasuredRate::from_query_results(&events, "/aws/lambda/f", 14).unwrap_err();
+        assert!(e.contains("without an \"invocations\" count"), "{e}");
+        let nonsense = vec![row(&[("invocations", "many")])];
+        assert!(
+            MeasuredRate::from_query_results(&nonsense, "/aws/lambda/f", 14)
+                .unwrap_err()
+                .contains("not a count")
+        );
+    }
+}
