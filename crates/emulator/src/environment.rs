@@ -373,6 +373,9 @@ impl Environment {
     /// Kills every process of the environment (its process group).
     pub fn kill(&self) {
         if let Some(pid) = self.pid {
+            // SAFETY: kill(2) takes plain integers and touches no memory of ours; the group is
+            // the one this environment's process leads (spawned with process_group(0)), and a
+            // group already gone is only an ESRCH we need not act on.
             unsafe {
                 libc::kill(-(pid as i32), libc::SIGKILL);
             }
@@ -485,6 +488,8 @@ async fn duty_cycle(pid: u32, vcpus: Arc<AtomicU64>) {
             continue;
         };
         tokio::time::sleep(run).await;
+        // SAFETY (both calls): kill(2) takes plain integers and touches no memory of ours; a
+        // failure (the group has exited) ends the duty cycle.
         if unsafe { libc::kill(group, libc::SIGSTOP) } != 0 {
             return;
         }

@@ -342,6 +342,9 @@ impl Drop for EnvironmentLimits {
             // Any process left is killed first: a cgroup with members cannot be removed.
             if let Ok(procs) = std::fs::read_to_string(d.join("cgroup.procs")) {
                 for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+                    // SAFETY: kill(2) takes plain integers and touches no memory of ours; the
+                    // pids are this cgroup's members, and 0 or negatives never appear in
+                    // cgroup.procs.
                     unsafe {
                         libc::kill(pid, libc::SIGKILL);
                     }

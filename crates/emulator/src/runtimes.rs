@@ -587,6 +587,8 @@ struct FileLock<'a>(&'a std::fs::File);
 impl<'a> FileLock<'a> {
     fn exclusive(file: &'a std::fs::File) -> std::io::Result<FileLock<'a>> {
         use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is `file`'s, open for at least as long as the borrow the lock
+        // holds; flock(2) reads no memory of ours.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
@@ -597,6 +599,7 @@ impl<'a> FileLock<'a> {
 impl Drop for FileLock<'_> {
     fn drop(&mut self) {
         use std::os::fd::AsRawFd;
+        // SAFETY: the file is borrowed for the lock's life, so its descriptor is still open.
         unsafe {
             libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
         }

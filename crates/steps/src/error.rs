@@ -69,50 +69,51 @@ pub enum StepError {
         error_type: String,
         /// What was being done, and AWS's message.
         message: String,
+        /// The SDK's error, when there is one: its chain (`Error::source`) carries what the
+        /// message summarizes, such as the connector's error behind a dispatch failure.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 }
 
+/// Each of our variants' `errorType` is `PowerTuning.` and its name, spelled once: here.
+macro_rules! power_tuning_types {
+    ($($variant:ident),* $(,)?) => {
+        impl StepError {
+            /// The stable name the state machine matches on.
+            pub fn error_type(&self) -> String {
+                match self {
+                    $(StepError::$variant { .. } => concat!("PowerTuning.", stringify!($variant)).to_string(),)*
+                    StepError::Service { error_type, .. } => error_type.clone(),
+                }
+            }
+
+            /// Every `errorType` a step can produce, apart from the `Lambda.*` and `S3.*` service
+            /// codes.
+            pub const POWER_TUNING_TYPES: &'static [&'static str] =
+                &[$(concat!("PowerTuning.", stringify!($variant))),*];
+        }
+    };
+}
+
+power_tuning_types!(
+    InvalidInput,
+    UpdateFailed,
+    WaitTimedOut,
+    VersionConflict,
+    InvocationError,
+    Throttled,
+    ProcessorError,
+    NoReport,
+    PayloadAccessDenied,
+    PayloadNotFound,
+    PayloadUnreadable,
+    AnalysisFailed,
+    CleanupIncomplete,
+    UnexpectedResponse,
+);
+
 impl StepError {
-    /// The stable name the state machine matches on.
-    pub fn error_type(&self) -> String {
-        let name = match self {
-            StepError::InvalidInput(_) => "PowerTuning.InvalidInput",
-            StepError::UpdateFailed { .. } => "PowerTuning.UpdateFailed",
-            StepError::WaitTimedOut(_) => "PowerTuning.WaitTimedOut",
-            StepError::VersionConflict(_) => "PowerTuning.VersionConflict",
-            StepError::InvocationError(_) => "PowerTuning.InvocationError",
-            StepError::Throttled(_) => "PowerTuning.Throttled",
-            StepError::ProcessorError(_) => "PowerTuning.ProcessorError",
-            StepError::NoReport(_) => "PowerTuning.NoReport",
-            StepError::PayloadAccessDenied(_) => "PowerTuning.PayloadAccessDenied",
-            StepError::PayloadNotFound(_) => "PowerTuning.PayloadNotFound",
-            StepError::PayloadUnreadable(_) => "PowerTuning.PayloadUnreadable",
-            StepError::AnalysisFailed(_) => "PowerTuning.AnalysisFailed",
-            StepError::CleanupIncomplete(_) => "PowerTuning.CleanupIncomplete",
-            StepError::UnexpectedResponse(_) => "PowerTuning.UnexpectedResponse",
-            StepError::Service { error_type, .. } => return error_type.clone(),
-        };
-        name.to_string()
-    }
-
-    /// Every `errorType` a step can produce, apart from the `Lambda.*` and `S3.*` service codes.
-    pub const POWER_TUNING_TYPES: &'static [&'static str] = &[
-        "PowerTuning.InvalidInput",
-        "PowerTuning.UpdateFailed",
-        "PowerTuning.WaitTimedOut",
-        "PowerTuning.VersionConflict",
-        "PowerTuning.InvocationError",
-        "PowerTuning.Throttled",
-        "PowerTuning.ProcessorError",
-        "PowerTuning.NoReport",
-        "PowerTuning.PayloadAccessDenied",
-        "PowerTuning.PayloadNotFound",
-        "PowerTuning.PayloadUnreadable",
-        "PowerTuning.AnalysisFailed",
-        "PowerTuning.CleanupIncomplete",
-        "PowerTuning.UnexpectedResponse",
-    ];
-
     /// The codes [`StepError::aws`] gives an SDK error that is not the service's answer: the
     /// request could not be sent, timed out, or its response could not be read. All three are
     /// transient, and the state machine retries them (`Lambda.DispatchFailure`, ...).
@@ -122,8 +123,8 @@ impl StepError {
     /// Wraps an AWS SDK error of `service` ("Lambda", "S3") with what was being done.
     pub fn aws<E, R>(service: &str, doing: &str, err: SdkError<E, R>) -> StepError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let (code, detail) = match &err {
             SdkError::ServiceError(e) => (
@@ -145,6 +146,7 @@ impl StepError {
         StepError::Service {
             error_type: format!("{service}.{code}"),
             message: format!("{doing} failed: {code}: {detail}"),
+            source: Some(Box::new(err)),
         }
     }
 
@@ -195,6 +197,7 @@ mod tests {
         let s = StepError::Service {
             error_type: "Lambda.TooManyRequestsException".into(),
             message: "Invoke failed".into(),
+            source: None,
         };
         assert!(s.is_throttling());
         assert_eq!(
@@ -259,6 +262,7 @@ mod tests {
             StepError::Service {
                 error_type: "Lambda.ServiceException".into(),
                 message: String::new(),
+                source: None,
             },
         ];
         // One sample of every variant...

@@ -357,6 +357,7 @@ pub async fn fetch_payload(
                 // A connection lost mid-body is transient: the state machine retries it.
                 error_type: "S3.SdkError".into(),
                 message: format!("Reading {location} failed midway: {e}"),
+                source: Some(Box::new(e)),
             })?
             .into_bytes(),
         Err(e) => return Err(payload_error(location, e)),

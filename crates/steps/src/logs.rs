@@ -129,7 +129,7 @@ impl LogsApi {
 /// StartQuery's errors, said for the user: a log group that does not exist (the function never
 /// logged, or logs elsewhere) and a role without the permission are input problems, found before
 /// anything changed.
-fn start_failed<R: std::fmt::Debug>(
+fn start_failed<R: std::fmt::Debug + Send + Sync + 'static>(
     log_group: &str,
     e: aws_sdk_cloudwatchlogs::error::SdkError<
         aws_sdk_cloudwatchlogs::operation::start_query::StartQueryError,
