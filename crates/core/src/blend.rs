@@ -108,41 +108,6 @@ pub fn percent(rate: f64) -> String {
     }
 }
 
-impl BlendOutcome {
-    /// One sentence: the rate, and what another rate would change.
-    pub fn sentence(&self, strategy: Strategy, power: u32) -> String {
-        let pct = percent;
-        let better = match strategy {
-            Strategy::Speed => "faster",
-            _ => "cheaper",
-        };
-        let change = match self.crossing {
-            Some(c) if c.above => format!(
-                "from {} cold starts up, {} MB is {better} than {power} MB",
-                pct(c.rate),
-                c.power
-            ),
-            Some(c) => format!(
-                "below {} cold starts, {} MB is {better} than {power} MB",
-                pct(c.rate),
-                c.power
-            ),
-            None if strategy == Strategy::Balanced => {
-                "the balanced strategy's crossing rates are not computed".to_string()
-            }
-            None => "no rate from 0 to 100% changes the recommendation".to_string(),
-        };
-        let how = match &self.measured {
-            Some(m) => format!("read from the function's logs: {}", m.source()),
-            None => "warm and cold invocations blended".to_string(),
-        };
-        format!(
-            "At {} cold starts ({how}), {power} MB; {change}.",
-            pct(self.rate)
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,29 +253,6 @@ pub enum Verdict {
     None,
 }
 
-impl BudgetOutcome {
-    /// One sentence for the decision.
-    pub fn sentence(&self, power: u32) -> String {
-        let e = &self.estimate;
-        let stat = self.budget.statistic.as_str();
-        let interval = format!("95% interval {:.1}–{:.1} ms", e.low, e.high);
-        match self.verdict {
-            Verdict::Meets => format!(
-                "Budget {}: {power} MB meets it ({stat} {:.1} ms, {interval}).",
-                self.budget, e.value
-            ),
-            Verdict::Borderline => format!(
-                "Budget {}: {power} MB is borderline ({stat} {:.1} ms, but the {interval} crosses the limit; more invocations would tell).",
-                self.budget, e.value
-            ),
-            Verdict::None => format!(
-                "Budget {}: no power value meets it; {power} MB is the fastest ({stat} {:.1} ms, {interval}).",
-                self.budget, e.value
-            ),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

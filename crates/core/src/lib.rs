@@ -47,3 +47,4 @@ pub mod stats;
 pub mod strategy;
 pub mod visualization;
 pub mod warm_up;
+pub mod why;

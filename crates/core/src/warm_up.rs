@@ -38,26 +38,6 @@ pub struct Detected {
     pub ratio: (f64, f64),
 }
 
-impl Detected {
-    /// One sentence for the reports.
-    pub fn sentence(&self) -> String {
-        let which = if self.per_environment == 1 {
-            "the first warm invocation".to_string()
-        } else {
-            format!("the first {} warm invocations", self.per_environment)
-        };
-        let p = if self.p_value < 0.001 {
-            "p < 0.001".to_string()
-        } else {
-            format!("p = {:.3}", self.p_value)
-        };
-        format!(
-            "Warm-up: after each cold start, {which} ran slower than the environment's later ones (at {} of {} power values the first was slower than all of its later half, {p}; it took {:.1}–{:.1}x their median). They are kept apart from the averages, as cold starts are.",
-            self.slower, self.environments, self.ratio.0, self.ratio.1
-        )
-    }
-}
-
 /// Finds the warm-up in `stats` and sets it apart in every power value whose samples are all
 /// of its invocations, recomputing its statistics from them with `discard` (a plain run of
 /// more than [`crate::power::MAX_SAMPLES`] keeps a selection; its averages stay over every

@@ -3,8 +3,7 @@
 //! [`AnalyzerEvent::analyze`].
 
 use crate::blend::{crossing, BlendOutcome};
-use crate::budget::Verdict;
-use crate::decision::{explain, undecided_sentence, Decision, Measured, Question, Rule};
+use crate::decision::{Decision, Measured, Question, Rule};
 use crate::input::ColdStartRate;
 use crate::input::{Defaults, ExecutionInput, InputError};
 use crate::output::{
@@ -17,6 +16,7 @@ use crate::pricing::{
 use crate::sampling::Sampling;
 use crate::strategy::Strategy;
 use crate::visualization::{self, Point, DEFAULT_BASE_URL};
+use crate::why::decision_sentence;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -208,43 +208,6 @@ fn blend_outcome(
         duration,
         crossing: crossing(input.strategy, best, &others, rate),
     })
-}
-
-/// The decision in words: the budget's verdict first, then why the pick won its ties (among the
-/// power values within the budget), then what the cold-start rate does.
-fn decision_sentence(
-    rule: &Rule,
-    measured: &[Measured],
-    sorted: &[PowerStats],
-    decision: &Decision,
-    blend: Option<&BlendOutcome>,
-    input: &ExecutionInput,
-) -> Option<String> {
-    let best = sorted[decision.pick].value;
-    let decided: Vec<Measured> = measured
-        .iter()
-        .map(|m| {
-            let mut m = m.clone();
-            m.candidate.succeeded &= !decision.over_budget(m.candidate.power);
-            m
-        })
-        .collect();
-    let explained = match &decision.ties {
-        Some(ties) => Some(explain(rule, &decided, sorted, decision, ties)),
-        None => undecided_sentence(rule, decision, &decided, sorted),
-    };
-    let explained = match (&decision.budget, explained) {
-        (Some(b), Some(e)) if b.verdict != Verdict::None => {
-            Some(format!("{} {e}", b.sentence(best)))
-        }
-        (Some(b), _) => Some(b.sentence(best)),
-        (None, e) => e,
-    };
-    match (blend, explained) {
-        (Some(b), Some(e)) => Some(format!("{e} {}", b.sentence(input.strategy, best))),
-        (Some(b), None) => Some(b.sentence(input.strategy, best)),
-        (None, e) => e,
-    }
 }
 
 /// What the reader should know of the measurements: the power values that failed, a cold-start

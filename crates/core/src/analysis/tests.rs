@@ -1,7 +1,7 @@
 //! The analysis: what it recommends, what it prices and what it warns of.
 
 use super::*;
-use crate::decision::power_list;
+use crate::why::power_list;
 use serde_json::json;
 
 fn stat(value: u32, price: f64, duration: f64) -> PowerStats {

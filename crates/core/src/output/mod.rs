@@ -171,18 +171,3 @@ pub struct SamplingSummary {
     /// Why sampling stopped.
     pub reason: String,
 }
-
-impl SamplingSummary {
-    /// One sentence for the reports: how much was invoked, in how many rounds, and why it
-    /// stopped.
-    pub fn sentence(&self) -> String {
-        let rounds = self.rounds.len();
-        format!(
-            "Adaptive sampling: {} invocations of up to {} in {rounds} round{}. {}",
-            self.invocations,
-            self.cap,
-            if rounds == 1 { "" } else { "s" },
-            self.reason
-        )
-    }
-}

@@ -127,28 +127,6 @@ impl StopReason {
     }
 }
 
-impl std::fmt::Display for StopReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StopReason::OutOfRunning { after, why } => {
-                write!(f, "out of the running after {after} invocations: {why}")
-            }
-            StopReason::Settled { after } => {
-                write!(f, "the decision was settled after {after} invocations")
-            }
-            StopReason::ReachedNum { num } => {
-                write!(f, "reached \"num\" ({num}) before the decision was settled")
-            }
-            StopReason::NothingToRecommend => {
-                write!(f, "no power value has a result to recommend")
-            }
-            StopReason::Failed { after } => {
-                write!(f, "failed in the round after {after} invocations")
-            }
-        }
-    }
-}
-
 /// The most invocations a power value keeps as [`Samples`]: enough for a test between power
 /// values, and small enough that a run's state stays under Step Functions' 256 KB.
 pub const MAX_SAMPLES: usize = 50;
