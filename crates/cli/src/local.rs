@@ -1,6 +1,7 @@
 //! Local tuning: the seven steps, in the state machine's order, against the embedded emulator.
 
 use crate::function::LocalFunction;
+use crate::order::{self, Answer, Step};
 use crate::schedule::{share, Schedule};
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
@@ -14,7 +15,9 @@ use powertune_core::power::PowerStats;
 use powertune_core::pricing::Architecture;
 use powertune_emulator::{Config, Emulator};
 use powertune_steps::analyzer::{self, analysis_env};
-use powertune_steps::events::{AnalyzerEvent, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan};
+use powertune_steps::events::{
+    AnalyzerEvent, CleanupReport, ExecutorEvent, ExecutorOutput, OptimizerEvent, Plan,
+};
 use powertune_steps::lambda::{LambdaApi, Waits};
 use powertune_steps::sampler::{self, SamplerEvent};
 use powertune_steps::{cleaner, executor, initializer, optimizer, publisher};
@@ -150,31 +153,22 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         emulator.set_faults(faults.clone());
     }
 
+    // An Initializer that fails has changed nothing: its error ends the run as it is.
     let plan = initializer::initialize(&lambda, None, input, "local", false).await?;
-    match after_initializer(&lambda, plan.clone(), run, emulator.host_cores()).await {
-        Ok(Finished {
-            result,
-            stats,
-            publisher_rounds,
-        }) => {
-            let function_ms: f64 = stats.iter().map(PowerStats::function_time_ms).sum();
-            Ok(Outcome {
-                result,
-                publisher_rounds,
-                function_time: Duration::from_secs_f64(function_ms / 1000.0),
-                stats,
-                limits,
-                elapsed: started.elapsed(),
-            })
-        }
-        Err(e) => {
-            // As CleanUpOnError: clean up, then report the original error.
-            if let Err(cleanup) = cleaner::clean(&lambda, &plan, None).await {
-                eprintln!("warning: cleanup after the failure also failed: {cleanup}");
-            }
-            Err(e)
-        }
-    }
+    let Finished {
+        result,
+        stats,
+        publisher_rounds,
+    } = after_initializer(&lambda, plan, run, emulator.host_cores()).await?;
+    let function_ms: f64 = stats.iter().map(PowerStats::function_time_ms).sum();
+    Ok(Outcome {
+        result,
+        publisher_rounds,
+        function_time: Duration::from_secs_f64(function_ms / 1000.0),
+        stats,
+        limits,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// One round: an Executor per power value the plan samples, started as `schedule` allows.
@@ -241,18 +235,84 @@ struct Finished {
     publisher_rounds: usize,
 }
 
+/// The steps after the Initializer, in the state machine's order ([`order::next`]): Publisher
+/// until done, rounds of Executors and the Sampler until settled, the Cleaner until done, the
+/// Analyzer and the Optimizer; any failure goes to CleanUpOnError (the Cleaner until done) and
+/// ends the run with the first error.
 async fn after_initializer(
     lambda: &LambdaApi,
     mut plan: Plan,
     run: &LocalRun,
     host_cores: usize,
 ) -> Result<Finished> {
-    while !plan.publishing_done {
-        plan = publisher::publish(lambda, plan, Duration::from_secs(3600)).await?;
+    let bars = progress_bars(&plan.input, run.show_progress);
+    let mut answer = Answer {
+        dry_run: plan.input.dry_run,
+        ..Answer::default()
+    };
+    let mut round = Vec::new();
+    let mut cleanup: Option<CleanupReport> = None;
+    let mut result = None;
+    let mut first_error: Option<anyhow::Error> = None;
+    let mut step = Step::Publisher;
+    loop {
+        let done: Result<()> = match step {
+            Step::Publisher => publisher::publish(lambda, plan.clone(), Duration::from_secs(3600))
+                .await
+                .map(|published| {
+                    plan = published;
+                    answer.publishing_done = plan.publishing_done;
+                })
+                .map_err(Into::into),
+            Step::Branching => run_round(lambda, &plan, run.schedule, host_cores, &bars)
+                .await
+                .map(|r| round = r),
+            Step::Sampler => sampler::sample(SamplerEvent {
+                plan: plan.clone(),
+                round: std::mem::take(&mut round),
+            })
+            .map(|sampled| {
+                plan = sampled;
+                answer.settled = plan.sampling.settled;
+                show_finished(&plan, &bars);
+            })
+            .map_err(Into::into),
+            Step::Cleaner | Step::CleanUpOnError => cleaner::clean(lambda, &plan, cleanup.as_ref())
+                .await
+                .map(|report| {
+                    answer.cleanup_done = Some(report.done);
+                    cleanup = Some(report);
+                })
+                .map_err(Into::into),
+            Step::Analyzer => analyze(&plan, run, cleanup.as_ref()).map(|r| result = Some(r)),
+            Step::Optimizer => optimize(lambda, &plan, result.as_ref()).await,
+            Step::Succeeded => {
+                return Ok(Finished {
+                    result,
+                    stats: plan.power_stats(),
+                    publisher_rounds: plan.publisher_rounds,
+                })
+            }
+            Step::Failed => {
+                return Err(first_error.unwrap_or_else(|| anyhow!("the run failed")));
+            }
+        };
+        answer.failed = done.is_err();
+        if let Err(e) = done {
+            match first_error {
+                // CleanUpOnError's own failure: the run ends with the first error.
+                Some(_) => eprintln!("warning: cleanup after the failure also failed: {e}"),
+                None => first_error = Some(e),
+            }
+        }
+        step = order::next(step, answer);
     }
-    let input = plan.input.clone();
+}
+
+/// A progress bar per power value, each to the invocations it will get.
+fn progress_bars(input: &ExecutionInput, show: bool) -> Vec<(u32, ProgressBar)> {
     let multi = MultiProgress::new();
-    if !run.show_progress {
+    if !show {
         multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     // With coldSamples, each power value's first round also makes its extra cold starts.
@@ -261,7 +321,7 @@ async fn after_initializer(
     } else {
         input.num + input.cold_samples - 1
     };
-    let bars: Vec<(u32, ProgressBar)> = input
+    input
         .power_values
         .iter()
         .map(|&value| {
@@ -270,70 +330,66 @@ async fn after_initializer(
             bar.set_prefix(format!("{value} MB"));
             (value, bar)
         })
-        .collect();
-    let bar_of = |value: u32| bars.iter().find(|(v, _)| *v == value).map(|(_, b)| b);
-    // Rounds as the state machine runs them (one for a plain run); within a round, power values
-    // at once as far as their CPU shares fit the host (or one at a time), so that they do not
-    // slow each other down.
-    while !plan.sampling.settled {
-        let round = run_round(lambda, &plan, run.schedule, host_cores, &bars).await?;
-        plan = sampler::sample(SamplerEvent { plan, round })?;
-        for output in &plan.results {
-            let (value, message) = match output {
-                ExecutorOutput::Stats(s) if plan.sampling.values.contains(&s.value) => continue,
-                ExecutorOutput::Stats(s) => (
-                    s.value,
-                    if let Some(f) = &s.failures {
-                        format!("failed: {} in {} of {}", f.error_type, f.failed, f.made)
-                    } else if s
-                        .stop_reason
-                        .as_ref()
-                        .is_some_and(|r| r.is_out_of_running())
-                    {
-                        format!("{:.2} ms, out of the running", s.average_duration)
-                    } else {
-                        format!("{:.2} ms", s.average_duration)
-                    },
-                ),
-                ExecutorOutput::DryRun { value, .. } => (*value, "ok".to_string()),
-            };
-            if let Some(bar) = bar_of(value).filter(|b| !b.is_finished()) {
+        .collect()
+}
+
+/// Finishes the bar of every power value the Sampler no longer invokes, saying how it ended.
+fn show_finished(plan: &Plan, bars: &[(u32, ProgressBar)]) {
+    for output in &plan.results {
+        let (value, message) = match output {
+            ExecutorOutput::Stats(s) if plan.sampling.values.contains(&s.value) => continue,
+            ExecutorOutput::Stats(s) => (
+                s.value,
+                if let Some(f) = &s.failures {
+                    format!("failed: {} in {} of {}", f.error_type, f.failed, f.made)
+                } else if s
+                    .stop_reason
+                    .as_ref()
+                    .is_some_and(|r| r.is_out_of_running())
+                {
+                    format!("{:.2} ms, out of the running", s.average_duration)
+                } else {
+                    format!("{:.2} ms", s.average_duration)
+                },
+            ),
+            ExecutorOutput::DryRun { value, .. } => (*value, "ok".to_string()),
+        };
+        if let Some((_, bar)) = bars.iter().find(|(v, _)| *v == value) {
+            if !bar.is_finished() {
                 bar.finish_with_message(message);
             }
         }
     }
-    cleaner::clean(lambda, &plan, None).await?;
+}
 
-    let stats = plan.power_stats();
-    if input.dry_run {
-        return Ok(Finished {
-            result: None,
-            stats,
-            publisher_rounds: plan.publisher_rounds,
-        });
-    }
+/// The Analyzer's step; a dry run has nothing to analyze (the definition ends it before).
+fn analyze(plan: &Plan, run: &LocalRun, cleanup: Option<&CleanupReport>) -> Result<TuningResult> {
     let event = AnalyzerEvent {
         input: plan.input.clone(),
-        stats: stats.clone(),
+        stats: plan.power_stats(),
         publisher_rounds: plan.publisher_rounds,
-        cleaner_rounds: 1,
+        cleaner_rounds: cleanup.map_or(1, |c| c.rounds),
         sampling: Some(plan.sampling.clone()),
         // A local function has a current memory only when its template gives one.
         current_memory: run.function.memory_size,
     };
-    let analysis = analyzer::analyze(&event, &analysis_env(Some(run.region.clone())))?;
-    if input.auto_optimize {
-        let event = OptimizerEvent {
-            input: plan.input.clone(),
-            function: plan.function.clone(),
-            run_id: plan.run_id.clone(),
-            analysis: analysis.clone(),
-        };
-        optimizer::optimize(lambda, &event).await?;
-    }
-    Ok(Finished {
-        result: Some(analysis),
-        stats,
-        publisher_rounds: plan.publisher_rounds,
-    })
+    Ok(analyzer::analyze(
+        &event,
+        &analysis_env(Some(run.region.clone())),
+    )?)
+}
+
+/// The Optimizer's step: with `autoOptimize`, set the function to the recommendation.
+async fn optimize(lambda: &LambdaApi, plan: &Plan, result: Option<&TuningResult>) -> Result<()> {
+    let (true, Some(analysis)) = (plan.input.auto_optimize, result) else {
+        return Ok(());
+    };
+    let event = OptimizerEvent {
+        input: plan.input.clone(),
+        function: plan.function.clone(),
+        run_id: plan.run_id.clone(),
+        analysis: analysis.clone(),
+    };
+    optimizer::optimize(lambda, &event).await?;
+    Ok(())
 }

@@ -19,6 +19,7 @@ mod flags;
 mod function;
 mod html;
 mod local;
+mod order;
 mod outputs;
 mod remote;
 mod report;
