@@ -1,7 +1,7 @@
 //! Flags the subcommands share: the execution input's fields, one flag per row of the core's
 //! [`FIELDS`] table (the one place a field is named), and the output format and architecture.
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueEnum};
 use powertune_core::input::{Field, Flag, ValueKind, FIELDS};
 use powertune_core::pricing::Architecture;

@@ -4,9 +4,9 @@
 //! with their 95% intervals, every invocation, cold starts, the monthly projection and the
 //! table; a comparison's shows two runs on the same charts and what changed.
 
-use crate::report::marker;
 use crate::svg::rate::{rate_chart, span, RateLine};
 use crate::svg::{box_plot, Chart, Series};
+use crate::terminal::marker;
 use crate::text::{currency_symbol, duration_interval, escape, percent_change, significant};
 use powertune_core::compare::{Comparison, Pick};
 use powertune_core::output::TuningResult;

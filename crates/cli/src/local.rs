@@ -46,7 +46,7 @@ pub struct LocalRun {
 }
 
 /// What a local run produced.
-pub struct Outcome {
+pub struct Tuned {
     /// `None` for a dry run.
     pub result: Option<TuningResult>,
     pub stats: Vec<PowerStats>,
@@ -67,7 +67,7 @@ fn progress_style() -> ProgressStyle {
 /// Runs Initializer -> Publisher (until done) -> rounds of one Executor per power value and the
 /// Sampler (until settled) -> Cleaner -> Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
 /// the Cleaner before it is reported, as the state machine's CleanUpOnError does.
-pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
+pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Tuned> {
     let started = Instant::now();
     let config = Config {
         region: run.region.clone(),
@@ -90,7 +90,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
             ),
         }
     );
-    // The steps' own clients (powertune_steps::runtime::lambda_api): the control plane retried
+    // The steps' own clients (powertune_steps::handlers::lambda_api): the control plane retried
     // 20 times in its own partition, as in the deployed state machine.
     let sdk = aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -104,7 +104,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
             "powertune",
         )))
         .build();
-    let lambda = powertune_steps::runtime::lambda_api(&sdk, None).with_waits(Waits {
+    let lambda = powertune_steps::handlers::lambda_api(&sdk, None).with_waits(Waits {
         poll: Duration::from_millis(10),
         timeout: Duration::from_secs(120),
         ..Waits::default()
@@ -161,7 +161,7 @@ pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Outcome> {
         publisher_rounds,
     } = after_initializer(&lambda, plan, run, emulator.host_cores()).await?;
     let function_ms: f64 = stats.iter().map(PowerStats::function_time_ms).sum();
-    Ok(Outcome {
+    Ok(Tuned {
         result,
         publisher_rounds,
         function_time: Duration::from_secs_f64(function_ms / 1000.0),

@@ -1,20 +1,19 @@
 //! `powertune`: the command line tool.
 //!
-//! - `tune` (`tune.rs`): reads the flags into the execution input (`flags.rs` builds one flag
+//! - `tune` (`commands/tune.rs`): reads the flags into the execution input (`flags.rs` builds one flag
 //!   per row of the core's `input::FIELDS`, and `analyze` takes the fields that decide); `--local` runs the seven steps against an embedded emulator (`local.rs`,
 //!   the function from a directory, a zip or a SAM template: `function.rs`, `template.rs`);
 //!   otherwise it starts the deployed state machine and follows it (`remote.rs`).
-//! - `analyze` and `compare` re-read saved runs (`outputs.rs`) and compare two (`compare.rs`).
+//! - `analyze` and `compare` re-read saved runs (`outputs.rs`) and compare two
+//!   (`commands/compare.rs`).
 //! - Every run ends in the same outputs (`outputs.rs`): the table and chart in the terminal
-//!   (`report.rs`, `text.rs`), `--json`, and the HTML report (`html.rs`, charts in `svg.rs`).
-//! - `emulator` serves the local Lambda on a port for the AWS CLI and SDKs (`emulator.rs`).
+//!   (`terminal.rs`, `text.rs`), `--json`, and the HTML report (`html.rs`, charts in `svg.rs`).
+//! - `emulator` serves the local Lambda on a port for the AWS CLI and SDKs (`commands/emulator.rs`).
 //!
-//! Failures map to exit codes in `failure.rs`.
+//! Failures map to exit codes in `exit.rs`.
 
-mod analyze;
-mod compare;
-mod emulator;
-mod failure;
+mod commands;
+mod exit;
 mod flags;
 mod function;
 mod html;
@@ -22,15 +21,14 @@ mod local;
 mod order;
 mod outputs;
 mod remote;
-mod report;
 mod schedule;
 mod svg;
 mod template;
+mod terminal;
 mod text;
-mod tune;
 
 use clap::{Parser, Subcommand};
-use failure::Failure;
+use exit::Failure;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -48,24 +46,24 @@ struct Cli {
 enum Command {
     /// Re-analyze a saved run: read the Analyzer's event (execution input + "stats") and print
     /// the recommendation, without invoking anything.
-    Analyze(analyze::Args),
+    Analyze(commands::analyze::Args),
     /// Tune a function: run it at several memory sizes and recommend the best one. With --local,
     /// on this machine, under the CPU and memory limits Lambda gives each size.
-    Tune(Box<tune::Args>),
+    Tune(Box<commands::tune::Args>),
     /// Compare two saved runs (--json FILE): the change at each power value and of the
     /// recommendation, optionally as a regression gate (exit 3).
-    Compare(compare::Args),
+    Compare(commands::compare::Args),
     /// Run the Lambda emulator standalone, for the AWS SDKs and CLI (AWS_ENDPOINT_URL_LAMBDA).
-    Emulator(emulator::Args),
+    Emulator(commands::emulator::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Tune(args) => tune::run(*args),
-        Command::Compare(args) => compare::run(args),
-        Command::Emulator(args) => emulator::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
+        Command::Tune(args) => commands::tune::run(*args),
+        Command::Compare(args) => commands::compare::run(args),
+        Command::Emulator(args) => commands::emulator::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

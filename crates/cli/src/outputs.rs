@@ -3,9 +3,9 @@
 //! (`--html FILE`). `tune` and `analyze` write through here; `--baseline` and `compare` read
 //! saved runs back through here.
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use crate::flags::OutputFormat;
-use crate::{html, report};
+use crate::{html, terminal};
 use anyhow::Context;
 use powertune_core::input::ExecutionInput;
 use powertune_core::output::{SavedRun, TuningResult};
@@ -75,8 +75,8 @@ pub fn emit(run: &Run<'_>, targets: &Targets) -> Result<(), Failure> {
         }
         OutputFormat::Table => format!(
             "{}\n{}",
-            report::table(run.result, run.stats, request_price),
-            report::chart(run.result, run.stats)
+            terminal::table(run.result, run.stats, request_price),
+            terminal::chart(run.result, run.stats)
         ),
     };
     let mut out = std::io::stdout().lock();

@@ -7,9 +7,9 @@
 //! cargo bench -p powertune-core --bench sampling
 
 use powertune_core::input::{Defaults, ExecutionInput};
-use powertune_core::logs::Report;
 use powertune_core::power::{Keep, PowerStats};
 use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::report_line::Report;
 use powertune_core::sampling::Sampling;
 use std::time::Instant;
 

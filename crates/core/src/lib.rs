@@ -9,7 +9,7 @@
 //! 1. [`input::ExecutionInput::from_json`] reads the execution input (the reference's fields and
 //!    ours), reports every problem at once with a "did you mean", and fills in the defaults.
 //!    [`payload`] turns `payload` into the body of each invocation.
-//! 2. Each invocation's REPORT line (text or JSON) is read by [`logs::parse_report`]; one power
+//! 2. Each invocation's REPORT line (text or JSON) is read by [`report_line::parse_report`]; one power
 //!    value's reports become a [`power::PowerStats`] (the averages of its steady invocations,
 //!    cold starts and [`warm_up`]s apart, [`stats`] such as bootstrap intervals, costs from
 //!    [`pricing`]). A power value whose function errors
@@ -36,12 +36,12 @@ pub mod compare;
 pub mod decision;
 pub mod failure;
 pub mod input;
-pub mod logs;
 pub mod output;
 pub mod payload;
 pub mod power;
 pub mod pricing;
 pub mod reference;
+pub mod report_line;
 pub mod sampling;
 pub mod stats;
 pub mod strategy;

@@ -3,8 +3,8 @@
 //! `"S3Key": "/path/to/dir"`.
 
 use crate::error::ApiError;
+use crate::languages::Runtime;
 use crate::requests::CreateFunction;
-use crate::runtimes::Runtime;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -3,10 +3,10 @@
 //! of its own (`AWS_LAMBDA_RUNTIME_API`), as Lambda runs them.
 
 use crate::control::Resolved;
+use crate::languages::Launch;
 use crate::limits::{EnvironmentLimits, Limits};
-pub use crate::runtime_api::Outcome;
+pub use crate::runtime_api::RuntimeAnswer;
 use crate::runtime_api::{self, error_fields, Delivery, Init};
-use crate::runtimes::Launch;
 use crate::sync::lock;
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -100,7 +100,7 @@ pub struct LogLines {
 #[derive(Debug)]
 pub enum Ended {
     /// The runtime answered.
-    Answered(Outcome),
+    Answered(RuntimeAnswer),
     /// The process exited (`oom`: killed for going over its memory).
     Exited {
         /// How it exited.

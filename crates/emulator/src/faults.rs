@@ -1,7 +1,7 @@
 //! Fault injection (`POST /_powertune/faults`): what AWS does that a run must survive, on
 //! demand: throttling, latency, failing operations, dropped connections, slow updates, pending
 //! versions, killed steps, failed invocations. Plain data: the server and the invoke path apply
-//! them, and [`crate::state::State`] keeps their counters.
+//! them, and [`crate::shared::State`] keeps their counters.
 
 use crate::api::Operation;
 use crate::error::ApiError;

@@ -2,11 +2,11 @@
 //! tail Lambda returns with it.
 
 use crate::control::Resolved;
-use crate::environment::{Ended, Environment, InitPhase, Outcome, StartError};
+use crate::environment::{Ended, Environment, InitPhase, RuntimeAnswer, StartError};
 use crate::error::ApiError;
 use crate::faults::Faults;
-use crate::report;
-use crate::state::State;
+use crate::log_tail;
+use crate::shared::State;
 use crate::sync::lock;
 use bytes::Bytes;
 use serde_json::json;
@@ -96,7 +96,7 @@ pub async fn invoke(
     if answer.reusable && env.is_alive() {
         lock(&state.pool).entry(key).or_default().push(env);
     }
-    let inv = report::Invocation {
+    let inv = log_tail::Invocation {
         request_id: &request_id,
         version: &resolved.version,
         duration: answer.duration,
@@ -189,7 +189,7 @@ async fn start(
     let launch = &launch;
     let init = |phase: InitPhase| async move {
         // Whole vCPUs, at most what the gate holds.
-        let wanted = (phase.vcpus.ceil() as u32).clamp(1, crate::state::init_vcpus(cores) as u32);
+        let wanted = (phase.vcpus.ceil() as u32).clamp(1, crate::shared::init_vcpus(cores) as u32);
         let _permit = state.init_gate.acquire_many(wanted).await;
         Environment::start(resolved, launch, &state.limits, &state.region, phase).await
     };
@@ -204,7 +204,7 @@ async fn start(
         // What the runtime posted to /init/error is the answer; a runtime that exited or
         // timed out gets Lambda's own message.
         let body = posted.unwrap_or_else(|| Bytes::from(json!({"errorType": error_type, "errorMessage": format!("RequestId: {request_id} Error: {message}")}).to_string()));
-        let inv = report::Invocation {
+        let inv = log_tail::Invocation {
             request_id,
             version: &resolved.version,
             duration,
@@ -263,7 +263,11 @@ fn log_init_timeout(state: &State, resolved: &Resolved, after: Duration) {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    lock(&state.logs).append(&crate::logs::log_group(&resolved.function), now_ms, &line);
+    lock(&state.logs).append(
+        &crate::cloudwatch_logs::log_group(&resolved.function),
+        now_ms,
+        &line,
+    );
 }
 
 /// How an invocation ended, as Invoke answers it.
@@ -287,14 +291,14 @@ impl Answer {
             reusable: false,
         };
         match ended {
-            Ended::Answered(Outcome::Response { body, duration }) => Answer {
+            Ended::Answered(RuntimeAnswer::Response { body, duration }) => Answer {
                 body,
                 function_error: None,
                 duration,
                 status: "success",
                 reusable: true,
             },
-            Ended::Answered(Outcome::Error { body, duration }) => Answer {
+            Ended::Answered(RuntimeAnswer::Error { body, duration }) => Answer {
                 body,
                 function_error: Some("Unhandled"),
                 duration,
@@ -329,20 +333,24 @@ impl Answer {
 fn render(
     state: &State,
     resolved: &Resolved,
-    inv: &report::Invocation<'_>,
+    inv: &log_tail::Invocation<'_>,
     lines: &[String],
 ) -> String {
     let config = &resolved.config;
     let log = if config.log_format.eq_ignore_ascii_case("JSON") {
         let platform = config.system_log_level != "WARN";
-        report::json_log(inv, lines, platform)
+        log_tail::json_log(inv, lines, platform)
     } else {
-        report::text_log(inv, lines)
+        log_tail::text_log(inv, lines)
     };
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    lock(&state.logs).append(&crate::logs::log_group(&resolved.function), now_ms, &log);
+    lock(&state.logs).append(
+        &crate::cloudwatch_logs::log_group(&resolved.function),
+        now_ms,
+        &log,
+    );
     log
 }
 
@@ -353,7 +361,7 @@ fn injected_failure(state: &State, resolved: &Resolved) -> InvokeResult {
     *lock(&state.invocations)
         .entry(resolved.function.clone())
         .or_default() += 1;
-    let inv = report::Invocation {
+    let inv = log_tail::Invocation {
         request_id: &request_id,
         version: &resolved.version,
         duration: Duration::from_millis(1),

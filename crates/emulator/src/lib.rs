@@ -13,8 +13,10 @@
 //! concurrency, function states) is plain data under a lock; Invoke (`invoke`) takes a warm
 //! environment of the version or starts one (`environment`: a process group under `limits`,
 //! cgroup quotas or signals), hands it the event over the Runtime API (`runtime_api`) and
-//! returns the response with the REPORT and log tail Lambda writes (`report`). `runtimes`
-//! prepares Python and Node.js on Lambda's own interface clients, once per machine.
+//! returns the response with the REPORT and log tail Lambda writes (`log_tail`). `languages`
+//! prepares Python and Node.js on Lambda's own interface clients, once per machine;
+//! `cloudwatch_logs` keeps every function's log group and answers Logs Insights; `shared` is
+//! what the handlers share.
 //!
 //! The public surface is what the CLI and tests use: [`Emulator`] and its [`Config`], the
 //! [`Faults`] (also JSON at `POST /_powertune/faults`), and the runtimes' names.
@@ -22,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod cloudwatch_logs;
 mod code;
 mod control;
 mod environment;
@@ -29,14 +32,13 @@ mod error;
 mod faults;
 mod http;
 mod invoke;
+mod languages;
 mod limits;
-mod logs;
-mod report;
+mod log_tail;
 mod requests;
 mod runtime_api;
-mod runtimes;
 mod server;
-mod state;
+mod shared;
 mod sync;
 
 use crate::sync::lock;
@@ -45,12 +47,12 @@ pub use code::LOCAL_BUCKET;
 use control::ControlPlane;
 pub use environment::InitCpu;
 pub use faults::{DropConnections, DurationNoise, FailInvocation, Faults, KillStep};
+use languages::Runtimes;
+pub use languages::{on_this_host, Runtime};
 use limits::Limits;
 pub use limits::{vcpus, Mode};
-use runtimes::Runtimes;
-pub use runtimes::{on_this_host, Runtime};
-pub use state::Notice;
-use state::State;
+pub use shared::Notice;
+use shared::State;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,7 +84,7 @@ impl Default for Config {
             update_delay: Duration::from_millis(100),
             code_root: std::env::temp_dir()
                 .join(format!("powertune-emulator-{}", std::process::id())),
-            runtime_cache: runtimes::default_cache_dir(),
+            runtime_cache: languages::default_cache_dir(),
             notice: Notice::default(),
             init_cpu: InitCpu::default(),
         }

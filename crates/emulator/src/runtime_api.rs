@@ -21,12 +21,12 @@ pub(crate) struct Delivery {
     pub(crate) payload: Bytes,
     pub(crate) deadline_ms: u64,
     pub(crate) function_arn: String,
-    pub(crate) done: oneshot::Sender<Outcome>,
+    pub(crate) done: oneshot::Sender<RuntimeAnswer>,
 }
 
 /// What the runtime answered.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum RuntimeAnswer {
     /// `/response`: the function's result.
     Response {
         /// The response body.
@@ -54,7 +54,7 @@ pub(crate) enum Init {
 /// What the Runtime API server and the environment share.
 struct Shared {
     next: Mutex<mpsc::Receiver<Delivery>>,
-    in_flight: std::sync::Mutex<HashMap<String, (Instant, oneshot::Sender<Outcome>)>>,
+    in_flight: std::sync::Mutex<HashMap<String, (Instant, oneshot::Sender<RuntimeAnswer>)>>,
     init: std::sync::Mutex<Option<oneshot::Sender<Init>>>,
 }
 
@@ -177,9 +177,9 @@ async fn handle(
         };
         let duration = started.elapsed();
         let outcome = if kind == "response" {
-            Outcome::Response { body, duration }
+            RuntimeAnswer::Response { body, duration }
         } else {
-            Outcome::Error { body, duration }
+            RuntimeAnswer::Error { body, duration }
         };
         let _ = done.send(outcome);
         return Ok(reply(StatusCode::ACCEPTED, "{\"status\":\"OK\"}"));

@@ -8,9 +8,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::faults::{fault_error, Faults};
 use crate::http::{empty, json_response, query, read_body, Body};
 use crate::invoke::invoke;
-use crate::report;
+use crate::log_tail;
 use crate::requests;
-use crate::state::State;
+use crate::shared::State;
 use crate::sync::lock;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -138,7 +138,7 @@ fn logs_operation(req: &Request<Incoming>) -> Option<String> {
     (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
 }
 
-/// Answers a CloudWatch Logs request ([`crate::logs`]); errors carry their `__type`, as the
+/// Answers a CloudWatch Logs request ([`crate::cloudwatch_logs`]); errors carry their `__type`, as the
 /// awsJson1.1 protocol has them.
 async fn logs_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
     let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
@@ -356,7 +356,7 @@ async fn invoke_function(
         h.insert("X-Amz-Function-Error", HeaderValue::from_static(e));
     }
     if call.log_tail {
-        if let Ok(v) = HeaderValue::from_str(&report::tail_base64(&out.log)) {
+        if let Ok(v) = HeaderValue::from_str(&log_tail::tail_base64(&out.log)) {
             h.insert("X-Amz-Log-Result", v);
         }
     }

@@ -39,7 +39,7 @@ async fn invoke_returns_the_payload_and_a_report_with_init_duration_only_when_co
 /// start Init Duration + Duration rounded up once (Lambda bills INIT since 2025-08-01). The
 /// REPORT prints each to 0.01 ms and bills the unrounded ones, as Lambda does, so a printed
 /// 16.00 ms may bill 16 or 17 ms.
-fn assert_billed_as_lambda_bills(report: &powertune_core::logs::Report) {
+fn assert_billed_as_lambda_bills(report: &powertune_core::report_line::Report) {
     let init = report.init_duration_ms;
     let printed = report.duration_ms.unwrap_or(0.0) + init.unwrap_or(0.0);
     let rounding = if init.is_some() { 0.01 } else { 0.005 };

@@ -8,10 +8,10 @@ use aws_sdk_s3::error::SdkError;
 use powertune_core::failure::{Failures, PowerValueFailures};
 use powertune_core::input::ExecutionInput;
 use powertune_core::input::{FunctionRef, S3Location};
-use powertune_core::logs::{parse_report, Report};
 use powertune_core::payload::{Payload, PayloadPlan};
 use powertune_core::power::{Keep, PowerStats};
 use powertune_core::pricing::{lambda_price, LambdaPrice};
+use powertune_core::report_line::{parse_report, Report};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -166,10 +166,10 @@ async fn invoke_all(
     indices: std::ops::Range<u32>,
     aliases: Vec<String>,
     payloads: Vec<Option<Arc<str>>>,
-) -> Result<Vec<Outcome>, StepError> {
+) -> Result<Vec<InvocationEnd>, StepError> {
     let value = job.value;
     let count = indices.len() as u32;
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(count as usize);
+    let mut outcomes: Vec<InvocationEnd> = Vec::with_capacity(count as usize);
     if input.parallel_invocation {
         let limit = input.max_concurrency.unwrap_or(count).max(1) as usize;
         let permits = Arc::new(Semaphore::new(limit));
@@ -215,14 +215,14 @@ async fn invoke_all(
 /// `cold` holds `coldSamples`' extra cold starts, which join the cold figures only.
 fn summarize(
     event: &ExecutorEvent,
-    mut outcomes: Vec<Outcome>,
-    cold: Vec<Outcome>,
+    mut outcomes: Vec<InvocationEnd>,
+    cold: Vec<InvocationEnd>,
 ) -> ExecutorOutput {
     let input = &event.input;
     let value = event.value;
     let price = lambda_price(&event.function.region, event.function.architecture);
     // A failed power value is reported in a dry run too: that is what a dry run is for.
-    let all: Vec<&Outcome> = outcomes.iter().chain(&cold).collect();
+    let all: Vec<&InvocationEnd> = outcomes.iter().chain(&cold).collect();
     if let Some(stats) = failed(value, &all, &price) {
         return ExecutorOutput::Stats(Box::new(stats));
     }
@@ -235,7 +235,7 @@ fn summarize(
     // With onlyColdStarts every sample must be a cold start. An Executor retried after a
     // failure re-invokes aliases it had already started, which are warm by then: those are
     // left out (and counted), unless nothing would be left.
-    let is_cold = |o: &Outcome| o.report().is_some_and(Report::is_cold_start);
+    let is_cold = |o: &InvocationEnd| o.report().is_some_and(Report::is_cold_start);
     let mut warm_left_out = 0;
     if input.only_cold_starts && outcomes.iter().any(is_cold) {
         let before = outcomes.len();
@@ -245,7 +245,7 @@ fn summarize(
     let mut errors = 0;
     let mut reports: Vec<Report> = Vec::with_capacity(outcomes.len());
     for outcome in outcomes {
-        if let Outcome::Measured {
+        if let InvocationEnd::Measured {
             report,
             allowed_error,
         } = outcome
@@ -277,7 +277,11 @@ fn summarize(
         keep,
     );
     stats.warm_starts_left_out = (warm_left_out > 0).then_some(warm_left_out);
-    let cold_reports: Vec<Report> = cold.iter().filter_map(Outcome::report).cloned().collect();
+    let cold_reports: Vec<Report> = cold
+        .iter()
+        .filter_map(InvocationEnd::report)
+        .cloned()
+        .collect();
     stats.add_cold_samples(&cold_reports, &price);
     tracing::info!(
         average_duration = stats.average_duration,
@@ -289,21 +293,21 @@ fn summarize(
 
 /// The statistics of a power value that failed: the first failure to come back, how
 /// many of the invocations made failed, what they were all billed, and the most memory used.
-fn failed(value: u32, outcomes: &[&Outcome], price: &LambdaPrice) -> Option<PowerStats> {
+fn failed(value: u32, outcomes: &[&InvocationEnd], price: &LambdaPrice) -> Option<PowerStats> {
     let (error_type, message) = outcomes.iter().find_map(|o| match o {
-        Outcome::Failed {
+        InvocationEnd::Failed {
             error_type,
             message,
             ..
         } => Some((error_type.clone(), message.clone())),
-        Outcome::Measured { .. } => None,
+        InvocationEnd::Measured { .. } => None,
     })?;
     let failures = Failures {
         error_type,
         message,
         failed: outcomes
             .iter()
-            .filter(|o| matches!(o, Outcome::Failed { .. }))
+            .filter(|o| matches!(o, InvocationEnd::Failed { .. }))
             .count() as u32,
         made: outcomes.len() as u32,
     };
@@ -425,7 +429,7 @@ struct Job {
 }
 
 /// How one invocation ended.
-enum Outcome {
+enum InvocationEnd {
     /// It ran and its REPORT was read.
     Measured {
         report: Report,
@@ -441,11 +445,11 @@ enum Outcome {
     },
 }
 
-impl Outcome {
+impl InvocationEnd {
     fn report(&self) -> Option<&Report> {
         match self {
-            Outcome::Measured { report, .. } => Some(report),
-            Outcome::Failed { report, .. } => report.as_ref(),
+            InvocationEnd::Measured { report, .. } => Some(report),
+            InvocationEnd::Failed { report, .. } => report.as_ref(),
         }
     }
 }
@@ -458,7 +462,7 @@ impl Job {
         i: u32,
         alias: String,
         payload: Option<Arc<str>>,
-    ) -> Result<Option<Outcome>, StepError> {
+    ) -> Result<Option<InvocationEnd>, StepError> {
         if self.failed.load(Ordering::Relaxed) {
             return Ok(None);
         }
@@ -530,7 +534,7 @@ impl Job {
             {
                 self.failed.store(true, Ordering::Relaxed);
                 self.count_finished();
-                return Ok(Some(Outcome::Failed {
+                return Ok(Some(InvocationEnd::Failed {
                     error_type: error_type.unwrap_or_else(|| "Error".into()),
                     message: truncated(&message),
                     report: report.ok(),
@@ -550,7 +554,7 @@ impl Job {
         let report = report
             .map_err(|e| StepError::NoReport(format!("Invocation {} of {alias}: {e}", i + 1)))?;
         self.count_finished();
-        Ok(Some(Outcome::Measured {
+        Ok(Some(InvocationEnd::Measured {
             report,
             allowed_error,
         }))

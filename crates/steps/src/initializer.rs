@@ -4,9 +4,9 @@
 
 use crate::error::StepError;
 use crate::events::{FunctionSnapshot, Plan};
+use crate::insights::{LogsApi, QUERY_WAIT};
 use crate::lambda::{FunctionConfig, LambdaApi};
-use crate::logs::{LogsApi, QUERY_WAIT};
-use crate::state;
+use crate::state_size;
 use aws_sdk_lambda::types::State;
 use powertune_core::input::{ColdStartRate, Defaults, ExecutionInput, FunctionRef};
 use std::collections::BTreeSet;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// Plans a run of `input` (parsed where the execution starts, with the deployment's
 /// [`Defaults`]). `run_id` must be unique per execution (the bins use the Lambda request ID).
 /// With `in_state_machine`, the plan must fit Step Functions' limit on a state
-/// ([`crate::state::STATE_LIMIT_BYTES`]); locally it never travels through Step Functions.
+/// ([`crate::state_size::STATE_LIMIT_BYTES`]); locally it never travels through Step Functions.
 /// `coldStartRate: "auto"` is read from the function's logs through `logs`; without it (a local
 /// run) "auto" is refused.
 #[tracing::instrument(skip_all, fields(step = "initializer"))]
@@ -79,9 +79,9 @@ pub async fn initialize(
     };
     let plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {
-        let size = state::largest_state(&plan, input);
+        let size = state_size::largest_state(&plan, input);
         if !size.fits() {
-            return Err(StepError::InvalidInput(state::too_big_message(
+            return Err(StepError::InvalidInput(state_size::too_big_message(
                 &plan, input, &size,
             )));
         }

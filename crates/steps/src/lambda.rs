@@ -113,7 +113,7 @@ impl LambdaApi {
                 .logging_config()
                 .and_then(|c| c.system_log_level())
                 .map(|l| l.as_str().to_string()),
-            log_group: crate::logs::log_group_of(
+            log_group: crate::insights::log_group_of(
                 &out.function_name().map(str::to_string).unwrap_or_else(|| {
                     powertune_core::input::FunctionRef::parse(function)
                         .map(|f| f.name)

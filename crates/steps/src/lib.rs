@@ -8,7 +8,7 @@
 //!
 //! | step | takes | gives |
 //! |---|---|---|
-//! | [`initializer`] | the execution input (JSON) | an [`events::Plan`]: the typed input, the function as found ([`events::FunctionSnapshot`]), the run ID; refuses, before changing anything, what could only fail ([`state`] estimates the largest state against 256 KB) |
+//! | [`initializer`] | the execution input (JSON) | an [`events::Plan`]: the typed input, the function as found ([`events::FunctionSnapshot`]), the run ID; refuses, before changing anything, what could only fail ([`state_size`] estimates the largest state against 256 KB) |
 //! | [`publisher`] (until `publishingDone`) | the plan | the plan with its published versions, `$LATEST` restored |
 //! | [`executor`] (one per power value and round) | an [`events::ExecutorEvent`] | an [`events::ExecutorOutput`]: that power value's statistics |
 //! | [`sampler`] (until settled) | the plan and the round | the plan with the results merged and the next round |
@@ -17,8 +17,8 @@
 //! | [`optimizer`] | the result | `autoOptimize`: the function set to the recommendation |
 //!
 //! Every Lambda call goes through [`lambda::LambdaApi`] (waits, pagination, the step's deadline),
-//! and the one Logs Insights query (`coldStartRate: "auto"`) through [`logs::LogsApi`];
-//! [`runtime`] builds the clients a step binary uses (retries, keepalive, the function's region).
+//! and the one Logs Insights query (`coldStartRate: "auto"`) through [`insights::LogsApi`];
+//! [`handlers`] builds the clients a step binary uses (retries, keepalive, the function's region).
 //! Errors are [`StepError`]s with the stable `errorType` the state machine's `Retry` and `Catch`
 //! lists name.
 
@@ -29,13 +29,13 @@ pub mod cleaner;
 pub mod error;
 pub mod events;
 pub mod executor;
+pub mod handlers;
 pub mod initializer;
+pub mod insights;
 pub mod lambda;
-pub mod logs;
 pub mod optimizer;
 pub mod publisher;
-pub mod runtime;
 pub mod sampler;
-pub mod state;
+pub mod state_size;
 
 pub use error::StepError;

@@ -87,9 +87,9 @@ mod tests {
     use super::*;
     use crate::events::FunctionSnapshot;
     use powertune_core::input::{Defaults, ExecutionInput};
-    use powertune_core::logs::Report;
     use powertune_core::power::{Keep, PowerStats};
     use powertune_core::pricing::{lambda_price, Architecture};
+    use powertune_core::report_line::Report;
     use serde_json::json;
 
     fn plan(input: serde_json::Value) -> Plan {

@@ -3,7 +3,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::config::Credentials;
-use powertune_steps::runtime::{self, Clients};
+use powertune_steps::handlers::{self, Clients};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
@@ -78,7 +78,7 @@ async fn timer_after_one_call(
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn step_connections_have_tcp_keepalive_of_about_a_minute() {
-    let (kind, when) = timer_after_one_call(runtime::http_client()).await;
+    let (kind, when) = timer_after_one_call(handlers::http_client()).await;
     assert_eq!(kind, 2, "keepalive timer armed");
     // Clock ticks (USER_HZ, 100 on Linux) until the first probe: at most 60 s.
     assert!(when > 0 && when <= 60 * 100, "first probe in {when} ticks");

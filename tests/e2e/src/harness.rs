@@ -233,7 +233,7 @@ pub(crate) async fn execute_on(env: &Env, state_machine: &str, input: Value) -> 
             // Step Functions fails a state over 256 KB with States.DataLimitExceeded, which no
             // Catch handles: cleanup would never run. No execution may come near it.
             ensure!(
-                largest_state < powertune_steps::state::STATE_LIMIT_BYTES,
+                largest_state < powertune_steps::state_size::STATE_LIMIT_BYTES,
                 "execution {arn} carried a state of {largest_state} bytes, over Step Functions' 256 KB"
             );
             // The last state entered, from the whole history (moto 5.2.5 ignores

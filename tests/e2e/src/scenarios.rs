@@ -867,7 +867,7 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
     // same estimate: every state of the execution must then stay under 256 KB.
     let power_values = [256u64, 512];
     let base = json!({"lambdaARN": arn("target"), "num": 5, "powerValues": power_values, "includeOutputResults": true});
-    let estimate = |bytes: usize| -> Result<powertune_steps::state::StateSize> {
+    let estimate = |bytes: usize| -> Result<powertune_steps::state_size::StateSize> {
         let mut input = base.clone();
         input["payload"] = json!({"padding": "x".repeat(bytes)});
         let parsed = powertune_core::input::ExecutionInput::from_json(
@@ -883,9 +883,9 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
             snap_start: false,
         };
         let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
-        Ok(powertune_steps::state::largest_state(&plan, &parsed))
+        Ok(powertune_steps::state_size::largest_state(&plan, &parsed))
     };
-    let (mut low, mut high) = (0usize, powertune_steps::state::STATE_LIMIT_BYTES);
+    let (mut low, mut high) = (0usize, powertune_steps::state_size::STATE_LIMIT_BYTES);
     while low < high {
         let mid = (low + high).div_ceil(2);
         if estimate(mid)?.fits() {
@@ -899,7 +899,7 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
     let e = execute(env, input).await?;
     succeeded(&e)?;
     check_result(&e.output, &power_values)?;
-    let limit = powertune_steps::state::STATE_LIMIT_BYTES;
+    let limit = powertune_steps::state_size::STATE_LIMIT_BYTES;
     ensure!(
         e.largest_state * 10 > limit * 8,
         "the largest state, {} bytes, is not near the limit: the estimate is too cautious",

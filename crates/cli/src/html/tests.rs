@@ -3,8 +3,8 @@
 use super::*;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::{Defaults, ExecutionInput};
-use powertune_core::logs::Report;
 use powertune_core::pricing::{lambda_price, Architecture};
+use powertune_core::report_line::Report;
 
 /// A run of `powers` whose durations halve as memory doubles (the same cost everywhere),
 /// the first invocation of each a cold start.

@@ -575,11 +575,11 @@ fn heavy_init() -> Vec<PowerStats> {
     [(512, 400.0, 10.0), (1024, 150.0, 6.0)]
         .iter()
         .map(|&(power, init, handler)| {
-            let reports: Vec<crate::logs::Report> = (0..10)
+            let reports: Vec<crate::report_line::Report> = (0..10)
                 .map(|i| {
                     let duration = handler + 0.1 * f64::from(i % 3);
                     let init = (i == 0).then_some(init);
-                    crate::logs::Report {
+                    crate::report_line::Report {
                         request_id: None,
                         duration_ms: Some(duration),
                         billed_duration_ms: Some((duration + init.unwrap_or(0.0)).ceil()),

@@ -8,7 +8,7 @@ use crate::strategy::Strategy;
 use serde_json::Value;
 
 /// The outcome fields, read.
-pub(super) struct Outcome {
+pub(super) struct OutcomeFields {
     pub strategy: Strategy,
     pub balanced_weight: f64,
     pub max_duration: Option<Budget>,
@@ -19,7 +19,7 @@ pub(super) struct Outcome {
     pub auto_optimize_alias: Option<String>,
 }
 
-pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> Outcome {
+pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> OutcomeFields {
     let strategy = match r.string("strategy") {
         None => Strategy::Cost,
         Some(s) => match s.parse::<Strategy>() {
@@ -67,7 +67,7 @@ pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> Outcome {
             None
         }
     };
-    Outcome {
+    OutcomeFields {
         strategy,
         balanced_weight,
         max_duration: max_duration(r),

@@ -2,8 +2,8 @@
 //! blend at a cold-start rate.
 
 use super::{main_invocations, Invocations, PowerStats};
-use crate::logs::Report;
 use crate::pricing::LambdaPrice;
+use crate::report_line::Report;
 use crate::stats::trimmed_mean;
 use serde::{Deserialize, Serialize};
 

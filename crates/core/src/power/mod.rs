@@ -8,8 +8,8 @@ mod cold;
 mod tests;
 
 use crate::failure::Failures;
-use crate::logs::Report;
 use crate::pricing::LambdaPrice;
+use crate::report_line::Report;
 use crate::stats::{summarize, trimmed_mean, Summary};
 use cold::phases_apart;
 pub use cold::{ColdStarts, Warm, WarmUp};

@@ -1,8 +1,8 @@
 //! Tests of `output`.
 
 use super::*;
-use crate::logs::parse_report;
 use crate::pricing::{lambda_price, Architecture};
+use crate::report_line::parse_report;
 
 #[test]
 fn a_stop_reason_is_data_in_json_and_a_sentence_in_reports() {

@@ -12,8 +12,8 @@ mod tests;
 mod versions;
 
 use crate::error::{ApiError, ApiResult};
+use crate::languages::Runtime;
 use crate::requests;
-use crate::runtimes::Runtime;
 use json::timestamp;
 use serde_json::json;
 use serde_json::Value;

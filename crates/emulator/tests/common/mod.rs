@@ -5,7 +5,7 @@
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lambda::types::{FunctionCode, LogType};
 use aws_sdk_lambda::Client;
-use powertune_core::logs::{parse_report, Report};
+use powertune_core::report_line::{parse_report, Report};
 use powertune_emulator::{Config, Emulator};
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -2,15 +2,15 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use powertune_steps::analyzer::analysis_env;
-use powertune_steps::runtime;
+use powertune_steps::handlers;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
+    handlers::init_tracing();
     let env = analysis_env(std::env::var("AWS_REGION").ok());
     run(service_fn(|event: LambdaEvent<Value>| {
-        runtime::analyzer(&env, event)
+        handlers::analyzer(&env, event)
     }))
     .await
 }

@@ -1,15 +1,15 @@
 //! The Cleaner Lambda.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use powertune_steps::runtime::{self, Clients};
+use powertune_steps::handlers::{self, Clients};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
+    handlers::init_tracing();
     let clients = Clients::from_env().await;
     run(service_fn(|event: LambdaEvent<Value>| {
-        runtime::cleaner(&clients, event)
+        handlers::cleaner(&clients, event)
     }))
     .await
 }

@@ -1,16 +1,16 @@
 //! The Initializer Lambda.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use powertune_steps::runtime::{self, Clients};
+use powertune_steps::handlers::{self, Clients};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    runtime::init_tracing();
+    handlers::init_tracing();
     let clients = Clients::from_env().await;
     let defaults = powertune_steps::initializer::defaults_from_env()?;
     run(service_fn(|event: LambdaEvent<Value>| {
-        runtime::initializer(&clients, &defaults, event)
+        handlers::initializer(&clients, &defaults, event)
     }))
     .await
 }

@@ -279,7 +279,7 @@ async fn auto_cold_start_rate_is_read_from_the_functions_logs_into_the_plan() {
     use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
     use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
     use powertune_core::input::ColdStartRate;
-    use powertune_steps::logs::LogsApi;
+    use powertune_steps::insights::LogsApi;
 
     let start = mock!(aws_sdk_cloudwatchlogs::Client::start_query)
         .match_requests(|r| r.log_group_name() == Some("/aws/lambda/target"))

@@ -11,7 +11,7 @@ use aws_sdk_cloudwatchlogs::types::QueryStatus;
 use aws_sdk_cloudwatchlogs::types::ResultField;
 use aws_sdk_cloudwatchlogs::Client;
 use powertune_core::input::{MeasuredRate, AUTO_RATE_QUERY};
-use powertune_steps::logs::LogsApi;
+use powertune_steps::insights::LogsApi;
 use powertune_steps::StepError;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -1,6 +1,6 @@
 //! `powertune analyze`: re-run the Analyzer on a saved event, offline.
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use crate::flags::{AnalyzeFields, InputFlags, OutputFormat};
 use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};

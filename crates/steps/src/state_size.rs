@@ -8,10 +8,10 @@
 use crate::events::{CleanupReport, Plan, MAX_REPORTED_FAILURES};
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::ExecutionInput;
-use powertune_core::logs::Report;
 use powertune_core::output::UndecidedPower;
 use powertune_core::power::{Keep, PowerStats, StopReason, WarmUp, MAX_SAMPLES};
 use powertune_core::pricing::lambda_price;
+use powertune_core::report_line::Report;
 use powertune_core::sampling::{Sampling, GROWTH};
 use powertune_core::visualization::DEFAULT_BASE_URL;
 use serde_json::{json, Value};

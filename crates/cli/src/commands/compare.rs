@@ -2,7 +2,7 @@
 //! or x86_64 against arm64), the change at each power value and of the recommendation, the
 //! public UI's comparison URL, and the regression gate a CI pipeline fails on (exit 3).
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use crate::flags::OutputFormat;
 use crate::html;
 use crate::outputs::{read_saved, Saved};

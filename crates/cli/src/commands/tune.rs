@@ -1,6 +1,6 @@
 //! `powertune tune`: tune a function locally (`--local`) or with the deployed state machine.
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use crate::flags::{parse_architecture, InputFlags, OutputFormat, TuneFields};
 use crate::function::{self, LocalFunction};
 use crate::local::{self, LocalRun, FUNCTION_NAME};

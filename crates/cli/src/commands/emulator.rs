@@ -1,6 +1,6 @@
 //! `powertune emulator`: the Lambda emulator on its own, until interrupted.
 
-use crate::failure::Failure;
+use crate::exit::Failure;
 use anyhow::Context;
 use powertune_emulator::{Config, Emulator};
 use std::time::Duration;

@@ -7,8 +7,8 @@ use crate::control::ControlPlane;
 use crate::environment::Environment;
 use crate::error::ApiError;
 use crate::faults::{Faults, KillStep};
+use crate::languages::{Prepared, Runtime, Runtimes};
 use crate::limits::Limits;
-use crate::runtimes::{Prepared, Runtime, Runtimes};
 use crate::sync::lock;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -63,7 +63,7 @@ pub struct State {
     /// Invocations per function name (all versions), for tests and `GET /_powertune/status`.
     pub invocations: Mutex<std::collections::BTreeMap<String, u64>>,
     /// The functions' log groups, for CloudWatch Logs Insights.
-    pub(crate) logs: Mutex<crate::logs::Logs>,
+    pub(crate) logs: Mutex<crate::cloudwatch_logs::Logs>,
     /// Environments running an invocation, by function name (what `killStep` kills).
     pub(crate) running: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     /// API calls made while the `killStep` function was running.

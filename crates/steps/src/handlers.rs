@@ -8,8 +8,8 @@ use crate::events::{
     OptimizerEvent, Plan,
 };
 use crate::executor::Lambdas;
+use crate::insights::LogsApi;
 use crate::lambda::LambdaApi;
-use crate::logs::LogsApi;
 use crate::sampler::SamplerEvent;
 use crate::{cleaner, executor, initializer, optimizer, publisher, sampler};
 use aws_config::{BehaviorVersion, Region, SdkConfig};

@@ -18,7 +18,7 @@ pub const PYTHON_RIC: &str = "awslambdaric==4.2.2";
 /// [`NODE_ENTRY`] stands in for the native addon they would compile.
 pub const NODE_RIC: &str = "aws-lambda-ric@3.3.0";
 /// Our entry into [`NODE_RIC`]: its Runtime API client in JavaScript (the file says why).
-const NODE_ENTRY: &str = include_str!("runtimes/node-entry.mjs");
+const NODE_ENTRY: &str = include_str!("languages/node-entry.mjs");
 /// The entry's file name in the prepared directory.
 const NODE_ENTRY_FILE: &str = "powertune-entry.mjs";
 

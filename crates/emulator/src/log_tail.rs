@@ -125,7 +125,7 @@ pub fn tail_base64(log: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use powertune_core::logs::parse_report;
+    use powertune_core::report_line::parse_report;
 
     fn inv(init: Option<Duration>) -> Invocation<'static> {
         Invocation {

@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn with_a_cold_start_rate_the_table_shows_warm_cold_and_blended() {
-        use powertune_core::logs::Report;
+        use powertune_core::report_line::Report;
         let price = powertune_core::pricing::lambda_price(
             "us-east-1",
             powertune_core::pricing::Architecture::X86_64,
