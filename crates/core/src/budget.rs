@@ -133,7 +133,7 @@ pub struct Estimate {
 /// How a power value stands against the budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Standing {
+pub(crate) enum Standing {
     /// The whole interval is within the limit.
     Meets,
     /// The interval crosses the limit.
@@ -167,7 +167,7 @@ impl Budget {
     /// `cold_duration` and the rest are like `warm`. The mean is the blend of the means; a
     /// percentile is the mix's: the warm invocations' q / (1 - rate) percentile while q is
     /// within the warm share, else the cold starts themselves.
-    pub fn estimate_mixed(
+    pub(crate) fn estimate_mixed(
         &self,
         warm: &[f64],
         rate: f64,
@@ -193,12 +193,12 @@ impl Budget {
     }
 
     /// Whether the statistic itself is within the limit: such a power value may be chosen.
-    pub fn admits(&self, estimate: &Estimate) -> bool {
+    pub(crate) fn admits(&self, estimate: &Estimate) -> bool {
         estimate.value <= self.ms
     }
 
     /// How sure it is that the power value meets the budget.
-    pub fn standing(&self, estimate: &Estimate) -> Standing {
+    pub(crate) fn standing(&self, estimate: &Estimate) -> Standing {
         if estimate.high <= self.ms {
             Standing::Meets
         } else if estimate.low > self.ms {

@@ -51,7 +51,7 @@ impl Measured {
     /// invocations blended the same way (a handful of cold starts cannot carry a test of their
     /// own, so the blend's noise is the steady invocations'). Without both warm and cold
     /// measurements it stays as measured.
-    pub fn at_rate(stats: &PowerStats, rate: Option<f64>) -> Measured {
+    pub(crate) fn at_rate(stats: &PowerStats, rate: Option<f64>) -> Measured {
         let mut candidate = Candidate {
             power: stats.value,
             cost: stats.average_price,
@@ -147,7 +147,7 @@ pub(crate) struct Decision {
 
 impl Decision {
     /// Whether a budget leaves `power` (MB) out: such a power value is never the pick's equal.
-    pub fn over_budget(&self, power: u32) -> bool {
+    pub(crate) fn over_budget(&self, power: u32) -> bool {
         self.budget
             .as_ref()
             .is_some_and(|b| b.over.contains(&power))

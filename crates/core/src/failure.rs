@@ -57,7 +57,7 @@ impl std::str::FromStr for PowerValueFailures {
 /// ran out of memory with `Runtime.OutOfMemory`, and one that ran out of time with
 /// `Sandbox.Timedout` and "Task timed out after N.NN seconds"; older runtimes gave only the
 /// message (no `errorType`) for a timeout, so the message counts too.
-pub fn caused_by_memory(error_type: Option<&str>, message: &str) -> bool {
+pub(crate) fn caused_by_memory(error_type: Option<&str>, message: &str) -> bool {
     matches!(error_type, Some("Runtime.OutOfMemory" | "Sandbox.Timedout"))
         || message.contains("Task timed out after")
 }

@@ -140,7 +140,7 @@ impl Payload {
 
 /// The reference's distribution: item i gets floor(weight_i x num / total), and the last item
 /// takes whatever is left. An item whose share rounds down to zero is an error.
-pub fn weighted_counts(weights: &[f64], num: u32) -> Result<Vec<u32>, PayloadError> {
+pub(crate) fn weighted_counts(weights: &[f64], num: u32) -> Result<Vec<u32>, PayloadError> {
     if weights.len() > num as usize {
         return Err(PayloadError::MoreItemsThanInvocations {
             items: weights.len(),

@@ -91,7 +91,7 @@ impl Currency {
     }
 
     /// The currency of prices in `region`: the China regions bill in yuan.
-    pub fn of_region(region: &str) -> Currency {
+    pub(crate) fn of_region(region: &str) -> Currency {
         if region.starts_with("cn-") {
             Currency::Cny
         } else {
@@ -136,7 +136,7 @@ impl LambdaPrice {
 }
 
 /// price per GB-s x memory / 1024 x billed ms / 1000.
-pub fn invocation_cost(per_gb_second: f64, memory_mb: u32, billed_ms: f64) -> f64 {
+pub(crate) fn invocation_cost(per_gb_second: f64, memory_mb: u32, billed_ms: f64) -> f64 {
     per_gb_second * (f64::from(memory_mb) / 1024.0) * (billed_ms / 1000.0)
 }
 
@@ -276,7 +276,7 @@ impl TransitionPrice {
 }
 
 /// Step Functions' price per state transition in `region` (us-east-1's, marked, when unknown).
-pub fn step_functions_price(region: &str) -> TransitionPrice {
+pub(crate) fn step_functions_price(region: &str) -> TransitionPrice {
     let (found, fallback_for) = match STEP_FUNCTIONS_TRANSITION.iter().find(|(r, _)| *r == region) {
         Some(row) => (row, None),
         None => (&STEP_FUNCTIONS_TRANSITION[0], Some(region.to_string())),

@@ -44,7 +44,7 @@ pub struct Report {
 impl Report {
     /// The time the invocation took, as a user waits for it: Duration + Init Duration + Restore
     /// Duration. Falls back to the billed duration when the report has no Duration.
-    pub fn total_duration_ms(&self) -> f64 {
+    pub(crate) fn total_duration_ms(&self) -> f64 {
         let run = self.duration_ms.or(self.billed_duration_ms).unwrap_or(0.0);
         run + self.init_duration_ms.unwrap_or(0.0) + self.restore_duration_ms.unwrap_or(0.0)
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The reference project's trimmed mean: sort, drop `floor(n * discard)` values at each end and
 /// average the rest. An empty list averages to 0. At least one value is always kept, whatever
 /// `discard` is, so the result is a value the caller actually measured.
-pub fn trimmed_mean(values: &[f64], discard: f64) -> f64 {
+pub(crate) fn trimmed_mean(values: &[f64], discard: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
@@ -17,7 +17,7 @@ pub fn trimmed_mean(values: &[f64], discard: f64) -> f64 {
 }
 
 /// How many values `trimmed_mean` drops at each end of `n` values.
-pub fn trim_count(n: usize, discard: f64) -> usize {
+pub(crate) fn trim_count(n: usize, discard: f64) -> usize {
     if n == 0 || discard.is_nan() || discard <= 0.0 {
         return 0;
     }
@@ -153,7 +153,7 @@ pub fn trimmed_mean_interval(values: &[f64], discard: f64) -> Option<Interval> {
 /// ratio of the trimmed means themselves, always inside the interval. `None` when either side
 /// has fewer than two values or `b`'s trimmed mean is not positive. Seeded from the two samples
 /// alone, so that a comparison of two power values does not depend on which others were tested.
-pub fn ratio_interval(a: &[f64], b: &[f64], discard: f64) -> Option<Ratio> {
+pub(crate) fn ratio_interval(a: &[f64], b: &[f64], discard: f64) -> Option<Ratio> {
     if a.len() < 2 || b.len() < 2 {
         return None;
     }
@@ -186,7 +186,7 @@ pub fn ratio_interval(a: &[f64], b: &[f64], discard: f64) -> Option<Ratio> {
 
 /// A ratio of two trimmed means and its 95% bootstrap interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     /// The ratio of the trimmed means.
     pub estimate: f64,
     /// The interval's lower end.

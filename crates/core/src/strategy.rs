@@ -61,7 +61,7 @@ pub struct Candidate {
 
 impl Candidate {
     /// Whether it can be recommended: it succeeded and its averages are numbers.
-    pub fn usable(&self) -> bool {
+    pub(crate) fn usable(&self) -> bool {
         self.succeeded && self.cost.is_finite() && self.duration.is_finite()
     }
 }
@@ -113,7 +113,7 @@ pub fn select(strategy: Strategy, balanced_weight: f64, candidates: &[Candidate]
 /// The balanced score `w * cost / max(cost) + (1 - w) * duration / max(duration)`, its maxima
 /// taken over the usable candidates' averages.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BalancedScore {
+pub(crate) struct BalancedScore {
     weight: f64,
     max_cost: f64,
     max_duration: f64,
@@ -131,7 +131,7 @@ impl BalancedScore {
     }
 
     /// The score of a cost and a duration (one invocation's, or averages).
-    pub fn score(&self, cost: f64, duration: f64) -> f64 {
+    pub(crate) fn score(&self, cost: f64, duration: f64) -> f64 {
         self.weight * ratio(cost, self.max_cost)
             + (1.0 - self.weight) * ratio(duration, self.max_duration)
     }

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 /// A run that needs more Cleaner invocations than this makes no progress: it is reported as
 /// incomplete instead of looping on.
-pub const MAX_ROUNDS: usize = 100;
+pub(crate) const MAX_ROUNDS: usize = 100;
 
 /// Time kept before the deadline beyond twice the slowest call so far. Less than the
 /// Publisher's: a Cleaner stopped early loses nothing (the next invocation finds what is left
 /// by the marker); it only has to return its report before it is killed.
-pub const SAFETY_MARGIN: Duration = Duration::from_secs(1);
+pub(crate) const SAFETY_MARGIN: Duration = Duration::from_secs(1);
 
 /// Deletes the run's aliases and versions, as many as fit before the step's deadline, and
 /// restores `$LATEST` once none is left. `previous` is the report of the Cleaner invocation

@@ -151,17 +151,17 @@ impl StepError {
     }
 
     /// Whether this is Lambda throttling the caller.
-    pub fn is_throttling(&self) -> bool {
+    pub(crate) fn is_throttling(&self) -> bool {
         matches!(self, StepError::Service { error_type, .. } if error_type == "Lambda.TooManyRequestsException")
     }
 }
 
 /// The most characters of user data (a payload, a function's error) a message quotes: a step's
 /// error becomes part of the state, which must stay under 256 KB.
-pub const MAX_DETAIL_CHARS: usize = 1000;
+pub(crate) const MAX_DETAIL_CHARS: usize = 1000;
 
 /// `text`, cut to [`MAX_DETAIL_CHARS`] characters with a note of how much was left out.
-pub fn truncated(text: &str) -> String {
+pub(crate) fn truncated(text: &str) -> String {
     let count = text.chars().count();
     if count <= MAX_DETAIL_CHARS {
         return text.to_string();

@@ -122,7 +122,7 @@ impl Plan {
 }
 
 /// The start of the descriptions of run `run_id` (the colon keeps run "ab" from matching "abc").
-pub fn run_marker(run_id: &str) -> String {
+pub(crate) fn run_marker(run_id: &str) -> String {
     format!("powertune run {run_id}:")
 }
 
@@ -156,7 +156,7 @@ pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration
 }
 
 /// The alias of configuration `index` of a power value.
-pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> String {
+pub(crate) fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> String {
     if only_cold_starts {
         format!("RAM{power_value}-{index}")
     } else {
@@ -166,7 +166,7 @@ pub fn alias_name(power_value: u32, only_cold_starts: bool, index: u32) -> Strin
 
 /// The alias of a power value's cold sample `index` (1 and up; the first cold start is its
 /// first invocation).
-pub fn cold_alias_name(power_value: u32, index: u32) -> String {
+pub(crate) fn cold_alias_name(power_value: u32, index: u32) -> String {
     format!("RAM{power_value}-cold{index}")
 }
 
@@ -286,7 +286,7 @@ fn one() -> usize {
 /// cleanup takes more than one.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CleanerEvent {
+pub(crate) struct CleanerEvent {
     /// The run's plan.
     #[serde(flatten)]
     pub plan: Plan,

@@ -342,7 +342,7 @@ fn payload_plan(payload: Option<&Payload>, num: u32) -> Result<Option<PayloadPla
 
 /// Reads `payloadS3`: JSON documents are parsed (and may be weighted payloads), anything else is
 /// sent as a string.
-pub async fn fetch_payload(
+pub(crate) async fn fetch_payload(
     s3: &aws_sdk_s3::Client,
     location: &S3Location,
 ) -> Result<Payload, StepError> {

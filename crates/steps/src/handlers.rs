@@ -39,13 +39,13 @@ pub fn init_tracing() {
 /// to 15 minutes, and a NAT gateway drops a TCP flow idle for 350 s ("How can I prevent my
 /// Lambda function connected to an Amazon VPC from timing out?", AWS Knowledge Center), which
 /// would leave the Executor waiting forever. The SDK's default connector sets no keepalive.
-pub const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+pub(crate) const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Attempts per control-plane call. Lambda's control plane allows about 15 requests per second
 /// and answers 429 past that; the reference retries 20 times. Backoff is exponential with full
 /// jitter from 250 ms, capped at 20 s. (The SDK's adaptive mode, which also rate-limits the
 /// client, stalled a run with half its calls throttled for over 240 s in the end-to-end suite.)
-pub const CONTROL_PLANE_ATTEMPTS: u32 = 20;
+pub(crate) const CONTROL_PLANE_ATTEMPTS: u32 = 20;
 
 /// The steps' HTTP client: the SDK's pooled hyper client with rustls, plus TCP keepalive.
 pub fn http_client() -> Option<SharedHttpClient> {
@@ -133,12 +133,12 @@ impl Clients {
     }
 
     /// [`Clients::lambda`] whose waits end before `deadline` (the step's own).
-    pub fn lambda_until(&self, region: Option<&str>, deadline: Instant) -> LambdaApi {
+    pub(crate) fn lambda_until(&self, region: Option<&str>, deadline: Instant) -> LambdaApi {
         self.lambda(region).with_deadline(deadline)
     }
 
     /// The clients an Executor needs: the function's region, and each processor's own.
-    pub fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
+    pub(crate) fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
         let input = &event.input;
         let function = self.lambda(Some(&event.function.region));
         // A processor without a region in its ARN, or in the function's, shares its clients.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The longest the Initializer waits for the query. Logs Insights scans the period's events,
 /// seconds for most functions; a query may run up to 60 minutes ("CloudWatch Logs quotas"),
 /// which no step can wait for.
-pub const QUERY_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const QUERY_WAIT: Duration = Duration::from_secs(120);
 
 /// A CloudWatch Logs client that answers the questions a run asks of the logs.
 #[derive(Clone, Debug)]
@@ -24,7 +24,7 @@ pub struct LogsApi {
 
 /// The log group a function writes to: its `LoggingConfig.LogGroup`, else Lambda's default
 /// `/aws/lambda/NAME` ("Sending Lambda function logs to CloudWatch Logs").
-pub fn log_group_of(function_name: &str, configured: Option<&str>) -> String {
+pub(crate) fn log_group_of(function_name: &str, configured: Option<&str>) -> String {
     match configured {
         Some(group) if !group.is_empty() => group.to_string(),
         _ => format!("/aws/lambda/{function_name}"),

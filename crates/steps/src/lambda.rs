@@ -12,7 +12,8 @@ use powertune_core::pricing::Architecture;
 use std::time::{Duration, Instant};
 
 mod types;
-pub use types::{CodeStorage, FunctionConfig, Invocation, VersionInfo, Waits};
+pub(crate) use types::FunctionConfig;
+pub use types::{CodeStorage, Invocation, VersionInfo, Waits};
 
 #[derive(Debug, Clone)]
 /// The Lambda API, as the steps use it: domain-named calls, waits, and errors as [`StepError`]s.
@@ -33,7 +34,7 @@ impl LambdaApi {
     }
 
     /// Separate clients for the control plane and for Invoke.
-    pub fn with_clients(control: Client, invoke: Client) -> Self {
+    pub(crate) fn with_clients(control: Client, invoke: Client) -> Self {
         LambdaApi {
             client: control,
             invoke_client: invoke,
@@ -70,7 +71,7 @@ impl LambdaApi {
     }
 
     /// `$LATEST`'s configuration.
-    pub async fn latest_config(&self, function: &str) -> Result<FunctionConfig, StepError> {
+    pub(crate) async fn latest_config(&self, function: &str) -> Result<FunctionConfig, StepError> {
         let out = self.configuration(function, "$LATEST").await?;
         let architecture = match out.architectures().first() {
             None => Architecture::X86_64,
@@ -125,7 +126,7 @@ impl LambdaApi {
     }
 
     /// Sets `$LATEST`'s memory and description.
-    pub async fn update_config(
+    pub(crate) async fn update_config(
         &self,
         function: &str,
         memory: u32,
@@ -174,7 +175,7 @@ impl LambdaApi {
     /// Waits until Lambda takes an update of `$LATEST`: no update in progress and the function
     /// not `Pending`. An Inactive function is ready (an update restores it); a `Failed` one
     /// never will be.
-    pub async fn wait_until_ready(&self, function: &str) -> Result<(), StepError> {
+    pub(crate) async fn wait_until_ready(&self, function: &str) -> Result<(), StepError> {
         self.wait_for(
             function,
             "$LATEST",
@@ -278,7 +279,11 @@ impl LambdaApi {
     /// while (SnapStart always, other functions sometimes), and invoking it meanwhile fails
     /// with ResourceConflictException; in the normal case this is one
     /// `GetFunctionConfiguration`.
-    pub async fn wait_until_active(&self, function: &str, version: &str) -> Result<(), StepError> {
+    pub(crate) async fn wait_until_active(
+        &self,
+        function: &str,
+        version: &str,
+    ) -> Result<(), StepError> {
         self.wait_for(
             function,
             version,
@@ -372,7 +377,7 @@ impl LambdaApi {
     /// Which of `names` are aliases of the function, with the version each points at. One
     /// ListAliases; where that fails (moto 5.2.5 does not decode an ARN in its path), one
     /// GetAlias per name.
-    pub async fn aliases_named(
+    pub(crate) async fn aliases_named(
         &self,
         function: &str,
         names: &std::collections::BTreeSet<String>,
@@ -393,7 +398,7 @@ impl LambdaApi {
     }
 
     /// Provisioned concurrency configurations of the function: (qualified ARN, requested).
-    pub async fn provisioned_concurrency(
+    pub(crate) async fn provisioned_concurrency(
         &self,
         function: &str,
     ) -> Result<Vec<(String, u32)>, StepError> {
@@ -450,13 +455,13 @@ impl LambdaApi {
     }
 
     /// Time left before the step's own deadline; `None` without one.
-    pub fn time_left(&self) -> Option<Duration> {
+    pub(crate) fn time_left(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// The version an alias points at, or `None` when the alias does not exist.
-    pub async fn alias_version(
+    pub(crate) async fn alias_version(
         &self,
         function: &str,
         alias: &str,
@@ -480,7 +485,7 @@ impl LambdaApi {
     }
 
     /// Points `alias` at `version`, creating the alias if it does not exist.
-    pub async fn point_alias(
+    pub(crate) async fn point_alias(
         &self,
         function: &str,
         alias: &str,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// Time kept in reserve at the end of an invocation, beyond twice the slowest configuration so
 /// far: a Lambda killed mid-configuration would leave a version no plan records.
-pub const SAFETY_MARGIN: Duration = Duration::from_secs(5);
+pub(crate) const SAFETY_MARGIN: Duration = Duration::from_secs(5);
 
 /// Publishes what fits in `budget` (the invocation's remaining time) and returns the plan with
 /// its progress.
@@ -61,12 +61,12 @@ pub async fn publish(
 
 /// Whether another configuration fits in the time `left`: twice the slowest one so far, plus the
 /// safety margin.
-pub fn another_fits(left: Duration, slowest: Duration) -> bool {
+pub(crate) fn another_fits(left: Duration, slowest: Duration) -> bool {
     left > slowest * 2 + SAFETY_MARGIN
 }
 
 /// Whether restoring `$LATEST` (one update and wait, cheaper than a configuration) fits.
-pub fn restore_fits(left: Duration, slowest: Duration) -> bool {
+pub(crate) fn restore_fits(left: Duration, slowest: Duration) -> bool {
     left > slowest + SAFETY_MARGIN
 }
 

@@ -22,7 +22,7 @@ pub const STATE_LIMIT_BYTES: usize = 256 * 1024;
 
 /// Room for `$.error` and `$.cleanupError` on the failure path: a step's error message is
 /// capped (see `crate::error::MAX_DETAIL_CHARS`), and Step Functions wraps it as the cause.
-pub const ERROR_ALLOWANCE_BYTES: usize = 8 * 1024;
+pub(crate) const ERROR_ALLOWANCE_BYTES: usize = 8 * 1024;
 
 /// A version number as wide as Lambda's (an unsigned 32-bit number) for the estimate.
 const WIDEST_VERSION: &str = "4294967295";
@@ -231,7 +231,7 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize
 
 /// The message for a run that would not fit: the limit, what makes the state big, and what to
 /// lower (with `onlyColdStarts`, the largest `num` that fits).
-pub fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) -> String {
+pub(crate) fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) -> String {
     let mut advice = Vec::new();
     if input.only_cold_starts || input.adaptive {
         let why = if input.only_cold_starts {
@@ -277,7 +277,7 @@ pub fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) ->
 }
 
 /// With `onlyColdStarts`, the largest `num` (at least the minimum) whose run fits.
-pub fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option<u32> {
+pub(crate) fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option<u32> {
     let fits = |num: u32| {
         let mut i = input.clone();
         i.num = num;

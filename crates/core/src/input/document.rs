@@ -126,7 +126,7 @@ impl TryFrom<Value> for ExecutionInput {
 impl ExecutionInput {
     /// Reads an input as the steps' documents hold it (its `region`, if any, is the tool's),
     /// with `defaults` for what a hand-written one leaves out.
-    pub fn from_document(
+    pub(crate) fn from_document(
         mut value: Value,
         defaults: &Defaults,
     ) -> Result<ExecutionInput, InputError> {

@@ -38,9 +38,9 @@ use reader::Reader;
 use serde_json::Value;
 
 /// The smallest and largest memory sizes Lambda accepts, in MB.
-pub const MIN_POWER: u32 = 128;
+pub(crate) const MIN_POWER: u32 = 128;
 /// The largest memory size Lambda accepts, in MB.
-pub const MAX_POWER: u32 = 10240;
+pub(crate) const MAX_POWER: u32 = 10240;
 /// The smallest `num` outside a dry run: fewer invocations cannot be trimmed meaningfully.
 pub const MIN_NUM: u32 = 5;
 /// `discardTopBottom` when the input has none: nothing trimmed. The reference trims 20% at each
@@ -52,12 +52,12 @@ pub const MIN_NUM: u32 = 5;
 pub const DEFAULT_DISCARD_TOP_BOTTOM: f64 = 0.0;
 /// The most cold starts a power value may get (`coldSamples`): each past the first is a
 /// version of its own.
-pub const MAX_COLD_SAMPLES: u32 = 20;
+pub(crate) const MAX_COLD_SAMPLES: u32 = 20;
 /// The largest share of results `discardTopBottom` may drop at each end.
-pub const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
+pub(crate) const MAX_DISCARD_TOP_BOTTOM: f64 = 0.4;
 
 /// `"ALL"`: 128 to 3008 MB in steps of 64, as the reference expands it.
-pub fn all_power_values() -> Vec<u32> {
+pub(crate) fn all_power_values() -> Vec<u32> {
     (MIN_POWER..=3008).step_by(64).collect()
 }
 

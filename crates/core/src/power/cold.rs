@@ -23,7 +23,7 @@ pub struct ColdStarts {
 
 impl ColdStarts {
     /// The cold starts of `a` and `b` together (their means weighted by their counts).
-    pub fn combine(a: Option<ColdStarts>, b: Option<ColdStarts>) -> Option<ColdStarts> {
+    pub(crate) fn combine(a: Option<ColdStarts>, b: Option<ColdStarts>) -> Option<ColdStarts> {
         match (a, b) {
             (Some(a), Some(b)) => {
                 let (na, nb) = (f64::from(a.count), f64::from(b.count));
@@ -42,7 +42,7 @@ impl ColdStarts {
     /// The cold starts among `reports` (priced at `price_per_ms`); `None` without any. The
     /// mean Init Duration is over the reports that give one (a suppressed init's is inside its
     /// Duration).
-    pub fn of_reports(reports: &[Report], price_per_ms: f64) -> Option<ColdStarts> {
+    pub(crate) fn of_reports(reports: &[Report], price_per_ms: f64) -> Option<ColdStarts> {
         let cold: Vec<&Report> = reports.iter().filter(|r| r.is_cold_start()).collect();
         if cold.is_empty() {
             return None;

@@ -193,7 +193,7 @@ impl Samples {
     }
 
     /// Which of the samples were warm-ups, one flag per sample.
-    pub fn warm_up_flags(&self) -> Vec<bool> {
+    pub(crate) fn warm_up_flags(&self) -> Vec<bool> {
         flags(&self.warm_up, self.durations.len())
     }
 
@@ -421,7 +421,7 @@ impl PowerStats {
     /// `discard_top_bottom`, so that they are what the decision compares; unchanged when the
     /// samples are not every invocation (a plain run of more than [`MAX_SAMPLES`]) or there
     /// are none. Durations are recomputed from the samples' (to 0.01 ms).
-    pub fn with_warm_ups(&self, k: u32, discard_top_bottom: f64) -> PowerStats {
+    pub(crate) fn with_warm_ups(&self, k: u32, discard_top_bottom: f64) -> PowerStats {
         let Some(samples) = self
             .samples
             .as_ref()

@@ -36,7 +36,7 @@ impl Default for Waits {
 
 /// The `$LATEST` configuration the steps care about.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FunctionConfig {
+pub(crate) struct FunctionConfig {
     /// The unqualified ARN.
     pub function_arn: String,
     /// `MemorySize`, MB.
