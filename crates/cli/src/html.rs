@@ -242,7 +242,7 @@ fn run_cards(result: &TuningResult, ok: &[&PowerStats]) -> String {
             "",
             &format!("A month of {} invocations", group(p.monthly_invocations)),
             &format!("{symbol}{}", significant(month)),
-            &sub,
+            &format!("{sub}; before the free tier"),
         ));
     }
     let _ = write!(body, "<section class=\"cards\">{cards}</section>");

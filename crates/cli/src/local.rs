@@ -372,6 +372,7 @@ fn analyze(plan: &Plan, run: &LocalRun, cleanup: Option<&CleanupReport>) -> Resu
         sampling: Some(plan.sampling.clone()),
         // A local function has a current memory only when its template gives one.
         current_memory: run.function.memory_size,
+        function: Some(plan.function.priced()),
     };
     Ok(analyzer::analyze(
         &event,

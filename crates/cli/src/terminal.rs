@@ -298,6 +298,7 @@ mod tests {
             cleaner_rounds: 1,
             sampling: None,
             current_memory: None,
+            function: None,
         };
         event
             .analyze(&AnalysisEnv::new(

@@ -848,3 +848,41 @@ fn a_node_init_over_ten_seconds_at_128_mb_is_a_slow_first_invocation_not_a_failu
         "{small}"
     );
 }
+
+/// Issue 30: a region powertune has no Lambda prices for is priced as us-east-1 and says so in
+/// the report and the JSON, or, with --strict-prices, refused before anything is built.
+#[test]
+fn a_region_without_prices_is_said_or_refused_with_strict_prices() {
+    let base = [
+        "--local",
+        &example("noop"),
+        "--num",
+        "5",
+        "--power-values",
+        "128,256",
+        "--architecture",
+        "x86_64",
+        "--region",
+        "xx-nowhere-1",
+    ];
+    let (out, doc) = tune(&base);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = "No Lambda price is known for region \"xx-nowhere-1\"";
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(said),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let warnings = doc.expect("a result document")["warnings"].to_string();
+    assert!(warnings.contains("xx-nowhere-1"), "{warnings}");
+
+    let strict: Vec<&str> = base.iter().copied().chain(["--strict-prices"]).collect();
+    let (out, _) = tune(&strict);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains(said) && message.contains("--strict-prices"),
+        "{message}"
+    );
+    assert!(!message.contains("Tuning"), "{message}");
+}

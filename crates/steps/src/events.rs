@@ -33,6 +33,23 @@ pub struct FunctionSnapshot {
     pub description: String,
     /// Whether published versions use SnapStart.
     pub snap_start: bool,
+    /// `EphemeralStorage.Size`, MB: the storage above 512 MB is priced with the duration.
+    #[serde(default = "free_storage")]
+    pub ephemeral_storage_mb: u32,
+}
+
+impl FunctionSnapshot {
+    /// What the Analyzer needs of the function to say whether its prices are its region's own.
+    pub fn priced(&self) -> powertune_core::analysis::PricedFunction {
+        powertune_core::analysis::PricedFunction {
+            architecture: self.architecture,
+            ephemeral_storage_mb: Some(self.ephemeral_storage_mb),
+        }
+    }
+}
+
+fn free_storage() -> u32 {
+    powertune_core::pricing::FREE_EPHEMERAL_STORAGE_MB
 }
 
 /// One version + alias the Publisher creates. Derived from the input and the run ID, never

@@ -220,7 +220,8 @@ fn summarize(
 ) -> ExecutorOutput {
     let input = &event.input;
     let value = event.value;
-    let price = lambda_price(&event.function.region, event.function.architecture);
+    let price = lambda_price(&event.function.region, event.function.architecture)
+        .with_ephemeral_storage(event.function.ephemeral_storage_mb);
     // A failed power value is reported in a dry run too: that is what a dry run is for.
     let all: Vec<&InvocationEnd> = outcomes.iter().chain(&cold).collect();
     if let Some(stats) = failed(value, &all, &price) {

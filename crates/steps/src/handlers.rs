@@ -328,6 +328,7 @@ mod tests {
                 memory_size: 128,
                 description: String::new(),
                 snap_start: false,
+                ephemeral_storage_mb: 512,
             },
             value: 128,
             first: 0,

@@ -76,6 +76,7 @@ pub async fn initialize(
         memory_size: config.memory_size,
         description: config.description.clone(),
         snap_start: config.snap_start,
+        ephemeral_storage_mb: config.ephemeral_storage_mb,
     };
     let plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {

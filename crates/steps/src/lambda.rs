@@ -101,6 +101,10 @@ impl LambdaApi {
                 .snap_start()
                 .and_then(|s| s.apply_on())
                 .is_some_and(|a| *a == SnapStartApplyOn::PublishedVersions),
+            ephemeral_storage_mb: out
+                .ephemeral_storage()
+                .and_then(|e| u32::try_from(e.size()).ok())
+                .unwrap_or(powertune_core::pricing::FREE_EPHEMERAL_STORAGE_MB),
             last_update_in_progress: out.last_update_status()
                 == Some(&LastUpdateStatus::InProgress),
             state: out.state().cloned().unwrap_or(State::Active),

@@ -101,6 +101,7 @@ mod tests {
             memory_size: 1024,
             description: String::new(),
             snap_start: false,
+            ephemeral_storage_mb: 512,
         };
         Plan::new(&input, function, "run1".into())
     }

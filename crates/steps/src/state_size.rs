@@ -102,6 +102,7 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         cleaner_rounds: 1,
         sampling: Some(full.sampling.clone()),
         current_memory: Some(plan.function.memory_size),
+        function: Some(plan.function.priced()),
     };
     let env = AnalysisEnv::new(
         Some(plan.function.region.clone()),
@@ -314,6 +315,7 @@ mod tests {
             memory_size: 1024,
             description: "d".into(),
             snap_start: false,
+            ephemeral_storage_mb: 512,
         };
         let plan = Plan::new(&input, function, "abcdefabcdef".into());
         (plan, input)
@@ -428,6 +430,7 @@ mod tests {
             cleaner_rounds: 1,
             sampling: None,
             current_memory: None,
+            function: None,
         };
         let env = AnalysisEnv::new(Some("us-east-1".into()), None);
         state["analysis"] = json!(event.analyze(&env).unwrap());

@@ -95,6 +95,7 @@ async fn main() -> Result<()> {
         python_function,
         node_init_over_ten_seconds,
         cost_in_series,
+        priced_in_a_non_us_region,
         optimizer_killed_before_its_alias,
         function_error_at_one_power_value,
         throttled_invokes,

@@ -881,6 +881,7 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
             memory_size: ORIGINAL_MEMORY as u32,
             description: ORIGINAL_DESCRIPTION.into(),
             snap_start: false,
+            ephemeral_storage_mb: 512,
         };
         let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
         Ok(powertune_steps::state_size::largest_state(&plan, &parsed))
@@ -1077,4 +1078,53 @@ pub(crate) async fn node_init_over_ten_seconds(env: &Env) -> Result<()> {
         "the redone Init is not in the first invocation: {small}"
     );
     assert_untouched(env, "slow-init-target", ORIGINAL_MEMORY).await
+}
+
+/// Issue 30: a function in Zurich (eu-central-2) is priced at Zurich's figures, $0.0000183334
+/// per GB-s and $0.22 per million requests (the Executor reads the region from the ARN), with
+/// no price warning; the state machine's transitions stay at the tool's region's price.
+pub(crate) async fn priced_in_a_non_us_region(env: &Env) -> Result<()> {
+    let zurich = format!("arn:aws:lambda:eu-central-2:{ACCOUNT}:function:target");
+    let e = execute(
+        env,
+        json!({"lambdaARN": zurich, "num": 5, "powerValues": [128, 1024],
+               "includeOutputResults": true, "monthlyInvocations": 1000000}),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_result(&e.output, &[128, 1024])?;
+    for s in e.output["stats"].as_array().into_iter().flatten() {
+        let value = s["value"].as_f64().unwrap_or_default();
+        let per_ms = s["samples"]["pricePerMs"].as_f64().unwrap_or_default();
+        let expected = 0.0000183334 * value / 1024.0 / 1000.0;
+        ensure!(
+            (per_ms - expected).abs() < 1e-15,
+            "{value} MB priced at {per_ms} per ms, Zurich's is {expected}"
+        );
+    }
+    // The month adds Zurich's request price to the pick's average cost.
+    let pick = e.output["power"].as_u64().unwrap_or_default();
+    let average = e.output["stats"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["value"].as_u64() == Some(pick))
+        .and_then(|s| s["averagePrice"].as_f64())
+        .unwrap_or_default();
+    let month = e.output["projection"]["monthly"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["value"].as_u64() == Some(pick))
+        .and_then(|m| m["cost"].as_f64())
+        .unwrap_or_default();
+    ensure!(
+        (month - (average + 0.22e-6) * 1e6).abs() < 0.01,
+        "a month of {pick} MB costs {month}, expected {}",
+        (average + 0.22e-6) * 1e6
+    );
+    let warnings = e.output["warnings"].to_string();
+    ensure!(!warnings.contains("price"), "warnings {warnings}");
+    priced_as_run(env, &e).await?;
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }

@@ -98,6 +98,12 @@ pub struct Args {
     #[arg(long, default_value = FALLBACK_REGION)]
     region: String,
 
+    /// Refuse to tune when a Lambda price of the function's region is not known (a region
+    /// powertune has no prices for, or a figure no source gives for it): by default such a run
+    /// is priced at us-east-1's figures, and the result says so.
+    #[arg(long)]
+    strict_prices: bool,
+
     /// Architecture to price a local run as: x86_64 or arm64 [default: this host's].
     #[arg(long, value_parser = parse_architecture)]
     architecture: Option<Architecture>,
@@ -219,6 +225,11 @@ fn run_remote(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
+    // The function's region is known here when its ARN names it (its architecture only once
+    // the run reads its configuration: an arm64 gap is then a warning in the result).
+    if let Some(region) = &parsed.region {
+        check_prices(args, region, Architecture::X86_64)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -338,6 +349,7 @@ fn run_local(
         eprintln!("{note}");
     }
     let settings = local_settings(args, function, faults, &parsed);
+    check_prices(args, &settings.region, settings.architecture)?;
     announce(&settings, &parsed);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -373,6 +385,18 @@ fn run_local(
         current_memory: settings.function.memory_size,
     };
     finish(args, &run, baseline)
+}
+
+/// With --strict-prices, a region or architecture whose Lambda prices are not all known is bad
+/// input, refused before the run starts.
+fn check_prices(args: &Args, region: &str, architecture: Architecture) -> Result<(), Failure> {
+    let notice = powertune_core::pricing::lambda_price(region, architecture).notice();
+    match notice {
+        Some(notice) if args.strict_prices => Err(Failure::BadInput(format!(
+            "{notice} (--strict-prices refuses to tune at prices that are not the region's own)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The run's input, for the local function, checked before anything is built or started (with

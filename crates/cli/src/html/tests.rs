@@ -56,6 +56,7 @@ fn analyzed(stats: Vec<PowerStats>, input: serde_json::Value) -> (TuningResult, 
         cleaner_rounds: 1,
         sampling: None,
         current_memory: Some(1024),
+        function: None,
     };
     (
         event

@@ -11,7 +11,8 @@ use crate::output::{
 };
 use crate::power::PowerStats;
 use crate::pricing::{
-    request_price, step_functions_price, Currency, StateMachineRun, FALLBACK_REGION,
+    lambda_price, request_price, step_functions_price, Architecture, Currency, StateMachineRun,
+    FALLBACK_REGION,
 };
 use crate::sampling::Sampling;
 use crate::strategy::Strategy;
@@ -89,6 +90,7 @@ fn analyze(event: &AnalyzerEvent, env: &AnalysisEnv) -> Result<TuningResult, Ana
     if env.region.is_some() {
         warnings.extend(transition_price.notice());
     }
+    warnings.extend(lambda_price_notice(event, region));
     warnings.extend(measurement_warnings(input, &sorted));
     let projection = input
         .monthly_invocations
@@ -208,6 +210,21 @@ fn blend_outcome(
         duration,
         crossing: crossing(input.strategy, best, &others, rate),
     })
+}
+
+/// Whether the Lambda prices the run was charged at are not all its region's own (an unknown
+/// region, or a figure no source gives for it, such as an arm64 price): the function's region,
+/// else the tool's.
+fn lambda_price_notice(event: &AnalyzerEvent, tool_region: &str) -> Option<String> {
+    let region = event.input.region.as_deref().unwrap_or(tool_region);
+    let price = match &event.function {
+        Some(f) => lambda_price(region, f.architecture).with_ephemeral_storage(
+            f.ephemeral_storage_mb
+                .unwrap_or(crate::pricing::FREE_EPHEMERAL_STORAGE_MB),
+        ),
+        None => lambda_price(region, Architecture::X86_64),
+    };
+    price.notice()
 }
 
 /// What the reader should know of the measurements: the power values that failed, a cold-start
@@ -336,6 +353,21 @@ pub struct AnalyzerEvent {
     /// saving is against it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_memory: Option<u32>,
+    /// The tuned function as its prices depend on it (the Initializer's record, `$.function`):
+    /// the result warns when a price it was charged at is not its region's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<PricedFunction>,
+}
+
+/// What of the tuned function its Lambda prices depend on, besides the region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricedFunction {
+    /// The architecture it runs on.
+    pub architecture: Architecture,
+    /// Its ephemeral storage, MB (absent: 512, the free size).
+    #[serde(default)]
+    pub ephemeral_storage_mb: Option<u32>,
 }
 
 fn one_round() -> usize {
@@ -457,6 +489,11 @@ impl AnalyzerEvent {
                     },
                 )?),
             };
+        // The state's function snapshot; one saved before it had what prices depend on is
+        // priced as x86_64 without extra storage, as before.
+        let function = object
+            .remove("function")
+            .and_then(|v| serde_json::from_value::<PricedFunction>(v).ok());
         // A saved run without "powerValues" tuned exactly the values its stats list.
         let mut defaults = defaults.clone();
         if defaults.power_values.is_empty() {
@@ -473,6 +510,7 @@ impl AnalyzerEvent {
             cleaner_rounds,
             sampling,
             current_memory,
+            function,
         })
     }
 }

@@ -66,6 +66,7 @@ fn analyze(stats: &[PowerStats], case: &Case) -> Result<TuningResult, AnalysisEr
         cleaner_rounds: 1,
         sampling: None,
         current_memory: case.current_memory,
+        function: None,
     };
     event.analyze(&AnalysisEnv::new(case.region.clone(), None))
 }
@@ -390,6 +391,7 @@ fn a_saved_run_analyzes_again_to_the_same_result() {
         cleaner_rounds: 1,
         sampling: Some(sampling),
         current_memory: Some(512),
+        function: None,
     };
     let env = AnalysisEnv::new(Some("eu-west-1".into()), None);
     let first = event.analyze(&env).unwrap();
@@ -675,4 +677,125 @@ fn with_a_cold_start_rate_a_percentile_budget_counts_the_cold_starts() {
     let budget = r.budget.unwrap();
     assert_eq!((budget.verdict, r.power), (Verdict::Meets, 512));
     assert!(budget.estimate.value < 11.0, "{:?}", budget.estimate);
+}
+
+/// One power value's statistics from ten 100 ms invocations priced in `region`.
+fn priced_in(region: &str, architecture: crate::pricing::Architecture, mb: u32) -> PowerStats {
+    let price = crate::pricing::lambda_price(region, architecture).with_ephemeral_storage(mb);
+    let reports: Vec<crate::report_line::Report> = (0..10)
+        .map(|_| crate::report_line::Report {
+            request_id: None,
+            duration_ms: Some(99.5),
+            billed_duration_ms: Some(100.0),
+            init_duration_ms: None,
+            restore_duration_ms: None,
+            billed_restore_duration_ms: None,
+            memory_size_mb: Some(1024),
+            max_memory_used_mb: Some(40),
+            first_in_environment: false,
+        })
+        .collect();
+    PowerStats::from_reports(1024, &reports, 0, &price, 0.0)
+}
+
+/// A run tuned in `region` (its ARN's), with a month of a million invocations projected.
+fn run_in(region: &str, function: Option<PricedFunction>, stats: PowerStats) -> TuningResult {
+    let input = ExecutionInput::from_json(
+        &json!({"lambdaARN": format!("arn:aws:lambda:{region}:123456789012:function:f"),
+                "num": 10, "powerValues": [1024], "monthlyInvocations": 1_000_000}),
+        &Defaults::default(),
+    )
+    .unwrap();
+    let event = AnalyzerEvent {
+        input,
+        stats: vec![stats],
+        publisher_rounds: 1,
+        cleaner_rounds: 1,
+        sampling: None,
+        current_memory: None,
+        function,
+    };
+    event
+        .analyze(&AnalysisEnv::new(Some("us-east-1".into()), None))
+        .unwrap()
+}
+
+#[test]
+fn a_run_is_priced_at_its_regions_figures_and_says_when_they_are_not_its_own() {
+    use crate::pricing::Architecture::{Arm64, X86_64};
+    let x86 = |mb| {
+        Some(PricedFunction {
+            architecture: X86_64,
+            ephemeral_storage_mb: Some(mb),
+        })
+    };
+    // Osaka is priced as US East (it was 29% dearer here), Zurich at its own duration and
+    // request prices: 0.1 s x 1 GB, and a million requests at $0.20 and $0.22.
+    let osaka = run_in(
+        "ap-northeast-3",
+        x86(512),
+        priced_in("ap-northeast-3", X86_64, 512),
+    );
+    assert!(
+        (osaka.cost - 0.1 * 0.0000166667).abs() < 1e-15,
+        "{}",
+        osaka.cost
+    );
+    let zurich = run_in(
+        "eu-central-2",
+        x86(512),
+        priced_in("eu-central-2", X86_64, 512),
+    );
+    assert!(
+        (zurich.cost - 0.1 * 0.0000183334).abs() < 1e-15,
+        "{}",
+        zurich.cost
+    );
+    let month = |r: &TuningResult| r.projection.as_ref().unwrap().monthly[0].cost;
+    assert!((month(&osaka) - (0.1 * 0.0000166667 + 0.20e-6) * 1e6).abs() < 0.01);
+    assert!((month(&zurich) - (0.1 * 0.0000183334 + 0.22e-6) * 1e6).abs() < 0.01);
+    for r in [&osaka, &zurich] {
+        assert!(
+            !r.warnings.iter().any(|w| w.contains("price")),
+            "{:?}",
+            r.warnings
+        );
+    }
+    // A region with no price: us-east-1's, and the result says so.
+    let nowhere = run_in(
+        "xx-nowhere-1",
+        x86(512),
+        priced_in("xx-nowhere-1", X86_64, 512),
+    );
+    assert!((nowhere.cost - 0.1 * 0.0000166667).abs() < 1e-15);
+    assert!(
+        nowhere
+            .warnings
+            .iter()
+            .any(|w| w.contains("No Lambda price is known for region \"xx-nowhere-1\"")),
+        "{:?}",
+        nowhere.warnings
+    );
+    // Tel Aviv's arm64 price is not published where we looked; its x86 price is.
+    let arm = Some(PricedFunction {
+        architecture: Arm64,
+        ephemeral_storage_mb: None,
+    });
+    let tel_aviv = run_in("il-central-1", arm, priced_in("il-central-1", Arm64, 512));
+    assert!(
+        tel_aviv
+            .warnings
+            .iter()
+            .any(|w| w.contains("arm64 duration")),
+        "{:?}",
+        tel_aviv.warnings
+    );
+    // 10 GB of ephemeral storage is charged with the duration: 9.5 GB x 0.1 s more.
+    let stored = run_in(
+        "us-east-1",
+        x86(10240),
+        priced_in("us-east-1", X86_64, 10240),
+    );
+    let plain = run_in("us-east-1", x86(512), priced_in("us-east-1", X86_64, 512));
+    assert!((stored.cost - plain.cost - 0.1 * 9.5 * 0.0000000309).abs() < 1e-15);
 }

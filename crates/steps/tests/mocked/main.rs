@@ -234,6 +234,7 @@ fn snapshot() -> FunctionSnapshot {
         memory_size: 1024,
         description: "original".into(),
         snap_start: false,
+        ephemeral_storage_mb: 512,
     }
 }
 
