@@ -886,3 +886,44 @@ fn a_region_without_prices_is_said_or_refused_with_strict_prices() {
     );
     assert!(!message.contains("Tuning"), "{message}");
 }
+
+/// Issue 27: a runtime that runs out of its own heap names it its own way (Python's
+/// `MemoryError`; Node.js's V8 aborts with "JavaScript heap out of memory", which Lambda reports
+/// as `Runtime.ExitError`): with the default powerValueFailures that fails only the power value,
+/// through Lambda's own runtime interface clients, and the run recommends another.
+#[test]
+fn a_runtimes_own_out_of_memory_fails_only_its_power_value() {
+    let cases: [(&str, &[&str], &str); 2] = [
+        (
+            "python-memory-error",
+            &["--handler", "app.handler"],
+            "MemoryError",
+        ),
+        (
+            "node-heap-limit",
+            &["--env", "NODE_OPTIONS=--max-old-space-size=24"],
+            "Runtime.ExitError",
+        ),
+    ];
+    for (function, extra, error_type) in cases {
+        let dir = example(function);
+        let mut args = vec![
+            "--local",
+            dir.as_str(),
+            "--num",
+            "5",
+            "--power-values",
+            "128,256",
+        ];
+        args.extend_from_slice(extra);
+        let (out, doc) = tune(&args);
+        assert!(out.status.success(), "{function}: {}", stderr(&out));
+        let doc = doc.expect("a result document");
+        assert_eq!(doc["power"], 256, "{function}");
+        let failed = doc["stats"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["value"] == 128))
+            .map(|s| s["failures"]["errorType"].clone());
+        assert_eq!(failed, Some(serde_json::json!(error_type)), "{function}");
+    }
+}

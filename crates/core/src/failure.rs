@@ -30,10 +30,11 @@ impl PowerValueFailures {
         }
     }
 
-    /// Whether a function error of this type and message fails only its power value.
-    pub fn covers(self, error_type: Option<&str>, message: &str) -> bool {
+    /// Whether a function error of this type and message (and `log`, the invocation's log tail)
+    /// fails only its power value.
+    pub fn covers(self, error_type: Option<&str>, message: &str, log: &str) -> bool {
         match self {
-            PowerValueFailures::Memory => caused_by_memory(error_type, message),
+            PowerValueFailures::Memory => caused_by_memory(error_type, message, log),
             PowerValueFailures::Any => true,
             PowerValueFailures::None => false,
         }
@@ -56,10 +57,26 @@ impl std::str::FromStr for PowerValueFailures {
 /// Whether a function error is one the memory size causes. Lambda answers an invocation that
 /// ran out of memory with `Runtime.OutOfMemory`, and one that ran out of time with
 /// `Sandbox.Timedout` and "Task timed out after N.NN seconds"; older runtimes gave only the
-/// message (no `errorType`) for a timeout, so the message counts too.
-pub(crate) fn caused_by_memory(error_type: Option<&str>, message: &str) -> bool {
-    matches!(error_type, Some("Runtime.OutOfMemory" | "Sandbox.Timedout"))
-        || message.contains("Task timed out after")
+/// message (no `errorType`) for a timeout, so the message counts too. A runtime that reaches
+/// its own heap limit first names it its own way: Python raises `MemoryError`, Java throws
+/// `java.lang.OutOfMemoryError` (the runtime's `errorType` is the exception's class), .NET
+/// `System.OutOfMemoryException`, and Node.js's V8 aborts the process ("FATAL ERROR: ...
+/// JavaScript heap out of memory" on stderr, so in the log tail), which Lambda reports as
+/// `Runtime.ExitError`.
+pub(crate) fn caused_by_memory(error_type: Option<&str>, message: &str, log: &str) -> bool {
+    matches!(
+        error_type,
+        Some(
+            "Runtime.OutOfMemory"
+                | "Sandbox.Timedout"
+                | "MemoryError"
+                | "java.lang.OutOfMemoryError"
+                | "System.OutOfMemoryException"
+        )
+    ) || message.contains("Task timed out after")
+        || (error_type == Some("Runtime.ExitError")
+            && (log.contains("JavaScript heap out of memory")
+                || message.contains("JavaScript heap out of memory")))
 }
 
 /// How a power value failed: the type and message of its first failed invocation, and how
@@ -96,21 +113,57 @@ mod tests {
         // The errorType and message Lambda gives each (the emulator gives the same).
         assert!(caused_by_memory(
             Some("Runtime.OutOfMemory"),
-            "RequestId: r Error: Runtime exited with error: signal: killed"
+            "RequestId: r Error: Runtime exited with error: signal: killed",
+            ""
         ));
         assert!(caused_by_memory(
             Some("Sandbox.Timedout"),
-            "RequestId: r Error: Task timed out after 3.00 seconds"
+            "RequestId: r Error: Task timed out after 3.00 seconds",
+            ""
         ));
         // Older runtimes: a timeout with only the message.
         assert!(caused_by_memory(
             None,
-            "2021-04-21T19:41:00.000Z 593a Task timed out after 10.01 seconds"
+            "2021-04-21T19:41:00.000Z 593a Task timed out after 10.01 seconds",
+            ""
         ));
-        assert!(!caused_by_memory(Some("ValueError"), "bad input"));
+        assert!(!caused_by_memory(Some("ValueError"), "bad input", ""));
         assert!(!caused_by_memory(
             Some("Runtime.ExitError"),
-            "Runtime exited with error: exit status 1"
+            "Runtime exited with error: exit status 1",
+            ""
+        ));
+    }
+
+    #[test]
+    fn a_runtimes_own_out_of_memory_error_is_the_memory_sizes_failure_too() {
+        // Python's awslambdaric reports the exception's class and message.
+        assert!(caused_by_memory(Some("MemoryError"), "", ""));
+        // Java's runtime: the Throwable's class, "Java heap space" or "Metaspace".
+        assert!(caused_by_memory(
+            Some("java.lang.OutOfMemoryError"),
+            "Java heap space",
+            ""
+        ));
+        assert!(caused_by_memory(
+            Some("System.OutOfMemoryException"),
+            "Exception of type 'System.OutOfMemoryException' was thrown.",
+            ""
+        ));
+        // Node.js: V8 aborts the process; the reason is in the log, the error is the exit.
+        let log = "<--- Last few GCs --->\n\
+            FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n\
+            END RequestId: r\n";
+        assert!(caused_by_memory(
+            Some("Runtime.ExitError"),
+            "RequestId: r Error: Runtime exited with error: signal: aborted",
+            log
+        ));
+        // Any other exit is the function's own failure.
+        assert!(!caused_by_memory(
+            Some("Runtime.ExitError"),
+            "RequestId: r Error: Runtime exited with error: signal: aborted",
+            "Error: Cannot find module 'x'"
         ));
     }
 
@@ -119,11 +172,11 @@ mod tests {
         let oom = (Some("Runtime.OutOfMemory"), "killed");
         let other = (Some("ValueError"), "bad input");
         let m = PowerValueFailures::Memory;
-        assert!(m.covers(oom.0, oom.1) && !m.covers(other.0, other.1));
+        assert!(m.covers(oom.0, oom.1, "") && !m.covers(other.0, other.1, ""));
         let a = PowerValueFailures::Any;
-        assert!(a.covers(oom.0, oom.1) && a.covers(other.0, other.1));
+        assert!(a.covers(oom.0, oom.1, "") && a.covers(other.0, other.1, ""));
         let n = PowerValueFailures::None;
-        assert!(!n.covers(oom.0, oom.1) && !n.covers(other.0, other.1));
+        assert!(!n.covers(oom.0, oom.1, "") && !n.covers(other.0, other.1, ""));
         for mode in [m, a, n] {
             assert_eq!(mode.as_str().parse::<PowerValueFailures>(), Ok(mode));
         }

@@ -531,7 +531,7 @@ impl Job {
                 allowed_error = true;
             } else if self
                 .power_value_failures
-                .covers(error_type.as_deref(), &message)
+                .covers(error_type.as_deref(), &message, tail)
             {
                 self.failed.store(true, Ordering::Relaxed);
                 self.count_finished();

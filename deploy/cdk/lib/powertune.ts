@@ -61,13 +61,17 @@ export function validateProps(props: PowertuneProps): void {
     }
   }
   const days = props.logGroupRetentionInDays;
-  if (days !== undefined && !(Number.isInteger(days) && days > 0)) {
-    problems.push(`logGroupRetentionInDays ${days} must be a positive whole number of days`);
+  if (days !== undefined && !RETENTION_DAYS.includes(days)) {
+    problems.push(`logGroupRetentionInDays ${days} must be one of the values CloudWatch Logs accepts: ${RETENTION_DAYS.join(', ')}`);
   }
   if (problems.length > 0) {
     throw new Error(`powertune: ${problems.join('; ')}.`);
   }
 }
+
+/** The retention periods CloudWatch Logs accepts (RetentionInDays, CloudWatch Logs API
+ * reference), as template.yaml's AllowedValues lists them. */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** The seven steps, named as template.yaml names their functions. */
 export const STEPS = ['initializer', 'publisher', 'executor', 'sampler', 'cleaner', 'analyzer', 'optimizer'];

@@ -2,12 +2,20 @@
 // value throws, naming it. Run with `node --test dist/test` after `tsc` (deploy/cdk/check.sh).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { PowertuneFromSar, PowertuneFromTemplate, validateProps } from '../lib/powertune';
+import { PowertuneFromSar, PowertuneFromTemplate, RETENTION_DAYS, validateProps } from '../lib/powertune';
 
 const root = path.resolve(__dirname, '..', '..', '..', '..');
 const buildDir = process.env.POWERTUNE_CDK_BUILD_DIR ?? '';
+
+test("the retention periods are the template's AllowedValues", () => {
+  const template = fs.readFileSync(path.join(root, 'template.yaml'), 'utf8');
+  const listed = /logGroupRetentionInDays:[\s\S]*?AllowedValues: \[([^\]]*)\]/.exec(template);
+  assert.ok(listed, 'template.yaml lists logGroupRetentionInDays AllowedValues');
+  assert.deepEqual(listed[1].split(',').map((d) => Number(d.trim())), RETENTION_DAYS);
+});
 
 test('good props pass', () => {
   validateProps({});
@@ -30,6 +38,8 @@ test('each bad prop is refused with its name and value', () => {
     [{ stateMachineNamePrefix: 'has space' }, /stateMachineNamePrefix "has space"/],
     [{ powerValues: [128, 64] }, /powerValues has 64/],
     [{ logGroupRetentionInDays: 0 }, /logGroupRetentionInDays 0/],
+    // A whole number CloudFormation refuses for a log group.
+    [{ logGroupRetentionInDays: 10 }, /logGroupRetentionInDays 10 must be one of .*1096/],
   ];
   for (const [props, message] of cases) {
     assert.throws(() => validateProps(props), message, JSON.stringify(props));
