@@ -58,6 +58,10 @@ pub struct Faults {
     /// Heavy-tailed noise on the functions' run times, for testing decisions under noise.
     #[serde(default)]
     pub duration_noise: Option<DurationNoise>,
+    /// The next N Logs Insights `StartQuery` calls answer `LimitExceededException`, as Logs
+    /// Insights does past its 30 concurrent queries per account.
+    #[serde(default)]
+    pub logs_limit_exceeded: u64,
 }
 
 impl Faults {

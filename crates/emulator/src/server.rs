@@ -142,7 +142,19 @@ fn logs_operation(req: &Request<Incoming>) -> Option<String> {
 /// awsJson1.1 protocol has them.
 async fn logs_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
     let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
-    let answer = lock(&state.logs).call(operation, &body);
+    let limited = operation == "StartQuery"
+        && state
+            .logs_limit_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            < state.faults().logs_limit_exceeded;
+    let answer = if limited {
+        Err(crate::cloudwatch_logs::LogsError {
+            code: "LimitExceededException",
+            message: "Account maximum query concurrency limit of [30] reached.".into(),
+        })
+    } else {
+        lock(&state.logs).call(operation, &body)
+    };
     let mut response = match answer {
         Ok(v) => json_response(200, &v),
         Err(e) => json_response(400, &json!({"__type": e.code, "message": e.message})),

@@ -72,6 +72,8 @@ pub struct State {
     pub(crate) drop_calls: AtomicU64,
     /// Invocations of the `failInvocation` function so far.
     pub(crate) fail_invocation_calls: AtomicU64,
+    /// `StartQuery` calls answered `LimitExceededException` so far (`logsLimitExceeded`).
+    pub(crate) logs_limit_calls: AtomicU64,
     pub(crate) counter: AtomicU64,
 }
 
@@ -108,6 +110,7 @@ impl State {
             kill_step_calls: AtomicU64::new(0),
             drop_calls: AtomicU64::new(0),
             fail_invocation_calls: AtomicU64::new(0),
+            logs_limit_calls: AtomicU64::new(0),
             counter: AtomicU64::new(0),
         }
     }
@@ -127,6 +130,7 @@ impl State {
         self.kill_step_calls.store(0, Ordering::SeqCst);
         self.drop_calls.store(0, Ordering::SeqCst);
         self.fail_invocation_calls.store(0, Ordering::SeqCst);
+        self.logs_limit_calls.store(0, Ordering::SeqCst);
         *current = faults;
     }
 

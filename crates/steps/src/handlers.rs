@@ -47,6 +47,12 @@ pub(crate) const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 /// client, stalled a run with half its calls throttled for over 240 s in the end-to-end suite.)
 pub(crate) const CONTROL_PLANE_ATTEMPTS: u32 = 20;
 
+/// Attempts per CloudWatch Logs call (`coldStartRate: "auto"`). Logs Insights allows 30
+/// concurrent queries per account and answers `LimitExceededException` past them, which the
+/// SDK classifies as throttling: retried with the same backoff as the control plane, within
+/// the step's deadline.
+pub(crate) const LOGS_ATTEMPTS: u32 = 10;
+
 /// The steps' HTTP client: the SDK's pooled hyper client with rustls, plus TCP keepalive.
 pub fn http_client() -> Option<SharedHttpClient> {
     use aws_smithy_http_client::{pool, proxy::ProxyConfig, tls};
@@ -158,7 +164,12 @@ impl Clients {
 
     /// A CloudWatch Logs client for `region` (the tuned function's, where its logs are).
     pub fn logs(&self, region: Option<&str>) -> LogsApi {
-        let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk);
+        let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk).retry_config(
+            aws_sdk_cloudwatchlogs::config::retry::RetryConfig::standard()
+                .with_max_attempts(LOGS_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(250))
+                .with_max_backoff(Duration::from_secs(20)),
+        );
         if let Some(r) = region {
             conf = conf.region(Region::new(r.to_string()));
         }

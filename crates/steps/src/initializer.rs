@@ -8,7 +8,9 @@ use crate::insights::{LogsApi, QUERY_WAIT};
 use crate::lambda::{FunctionConfig, LambdaApi};
 use crate::state_size;
 use aws_sdk_lambda::types::State;
-use powertune_core::input::{ColdStartRate, Defaults, ExecutionInput, FunctionRef};
+use powertune_core::input::{
+    ColdStartRate, Defaults, ExecutionInput, FunctionRef, MeasuredRate, AUTO_RATE_DAYS,
+};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -30,29 +32,23 @@ pub async fn initialize(
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
 
     let config = lambda.latest_config(&function).await?;
-    let measured;
-    let input = match (&input.cold_start_rate, logs) {
-        (Some(ColdStartRate::Auto), None) => {
-            return Err(StepError::InvalidInput(
-                "coldStartRate \"auto\" reads the share of cold starts from the function's CloudWatch logs, which a local run has none of: give a share, such as 0.05".into(),
-            ))
-        }
-        (Some(ColdStartRate::Auto), Some(logs)) => {
-            // The step's own deadline bounds the query, with time left to say why it stopped.
-            let wait = lambda
-                .time_left()
-                .map_or(QUERY_WAIT, |left| left.saturating_sub(Duration::from_secs(5)));
-            let rate = logs
-                .cold_start_rate(&config.log_group, SystemTime::now(), Instant::now() + wait)
-                .await?;
-            tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "coldStartRate read from the logs");
-            measured = ExecutionInput {
-                cold_start_rate: Some(ColdStartRate::Measured(rate)),
-                ..input.clone()
-            };
-            &measured
-        }
-        _ => input,
+    let auto = input.cold_start_rate == Some(ColdStartRate::Auto);
+    if auto && logs.is_none() {
+        return Err(StepError::InvalidInput(
+            "coldStartRate \"auto\" reads the share of cold starts from the function's CloudWatch logs, which a local run has none of: give a share, such as 0.05".into(),
+        ));
+    }
+    // The plan's size is estimated with the rate as the query will give it: its size does not
+    // depend on what it counts.
+    let planned;
+    let input = if auto {
+        planned = ExecutionInput {
+            cold_start_rate: Some(ColdStartRate::Measured(largest_rate(&config.log_group))),
+            ..input.clone()
+        };
+        &planned
+    } else {
+        input
     };
     let region = input
         .region
@@ -78,7 +74,7 @@ pub async fn initialize(
         snap_start: config.snap_start,
         ephemeral_storage_mb: config.ephemeral_storage_mb,
     };
-    let plan = Plan::new(input, snapshot, run_id);
+    let mut plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {
         let size = state_size::largest_state(&plan, input);
         if !size.fits() {
@@ -89,12 +85,36 @@ pub async fn initialize(
         tracing::info!(largest_state = size.largest, "the run's states fit");
     }
     refuse_what_can_only_fail(lambda, &plan, &function, &config).await?;
+    // Last of the checks: the Logs Insights query (up to two minutes, billed per GB scanned)
+    // only for a run nothing cheaper refuses.
+    if let (true, Some(logs)) = (auto, logs) {
+        // The step's own deadline bounds the query, with time left to say why it stopped.
+        let wait = lambda.time_left().map_or(QUERY_WAIT, |left| {
+            left.saturating_sub(Duration::from_secs(5))
+        });
+        let rate = logs
+            .cold_start_rate(&config.log_group, SystemTime::now(), Instant::now() + wait)
+            .await?;
+        tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "coldStartRate read from the logs");
+        plan.input.cold_start_rate = Some(ColdStartRate::Measured(rate));
+    }
     if config.busy() {
         // UpdateFunctionConfiguration fails while another update is in progress, and every
         // operation on a Pending function fails.
         lambda.wait_until_ready(&function).await?;
     }
     Ok(plan)
+}
+
+/// The largest rate the query can give for `log_group`, for the size estimate.
+fn largest_rate(log_group: &str) -> MeasuredRate {
+    MeasuredRate {
+        rate: 1.0,
+        invocations: u64::MAX,
+        cold_starts: u64::MAX,
+        days: AUTO_RATE_DAYS,
+        log_group: log_group.to_string(),
+    }
 }
 
 /// Refuses, before anything changes, a run that could only fail or would take what is not

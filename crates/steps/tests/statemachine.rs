@@ -66,6 +66,10 @@ fn every_matched_error_name_is_one_the_steps_or_step_functions_raise() {
                                 || error == "Lambda.Unknown"
                                 || transport("Lambda")))
                         || transport("S3")
+                        || transport("CloudWatchLogs")
+                        || LOGS_TRANSIENT_CODES
+                            .iter()
+                            .any(|c| error == format!("CloudWatchLogs.{c}"))
                         || S3_TRANSIENT_CODES
                             .iter()
                             .any(|c| error == format!("S3.{c}"));
@@ -151,6 +155,15 @@ fn every_state_after_the_initializer_cleans_up_on_error_and_fails_with_the_origi
 }
 
 /// S3's error codes for a request that may succeed when tried again (500, 503).
+/// CloudWatch Logs' errors the Initializer's "auto" query retries: Logs Insights past its 30
+/// concurrent queries per account, throttling, and an unavailable service (StartQuery's and
+/// GetQueryResults' documented errors).
+const LOGS_TRANSIENT_CODES: &[&str] = &[
+    "LimitExceededException",
+    "ThrottlingException",
+    "ServiceUnavailableException",
+];
+
 const S3_TRANSIENT_CODES: [&str; 3] = ["InternalError", "ServiceUnavailable", "SlowDown"];
 
 fn retried_by(state: &Value) -> Vec<&str> {

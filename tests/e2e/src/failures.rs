@@ -183,7 +183,31 @@ pub(crate) async fn logs_without_a_report_are_refused_up_front(env: &Env) -> Res
     let e = e?;
     failed_with(&e, "PowerTuning.InvalidInput", &["SystemLogLevel"])?;
     ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
-    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await?;
+
+    // With coldStartRate "auto" too, the cheap refusal comes first: the Logs Insights query
+    // (which would answer that a never-invoked function has no log group) runs last.
+    create_function(env, "quiet-json", "noop", ORIGINAL_MEMORY, 30, &[]).await?;
+    env.lambda
+        .update_function_configuration()
+        .function_name("quiet-json")
+        .logging_config(
+            LoggingConfig::builder()
+                .log_format(LogFormat::Json)
+                .system_log_level(SystemLogLevel::Warn)
+                .build(),
+        )
+        .send()
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let e = execute(
+        env,
+        json!({"lambdaARN": arn("quiet-json"), "num": 5, "powerValues": [256, 512],
+               "coldStartRate": "auto"}),
+    )
+    .await?;
+    failed_with(&e, "PowerTuning.InvalidInput", &["SystemLogLevel"])?;
+    assert_untouched(env, "quiet-json", ORIGINAL_MEMORY).await
 }
 
 /// A function of the user's own, with version 1 and an alias pointing at it.
