@@ -145,10 +145,24 @@ struct Query {
     filter: Vec<(String, String)>,
     /// Each `count(...)`: its field (`None` for `*`) and its name.
     counts: Vec<(Option<String>, String)>,
+    /// Fields `parse @message /PREFIX(?<NAME>.*?)SUFFIX/` extracts: name, prefix, suffix.
+    parsed: Vec<(String, String, String)>,
 }
 
-const SERVED: &str =
-    "the emulator serves [filter FIELD = \"VALUE\" [or ...] |] stats count(*|FIELD) as NAME[, ...]";
+const SERVED: &str = "the emulator serves [filter FIELD = \"VALUE\" [or ...] |] \
+[parse @message /PREFIX(?<NAME>.*?)SUFFIX/ |] stats count(*|FIELD) as NAME[, ...]";
+
+/// `/PREFIX(?<NAME>.*?)SUFFIX/`: the one form of `parse` served (a lazy capture between two
+/// literals), as AWS's own SnapStart query uses it.
+fn parse_pattern(pattern: &str) -> Option<(String, String, String)> {
+    let inner = pattern.strip_prefix('/')?.strip_suffix('/')?;
+    let (prefix, rest) = inner.split_once("(?<")?;
+    let (name, rest) = rest.split_once('>')?;
+    let suffix = rest.strip_prefix(".*?)")?;
+    let literal = |s: &str| !s.contains(['(', ')', '[', ']', '*', '+', '?', '\\', '|']);
+    (literal(prefix) && literal(suffix) && !name.is_empty())
+        .then(|| (name.to_string(), prefix.to_string(), suffix.to_string()))
+}
 
 fn malformed(problem: &str) -> LogsError {
     LogsError {
@@ -160,8 +174,14 @@ fn malformed(problem: &str) -> LogsError {
 fn parse(text: &str) -> Result<Query, LogsError> {
     let mut filter = Vec::new();
     let mut counts = Vec::new();
+    let mut parsed = Vec::new();
     for stage in text.split('|').map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(conditions) = stage.strip_prefix("filter ") {
+        if let Some(pattern) = stage.strip_prefix("parse @message ") {
+            parsed.push(
+                parse_pattern(pattern.trim())
+                    .ok_or_else(|| malformed(&format!("the pattern {pattern:?} is not served")))?,
+            );
+        } else if let Some(conditions) = stage.strip_prefix("filter ") {
             for condition in conditions.split(" or ") {
                 let (field, value) = condition.split_once('=').ok_or_else(|| {
                     malformed(&format!("cannot read the condition {condition:?}"))
@@ -195,7 +215,11 @@ fn parse(text: &str) -> Result<Query, LogsError> {
     if counts.is_empty() {
         return Err(malformed("the query has no stats"));
     }
-    Ok(Query { filter, counts })
+    Ok(Query {
+        filter,
+        counts,
+        parsed,
+    })
 }
 
 impl Query {
@@ -220,12 +244,27 @@ impl Query {
             .map(|(f, name)| {
                 let n = match f {
                     None => matched.len(),
-                    Some(f) => matched.iter().filter(|e| field(e, f).is_some()).count(),
+                    Some(f) => matched
+                        .iter()
+                        .filter(|e| self.field(e, f).is_some())
+                        .count(),
                 };
                 (name.clone(), n.to_string())
             })
             .collect();
         vec![row]
+    }
+
+    /// A field of an event: one the query parses out of the message, else a discovered one.
+    fn field(&self, event: &Event, name: &str) -> Option<String> {
+        match self.parsed.iter().find(|(n, _, _)| n == name) {
+            Some((_, prefix, suffix)) => {
+                let (_, after) = event.message.split_once(prefix.as_str())?;
+                let (value, _) = after.split_once(suffix.as_str())?;
+                Some(value.to_string())
+            }
+            None => field(event, name),
+        }
     }
 }
 
@@ -302,6 +341,37 @@ mod tests {
         // Nothing matched: no row.
         let out = query(&mut logs, QUERY, 5000, 6000).unwrap();
         assert_eq!(out["results"], json!([]));
+    }
+
+    /// AWS's own SnapStart query parses the Restore Duration out of the message, and a restore
+    /// (text or JSON) counts as a cold start in powertune's "auto" query.
+    #[test]
+    fn a_parsed_restore_duration_counts_snapstart_restores() {
+        const RESTORED: &str = "START RequestId: r Version: 3\nEND RequestId: r\nREPORT RequestId: r\tDuration: 5.00 ms\tBilled Duration: 230 ms\tMemory Size: 512 MB\tMax Memory Used: 90 MB\tRestore Duration: 310.25 ms\tBilled Restore Duration: 225 ms\t\n";
+        const JSON_RESTORED: &str = r#"{"time":"t","type":"platform.report","record":{"requestId":"j","metrics":{"durationMs":3.0,"restoreDurationMs":280.5}}}"#;
+        let mut logs = Logs::default();
+        for log in [COLD, WARM, RESTORED, JSON_RESTORED, JSON_COLD] {
+            logs.append("/aws/lambda/f", 1_000_000, log);
+        }
+        let q = "filter @type = \"REPORT\" or type = \"platform.report\" \
+            | parse @message /Restore Duration: (?<restoreDuration>.*?) ms/ \
+            | stats count(*) as n, count(@initDuration) as init, count(restoreDuration) as restored, \
+            count(record.metrics.restoreDurationMs) as jsonRestored";
+        let out = query(&mut logs, q, 1000, 1000).unwrap();
+        assert_eq!(
+            out["results"],
+            json!([[{"field": "n", "value": "5"}, {"field": "init", "value": "1"},
+                    {"field": "restored", "value": "1"}, {"field": "jsonRestored", "value": "1"}]])
+        );
+        // Only the one form of parse is served.
+        let e = query(
+            &mut logs,
+            "parse @message /(\\d+)/ | stats count(*) as n",
+            0,
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "MalformedQueryException");
     }
 
     #[test]

@@ -54,16 +54,23 @@ pub struct MeasuredRate {
 /// weeks hold both a weekly cycle of traffic and the function's current code.
 pub const AUTO_RATE_DAYS: u32 = 14;
 
-/// The Logs Insights query behind `"auto"`: every REPORT record, and those with an Init Duration
-/// (a cold start). Lambda writes REPORT as a text line (discovered fields `@type` and
-/// `@initDuration`, "Supported logs and discovered fields", CloudWatch Logs User Guide) or, with
-/// the JSON log format, as a `platform.report` record whose `record.metrics.initDurationMs` is
+/// The Logs Insights query behind `"auto"`: every REPORT record, and the cold starts among them,
+/// by the one definition powertune uses everywhere (`core::report_line::Report::is_cold_start`):
+/// a REPORT with an Init Duration or a Restore Duration (a SnapStart environment restored from
+/// its snapshot: "the cold start duration is the sum of Restore Duration and Duration", Lambda
+/// Developer Guide, "Monitoring for Lambda SnapStart"). Lambda writes REPORT as a text line
+/// (discovered fields `@type` and `@initDuration`, "Supported logs and discovered fields",
+/// CloudWatch Logs User Guide; Restore Duration has no discovered field, so it is parsed from
+/// the message as that guide's SnapStart query does) or, with the JSON log format, as a
+/// `platform.report` record whose `record.metrics.initDurationMs` or `restoreDurationMs` is
 /// there on a cold start (Lambda's Telemetry API schema); a log group can hold both if the
-/// function's format changed within the period, so both are counted. SnapStart restores and
-/// provisioned environments write no Init Duration, so they count as warm.
+/// function's format changed within the period, so both are counted. Provisioned environments
+/// write no Init Duration in their REPORTs, so they count as warm.
 pub const AUTO_RATE_QUERY: &str = "filter @type = \"REPORT\" or type = \"platform.report\" \
+| parse @message /Restore Duration: (?<restoreDuration>.*?) ms/ \
 | stats count(*) as invocations, count(@initDuration) as textColdStarts, \
-count(record.metrics.initDurationMs) as jsonColdStarts";
+count(restoreDuration) as textRestores, count(record.metrics.initDurationMs) as jsonColdStarts, \
+count(record.metrics.restoreDurationMs) as jsonRestores";
 
 impl MeasuredRate {
     /// Reads the results of [`AUTO_RATE_QUERY`] (rows of field and value, as Logs Insights
@@ -91,7 +98,10 @@ impl MeasuredRate {
             }
         };
         let invocations = count("invocations")?;
-        let cold_starts = count("textColdStarts")? + count("jsonColdStarts")?;
+        let cold_starts = count("textColdStarts")?
+            + count("textRestores")?
+            + count("jsonColdStarts")?
+            + count("jsonRestores")?;
         if invocations == 0 {
             return Err(format!(
                 "{log_group} has no REPORT record in the last {days} days, so there is no cold-start rate to read: give one, such as \"coldStartRate\": 0.05"
@@ -146,8 +156,23 @@ mod tests {
         let rows = vec![row(&[("invocations", "40"), ("textColdStarts", "2")])];
         let m = MeasuredRate::from_query_results(&rows, "/aws/lambda/f", 14).unwrap();
         assert_eq!(m.rate, 0.05);
+        // A SnapStart restore is a cold start, as in the statistics.
+        let rows = vec![row(&[
+            ("invocations", "100"),
+            ("textColdStarts", "2"),
+            ("textRestores", "3"),
+            ("jsonRestores", "5"),
+        ])];
+        let m = MeasuredRate::from_query_results(&rows, "/aws/lambda/f", 14).unwrap();
+        assert_eq!(m.cold_starts, 10);
         // The query names the fields it reads back.
-        for field in ["invocations", "textColdStarts", "jsonColdStarts"] {
+        for field in [
+            "invocations",
+            "textColdStarts",
+            "textRestores",
+            "jsonColdStarts",
+            "jsonRestores",
+        ] {
             assert!(AUTO_RATE_QUERY.contains(&format!("as {field}")), "{field}");
         }
     }
@@ -176,5 +201,26 @@ mod tests {
                 .unwrap_err()
                 .contains("not a count")
         );
+    }
+
+    /// One definition of a cold start: what the statistics count as cold (a REPORT with an
+    /// Init or a Restore Duration), the "auto" query counts as cold too, in both log formats.
+    #[test]
+    fn the_query_counts_as_cold_what_the_statistics_count_as_cold() {
+        let restored = "REPORT RequestId: r\tDuration: 5.00 ms\tBilled Duration: 230 ms\tMemory Size: 512 MB\tMax Memory Used: 90 MB\tRestore Duration: 310.25 ms\tBilled Restore Duration: 225 ms\t";
+        let initialized = "REPORT RequestId: i\tDuration: 2.00 ms\tBilled Duration: 303 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 300.50 ms\t";
+        for line in [restored, initialized] {
+            let report = crate::report_line::parse_report(line, None).unwrap();
+            assert!(report.is_cold_start(), "{line}");
+        }
+        for counted in [
+            "count(@initDuration)",
+            "parse @message /Restore Duration: (?<restoreDuration>.*?) ms/",
+            "count(restoreDuration)",
+            "count(record.metrics.initDurationMs)",
+            "count(record.metrics.restoreDurationMs)",
+        ] {
+            assert!(AUTO_RATE_QUERY.contains(counted), "{counted}");
+        }
     }
 }
