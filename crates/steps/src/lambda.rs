@@ -488,6 +488,66 @@ impl LambdaApi {
         }
     }
 
+    /// Creates the run's `alias` on `version`. An alias of that name that already exists is the
+    /// run's only when it points at a version carrying the run's `marker` (a Publisher killed
+    /// after creating it, retried): that one is moved to `version`. Any other was created by
+    /// someone else after the Initializer checked the names; it is left as it is, and the run
+    /// stops (updating it would hand the user's alias to the run, whose Cleaner deletes the
+    /// aliases that point at its versions).
+    pub(crate) async fn create_run_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        version: &str,
+        marker: &str,
+    ) -> Result<(), StepError> {
+        let created = self
+            .client
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await;
+        match created {
+            Ok(_) => return Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_conflict_exception() => {}
+            Err(e) => {
+                return Err(StepError::aws(
+                    "Lambda",
+                    &format!("CreateAlias {alias} of {function}"),
+                    e,
+                ))
+            }
+        }
+        let Some(current) = self.alias_version(function, alias).await? else {
+            // Deleted in between: create it again.
+            return self.point_alias(function, alias, version).await;
+        };
+        let description = self
+            .configuration(function, &current)
+            .await?
+            .description()
+            .unwrap_or_default()
+            .to_string();
+        if !description.starts_with(marker) {
+            return Err(StepError::VersionConflict(format!(
+                "The alias {alias} of {function} appeared during the run, pointing at version {current} (\"{description}\"), which this run did not publish: it is someone else's, and the run leaves it as it is. Rename it or start the run again."
+            )));
+        }
+        self.client
+            .update_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version)
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws("Lambda", &format!("UpdateAlias {alias} of {function}"), e)
+            })?;
+        Ok(())
+    }
+
     /// Points `alias` at `version`, creating the alias if it does not exist.
     pub(crate) async fn point_alias(
         &self,

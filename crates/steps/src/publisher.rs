@@ -99,7 +99,9 @@ async fn publish_one(
     }
     let aliased = async {
         lambda.wait_until_active(function, &version).await?;
-        lambda.point_alias(function, &config.alias, &version).await
+        lambda
+            .create_run_alias(function, &config.alias, &version, &plan.marker())
+            .await
     }
     .await;
     if let Err(e) = aliased {

@@ -125,6 +125,24 @@ fn create_alias(alias: &'static str, version: &'static str) -> Rule {
         .then_output(|| CreateAliasOutput::builder().build())
 }
 
+/// CreateAlias answered ResourceConflictException: the alias exists.
+fn alias_exists(alias: &'static str) -> Rule {
+    mock!(Client::create_alias)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.name() == Some(alias))
+        .then_error(|| {
+            aws_sdk_lambda::operation::create_alias::CreateAliasError::ResourceConflictException(
+                aws_sdk_lambda::types::error::ResourceConflictException::builder().build(),
+            )
+        })
+}
+
+/// GetFunctionConfiguration of a published version, with its description.
+fn version_described(version: &'static str, description: &'static str) -> Rule {
+    mock!(Client::get_function_configuration)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.qualifier() == Some(version))
+        .then_output(move || config(128, description, LastUpdateStatus::Successful))
+}
+
 fn update_alias(alias: &'static str, version: &'static str) -> Rule {
     mock!(Client::update_alias)
         .match_requests(move |r| {

@@ -26,7 +26,6 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
             ),
             &publish("7", "powertune run run1: RAM128"),
             &active("7"),
-            &alias_missing("RAM128"),
             &create_alias("RAM128", "7"),
             &update(256, "powertune run run1: RAM256"),
             &get_latest(
@@ -36,7 +35,10 @@ async fn publisher_updates_waits_publishes_and_aliases_in_order_then_restores_la
             ),
             &publish("8", "powertune run run1: RAM256"),
             &active("8"),
+            // RAM256 exists already, on a version of this run (a killed Publisher's): moved.
+            &alias_exists("RAM256"),
             &alias_at("RAM256", "3"),
+            &version_described("3", "powertune run run1: RAM256"),
             &update_alias("RAM256", "8"),
             // Restore: memory and description, and no PublishVersion.
             &get_latest(
@@ -109,8 +111,8 @@ async fn publisher_refuses_a_version_it_did_not_create() {
 
 #[tokio::test]
 async fn publisher_deletes_its_version_when_the_alias_cannot_be_made() {
-    let alias_fails = mock!(Client::get_alias).then_error(|| {
-        GetAliasError::ServiceException(
+    let alias_fails = mock!(Client::create_alias).then_error(|| {
+        aws_sdk_lambda::operation::create_alias::CreateAliasError::ServiceException(
             ServiceException::builder()
                 .meta(ErrorMetadata::builder().code("ServiceException").build())
                 .build(),
@@ -236,7 +238,6 @@ async fn a_retried_publisher_waits_for_the_update_its_killed_predecessor_started
             ),
             &publish("7", "powertune run run1: RAM128"),
             &active("7"),
-            &alias_missing("RAM128"),
             &create_alias("RAM128", "7"),
             &get_latest(
                 128,
@@ -251,4 +252,34 @@ async fn a_retried_publisher_waits_for_the_update_its_killed_predecessor_started
         .await
         .unwrap();
     assert!(plan.publishing_done);
+}
+
+/// Issue 27: an alias named as the run's that someone created after the Initializer checked
+/// the names is left alone: no UpdateAlias (the run's Cleaner would then delete the user's
+/// alias), the run's version deleted, and the run stops with a VersionConflict.
+#[tokio::test]
+async fn an_alias_created_during_the_run_by_someone_else_is_left_alone() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &ready(),
+            &update(128, "powertune run run1: RAM128"),
+            &get_latest(
+                128,
+                "powertune run run1: RAM128",
+                LastUpdateStatus::Successful,
+            ),
+            &publish("9", "powertune run run1: RAM128"),
+            &active("9"),
+            &alias_exists("RAM128"),
+            &alias_at("RAM128", "4"),
+            &version_described("4", "the user's release"),
+            &delete_version("9"),
+        ],
+    );
+    let err = publisher::publish(&lambda, plan(&[128]), Duration::from_secs(300))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.VersionConflict");
+    assert!(err.to_string().contains("someone else's"), "{err}");
 }
