@@ -310,7 +310,7 @@ fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
         .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
         .map(|l| l.trim().trim_end_matches(':'))
         .collect();
-    assert_eq!(parameters.len(), 11, "{parameters:?}");
+    assert_eq!(parameters.len(), 12, "{parameters:?}");
     for p in parameters {
         let used =
             template.contains(&format!("!Ref {p}")) || template.contains(&format!("${{{p}}}"));
@@ -667,4 +667,51 @@ fn redeploying_without_changes_succeeds() {
     for line in deploys {
         assert!(line.contains("--no-fail-on-empty-changeset"), "{line}");
     }
+}
+
+/// Issue 27 (the reference's issue #214): with `environmentKmsKeyArn` set, the three steps that
+/// update or publish the function get the key's grant, encrypt and decrypt; no other step does,
+/// and without the parameter none does.
+#[test]
+fn the_environment_kms_key_goes_to_the_steps_that_update_the_function_only() {
+    let template = template();
+    let policy = template
+        .split("\n  environmentKmsPolicy:\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .expect("template.yaml has environmentKmsPolicy");
+    assert!(
+        policy.contains("Condition: UseEnvironmentKmsKey"),
+        "{policy}"
+    );
+    for action in ["kms:CreateGrant", "kms:Encrypt", "kms:Decrypt"] {
+        assert!(policy.contains(action), "{action}");
+    }
+    assert!(
+        policy.contains("Resource: !Ref environmentKmsKeyArn"),
+        "{policy}"
+    );
+    let attached: Vec<&str> = [
+        "initializer",
+        "publisher",
+        "executor",
+        "sampler",
+        "cleaner",
+        "analyzer",
+        "optimizer",
+    ]
+    .into_iter()
+    .filter(|step| {
+        template
+            .split(&format!("\n  {step}:\n"))
+            .nth(1)
+            .and_then(|s| s.split("\n\n  ").next())
+            .is_some_and(|block| {
+                block.contains(
+                    "!If [UseEnvironmentKmsKey, !Ref environmentKmsPolicy, !Ref AWS::NoValue]",
+                )
+            })
+    })
+    .collect();
+    assert_eq!(attached, ["publisher", "cleaner", "optimizer"]);
 }

@@ -32,6 +32,8 @@ export interface PowertuneProps {
   readonly subnetIds?: string[];
   /** Prefix of the state machine's name (at most 43 characters). */
   readonly stateMachineNamePrefix?: string;
+  /** The customer managed KMS key the tuned functions' environment variables use, if any. */
+  readonly environmentKmsKeyArn?: string;
 }
 
 /**
@@ -59,6 +61,10 @@ export function validateProps(props: PowertuneProps): void {
     if (!(Number.isInteger(v) && v >= 128 && v <= 10240)) {
       problems.push(`powerValues has ${v}, not a memory size from 128 to 10240 MB`);
     }
+  }
+  const key = props.environmentKmsKeyArn;
+  if (key !== undefined && key !== '' && !/^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/.test(key)) {
+    problems.push(`environmentKmsKeyArn "${key}" must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)`);
   }
   const days = props.logGroupRetentionInDays;
   if (days !== undefined && !RETENTION_DAYS.includes(days)) {
@@ -90,6 +96,7 @@ export function templateParameters(props: PowertuneProps): Record<string, string
     securityGroupIds: props.securityGroupIds,
     subnetIds: props.subnetIds,
     stateMachineNamePrefix: props.stateMachineNamePrefix,
+    environmentKmsKeyArn: props.environmentKmsKeyArn,
   };
   const set: Record<string, string | number | string[] | number[]> = {};
   for (const [name, value] of Object.entries(all)) {

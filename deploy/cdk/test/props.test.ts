@@ -38,6 +38,7 @@ test('each bad prop is refused with its name and value', () => {
     [{ stateMachineNamePrefix: 'has space' }, /stateMachineNamePrefix "has space"/],
     [{ powerValues: [128, 64] }, /powerValues has 64/],
     [{ logGroupRetentionInDays: 0 }, /logGroupRetentionInDays 0/],
+    [{ environmentKmsKeyArn: 'alias/my-key' }, /environmentKmsKeyArn "alias\/my-key" must be a KMS key ARN/],
     // A whole number CloudFormation refuses for a log group.
     [{ logGroupRetentionInDays: 10 }, /logGroupRetentionInDays 10 must be one of .*1096/],
   ];
