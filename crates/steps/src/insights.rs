@@ -145,7 +145,7 @@ fn start_failed<R: std::fmt::Debug + Send + Sync + 'static>(
             "coldStartRate \"auto\": the log group {log_group} does not exist (the function has never logged, or logs elsewhere), so there is no cold-start rate to read; give one, such as 0.05"
         )),
         Some("AccessDeniedException") => StepError::InvalidInput(format!(
-            "coldStartRate \"auto\": powertune may not query {log_group} (logs:StartQuery and logs:GetQueryResults): deploy the current template, whose Initializer has them, or give a rate such as 0.05. {}",
+            "coldStartRate \"auto\": powertune may not query {log_group} (logs:StartQuery and logs:GetQueryResults): add the group to the deployment's queryLogGroups parameter (Lambda's /aws/lambda/* by default) and deploy the current template, or give a rate such as 0.05. {}",
             e.message().unwrap_or_default()
         )),
         _ => StepError::aws("CloudWatchLogs", "StartQuery (coldStartRate \"auto\")", e),

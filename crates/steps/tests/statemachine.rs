@@ -310,7 +310,7 @@ fn every_substitution_is_filled_by_the_template_and_every_parameter_is_used() {
         .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
         .map(|l| l.trim().trim_end_matches(':'))
         .collect();
-    assert_eq!(parameters.len(), 12, "{parameters:?}");
+    assert_eq!(parameters.len(), 13, "{parameters:?}");
     for p in parameters {
         let used =
             template.contains(&format!("!Ref {p}")) || template.contains(&format!("${{{p}}}"));
@@ -714,4 +714,22 @@ fn the_environment_kms_key_goes_to_the_steps_that_update_the_function_only() {
     })
     .collect();
     assert_eq!(attached, ["publisher", "cleaner", "optimizer"]);
+}
+
+/// Issue 27: the "auto" query may read Lambda's own log groups, and the groups the deployment
+/// names, not every log group of the account.
+#[test]
+fn the_logs_query_is_scoped_to_the_log_groups_the_deployment_names() {
+    let template = template();
+    let initializer = template
+        .split("\n  initializer:\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n  ").next())
+        .expect("template.yaml has the initializer");
+    assert!(
+        initializer.contains("log-group:${queryLogGroups}"),
+        "{initializer}"
+    );
+    assert!(!initializer.contains("log-group:*"), "{initializer}");
+    assert!(template.contains("    Default: /aws/lambda/*\n"));
 }

@@ -32,6 +32,8 @@ export interface PowertuneProps {
   readonly subnetIds?: string[];
   /** Prefix of the state machine's name (at most 43 characters). */
   readonly stateMachineNamePrefix?: string;
+  /** The log groups coldStartRate "auto" may query (default `/aws/lambda/*`). */
+  readonly queryLogGroups?: string;
   /** The customer managed KMS key the tuned functions' environment variables use, if any. */
   readonly environmentKmsKeyArn?: string;
 }
@@ -96,6 +98,7 @@ export function templateParameters(props: PowertuneProps): Record<string, string
     securityGroupIds: props.securityGroupIds,
     subnetIds: props.subnetIds,
     stateMachineNamePrefix: props.stateMachineNamePrefix,
+    queryLogGroups: props.queryLogGroups,
     environmentKmsKeyArn: props.environmentKmsKeyArn,
   };
   const set: Record<string, string | number | string[] | number[]> = {};
