@@ -157,6 +157,23 @@ async fn payloads_of(
     Ok(plan.map(|p| if input.adaptive { p.interleaved() } else { p }))
 }
 
+/// The most request bodies a parallel round holds at once, bytes. Every in-flight Invoke owns a
+/// copy of its payload (the SDK's request body), so a 220 KB payload 700 times at once would
+/// hold 154 MB in a 128 MB Executor; a quarter of its memory is left for them.
+pub(crate) const IN_FLIGHT_PAYLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+/// How many invocations of a parallel round run at once: `maxConcurrency` (all of them when
+/// unset), and no more than [`IN_FLIGHT_PAYLOAD_BYTES`] of payload copies allow.
+pub(crate) fn parallel_limit(
+    max_concurrency: Option<u32>,
+    count: u32,
+    largest_payload: usize,
+) -> usize {
+    let asked = max_concurrency.unwrap_or(count).max(1) as usize;
+    let by_memory = IN_FLIGHT_PAYLOAD_BYTES / largest_payload.max(1);
+    asked.min(by_memory.max(1))
+}
+
 /// Runs the invocations, in parallel up to `maxConcurrency` or one after another with the
 /// input's sleep between them. An error that fails the run stops the rest; one that fails only
 /// the power value lets those already started finish and starts no more.
@@ -171,7 +188,12 @@ async fn invoke_all(
     let count = indices.len() as u32;
     let mut outcomes: Vec<InvocationEnd> = Vec::with_capacity(count as usize);
     if input.parallel_invocation {
-        let limit = input.max_concurrency.unwrap_or(count).max(1) as usize;
+        let largest = payloads
+            .iter()
+            .map(|p| p.as_ref().map_or(0, |p| p.len()))
+            .max()
+            .unwrap_or(0);
+        let limit = parallel_limit(input.max_concurrency, count, largest);
         let permits = Arc::new(Semaphore::new(limit));
         let mut tasks = JoinSet::new();
         for (i, (alias, payload)) in indices.zip(aliases.into_iter().zip(payloads)) {
@@ -670,6 +692,19 @@ fn describe_error_in_full(payload: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_invocations_hold_a_bounded_amount_of_payload_copies() {
+        // Issue 27: 220 KB x 700 at once would hold 154 MB in a 128 MB Executor.
+        let limit = parallel_limit(None, 700, 220_000);
+        assert_eq!(limit, IN_FLIGHT_PAYLOAD_BYTES / 220_000);
+        assert!(limit * 220_000 <= IN_FLIGHT_PAYLOAD_BYTES);
+        // Small payloads: maxConcurrency, or every invocation at once.
+        assert_eq!(parallel_limit(None, 50, 100), 50);
+        assert_eq!(parallel_limit(Some(8), 50, 100), 8);
+        // A payload past the budget still runs, one at a time.
+        assert_eq!(parallel_limit(None, 10, 64 * 1024 * 1024), 1);
+    }
 
     #[test]
     fn lambda_error_payloads_are_described() {

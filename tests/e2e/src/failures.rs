@@ -125,12 +125,14 @@ pub(crate) async fn code_storage_quota_is_checked_up_front(env: &Env) -> Result<
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
 
-/// A 220 KB payload invoked 700 times by one Executor (128 MB): a copy per invocation would be
-/// 154 MB. At 3008 MB the target parses each payload fast.
+/// A 220 KB payload invoked 700 times by one Executor (128 MB), in parallel: a copy per
+/// in-flight invocation would be 154 MB, so the Executor holds at most 32 MB of them at once.
+/// At 3008 MB the target parses each payload fast.
 pub(crate) async fn a_large_payload_many_times(env: &Env) -> Result<()> {
     let e = execute(
         env,
         json!({"lambdaARN": arn("target"), "num": 700, "powerValues": [3008],
+               "parallelInvocation": true,
                "payload": {"padding": "x".repeat(220_000)}}),
     )
     .await?;
