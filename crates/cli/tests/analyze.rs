@@ -443,3 +443,28 @@ fn a_saved_run_is_reanalyzed_at_another_cold_start_rate() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("from 0 to 1"), "{}", stderr(&out));
 }
+
+/// The deciding flags apply to a saved run (`--json`, its input nested under "input") as to
+/// the reference's shape (the input's fields beside "stats").
+#[test]
+fn the_deciding_flags_apply_to_a_saved_run_too() {
+    let saved = temp("saved-for-flags.json");
+    let out = powertune(
+        &[
+            "analyze",
+            sample().to_str().unwrap(),
+            "--json",
+            saved.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(doc["input"].is_object(), "a saved run nests its input");
+    for strategy in ["speed", "cost"] {
+        let again = json(&["analyze", saved.to_str().unwrap(), "--strategy", strategy]);
+        assert_eq!(again["strategy"], strategy);
+    }
+}

@@ -6,6 +6,7 @@ use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::Defaults;
 use powertune_steps::analyzer::analysis_env;
+use serde_json::Value;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
@@ -49,8 +50,14 @@ pub fn run(args: Args) -> Result<(), Failure> {
         read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
     let mut json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
+    // Over the saved input: nested under "input" in a saved run (`--json`) and the state
+    // machine's shape, beside "stats" in the reference's.
     if let Some(saved) = json.as_object_mut() {
-        saved.extend(args.fields.to_input()?);
+        let overrides = args.fields.to_input()?;
+        match saved.get_mut("input").and_then(Value::as_object_mut) {
+            Some(input) => input.extend(overrides),
+            None => saved.extend(overrides),
+        }
     }
     let event = AnalyzerEvent::from_json(&json, &Defaults::default())
         .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
