@@ -2,13 +2,13 @@
 //! invocation and of one execution of our state machine.
 //!
 //! Sources (checked 2026-12; each row of the tables below names its own):
-//! - [CALCULATOR]: AWS's pricing calculator's Lambda data,
+//! - `CALCULATOR`: AWS's pricing calculator's Lambda data,
 //!   `calculator.aws/pricing/2.0/meteredUnitMaps/lambda/USD/current/lambda.json` (the figures the
 //!   Lambda pricing page's region selector shows, usage types `Lambda Duration`,
 //!   `Lambda Duration-ARM`, `Lambda Requests`, `Lambda Storage-Duration`), which this machine
 //!   cannot reach: read from a third-party copy of it, remotion-dev/remotion
 //!   `packages/lambda/src/pricing/price-per-1-s.ts`.
-//! - [TABLE_B]: a third-party table of per-region Lambda prices (x86 duration and requests
+//! - `TABLE_B`: a third-party table of per-region Lambda prices (x86 duration and requests
 //!   only), for regions the calculator copy lacks; its rows are marked.
 //! - US East (N. Virginia) on <https://aws.amazon.com/lambda/pricing/> itself, and the China
 //!   regions (priced in CNY) on <https://www.amazonaws.cn/en/lambda/pricing/>.
