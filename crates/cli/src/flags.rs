@@ -75,7 +75,10 @@ impl<S: FieldSet> InputFlags<S> {
                 Flag::Value {
                     kind: ValueKind::Json,
                     ..
-                } => ValueKind::Json.to_json(&[read_at_file(&values[0])?]),
+                } => {
+                    let given = values.first().map(String::as_str).unwrap_or_default();
+                    ValueKind::Json.to_json(&[read_at_file(given)?])
+                }
                 Flag::Value { kind, .. } => kind.to_json(values),
             };
             input.insert(field.name.to_string(), value);
