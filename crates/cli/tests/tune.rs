@@ -400,20 +400,20 @@ fn p50(doc: &Value, power: u64) -> f64 {
 }
 
 /// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded CPU-bound function:
-/// the ratio of the median durations from 15% under 1769/128 to 35% over it.
+/// the ratio of the median durations from 15% under 1769/128 to 50% over it.
 ///
 /// Over, more than under: a process throttled for 18.5 ms of every 20 finds its caches cold at
-/// each slice (on Lambda too), so at 128 MB it spends more CPU on the same work. How much depends
-/// on what else runs on the host: the Python example read 13.4 to 14.1 on a quiet machine, 15.0
-/// to 16.9 in a cold CI run (its 128 MB invocations used 20% more CPU than at 1769 MB), and two
-/// CI runs on a busy shared host gave medians of 18.39 and 18.10 (their 1769 MB medians 82 to
-/// 134 ms against 142 ms on a quiet machine). A share
-/// that is too large (the real fault) reads under. One measurement on a shared 2-core machine
-/// can be off (CI once read 20.81), so a ratio outside the band is measured twice more and the
-/// median of the three decides.
+/// each slice (on Lambda too), so at 128 MB it spends more CPU on the same work, and how much
+/// depends on what else the host runs. The Python example read 13.4 to 14.1 on a quiet machine
+/// once, 15.0 to 16.9 in a cold CI run, 18.1 and 18.4 on a busy shared host; on 2026-12-05 four
+/// runs in a row on the quiet 2-core machine read 12.4, 13.7, 14.4 and 19.1 (its 128 MB median
+/// 820 to 1,140 ms for the same code), and a CI run 19.7, 20.0 and 21.7. The faults this guards
+/// against are far outside that: a share too large reads under (the lower bound), one half as
+/// large as Lambda's reads about 27.6. One measurement can be off, so a ratio outside the band
+/// is measured twice more and the median of the three decides.
 fn assert_cpu_ratio(label: &str, measure: impl Fn() -> Value) {
     let expected = 1769.0 / 128.0;
-    let within = |ratio: f64| (-0.15..=0.35).contains(&(ratio / expected - 1.0));
+    let within = |ratio: f64| (-0.15..=0.50).contains(&(ratio / expected - 1.0));
     let mut ratios = Vec::new();
     while ratios.len() < 3 {
         let doc = measure();
@@ -434,7 +434,7 @@ fn assert_cpu_ratio(label: &str, measure: impl Fn() -> Value) {
     let median = ratios[1];
     assert!(
         within(median),
-        "{label}: 128 MB / 1769 MB = {median:.2} (median of {ratios:.2?}), expected {expected:.2} -15% to +35%"
+        "{label}: 128 MB / 1769 MB = {median:.2} (median of {ratios:.2?}), expected {expected:.2} -15% to +50%"
     );
 }
 

@@ -178,8 +178,12 @@ impl LambdaPrice {
             .filter(|b| *b != "ephemeral storage" || storage_matters)
             .collect();
         (!borrowed.is_empty()).then(|| {
+            let instead = match self.currency {
+                Currency::Usd => format!("costs use {FALLBACK_REGION}'s"),
+                Currency::Cny => "it is left out of the costs".to_string(),
+            };
             format!(
-                "Lambda's {} price in {} is not published where powertune looked; costs use {FALLBACK_REGION}'s.",
+                "Lambda's {} price in {} is not published where powertune looked; {instead}.",
                 borrowed.join(" and "),
                 self.region
             )
@@ -488,11 +492,15 @@ pub fn lambda_price(region: &str, architecture: Architecture) -> LambdaPrice {
         Some(row) => (*row, None),
         None => (base, Some(region.to_string())),
     };
+    let currency = Currency::of_region(found.region);
+    // us-east-1's figures are dollars: a region billed in another currency leaves a figure it
+    // lacks out of the costs instead.
+    let in_dollars = currency == Currency::Usd;
     let mut borrowed = Vec::new();
     let mut pick = |own: Option<f64>, fallback: Option<f64>, what: &'static str| {
         own.unwrap_or_else(|| {
             borrowed.push(what);
-            fallback.unwrap_or_default()
+            fallback.filter(|_| in_dollars).unwrap_or_default()
         })
     };
     let per_gb_second = match architecture {
@@ -504,7 +512,7 @@ pub fn lambda_price(region: &str, architecture: Architecture) -> LambdaPrice {
     LambdaPrice {
         region: found.region,
         architecture,
-        currency: Currency::of_region(found.region),
+        currency,
         per_gb_second,
         per_request,
         per_storage_gb_second,
@@ -710,6 +718,18 @@ mod tests {
         assert_eq!(x86.notice(), None);
         let big = x86.with_ephemeral_storage(2048);
         assert!(big.notice().unwrap().contains("ephemeral storage"));
+    }
+
+    #[test]
+    fn a_region_billed_in_yuan_never_borrows_a_dollar_figure() {
+        let beijing = lambda_price("cn-north-1", Architecture::X86_64).with_ephemeral_storage(2048);
+        assert_eq!(beijing.per_storage_gb_second, 0.0);
+        let notice = beijing.notice().unwrap();
+        assert!(notice.contains("left out of the costs"), "{notice}");
+        assert_eq!(
+            beijing.duration_cost(1024, 1000.0),
+            lambda_price("cn-north-1", Architecture::X86_64).duration_cost(1024, 1000.0)
+        );
     }
 
     #[test]
