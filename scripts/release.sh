@@ -26,7 +26,8 @@ cd "$root"
 mkdir -p dist
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
 host="$(rustc -vV | sed -n 's/^host: //p')"
-venv="$root/.venv-release"
+# Resolved: .ci/run links it to a cache outside the clone, and venv refuses a link.
+venv="$(realpath -m "$root/.venv-release")"
 
 # maturin for the wheel; for a release build, zig and cargo-zigbuild too (the Linux targets).
 tools() {
