@@ -53,6 +53,22 @@ pub struct Sampling {
 }
 
 impl Sampling {
+    /// The most rounds a run of `input` can take: one for a plain run; for an adaptive one, a
+    /// round of `minNum`, then each round growing the invocations by [`GROWTH`] up to `num`.
+    pub fn most_rounds(input: &ExecutionInput) -> u32 {
+        if !input.adaptive || input.dry_run {
+            return 1;
+        }
+        let (mut done, mut rounds) = (input.min_num.min(input.num), 1);
+        while done < input.num {
+            done = ((f64::from(done) * GROWTH).ceil() as u32)
+                .max(done + 1)
+                .min(input.num);
+            rounds += 1;
+        }
+        rounds
+    }
+
     /// The first round: every power value, `minNum` invocations adaptively, else `num` (one in
     /// a dry run).
     pub fn start(input: &ExecutionInput) -> Sampling {
@@ -365,6 +381,19 @@ mod tests {
 
         let dry = input(json!({"dryRun": true}));
         assert_eq!(Sampling::start(&dry).count, 1);
+    }
+
+    #[test]
+    fn the_most_rounds_are_those_of_growing_by_half_from_min_num_to_num() {
+        let input =
+            |v: serde_json::Value| ExecutionInput::from_json(&v, &Defaults::default()).unwrap();
+        // 5, 8, 12, 18, 27, 41, 62, 93, 100: nine rounds.
+        let adaptive = input(
+            serde_json::json!({"lambdaARN": "f", "num": 100, "powerValues": [128], "adaptive": true}),
+        );
+        assert_eq!(Sampling::most_rounds(&adaptive), 9);
+        let plain = input(serde_json::json!({"lambdaARN": "f", "num": 100, "powerValues": [128]}));
+        assert_eq!(Sampling::most_rounds(&plain), 1);
     }
 
     #[test]

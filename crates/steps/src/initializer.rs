@@ -4,6 +4,7 @@
 
 use crate::error::StepError;
 use crate::events::{FunctionSnapshot, Plan};
+use crate::history;
 use crate::insights::{LogsApi, QUERY_WAIT};
 use crate::lambda::{FunctionConfig, LambdaApi};
 use crate::state_size;
@@ -83,6 +84,18 @@ pub async fn initialize(
             )));
         }
         tracing::info!(largest_state = size.largest, "the run's states fit");
+        // Every step has the deployment's totalExecutionTimeout, as this one does: what is left
+        // of it now is what a Publisher invocation will have.
+        if let Some(left) = lambda.time_left() {
+            let budget = Duration::from_secs(left.as_secs_f64().ceil() as u64);
+            let history = history::estimate(&plan, budget);
+            if !history.fits() {
+                return Err(StepError::InvalidInput(history::too_long_message(
+                    &plan, &history, budget,
+                )));
+            }
+            tracing::info!(events = history.events, "the run's history fits");
+        }
     }
     refuse_what_can_only_fail(lambda, &plan, &function, &config).await?;
     // Last of the checks: the Logs Insights query (up to two minutes, billed per GB scanned)

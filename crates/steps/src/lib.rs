@@ -30,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod executor;
 pub mod handlers;
+pub mod history;
 pub mod initializer;
 pub mod insights;
 pub mod lambda;

@@ -428,3 +428,27 @@ pub(crate) async fn optimizer_killed_before_its_alias(env: &Env) -> Result<()> {
     );
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
+
+/// Issue 27: a run whose history would pass Step Functions' 25,000 events (onlyColdStarts x
+/// "ALL" at num 100 is 4,600 configurations; with a 10 s step timeout the Publisher publishes
+/// one per invocation) is refused by the Initializer with the numbers, before anything changes.
+pub(crate) async fn a_history_over_25000_events_is_refused_up_front(env: &Env) -> Result<()> {
+    let brief = deploy_stack(env, "brief", 10).await?;
+    let e = execute_on(
+        env,
+        &brief,
+        json!({"lambdaARN": arn("target"), "num": 100, "powerValues": "ALL", "onlyColdStarts": true}),
+    )
+    .await?;
+    failed_with(
+        &e,
+        "PowerTuning.InvalidInput",
+        &[
+            "events to the execution's history",
+            "4600 configurations",
+            "totalExecutionTimeout 10 s",
+        ],
+    )?;
+    ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}

@@ -110,6 +110,7 @@ async fn main() -> Result<()> {
         auto_optimize_with_alias,
         pre_and_post_processors,
         plan_too_big_for_256_kb,
+        a_history_over_25000_events_is_refused_up_front,
         an_inactive_function_is_restored_by_the_run,
         weighted_payloads,
         dry_run,
