@@ -36,6 +36,10 @@ pub struct FunctionSnapshot {
     /// `EphemeralStorage.Size`, MB: the storage above 512 MB is priced with the duration.
     #[serde(default = "free_storage")]
     pub ephemeral_storage_mb: u32,
+    /// `Timeout`, seconds: an invocation may run this long (the Executor gives up on one that
+    /// outlasts its own step, and says so with this figure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<u32>,
 }
 
 impl FunctionSnapshot {

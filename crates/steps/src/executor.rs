@@ -85,6 +85,7 @@ pub async fn execute_with_progress(
         progress,
         finished: AtomicU32::new(0),
         failed: AtomicBool::new(false),
+        timeout_s: event.function.timeout_s,
     });
     let indices = first..first + count;
     let aliases: Vec<String> = indices
@@ -449,6 +450,8 @@ struct Job {
     finished: AtomicU32,
     /// An invocation failed the power value: no more are started.
     failed: AtomicBool,
+    /// The function's own timeout, seconds, when the Initializer read it.
+    timeout_s: Option<u32>,
 }
 
 /// How one invocation ended.
@@ -477,7 +480,37 @@ impl InvocationEnd {
     }
 }
 
+/// What an invocation leaves the Executor for the rest: its statistics and answer.
+const STOP_MARGIN: Duration = Duration::from_secs(3);
+
 impl Job {
+    /// An invocation still running when the step had to stop: the power value's timeout when
+    /// `powerValueFailures` covers timeouts (no more of its invocations are made: each would be
+    /// billed up to the function's own timeout), else the run's failure.
+    fn outlasted(&self, i: u32, waited: Duration) -> Result<Option<InvocationEnd>, StepError> {
+        let message = format!(
+            "Invocation {} at {} MB was still running after {:.0} s, when the Executor had to stop: the function's timeout ({}) is longer than what a step has (the deployment's totalExecutionTimeout). Lambda lets it run on, billed up to that timeout.",
+            i + 1,
+            self.value,
+            waited.as_secs_f64(),
+            self.timeout_s
+                .map_or("unknown".to_string(), |t| format!("{t} s"))
+        );
+        if self
+            .power_value_failures
+            .covers(Some("Sandbox.Timedout"), &message, "")
+        {
+            self.failed.store(true, Ordering::Relaxed);
+            self.count_finished();
+            return Ok(Some(InvocationEnd::Failed {
+                error_type: "Sandbox.Timedout".into(),
+                message,
+                report: None,
+            }));
+        }
+        Err(StepError::InvocationError(message))
+    }
+
     /// One invocation, with its processors; `None` when the power value had already failed
     /// and the invocation was not made.
     async fn run(
@@ -513,13 +546,26 @@ impl Job {
             }
         }
 
-        let out = invoke_retrying(
+        let invoked = invoke_retrying(
             &self.lambdas.function,
             &self.function,
             Some(&alias),
             payload.as_deref(),
-        )
-        .await?;
+        );
+        // A function whose timeout outlasts what this step has left would take the step down
+        // with it (the state machine retries the Executor, which meets the same hang): the
+        // invocation is given up before the step's deadline and counts as the power value's
+        // timeout, as Lambda's own timeout would.
+        let out = match self.lambdas.function.time_left() {
+            Some(left) => {
+                let bound = left.saturating_sub(STOP_MARGIN);
+                match tokio::time::timeout(bound, invoked).await {
+                    Ok(out) => out?,
+                    Err(_) => return self.outlasted(i, bound),
+                }
+            }
+            None => invoked.await?,
+        };
         if let Some(post) = &self.post {
             let response = String::from_utf8_lossy(&out.payload).into_owned();
             let processed = invoke_retrying(

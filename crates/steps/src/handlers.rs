@@ -143,8 +143,13 @@ impl Clients {
         self.lambda(region).with_deadline(deadline)
     }
 
-    /// The clients an Executor needs: the function's region, and each processor's own.
-    pub(crate) fn executor_lambdas(&self, event: &ExecutorEvent) -> Result<Lambdas, StepError> {
+    /// The clients an Executor needs: the function's region, and each processor's own. The
+    /// function's knows the step's `deadline`: an invocation still running near it is given up.
+    pub(crate) fn executor_lambdas(
+        &self,
+        event: &ExecutorEvent,
+        deadline: Option<Instant>,
+    ) -> Result<Lambdas, StepError> {
         let input = &event.input;
         let function = self.lambda(Some(&event.function.region));
         // A processor without a region in its ARN, or in the function's, shares its clients.
@@ -158,7 +163,10 @@ impl Clients {
         Ok(Lambdas {
             pre_processor: processor(&input.pre_processor),
             post_processor: processor(&input.post_processor),
-            function,
+            function: match deadline {
+                Some(d) => function.with_deadline(d),
+                None => function,
+            },
         })
     }
 
@@ -237,9 +245,15 @@ pub async fn executor(
     clients: &Clients,
     event: LambdaEvent<Value>,
 ) -> Result<ExecutorOutput, StepError> {
+    let deadline = deadline_of(&event);
     let event: ExecutorEvent = parse("Executor", event.payload)?;
     let s3 = clients.s3();
-    executor::execute(&clients.executor_lambdas(&event)?, Some(&s3), event).await
+    executor::execute(
+        &clients.executor_lambdas(&event, Some(deadline))?,
+        Some(&s3),
+        event,
+    )
+    .await
 }
 
 /// The Sampler's adapter.
@@ -340,12 +354,13 @@ mod tests {
                 description: String::new(),
                 snap_start: false,
                 ephemeral_storage_mb: 512,
+                timeout_s: None,
             },
             value: 128,
             first: 0,
             count: None,
         };
-        let lambdas = clients.executor_lambdas(&event).unwrap();
+        let lambdas = clients.executor_lambdas(&event, None).unwrap();
         let region = |l: &LambdaApi| {
             l.invoke_client
                 .config()

@@ -74,6 +74,7 @@ pub async fn initialize(
         description: config.description.clone(),
         snap_start: config.snap_start,
         ephemeral_storage_mb: config.ephemeral_storage_mb,
+        timeout_s: config.timeout_s,
     };
     let mut plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {

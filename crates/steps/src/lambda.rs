@@ -101,6 +101,7 @@ impl LambdaApi {
                 .snap_start()
                 .and_then(|s| s.apply_on())
                 .is_some_and(|a| *a == SnapStartApplyOn::PublishedVersions),
+            timeout_s: out.timeout().and_then(|t| u32::try_from(t).ok()),
             ephemeral_storage_mb: out
                 .ephemeral_storage()
                 .and_then(|e| u32::try_from(e.size()).ok())

@@ -102,6 +102,7 @@ mod tests {
             description: String::new(),
             snap_start: false,
             ephemeral_storage_mb: 512,
+            timeout_s: None,
         };
         Plan::new(&input, function, "run1".into())
     }

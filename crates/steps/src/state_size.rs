@@ -316,6 +316,7 @@ mod tests {
             description: "d".into(),
             snap_start: false,
             ephemeral_storage_mb: 512,
+            timeout_s: None,
         };
         let plan = Plan::new(&input, function, "abcdefabcdef".into());
         (plan, input)

@@ -452,3 +452,37 @@ pub(crate) async fn a_history_over_25000_events_is_refused_up_front(env: &Env) -
     ensure!(e.last_state == "Initializer", "failed in {}", e.last_state);
     assert_untouched(env, "target", ORIGINAL_MEMORY).await
 }
+
+/// Issue 27: a function whose own timeout (60 s) outlasts the steps' (10 s) and that hangs at
+/// 128 MB: the Executor gives the invocation up before its deadline and 128 MB is left out as a
+/// timeout (powerValueFailures "memory"), instead of the Executor being killed, retried twice
+/// and the run failing.
+pub(crate) async fn a_function_timeout_longer_than_the_steps_fails_only_its_power_value(
+    env: &Env,
+) -> Result<()> {
+    let stuck = deploy_stack(env, "stuck", 10).await?;
+    create_function(env, "slowpoke", "picky", ORIGINAL_MEMORY, 60, &[]).await?;
+    let e = execute_on(
+        env,
+        &stuck,
+        json!({"lambdaARN": arn("slowpoke"), "num": 5, "powerValues": [128, 256],
+               "includeOutputResults": true,
+               "payload": {"hangAt": [128], "hangSeconds": 40, "iterations": 1000}}),
+    )
+    .await?;
+    succeeded(&e)?;
+    ensure!(e.output["power"] == 256, "power {}", e.output["power"]);
+    let failed = e.output["stats"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["value"] == 128))
+        .map(|s| s["failures"].clone())
+        .unwrap_or_default();
+    ensure!(
+        failed["errorType"] == "Sandbox.Timedout"
+            && failed["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("timeout (60 s) is longer than what a step has")),
+        "128 MB failures {failed}"
+    );
+    assert_untouched(env, "slowpoke", ORIGINAL_MEMORY).await
+}

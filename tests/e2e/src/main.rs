@@ -111,6 +111,7 @@ async fn main() -> Result<()> {
         pre_and_post_processors,
         plan_too_big_for_256_kb,
         a_history_over_25000_events_is_refused_up_front,
+        a_function_timeout_longer_than_the_steps_fails_only_its_power_value,
         an_inactive_function_is_restored_by_the_run,
         weighted_payloads,
         dry_run,

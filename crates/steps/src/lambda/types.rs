@@ -49,6 +49,8 @@ pub(crate) struct FunctionConfig {
     pub snap_start: bool,
     /// `EphemeralStorage.Size`, MB (512 when Lambda gives none): above 512 MB it is charged.
     pub ephemeral_storage_mb: u32,
+    /// `Timeout`, seconds, when Lambda gives it.
+    pub timeout_s: Option<u32>,
     /// Whether an update is still in progress.
     pub last_update_in_progress: bool,
     /// `State` (Active when Lambda gives none).

@@ -253,6 +253,7 @@ fn snapshot() -> FunctionSnapshot {
         description: "original".into(),
         snap_start: false,
         ephemeral_storage_mb: 512,
+        timeout_s: None,
     }
 }
 
