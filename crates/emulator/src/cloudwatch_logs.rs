@@ -6,12 +6,14 @@
 //! `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`.
 //!
 //! The query language served is a subset, refused with `MalformedQueryException` beyond it:
-//! `[filter COND [or COND]... |] stats AGG[, AGG]...`, where COND is `FIELD = "VALUE"` and AGG
+//! `[filter COND [or COND]... |]... stats AGG[, AGG]...` (several filters must all hold), where
+//! COND is `FIELD = "VALUE"` or `FIELD like "TEXT"` (TEXT anywhere in the field) and AGG
 //! is `count(*) as NAME` or `count(FIELD) as NAME` (the events in which FIELD exists). The
 //! fields are those Logs Insights discovers ("Supported logs and discovered fields"): `@type`
 //! of a text START, END or REPORT line and the REPORT line's `@duration`, `@billedDuration`,
-//! `@memorySize`, `@maxMemoryUsed` and `@initDuration`; and a JSON event's fields by dotted
-//! path (`type`, `record.metrics.initDurationMs`). A query completes when it is started.
+//! `@memorySize`, `@maxMemoryUsed` and `@initDuration`; every event's `@logStream`; and a JSON
+//! event's fields by dotted path (`type`, `record.metrics.initDurationMs`). A query completes
+//! when it is started.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -25,6 +27,8 @@ pub const MAX_EVENTS_PER_GROUP: usize = 200_000;
 struct Event {
     /// Milliseconds since the epoch.
     timestamp_ms: i64,
+    /// The log stream it was written to.
+    stream: String,
     message: String,
 }
 
@@ -41,6 +45,42 @@ pub fn log_group(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
 
+/// Today's date, `YYYY/MM/DD` (UTC), as a log stream's name starts.
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}/{month:02}/{day:02}")
+}
+
+/// The group a function logs to: its `LoggingConfig.LogGroup`, else Lambda's default.
+pub fn group_of(function: &str, custom: Option<&str>) -> String {
+    custom.map_or_else(|| log_group(function), str::to_string)
+}
+
+/// The log stream an invocation's lines go to. Lambda names a stream after the day, the
+/// version and the execution environment; in a custom group, after the function too, so that
+/// functions sharing the group can be told apart ("Configuring CloudWatch log groups", Lambda
+/// Developer Guide: `YYYY/MM/DD/<function_name>[<function_version>][<execution_environment_GUID>]`).
+pub fn log_stream(function: &str, version: &str, environment: &str, custom: bool) -> String {
+    let day = today();
+    if custom {
+        format!("{day}/{function}[{version}]{environment}")
+    } else {
+        format!("{day}/[{version}]{environment}")
+    }
+}
+
 /// A Logs API error: its `__type` and message.
 #[derive(Debug, PartialEq)]
 pub struct LogsError {
@@ -51,8 +91,8 @@ pub struct LogsError {
 }
 
 impl Logs {
-    /// Appends each line of an invocation's log to `group`, at `timestamp_ms`.
-    pub fn append(&mut self, group: &str, timestamp_ms: i64, log: &str) {
+    /// Appends each line of an invocation's log to `stream` of `group`, at `timestamp_ms`.
+    pub fn append(&mut self, group: &str, stream: &str, timestamp_ms: i64, log: &str) {
         let events = self.groups.entry(group.to_string()).or_default();
         for line in log.lines().filter(|l| !l.trim().is_empty()) {
             if events.len() == MAX_EVENTS_PER_GROUP {
@@ -60,6 +100,7 @@ impl Logs {
             }
             events.push_back(Event {
                 timestamp_ms,
+                stream: stream.to_string(),
                 message: line.to_string(),
             });
         }
@@ -141,15 +182,17 @@ impl Logs {
 /// A parsed query.
 #[derive(Debug, PartialEq)]
 struct Query {
-    /// `FIELD = "VALUE"` conditions, any of which matches; none matches every event.
-    filter: Vec<(String, String)>,
+    /// Each `filter` stage: conditions any of which matches (`FIELD = "VALUE"`, or with
+    /// `like`, VALUE anywhere in FIELD); an event passes when every stage matches.
+    filter: Vec<Vec<(String, bool, String)>>,
     /// Each `count(...)`: its field (`None` for `*`) and its name.
     counts: Vec<(Option<String>, String)>,
     /// Fields `parse @message /PREFIX(?<NAME>.*?)SUFFIX/` extracts: name, prefix, suffix.
     parsed: Vec<(String, String, String)>,
 }
 
-const SERVED: &str = "the emulator serves [filter FIELD = \"VALUE\" [or ...] |] \
+const SERVED: &str =
+    "the emulator serves [filter FIELD = \"VALUE\"|FIELD like \"TEXT\" [or ...] |]... \
 [parse @message /PREFIX(?<NAME>.*?)SUFFIX/ |] stats count(*|FIELD) as NAME[, ...]";
 
 /// `/PREFIX(?<NAME>.*?)SUFFIX/`: the one form of `parse` served (a lazy capture between two
@@ -182,18 +225,26 @@ fn parse(text: &str) -> Result<Query, LogsError> {
                     .ok_or_else(|| malformed(&format!("the pattern {pattern:?} is not served")))?,
             );
         } else if let Some(conditions) = stage.strip_prefix("filter ") {
+            let mut any = Vec::new();
             for condition in conditions.split(" or ") {
-                let (field, value) = condition.split_once('=').ok_or_else(|| {
-                    malformed(&format!("cannot read the condition {condition:?}"))
-                })?;
+                let (field, like, value) = match condition.split_once(" like ") {
+                    Some((f, v)) => (f, true, v),
+                    None => {
+                        let (f, v) = condition.split_once('=').ok_or_else(|| {
+                            malformed(&format!("cannot read the condition {condition:?}"))
+                        })?;
+                        (f, false, v)
+                    }
+                };
                 let value = value.trim();
                 let unquoted = value
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
                     .ok_or_else(|| malformed(&format!("{value} is not a quoted string")))?;
-                filter.push((field.trim().to_string(), unquoted.to_string()));
+                any.push((field.trim().to_string(), like, unquoted.to_string()));
             }
+            filter.push(any);
         } else if let Some(aggregates) = stage.strip_prefix("stats ") {
             for aggregate in aggregates.split(',') {
                 let (call, name) = aggregate
@@ -228,11 +279,13 @@ impl Query {
         let matched: Vec<&&Event> = events
             .iter()
             .filter(|e| {
-                self.filter.is_empty()
-                    || self
-                        .filter
-                        .iter()
-                        .any(|(f, v)| field(e, f).as_deref() == Some(v.as_str()))
+                self.filter.iter().all(|any| {
+                    any.iter().any(|(f, like, v)| match self.field(e, f) {
+                        Some(found) if *like => found.contains(v.as_str()),
+                        Some(found) => found == *v,
+                        None => false,
+                    })
+                })
             })
             .collect();
         if matched.is_empty() {
@@ -270,6 +323,9 @@ impl Query {
 
 /// A discovered field of an event, as text.
 fn field(event: &Event, name: &str) -> Option<String> {
+    if name == "@logStream" {
+        return Some(event.stream.clone());
+    }
     let line = event.message.as_str();
     if line.starts_with('{') {
         let root: Value = serde_json::from_str(line).ok()?;
@@ -324,11 +380,11 @@ mod tests {
     #[test]
     fn stats_count_reports_and_the_cold_ones_in_both_log_formats() {
         let mut logs = Logs::default();
-        logs.append("/aws/lambda/f", 1_000_000, COLD);
+        logs.append("/aws/lambda/f", "2026/01/01/[1]env", 1_000_000, COLD);
         for _ in 0..3 {
-            logs.append("/aws/lambda/f", 1_001_000, WARM);
+            logs.append("/aws/lambda/f", "2026/01/01/[1]env", 1_001_000, WARM);
         }
-        logs.append("/aws/lambda/f", 1_002_000, JSON_COLD);
+        logs.append("/aws/lambda/f", "2026/01/01/[1]env", 1_002_000, JSON_COLD);
         let out = query(&mut logs, QUERY, 1000, 1002).unwrap();
         assert_eq!(out["status"], "Complete");
         assert_eq!(
@@ -343,6 +399,37 @@ mod tests {
         assert_eq!(out["results"], json!([]));
     }
 
+    #[test]
+    fn streams_are_named_as_lambda_names_them_and_filtered_by_like() {
+        assert!(
+            today().starts_with("20") && today().len() == 10,
+            "{}",
+            today()
+        );
+        let own = log_stream("f", "3", "abc", false);
+        assert!(own.ends_with("/[3]abc"), "{own}");
+        let shared = log_stream("f", "3", "abc", true);
+        assert!(shared.ends_with("/f[3]abc"), "{shared}");
+        // Two functions in one custom group: a query can keep one's streams.
+        let mut logs = Logs::default();
+        logs.append("/app", &log_stream("f", "1", "e1", true), 1_000_000, COLD);
+        logs.append("/app", &log_stream("g", "1", "e2", true), 1_000_000, WARM);
+        logs.append("/app", &log_stream("g", "1", "e2", true), 1_000_000, WARM);
+        let mut call = |q: &str| {
+            let started = logs
+                .call("StartQuery", &json!({"logGroupName": "/app", "startTime": 1000, "endTime": 1000, "queryString": q}))
+                .unwrap();
+            logs.call("GetQueryResults", &json!({"queryId": started["queryId"]}))
+                .unwrap()
+        };
+        let all = call("filter @type = \"REPORT\" | stats count(*) as n");
+        assert_eq!(all["results"][0][0]["value"], "3");
+        let f_only = call(
+            "filter @type = \"REPORT\" | filter @logStream like \"/f[\" | stats count(*) as n",
+        );
+        assert_eq!(f_only["results"][0][0]["value"], "1");
+    }
+
     /// AWS's own SnapStart query parses the Restore Duration out of the message, and a restore
     /// (text or JSON) counts as a cold start in powertune's "auto" query.
     #[test]
@@ -351,7 +438,7 @@ mod tests {
         const JSON_RESTORED: &str = r#"{"time":"t","type":"platform.report","record":{"requestId":"j","metrics":{"durationMs":3.0,"restoreDurationMs":280.5}}}"#;
         let mut logs = Logs::default();
         for log in [COLD, WARM, RESTORED, JSON_RESTORED, JSON_COLD] {
-            logs.append("/aws/lambda/f", 1_000_000, log);
+            logs.append("/aws/lambda/f", "2026/01/01/[1]env", 1_000_000, log);
         }
         let q = "filter @type = \"REPORT\" or type = \"platform.report\" \
             | parse @message /Restore Duration: (?<restoreDuration>.*?) ms/ \
@@ -378,6 +465,7 @@ mod tests {
     fn discovered_fields_of_a_text_report() {
         let event = |m: &str| Event {
             timestamp_ms: 0,
+            stream: "2026/01/01/[1]env".into(),
             message: m.to_string(),
         };
         let report = event(COLD.lines().nth(2).unwrap());
@@ -397,7 +485,7 @@ mod tests {
         let mut logs = Logs::default();
         let e = query(&mut logs, QUERY, 0, 1).unwrap_err();
         assert_eq!(e.code, "ResourceNotFoundException");
-        logs.append("/aws/lambda/f", 0, WARM);
+        logs.append("/aws/lambda/f", "2026/01/01/[1]env", 0, WARM);
         for q in [
             "fields @message | limit 20",
             "stats avg(@duration) as d",
@@ -412,7 +500,7 @@ mod tests {
     fn a_group_keeps_its_newest_events() {
         let mut logs = Logs::default();
         let line = "START RequestId: x Version: 1\n".repeat(MAX_EVENTS_PER_GROUP + 5);
-        logs.append("/aws/lambda/f", 0, &line);
+        logs.append("/aws/lambda/f", "2026/01/01/[1]env", 0, &line);
         assert_eq!(logs.groups["/aws/lambda/f"].len(), MAX_EVENTS_PER_GROUP);
     }
 }

@@ -263,11 +263,7 @@ fn log_init_timeout(state: &State, resolved: &Resolved, after: Duration) {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    lock(&state.logs).append(
-        &crate::cloudwatch_logs::log_group(&resolved.function),
-        now_ms,
-        &line,
-    );
+    append_log(state, resolved, now_ms, &line);
 }
 
 /// How an invocation ended, as Invoke answers it.
@@ -346,12 +342,22 @@ fn render(
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    lock(&state.logs).append(
-        &crate::cloudwatch_logs::log_group(&resolved.function),
-        now_ms,
-        &log,
-    );
+    append_log(state, resolved, now_ms, &log);
     log
+}
+
+/// Writes `log` to the function's log group (its `LoggingConfig.LogGroup`, else Lambda's
+/// default) and stream, as Lambda names them.
+fn append_log(state: &State, resolved: &Resolved, now_ms: i64, log: &str) {
+    let custom = resolved.config.log_group.as_deref();
+    let group = crate::cloudwatch_logs::group_of(&resolved.function, custom);
+    let stream = crate::cloudwatch_logs::log_stream(
+        &resolved.function,
+        &resolved.version,
+        "emulator",
+        custom.is_some(),
+    );
+    lock(&state.logs).append(&group, &stream, now_ms, log);
 }
 
 /// A `failInvocation` fault's answer: the function's error, as if it had raised, with the

@@ -45,6 +45,8 @@ pub struct LoggingConfig {
     pub system_log_level: Option<String>,
     /// `TRACE` to `FATAL`.
     pub application_log_level: Option<String>,
+    /// A log group of the user's choosing (several functions may share one).
+    pub log_group: Option<String>,
 }
 
 /// `Code` of CreateFunction.

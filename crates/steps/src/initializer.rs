@@ -107,7 +107,12 @@ pub async fn initialize(
             left.saturating_sub(Duration::from_secs(5))
         });
         let rate = logs
-            .cold_start_rate(&config.log_group, SystemTime::now(), Instant::now() + wait)
+            .cold_start_rate(
+                &config.log_group,
+                &function_name(&config.function_arn),
+                SystemTime::now(),
+                Instant::now() + wait,
+            )
             .await?;
         tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "coldStartRate read from the logs");
         plan.input.cold_start_rate = Some(ColdStartRate::Measured(rate));
@@ -118,6 +123,11 @@ pub async fn initialize(
         lambda.wait_until_ready(&function).await?;
     }
     Ok(plan)
+}
+
+/// A function's name from its ARN (or the name itself).
+fn function_name(function: &str) -> String {
+    FunctionRef::parse(function).map_or_else(|_| function.to_string(), |f| f.name)
 }
 
 /// The largest rate the query can give for `log_group`, for the size estimate.

@@ -1,13 +1,15 @@
 //! CloudWatch Logs Insights, for `coldStartRate: "auto"`: the function's share of cold starts
 //! over the last [`AUTO_RATE_DAYS`] days, counted in its log group by one query
-//! ([`AUTO_RATE_QUERY`]). Logs Insights runs a query asynchronously: StartQuery gives an ID,
+//! ([`AUTO_RATE_QUERY`](powertune_core::input::AUTO_RATE_QUERY), narrowed to the function's
+//! own streams in a shared log group). Logs Insights runs a query asynchronously: StartQuery
+//! gives an ID,
 //! and GetQueryResults answers `Scheduled` or `Running` until the query is `Complete` (or
 //! `Failed`, `Cancelled`, `Timeout`).
 
 use crate::error::StepError;
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::QueryStatus;
-use powertune_core::input::{MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
+use powertune_core::input::{auto_rate_query, MeasuredRate, AUTO_RATE_DAYS};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The longest the Initializer waits for the query. Logs Insights scans the period's events,
@@ -50,6 +52,7 @@ impl LogsApi {
     pub async fn cold_start_rate(
         &self,
         log_group: &str,
+        function: &str,
         now: SystemTime,
         deadline: Instant,
     ) -> Result<MeasuredRate, StepError> {
@@ -64,7 +67,7 @@ impl LogsApi {
             .log_group_name(log_group)
             .start_time(start)
             .end_time(end)
-            .query_string(AUTO_RATE_QUERY)
+            .query_string(auto_rate_query(log_group, function))
             .send()
             .await
             .map_err(|e| start_failed(log_group, e))?;

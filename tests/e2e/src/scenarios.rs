@@ -606,7 +606,40 @@ pub(crate) async fn cold_start_rate_auto(env: &Env) -> Result<()> {
         e.output["decision"]
     );
     priced_as_run(env, &e).await?;
-    assert_untouched(env, "traffic", ORIGINAL_MEMORY).await
+    assert_untouched(env, "traffic", ORIGINAL_MEMORY).await?;
+
+    // Two functions sharing one custom log group: the rate is the tuned function's alone.
+    // "shop-a" starts cold once in 8 invocations; "shop-b" logs one cold start into the same
+    // group, which would make it 2 in 9 if its streams were counted.
+    for name in ["shop-a", "shop-b"] {
+        create_function(env, name, "noop", ORIGINAL_MEMORY, 30, &[]).await?;
+        env.lambda
+            .update_function_configuration()
+            .function_name(name)
+            .logging_config(
+                aws_sdk_lambda::types::LoggingConfig::builder()
+                    .log_group("/apps/shop")
+                    .build(),
+            )
+            .send()
+            .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (name, times) in [("shop-a", 8), ("shop-b", 1)] {
+        for _ in 0..times {
+            env.lambda.invoke().function_name(name).send().await?;
+        }
+    }
+    let e = execute(env, input("shop-a")).await?;
+    succeeded(&e)?;
+    let blend = &e.output["blend"];
+    ensure!(
+        blend["rate"] == 0.125
+            && blend["measured"]["invocations"] == 8
+            && blend["measured"]["logGroup"] == "/apps/shop",
+        "blend {blend}"
+    );
+    assert_untouched(env, "shop-a", ORIGINAL_MEMORY).await
 }
 
 pub(crate) fn command_env(env: &Env, command: &mut std::process::Command) {

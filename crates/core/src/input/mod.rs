@@ -29,7 +29,7 @@ pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
 pub use fields::{field, Field, Flag, ValueKind, FIELDS};
-pub use rate::{ColdStartRate, MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
+pub use rate::{auto_rate_query, ColdStartRate, MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
 
 use crate::budget::Budget;
 use crate::payload::Payload;

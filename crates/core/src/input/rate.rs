@@ -72,6 +72,22 @@ pub const AUTO_RATE_QUERY: &str = "filter @type = \"REPORT\" or type = \"platfor
 count(restoreDuration) as textRestores, count(record.metrics.initDurationMs) as jsonColdStarts, \
 count(record.metrics.restoreDurationMs) as jsonRestores";
 
+/// The query for `function`'s logs in `log_group`. Several functions may log to one custom
+/// group; Lambda then names each stream after its function
+/// (`YYYY/MM/DD/<function_name>[<version>][<environment>]`, "Configuring CloudWatch log
+/// groups", Lambda Developer Guide), so in any group but the function's own
+/// `/aws/lambda/NAME` the query keeps only the function's streams.
+pub fn auto_rate_query(log_group: &str, function: &str) -> String {
+    if log_group == format!("/aws/lambda/{function}") {
+        return AUTO_RATE_QUERY.to_string();
+    }
+    AUTO_RATE_QUERY.replacen(
+        " | parse ",
+        &format!(" | filter @logStream like \"/{function}[\" | parse "),
+        1,
+    )
+}
+
 impl MeasuredRate {
     /// Reads the results of [`AUTO_RATE_QUERY`] (rows of field and value, as Logs Insights
     /// returns them: `stats` gives one row, or none when nothing matched).
@@ -222,5 +238,20 @@ mod tests {
         ] {
             assert!(AUTO_RATE_QUERY.contains(counted), "{counted}");
         }
+    }
+
+    #[test]
+    fn in_a_shared_log_group_the_query_keeps_the_functions_own_streams() {
+        assert_eq!(auto_rate_query("/aws/lambda/f", "f"), AUTO_RATE_QUERY);
+        let shared = auto_rate_query("/apps/checkout", "f");
+        assert!(
+            shared.contains("| filter @logStream like \"/f[\" | parse @message"),
+            "{shared}"
+        );
+        // Everything else of the query is the same.
+        assert_eq!(
+            shared.replace(" | filter @logStream like \"/f[\"", ""),
+            AUTO_RATE_QUERY
+        );
     }
 }

@@ -134,10 +134,10 @@ impl ControlPlane {
         o.insert(
             "LoggingConfig".into(),
             if c.log_format.eq_ignore_ascii_case("JSON") {
-                json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name),
+                json!({ "LogFormat": c.log_format, "LogGroup": crate::cloudwatch_logs::group_of(&f.name, c.log_group.as_deref()),
                         "SystemLogLevel": c.system_log_level, "ApplicationLogLevel": c.application_log_level })
             } else {
-                json!({ "LogFormat": c.log_format, "LogGroup": format!("/aws/lambda/{}", f.name) })
+                json!({ "LogFormat": c.log_format, "LogGroup": crate::cloudwatch_logs::group_of(&f.name, c.log_group.as_deref()) })
             },
         );
         Value::Object(o)

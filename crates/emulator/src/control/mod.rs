@@ -51,6 +51,8 @@ pub struct Config {
     pub system_log_level: String,
     /// `LoggingConfig.ApplicationLogLevel` (JSON format only).
     pub application_log_level: String,
+    /// `LoggingConfig.LogGroup` when the user set one; `/aws/lambda/NAME` otherwise.
+    pub log_group: Option<String>,
     /// The function's code: a directory holding `bootstrap`, or the handler's modules.
     pub code_dir: PathBuf,
     /// `CodeSha256`.
@@ -415,6 +417,10 @@ impl ControlPlane {
             log_format: log_format(&body.logging_config)?.unwrap_or_else(|| "Text".into()),
             system_log_level: levels.0.unwrap_or_else(|| "INFO".into()),
             application_log_level: levels.1.unwrap_or_else(|| "INFO".into()),
+            log_group: body
+                .logging_config
+                .as_ref()
+                .and_then(|c| c.log_group.clone()),
             code_dir,
             code_sha256,
             code_size,
@@ -592,6 +598,13 @@ impl ControlPlane {
         }
         if let Some(level) = levels.1 {
             latest.application_log_level = level;
+        }
+        if let Some(group) = body
+            .logging_config
+            .as_ref()
+            .and_then(|c| c.log_group.clone())
+        {
+            latest.log_group = Some(group);
         }
         check_levels_need_json(&latest)?;
         f.latest = latest;

@@ -42,7 +42,7 @@ fn now() -> SystemTime {
 async fn rate_of(client: Client, wait: Duration) -> Result<MeasuredRate, StepError> {
     LogsApi::new(client)
         .with_poll(Duration::from_millis(1))
-        .cold_start_rate("/aws/lambda/f", now(), Instant::now() + wait)
+        .cold_start_rate("/aws/lambda/f", "f", now(), Instant::now() + wait)
         .await
 }
 
