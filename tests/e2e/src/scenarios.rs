@@ -920,7 +920,8 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
             description: ORIGINAL_DESCRIPTION.into(),
             snap_start: false,
             ephemeral_storage_mb: 512,
-            timeout_s: None,
+            // As the Initializer records the target (30 s): every byte counts here.
+            timeout_s: Some(30),
         };
         let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
         Ok(powertune_steps::state_size::largest_state(&plan, &parsed))
