@@ -253,6 +253,19 @@ const fn x86_only(
     }
 }
 
+/// A China region's prices, in CNY: duration and requests from the China regions' pricing
+/// page; no ephemeral storage price there.
+const fn china(region: &'static str) -> Row {
+    Row {
+        region,
+        x86: Some(0.000_113_477),
+        arm: Some(0.000_090_782),
+        request: Some(0.000_001_36),
+        storage: None,
+        source: "the Lambda pricing page for the China regions",
+    }
+}
+
 /// Every region with a source, first tier. Regions that charge the US East prices are listed
 /// too, so that an unknown region is really unknown and not merely "the usual price".
 const LAMBDA: &[Row] = &[
@@ -459,22 +472,8 @@ const LAMBDA: &[Row] = &[
         source: TABLE_B,
     },
     // China, in CNY (¥1.36 per million requests).
-    Row {
-        region: "cn-north-1",
-        x86: Some(0.000_113_477),
-        arm: Some(0.000_090_782),
-        request: Some(0.000_001_36),
-        storage: None,
-        source: "the Lambda pricing page for the China regions",
-    },
-    Row {
-        region: "cn-northwest-1",
-        x86: Some(0.000_113_477),
-        arm: Some(0.000_090_782),
-        request: Some(0.000_001_36),
-        storage: None,
-        source: "the Lambda pricing page for the China regions",
-    },
+    china("cn-north-1"),
+    china("cn-northwest-1"),
 ];
 
 /// Lambda's charge per request in `region` (us-east-1's when unknown). It is the same for both

@@ -28,6 +28,14 @@ pub const GROWTH: f64 = 1.5;
 /// to act on (their ends are the extremes of very few distinct resamples).
 pub const MIN_TO_DECIDE: u32 = 8;
 
+/// The invocations a power value has after the next adaptive round: [`GROWTH`] times those
+/// done, at least one more, at most `num`.
+fn grown(done: u32, num: u32) -> u32 {
+    ((f64::from(done) * GROWTH).ceil() as u32)
+        .max(done + 1)
+        .min(num)
+}
+
 /// Where sampling stands: what the next round invokes, and the rounds so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,9 +69,7 @@ impl Sampling {
         }
         let (mut done, mut rounds) = (input.min_num.min(input.num), 1);
         while done < input.num {
-            done = ((f64::from(done) * GROWTH).ceil() as u32)
-                .max(done + 1)
-                .min(input.num);
+            done = grown(done, input.num);
             rounds += 1;
         }
         rounds
@@ -162,9 +168,7 @@ impl Sampling {
             return settled(Some(reason));
         }
 
-        let next = ((f64::from(done) * GROWTH).ceil() as u32)
-            .max(done + 1)
-            .min(input.num);
+        let next = grown(done, input.num);
         Sampling {
             values: running,
             first: done,

@@ -43,6 +43,22 @@ pub struct FunctionSnapshot {
 }
 
 impl FunctionSnapshot {
+    /// Function `f` in `region` as the unit tests plan runs for it: x86_64, 1024 MB, nothing
+    /// else set.
+    #[cfg(test)]
+    pub(crate) fn for_test(region: &str) -> FunctionSnapshot {
+        FunctionSnapshot {
+            arn: format!("arn:aws:lambda:{region}:123456789012:function:f"),
+            region: region.to_string(),
+            architecture: powertune_core::pricing::Architecture::X86_64,
+            memory_size: 1024,
+            description: String::new(),
+            snap_start: false,
+            ephemeral_storage_mb: crate::events::free_storage(),
+            timeout_s: None,
+        }
+    }
+
     /// What the Analyzer needs of the function to say whether its prices are its region's own.
     pub fn priced(&self) -> powertune_core::analysis::PricedFunction {
         powertune_core::analysis::PricedFunction {

@@ -347,14 +347,8 @@ mod tests {
             }))
             .expect("a valid input"),
             function: FunctionSnapshot {
-                arn: "arn:aws:lambda:ap-south-1:123456789012:function:f".into(),
-                region: "ap-south-1".into(),
-                architecture: powertune_core::pricing::Architecture::X86_64,
                 memory_size: 128,
-                description: String::new(),
-                snap_start: false,
-                ephemeral_storage_mb: 512,
-                timeout_s: None,
+                ..FunctionSnapshot::for_test("ap-south-1")
             },
             value: 128,
             first: 0,

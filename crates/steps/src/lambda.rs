@@ -536,6 +536,16 @@ impl LambdaApi {
                 "The alias {alias} of {function} appeared during the run, pointing at version {current} (\"{description}\"), which this run did not publish: it is someone else's, and the run leaves it as it is. Rename it or start the run again."
             )));
         }
+        self.update_alias(function, alias, version).await
+    }
+
+    /// Moves an existing `alias` to `version`.
+    async fn update_alias(
+        &self,
+        function: &str,
+        alias: &str,
+        version: &str,
+    ) -> Result<(), StepError> {
         self.client
             .update_alias()
             .function_name(function)
@@ -557,16 +567,7 @@ impl LambdaApi {
         version: &str,
     ) -> Result<(), StepError> {
         if self.alias_version(function, alias).await?.is_some() {
-            self.client
-                .update_alias()
-                .function_name(function)
-                .name(alias)
-                .function_version(version)
-                .send()
-                .await
-                .map_err(|e| {
-                    StepError::aws("Lambda", &format!("UpdateAlias {alias} of {function}"), e)
-                })?;
+            self.update_alias(function, alias, version).await?;
         } else {
             self.client
                 .create_alias()

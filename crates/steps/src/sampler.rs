@@ -94,16 +94,7 @@ mod tests {
 
     fn plan(input: serde_json::Value) -> Plan {
         let input = ExecutionInput::from_json(&input, &Defaults::default()).unwrap();
-        let function = FunctionSnapshot {
-            arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-            region: "us-east-1".into(),
-            architecture: Architecture::X86_64,
-            memory_size: 1024,
-            description: String::new(),
-            snap_start: false,
-            ephemeral_storage_mb: 512,
-            timeout_s: None,
-        };
+        let function = FunctionSnapshot::for_test("us-east-1");
         Plan::new(&input, function, "run1".into())
     }
 
