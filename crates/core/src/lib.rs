@@ -36,6 +36,7 @@ pub mod compare;
 pub mod decision;
 pub mod failure;
 pub mod input;
+pub mod managed;
 pub mod output;
 pub mod payload;
 pub mod power;

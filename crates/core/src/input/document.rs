@@ -96,6 +96,9 @@ impl ExecutionInput {
         if let Some(m) = self.max_concurrency {
             o.insert("maxConcurrency".into(), Value::from(m));
         }
+        if let Some(m) = &self.managed_instances {
+            super::managed::to_json(m, &mut o);
+        }
         Value::Object(o)
     }
 }

@@ -187,6 +187,22 @@ pub const FIELDS: &[Field] = &[
         "With --adaptive: the invocations of the first round (default 5)."),
     value("monthlyInvocations", "monthly-invocations", "N", ValueKind::Number,
         "Project a month of this many invocations at each power value, and the saving of the recommendation over the function's current memory."),
+    switch("managedInstances", "managed-instances", true,
+        "Tune for Lambda Managed Instances: drive each memory, memory-per-vCPU and concurrency with sustained load, price it per request and compare it with on-demand Lambda (locally for now)."),
+    value("capacityProviderArn", "capacity-provider-arn", "ARN", ValueKind::Text,
+        "With --managed-instances: the capacity provider the versions run on."),
+    value("memorySizes", "memory-sizes", "MB,MB,...", ValueKind::Numbers,
+        "With --managed-instances: the memory sizes to try, 2048 to 32768 MB [default: 2048,4096]."),
+    value("memoryPerVcpu", "memory-per-vcpu", "GIB,GIB,...", ValueKind::Numbers,
+        "With --managed-instances: the memory per vCPU to try, 2 to 8 GiB [default: 2,4]."),
+    value("concurrencies", "concurrencies", "N,N,...", ValueKind::Numbers,
+        "With --managed-instances: the requests one environment serves at once, 1 to 1600 [default: 1,2,4,8,16]."),
+    value("loadSeconds", "load-seconds", "SECONDS", ValueKind::Number,
+        "With --managed-instances: how long each configuration is kept busy [default: 3]."),
+    value("savingsPlanDiscount", "savings-plan-discount", "SHARE", ValueKind::Number,
+        "With --managed-instances: the share a Savings Plan takes off the instances' price (0 to 1)."),
+    value("vcpuHourPrice", "vcpu-hour-price", "DOLLARS", ValueKind::Number,
+        "With --managed-instances: the instances' on-demand price per vCPU-hour, instead of the bundled us-east-1 table's."),
 ];
 
 /// The field named `name`, if there is one.

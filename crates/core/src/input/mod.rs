@@ -16,6 +16,7 @@ mod document;
 mod error;
 mod fields;
 mod invocations;
+mod managed;
 mod outcome;
 mod payloads;
 mod rate;
@@ -147,6 +148,9 @@ pub struct ExecutionInput {
     /// `monthlyInvocations` (ours): project a month of this many invocations at each power
     /// value, and the recommendation's saving over the function's current memory.
     pub monthly_invocations: Option<u64>,
+    /// `managedInstances` and its fields (ours): tune for Lambda Managed Instances instead
+    /// (core::managed).
+    pub managed_instances: Option<crate::managed::ManagedInstances>,
 }
 
 impl ExecutionInput {
@@ -174,6 +178,7 @@ impl ExecutionInput {
         let payloads = payloads::read(&mut r, runs.num, runs.dry_run);
         let invocations = invocations::read(&mut r);
         let outcome = outcome::read(&mut r, runs.only_cold_starts);
+        let managed_instances = managed::read(&mut r);
         let mut problems = std::mem::take(&mut r.problems);
         // Unknown fields first, then in the order of FIELDS, whichever group read them.
         problems.sort_by_key(|p| fields::position(&p.field).map(|i| i + 1));
@@ -208,6 +213,7 @@ impl ExecutionInput {
                 adaptive: runs.adaptive,
                 min_num: runs.min_num,
                 monthly_invocations: outcome.monthly_invocations,
+                managed_instances,
             }),
             _ => Err(InputError { problems }),
         }

@@ -535,7 +535,11 @@ fn the_canonical_form_writes_known_fields_only_and_every_one_of_them() {
         "sleepBetweenRunsMs": 5, "disablePayloadLogs": true, "includeOutputResults": true,
         "allowedExceptions": ["E"], "statisticalTies": true, "adaptive": true, "minNum": 5,
         "monthlyInvocations": 1000, "powerValueFailures": "none",
-        "maxDuration": "p95=200ms", "coldStartRate": 0.05, "coldSamples": 3
+        "maxDuration": "p95=200ms", "coldStartRate": 0.05, "coldSamples": 3,
+        "managedInstances": true,
+        "capacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp",
+        "memorySizes": [2048], "memoryPerVcpu": [2], "concurrencies": [1, 2],
+        "loadSeconds": 2, "savingsPlanDiscount": 0.1, "vcpuHourPrice": 0.05
     }))
     .unwrap();
     let written = everything.to_json();
@@ -624,4 +628,50 @@ fn a_flags_text_becomes_the_fields_json() {
     assert_eq!((input.num, &input.power_values), (20, &vec![128, 512]));
     assert_eq!(input.cold_start_share(), Some(0.05));
     assert!(input.max_duration.is_some());
+}
+
+#[test]
+fn managed_instances_fields_are_read_checked_and_kept() {
+    let input = parse(json!({
+        "lambdaARN": ARN, "num": 10, "managedInstances": true,
+        "memorySizes": [4096, 2048, 4096], "memoryPerVcpu": [4, 2], "concurrencies": [8, 1]
+    }))
+    .unwrap();
+    let m = input.managed_instances.clone().unwrap();
+    assert_eq!(m.memory_mb, vec![2048, 4096]);
+    assert_eq!(m.gib_per_vcpu, vec![2.0, 4.0]);
+    assert_eq!(m.concurrencies, vec![1, 8]);
+    assert_eq!(m.load_seconds, crate::managed::DEFAULT_LOAD_SECONDS);
+    let back = ExecutionInput::from_json(&input.to_json(), &Defaults::default()).unwrap();
+    assert_eq!(back, input);
+    // Without the mode, its fields are refused, not ignored.
+    let e = parse(json!({"lambdaARN": ARN, "num": 10, "concurrencies": [1]})).unwrap_err();
+    assert!(e.to_string().contains("concurrencies"), "{e}");
+    assert!(e.to_string().contains("managedInstances"), "{e}");
+    // Each range, all at once.
+    let e = parse(json!({
+        "lambdaARN": ARN, "num": 10, "managedInstances": true, "memorySizes": [1024],
+        "memoryPerVcpu": [9], "concurrencies": [0], "loadSeconds": 0.1,
+        "savingsPlanDiscount": 1.5, "vcpuHourPrice": -1, "capacityProviderArn": "cp"
+    }))
+    .unwrap_err()
+    .to_string();
+    for field in [
+        "memorySizes",
+        "memoryPerVcpu",
+        "concurrencies",
+        "loadSeconds",
+        "savingsPlanDiscount",
+        "vcpuHourPrice",
+        "capacityProviderArn",
+    ] {
+        assert!(e.contains(field), "{field} not in {e}");
+    }
+    // No whole-vCPU configuration: the problem names the pairs.
+    let e = parse(json!({
+        "lambdaARN": ARN, "num": 10, "managedInstances": true, "memorySizes": [2048], "memoryPerVcpu": [8]
+    }))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("0.25 vCPUs"), "{e}");
 }

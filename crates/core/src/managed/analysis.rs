@@ -1,0 +1,486 @@
+//! What a sustained load on one LMI environment measured becomes: per configuration, the
+//! throughput the environment held, its durations against the budget, its cost per million
+//! requests; the recommendation; and the monthly cost against traffic beside on-demand Lambda
+//! at powertune's on-demand recommendation, with the traffic where the two cross.
+//!
+//! The model of a month: an environment serves at most the throughput measured on it (requests
+//! per second, at the client, while the configuration's concurrency is kept busy); a month of
+//! `T` requests needs `ceil(T / (throughput x seconds in a month))` environments, and never fewer
+//! than [`MIN_ENVIRONMENTS`]; each is paid for every hour of the month, and every request pays
+//! [`REQUEST_PRICE`]. Scaling takes minutes on LMI, so the traffic is taken as steady.
+
+use super::prices::{environment_price, EnvironmentPrice, HOURS_PER_MONTH, REQUEST_PRICE};
+use super::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
+use crate::budget::Budget;
+use crate::pricing::Architecture;
+use crate::stats::percentile;
+use serde::{Deserialize, Serialize};
+
+/// Seconds in the month [`HOURS_PER_MONTH`] counts.
+const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
+
+/// What driving one configuration measured.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Load {
+    /// The measured window, seconds (after each slot's first request, which is not counted).
+    pub seconds: f64,
+    /// Requests that succeeded within the window.
+    pub completed: u64,
+    /// Requests the function failed.
+    pub errors: u64,
+    /// Requests refused as throttled.
+    pub throttled: u64,
+    /// The first error's type and message, for the report.
+    pub first_error: Option<String>,
+    /// Each completed request's `Duration` from its REPORT, ms.
+    pub durations_ms: Vec<f64>,
+    /// Each completed request's time at the client, from sending it to its answer, ms.
+    pub latencies_ms: Vec<f64>,
+}
+
+/// On-demand Lambda's figures for the same function, to compare with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemand {
+    /// The power value powertune recommends on demand, MB.
+    pub power_mb: u32,
+    /// Its cost per invocation (duration and request), $.
+    pub cost_per_invocation: f64,
+    /// Its average duration, ms.
+    pub duration_ms: f64,
+}
+
+/// One configuration's row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    /// What was measured.
+    pub configuration: Configuration,
+    /// Requests per second one environment held.
+    pub throughput: f64,
+    /// The throughput over that of concurrency 1 of the same memory and ratio, when measured.
+    pub speedup: Option<f64>,
+    /// Median and 99th percentile of the REPORT durations, ms.
+    pub duration_p50_ms: Option<f64>,
+    /// See `duration_p50_ms`.
+    pub duration_p99_ms: Option<f64>,
+    /// Median time at the client, ms.
+    pub latency_p50_ms: Option<f64>,
+    /// The budget's statistic of the durations, ms, when there is a budget.
+    pub budget_statistic_ms: Option<f64>,
+    /// Whether the budget holds (`None` without a budget).
+    pub within_budget: Option<bool>,
+    /// One environment's price.
+    pub price: EnvironmentPrice,
+    /// Cost per million requests with every environment busy, $.
+    pub cost_per_million: Option<f64>,
+    /// A month at the input's traffic, $, when it gives one.
+    pub monthly_cost: Option<f64>,
+    /// Requests counted, failed and throttled.
+    pub completed: u64,
+    /// See `completed`.
+    pub errors: u64,
+    /// See `completed`.
+    pub throttled: u64,
+    /// The first error, when one happened: the configuration is out of the running.
+    pub first_error: Option<String>,
+}
+
+/// One point of the monthly cost chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostPoint {
+    /// Requests per month.
+    pub traffic: f64,
+    /// The recommended LMI configuration's monthly cost, $.
+    pub managed: f64,
+    /// On-demand Lambda's, $.
+    pub on_demand: f64,
+}
+
+/// The result of an LMI tuning run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedResult {
+    /// A row per configuration, in the order measured.
+    pub rows: Vec<Row>,
+    /// The recommended row's index.
+    pub recommended: Option<usize>,
+    /// Why that one (or why none).
+    pub why: String,
+    /// The latency budget, when the input gives one.
+    pub budget: Option<Budget>,
+    /// The traffic the costs are for, requests per month, when the input gives one.
+    pub monthly_requests: Option<u64>,
+    /// On-demand Lambda at powertune's recommendation for the same function.
+    pub on_demand: Option<OnDemand>,
+    /// The traffic from which the recommended LMI configuration costs less than on-demand,
+    /// requests per month (`None`: it never does, or there is nothing to compare).
+    pub break_even_per_month: Option<f64>,
+    /// Monthly costs of both against traffic, for the chart.
+    pub curve: Vec<CostPoint>,
+    /// What the reader must know (left-out configurations, prices).
+    pub warnings: Vec<String>,
+}
+
+/// The analysis's inputs besides the loads.
+pub struct Context<'a> {
+    /// The LMI fields of the input.
+    pub input: &'a ManagedInstances,
+    /// `maxDuration`.
+    pub budget: Option<Budget>,
+    /// `monthlyInvocations`.
+    pub monthly_requests: Option<u64>,
+    /// The function's architecture (the instance family's price).
+    pub architecture: Architecture,
+    /// On-demand Lambda's recommendation, when it was measured.
+    pub on_demand: Option<OnDemand>,
+}
+
+impl Row {
+    /// Environments a month of `traffic` requests needs at this row's throughput.
+    fn environments(&self, traffic: f64) -> f64 {
+        let needed = (traffic / (self.throughput * SECONDS_PER_MONTH)).ceil();
+        needed.max(f64::from(MIN_ENVIRONMENTS))
+    }
+
+    /// A month of `traffic` requests on this configuration, $.
+    pub fn monthly(&self, traffic: f64) -> f64 {
+        self.environments(traffic) * self.price.hourly * HOURS_PER_MONTH + traffic * REQUEST_PRICE
+    }
+
+    /// Whether it can be recommended: it ran without errors and held some throughput.
+    fn usable(&self) -> bool {
+        self.errors == 0 && self.throughput > 0.0 && self.first_error.is_none()
+    }
+}
+
+/// Builds the rows, the recommendation and the comparison.
+pub fn analyze(loads: &[(Configuration, Load)], cx: &Context<'_>) -> ManagedResult {
+    let mut rows: Vec<Row> = loads.iter().map(|(c, l)| row(c, l, cx)).collect();
+    for i in 0..rows.len() {
+        let base = rows.iter().find(|r| {
+            r.configuration.shape() == rows[i].configuration.shape()
+                && r.configuration.concurrency == 1
+                && r.throughput > 0.0
+        });
+        rows[i].speedup = base.map(|b| rows[i].throughput / b.throughput);
+    }
+    let (recommended, why) = recommend(&rows, cx);
+    let on_demand = cx.on_demand;
+    let break_even = match (recommended, on_demand) {
+        (Some(i), Some(od)) => break_even(&rows[i], od.cost_per_invocation),
+        _ => None,
+    };
+    let curve = match (recommended, on_demand) {
+        (Some(i), Some(od)) => curve(&rows[i], od, break_even, cx.monthly_requests),
+        _ => Vec::new(),
+    };
+    ManagedResult {
+        rows,
+        recommended,
+        why,
+        budget: cx.budget,
+        monthly_requests: cx.monthly_requests,
+        on_demand,
+        break_even_per_month: break_even,
+        curve,
+        warnings: Vec::new(),
+    }
+}
+
+fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
+    let throughput = if load.seconds > 0.0 {
+        load.completed as f64 / load.seconds
+    } else {
+        0.0
+    };
+    let price = environment_price(
+        configuration.vcpus(),
+        configuration.gib_per_vcpu,
+        cx.architecture,
+        cx.input.savings_plan_discount,
+        cx.input.vcpu_hour_price,
+    );
+    let budget_statistic = cx
+        .budget
+        .and_then(|b| b.estimate(&load.durations_ms, 0.0))
+        .map(|e| e.value);
+    let cost_per_million =
+        (throughput > 0.0).then(|| (price.hourly / (throughput * 3600.0) + REQUEST_PRICE) * 1e6);
+    let mut row = Row {
+        configuration: *configuration,
+        throughput,
+        speedup: None,
+        duration_p50_ms: percentile(&load.durations_ms, 0.5),
+        duration_p99_ms: percentile(&load.durations_ms, 0.99),
+        latency_p50_ms: percentile(&load.latencies_ms, 0.5),
+        budget_statistic_ms: budget_statistic,
+        within_budget: cx
+            .budget
+            .map(|b| budget_statistic.is_some_and(|v| v <= b.ms)),
+        price,
+        cost_per_million,
+        monthly_cost: None,
+        completed: load.completed,
+        errors: load.errors,
+        throttled: load.throttled,
+        first_error: load.first_error.clone(),
+    };
+    if throughput > 0.0 {
+        row.monthly_cost = cx.monthly_requests.map(|t| row.monthly(t as f64));
+    }
+    row
+}
+
+/// The cheapest usable configuration within the budget: at the input's traffic when it gives
+/// one (the floor of [`MIN_ENVIRONMENTS`] counts), else per million requests with every
+/// environment busy; a tie goes to the higher throughput.
+fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
+    let usable: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].usable()).collect();
+    if usable.is_empty() {
+        return (
+            None,
+            "No configuration ran without errors: there is nothing to recommend.".to_string(),
+        );
+    }
+    let within: Vec<usize> = usable
+        .iter()
+        .copied()
+        .filter(|&i| rows[i].within_budget != Some(false))
+        .collect();
+    if within.is_empty() {
+        let closest = usable
+            .iter()
+            .copied()
+            .min_by(|&a, &b| {
+                let v = |i: usize| rows[i].budget_statistic_ms.unwrap_or(f64::INFINITY);
+                v(a).total_cmp(&v(b))
+            })
+            .map(|i| rows[i].configuration.to_string())
+            .unwrap_or_default();
+        let budget = cx.budget.map(|b| b.to_string()).unwrap_or_default();
+        return (
+            None,
+            format!("No configuration meets the budget ({budget}); the closest is {closest}."),
+        );
+    }
+    let cost = |i: usize| match cx.monthly_requests {
+        Some(t) => rows[i].monthly(t as f64),
+        None => rows[i].cost_per_million.unwrap_or(f64::INFINITY),
+    };
+    let best = within.iter().copied().min_by(|&a, &b| {
+        cost(a)
+            .total_cmp(&cost(b))
+            .then(rows[b].throughput.total_cmp(&rows[a].throughput))
+    });
+    let Some(best) = best else {
+        return (None, String::new());
+    };
+    let r = &rows[best];
+    let measure = match cx.monthly_requests {
+        Some(t) => format!(
+            "the cheapest at {} requests a month (${:.2} a month on {} environments)",
+            t,
+            r.monthly(t as f64),
+            r.environments(t as f64)
+        ),
+        None => format!(
+            "the cheapest per million requests with its environments busy (${:.4})",
+            r.cost_per_million.unwrap_or_default()
+        ),
+    };
+    let budget = match cx.budget {
+        Some(b) => format!(
+            " among the {} of {} configurations within the budget ({b})",
+            within.len(),
+            rows.len()
+        ),
+        None => String::new(),
+    };
+    (
+        Some(best),
+        format!(
+            "{} is {measure}{budget}; one environment held {:.1} requests per second.",
+            r.configuration, r.throughput
+        ),
+    )
+}
+
+/// The monthly traffic from which `row` costs less than on-demand at `on_demand_per_invocation`:
+/// with `k` the traffic whose saving over on-demand pays one environment's month
+/// (`hourly x 730 / (on-demand - request price)`), LMI is cheaper from `3 x k` if an environment
+/// holds at least `k` a month, and never otherwise (each environment then costs more than the
+/// on-demand invocations it would replace). Right after an environment is added the month can
+/// again be dearer than on-demand for a while: the chart shows those steps.
+pub fn break_even(row: &Row, on_demand_per_invocation: f64) -> Option<f64> {
+    let saving = on_demand_per_invocation - REQUEST_PRICE;
+    if saving <= 0.0 || row.throughput <= 0.0 {
+        return None;
+    }
+    let k = row.price.hourly * HOURS_PER_MONTH / saving;
+    let capacity = row.throughput * SECONDS_PER_MONTH;
+    (k <= capacity).then_some(f64::from(MIN_ENVIRONMENTS) * k)
+}
+
+/// The chart's points: ten a decade from 10^4 to 10^10 requests a month, and the break-even
+/// and the input's traffic.
+fn curve(row: &Row, od: OnDemand, break_even: Option<f64>, traffic: Option<u64>) -> Vec<CostPoint> {
+    let mut xs: Vec<f64> = (40..=100)
+        .map(|i| 10f64.powf(f64::from(i) / 10.0))
+        .collect();
+    xs.extend(break_even);
+    xs.extend(traffic.map(|t| t as f64));
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    xs.into_iter()
+        .map(|t| CostPoint {
+            traffic: t,
+            managed: row.monthly(t),
+            on_demand: t * od.cost_per_invocation,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::Statistic;
+
+    fn config(memory_mb: u32, gib_per_vcpu: f64, concurrency: u32) -> Configuration {
+        Configuration {
+            memory_mb,
+            gib_per_vcpu,
+            concurrency,
+        }
+    }
+
+    /// `completed` requests in `seconds`, each `ms` long.
+    fn load(seconds: f64, completed: u64, ms: f64) -> Load {
+        Load {
+            seconds,
+            completed,
+            durations_ms: vec![ms; completed as usize],
+            latencies_ms: vec![ms + 1.0; completed as usize],
+            ..Load::default()
+        }
+    }
+
+    fn cx<'a>(
+        input: &'a ManagedInstances,
+        budget: Option<Budget>,
+        od: Option<OnDemand>,
+    ) -> Context<'a> {
+        Context {
+            input,
+            budget,
+            monthly_requests: None,
+            architecture: Architecture::X86_64,
+            on_demand: od,
+        }
+    }
+
+    #[test]
+    fn throughput_cost_and_speedup_come_from_the_load() {
+        let input = ManagedInstances::default();
+        let loads = vec![
+            (config(2048, 2.0, 1), load(2.0, 20, 100.0)),
+            (config(2048, 2.0, 4), load(2.0, 78, 102.0)),
+        ];
+        let r = analyze(&loads, &cx(&input, None, None));
+        assert_eq!(r.rows[0].throughput, 10.0);
+        assert_eq!(r.rows[1].speedup, Some(3.9));
+        // One vCPU of a c7i.large plus the fee, over 10 requests a second, plus $0.20.
+        let hourly = 0.08925 / 2.0 * 1.15;
+        let expected = (hourly / 36_000.0 + 0.2e-6) * 1e6;
+        assert!((r.rows[0].cost_per_million.unwrap() - expected).abs() < 1e-9);
+        assert_eq!(r.recommended, Some(1), "{}", r.why);
+        assert!(r.why.contains("concurrency 4"), "{}", r.why);
+        // Percentiles of what varies: durations 1..=100 ms.
+        let mut spread = load(1.0, 100, 0.0);
+        spread.durations_ms = (1..=100).map(f64::from).collect();
+        let r = analyze(&[(config(2048, 2.0, 1), spread)], &cx(&input, None, None));
+        assert_eq!(r.rows[0].duration_p50_ms, Some(50.5));
+        assert!((r.rows[0].duration_p99_ms.unwrap() - 99.01).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_budget_narrows_and_errors_rule_out() {
+        let input = ManagedInstances::default();
+        let budget = Budget {
+            statistic: Statistic::P95,
+            ms: 150.0,
+        };
+        let mut failing = load(2.0, 400, 50.0);
+        failing.errors = 1;
+        failing.first_error = Some("Runtime.OutOfMemory".into());
+        let loads = vec![
+            (config(2048, 2.0, 1), load(2.0, 20, 100.0)),
+            // Twice the throughput but over the budget.
+            (config(2048, 2.0, 8), load(2.0, 40, 400.0)),
+            (config(2048, 2.0, 16), failing),
+        ];
+        let r = analyze(&loads, &cx(&input, Some(budget), None));
+        assert_eq!(r.rows[1].within_budget, Some(false));
+        assert_eq!(r.recommended, Some(0), "{}", r.why);
+        assert!(
+            r.why.contains("1 of 3 configurations within the budget"),
+            "{}",
+            r.why
+        );
+        let over = vec![(config(2048, 2.0, 8), load(2.0, 40, 400.0))];
+        let r = analyze(&over, &cx(&input, Some(budget), None));
+        assert_eq!(r.recommended, None);
+        assert!(
+            r.why
+                .starts_with("No configuration meets the budget (p95 ≤ 150 ms)"),
+            "{}",
+            r.why
+        );
+    }
+
+    #[test]
+    fn traffic_counts_the_three_environment_floor() {
+        let input = ManagedInstances::default();
+        // A small environment with little throughput against a big one with much more: at a
+        // small traffic the floor of three environments makes the small one cheaper.
+        let loads = vec![
+            (config(2048, 2.0, 4), load(1.0, 40, 100.0)),
+            (config(8192, 2.0, 16), load(1.0, 170, 100.0)),
+        ];
+        let mut c = cx(&input, None, None);
+        assert_eq!(analyze(&loads, &c).recommended, Some(1));
+        c.monthly_requests = Some(1_000_000);
+        let r = analyze(&loads, &c);
+        assert_eq!(r.recommended, Some(0), "{}", r.why);
+        let month = 3.0 * r.rows[0].price.hourly * 730.0 + 0.2;
+        assert!((r.rows[0].monthly_cost.unwrap() - month).abs() < 1e-9);
+    }
+
+    #[test]
+    fn break_even_is_where_the_lines_cross() {
+        let input = ManagedInstances::default();
+        let od = OnDemand {
+            power_mb: 1024,
+            cost_per_invocation: 2.0e-6,
+            duration_ms: 100.0,
+        };
+        let loads = vec![(config(2048, 2.0, 8), load(1.0, 80, 100.0))];
+        let r = analyze(&loads, &cx(&input, None, Some(od)));
+        let t = r
+            .break_even_per_month
+            .expect("LMI is cheaper at full use here");
+        let row = &r.rows[0];
+        assert!((row.monthly(t) - t * od.cost_per_invocation).abs() < 1e-6 * t);
+        assert!(row.monthly(t * 0.9) > t * 0.9 * od.cost_per_invocation);
+        assert!(row.monthly(t * 1.1) < t * 1.1 * od.cost_per_invocation);
+        assert!(r.curve.iter().any(|p| p.traffic == t));
+        // An environment that holds too little never pays for itself.
+        let slow = vec![(config(2048, 2.0, 1), load(1.0, 1, 1000.0))];
+        let r = analyze(&slow, &cx(&input, None, Some(od)));
+        assert_eq!(r.break_even_per_month, None);
+        let last = r.curve.last().unwrap();
+        assert!(last.managed > last.on_demand);
+    }
+}
