@@ -64,7 +64,7 @@ tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { backgr
 a { color: var(--a); }
 "#;
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}<footer><p>Made by powertune {}. Self-contained: nothing on this page is loaded from elsewhere.</p></footer></body></html>\n",
         escape(title),
@@ -72,7 +72,7 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn card(class: &str, label: &str, value: &str, sub: &str) -> String {
+pub(crate) fn card(class: &str, label: &str, value: &str, sub: &str) -> String {
     format!(
         "<div class=\"card {class}\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"sub\">{sub}</div></div>",
         escape(label),

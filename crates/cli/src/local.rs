@@ -64,95 +64,119 @@ fn progress_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+/// The embedded emulator with the local function created in it, and the steps' client.
+pub struct Session {
+    pub emulator: Emulator,
+    pub lambda: LambdaApi,
+    /// How the environments are limited, for the report.
+    pub limits: String,
+}
+
+impl Session {
+    /// Starts the emulator and creates the function in it (with `memory_mb` when its template
+    /// gives none), as it exists before a run on AWS: faults apply from the run's first call.
+    pub async fn start(run: &LocalRun, memory_mb: u32) -> Result<Session> {
+        let config = Config {
+            region: run.region.clone(),
+            update_delay: Duration::from_millis(20),
+            init_cpu: run.init_cpu,
+            ..Config::default()
+        };
+        let emulator = Emulator::start(config, "127.0.0.1:0".parse()?)
+            .await
+            .context("cannot start the emulator")?;
+        let limits = format!(
+            "{} on {} cores, {}",
+            emulator.limits_mode(),
+            emulator.host_cores(),
+            match run.schedule {
+                Schedule::OneAtATime => "one power value at a time".to_string(),
+                Schedule::Shared { headroom } => format!(
+                    "power values side by side within {:.0}% of the cores",
+                    headroom * 100.0
+                ),
+            }
+        );
+        // The steps' own clients (powertune_steps::handlers::lambda_api): the control plane retried
+        // 20 times in its own partition, as in the deployed state machine.
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(run.region.clone()))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "powertune",
+            )))
+            .build();
+        let lambda = powertune_steps::handlers::lambda_api(&sdk, None).with_waits(Waits {
+            poll: Duration::from_millis(10),
+            timeout: Duration::from_secs(120),
+            ..Waits::default()
+        });
+        // The function exists before the run, as on AWS: faults apply from the run's first call.
+        let client = aws_sdk_lambda::Client::new(&sdk);
+        let function = &run.function;
+        client
+            .create_function()
+            .function_name(FUNCTION_NAME)
+            .runtime(Runtime::from(function.runtime.to_string().as_str()))
+            .handler(&function.handler)
+            .role("arn:aws:iam::123456789012:role/powertune-local")
+            .memory_size(function.memory_size.unwrap_or(memory_mb) as i32)
+            .timeout(run.timeout_seconds as i32)
+            .description("powertune local run")
+            .architectures(LambdaArchitecture::from(run.architecture.as_str()))
+            .environment(
+                Environment::builder()
+                    .set_variables(Some(function.environment.clone().into_iter().collect()))
+                    .build(),
+            )
+            .code(
+                FunctionCode::builder()
+                    .s3_bucket(powertune_emulator::LOCAL_BUCKET)
+                    .s3_key(function.code_dir.display().to_string())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                // The emulator's own words: a runtime that cannot run here says what to install.
+                Some(service) => anyhow!(
+                    "{}",
+                    service
+                        .meta()
+                        .message()
+                        .unwrap_or("the emulator refused the function")
+                ),
+                None => anyhow!(
+                    "the emulator refused the function: {}",
+                    aws_sdk_lambda::error::DisplayErrorContext(e)
+                ),
+            })?;
+        if let Some(faults) = &run.faults {
+            emulator.set_faults(faults.clone());
+        }
+        Ok(Session {
+            emulator,
+            lambda,
+            limits,
+        })
+    }
+}
+
 /// Runs Initializer -> Publisher (until done) -> rounds of one Executor per power value and the
 /// Sampler (until settled) -> Cleaner -> Analyzer -> Optimizer against an embedded emulator. Any failure after the Initializer runs
 /// the Cleaner before it is reported, as the state machine's CleanUpOnError does.
 pub async fn run(input: &ExecutionInput, run: &LocalRun) -> Result<Tuned> {
     let started = Instant::now();
-    let config = Config {
-        region: run.region.clone(),
-        update_delay: Duration::from_millis(20),
-        init_cpu: run.init_cpu,
-        ..Config::default()
-    };
-    let emulator = Emulator::start(config, "127.0.0.1:0".parse()?)
-        .await
-        .context("cannot start the emulator")?;
-    let limits = format!(
-        "{} on {} cores, {}",
-        emulator.limits_mode(),
-        emulator.host_cores(),
-        match run.schedule {
-            Schedule::OneAtATime => "one power value at a time".to_string(),
-            Schedule::Shared { headroom } => format!(
-                "power values side by side within {:.0}% of the cores",
-                headroom * 100.0
-            ),
-        }
-    );
-    // The steps' own clients (powertune_steps::handlers::lambda_api): the control plane retried
-    // 20 times in its own partition, as in the deployed state machine.
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(run.region.clone()))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "powertune",
-        )))
-        .build();
-    let lambda = powertune_steps::handlers::lambda_api(&sdk, None).with_waits(Waits {
-        poll: Duration::from_millis(10),
-        timeout: Duration::from_secs(120),
-        ..Waits::default()
-    });
-    // The function exists before the run, as on AWS: faults apply from the run's first call.
-    let client = aws_sdk_lambda::Client::new(&sdk);
-    let function = &run.function;
-    client
-        .create_function()
-        .function_name(FUNCTION_NAME)
-        .runtime(Runtime::from(function.runtime.to_string().as_str()))
-        .handler(&function.handler)
-        .role("arn:aws:iam::123456789012:role/powertune-local")
-        .memory_size(function.memory_size.unwrap_or(INITIAL_MEMORY_MB) as i32)
-        .timeout(run.timeout_seconds as i32)
-        .description("powertune local run")
-        .architectures(LambdaArchitecture::from(run.architecture.as_str()))
-        .environment(
-            Environment::builder()
-                .set_variables(Some(function.environment.clone().into_iter().collect()))
-                .build(),
-        )
-        .code(
-            FunctionCode::builder()
-                .s3_bucket(powertune_emulator::LOCAL_BUCKET)
-                .s3_key(function.code_dir.display().to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| match e.as_service_error() {
-            // The emulator's own words: a runtime that cannot run here says what to install.
-            Some(service) => anyhow!(
-                "{}",
-                service
-                    .meta()
-                    .message()
-                    .unwrap_or("the emulator refused the function")
-            ),
-            None => anyhow!(
-                "the emulator refused the function: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(e)
-            ),
-        })?;
-    if let Some(faults) = &run.faults {
-        emulator.set_faults(faults.clone());
-    }
-
+    let Session {
+        emulator,
+        lambda,
+        limits,
+    } = Session::start(run, INITIAL_MEMORY_MB).await?;
     // An Initializer that fails has changed nothing: its error ends the run as it is.
     let plan = initializer::initialize(&lambda, None, input, "local", false).await?;
     let Finished {

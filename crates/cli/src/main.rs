@@ -18,6 +18,7 @@ mod flags;
 mod function;
 mod html;
 mod local;
+mod managed;
 mod order;
 mod outputs;
 mod remote;

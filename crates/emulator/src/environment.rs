@@ -240,7 +240,10 @@ impl Environment {
             init = init_rx => match init {
                 Ok(Init::Ready(at)) => {
                     *lock(&environment.init_duration) = Some(at.duration_since(started));
-                    let share = crate::limits::vcpus(memory_mb, limits.host_cores);
+                    let share = match &resolved.config.managed {
+                        Some(m) => m.vcpus(memory_mb),
+                        None => crate::limits::vcpus(memory_mb, limits.host_cores),
+                    };
                     environment.limits.set_vcpus(share).map_err(StartError::Io)?;
                     Ok(Arc::new(environment))
                 }
@@ -315,13 +318,18 @@ impl Environment {
         self.limits.max_memory_used_mb(self.pid).unwrap_or(0)
     }
 
-    /// Runs one invocation with `timeout`.
+    /// Runs one invocation with `timeout`. An on-demand environment is killed when it runs
+    /// out of time; one on Lambda Managed Instances is not (`keep_on_timeout`): "Lambda Managed
+    /// Instances does not enforce timeouts, your code continues to run", and the environment's
+    /// other invocations go on (Lambda Developer Guide, "Understanding the Lambda Managed
+    /// Instances execution environment").
     pub async fn invoke(
         &self,
         request_id: &str,
         function_arn: &str,
         payload: Bytes,
         timeout: Duration,
+        keep_on_timeout: bool,
     ) -> Ended {
         let (done_tx, done_rx) = oneshot::channel();
         let deadline_ms = SystemTime::now()
@@ -358,7 +366,9 @@ impl Environment {
                 Ended::Exited { status, oom }
             }
             _ = tokio::time::sleep(timeout) => {
-                self.kill();
+                if !keep_on_timeout {
+                    self.kill();
+                }
                 Ended::TimedOut
             }
         }
@@ -441,6 +451,15 @@ fn lambda_environment(
             (Err(_), Some(f)) => vars.push((key.into(), f.into())),
             _ => {}
         }
+    }
+    // Lambda Managed Instances: the runtime serves this many requests at once (the variable
+    // Lambda's runtime interface clients read: awslambdaric 4.x, lambda_runtime's
+    // `run_concurrent`).
+    if let Some(m) = &c.managed {
+        vars.push((
+            "AWS_LAMBDA_MAX_CONCURRENCY".into(),
+            m.concurrency(&c.runtime, c.memory_size).to_string(),
+        ));
     }
     vars.extend(launch.env.iter().cloned());
     vars.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -51,6 +51,10 @@ pub async fn invoke(
         .or_default() += 1;
     let key = environment_key(&resolved);
     let request_id = state.request_id();
+    if let Some(managed) = &resolved.config.managed {
+        let cap = managed.concurrency(&resolved.config.runtime, resolved.config.memory_size);
+        return invoke_managed(state, &resolved, qualifier, payload, key, request_id, cap).await;
+    }
     let (env, init_in_invoke) = match take_warm(state, &key) {
         Some(env) => (env, false),
         None => match start(state, &resolved, &request_id).await? {
@@ -74,7 +78,7 @@ pub async fn invoke(
     };
     state.set_running(&resolved.function, &env, true);
     let ended = env
-        .invoke(&request_id, &qualified_arn, payload, timeout)
+        .invoke(&request_id, &qualified_arn, payload, timeout, false)
         .await;
     state.set_running(&resolved.function, &env, false);
     let lines = env.log_since(mark);
@@ -107,6 +111,120 @@ pub async fn invoke(
     };
     Ok(InvokeResult {
         log: render(state, &resolved, &inv, &lines),
+        request_id,
+        payload: answer.body,
+        function_error: answer.function_error,
+        executed_version: resolved.version.clone(),
+    })
+}
+
+/// One execution environment of a version on Lambda Managed Instances, and the requests it
+/// serves now.
+pub(crate) struct ManagedEnvironment {
+    env: Arc<Environment>,
+    in_flight: std::sync::atomic::AtomicU32,
+}
+
+/// Takes a slot of the version's environment, starting it first if there is none; `None` when
+/// every slot is busy.
+struct Slot<'a> {
+    managed: &'a ManagedEnvironment,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.managed
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Invokes a function on Lambda Managed Instances. The emulator runs one environment per
+/// version (what a run measures is what one environment holds), started on the first
+/// invocation (on AWS, before the version is Active: its Init Duration is in that first
+/// REPORT here) and kept; it serves up to `cap` requests at once (`AWS_LAMBDA_MAX_CONCURRENCY`
+/// to the runtime), and one more is refused as Lambda refuses it when "all runtime workers are
+/// busy" (backpressure: 429 TooManyRequestsException). A timed-out invocation fails alone; the
+/// environment goes on.
+async fn invoke_managed(
+    state: &Arc<State>,
+    resolved: &Resolved,
+    qualifier: Option<&str>,
+    payload: Bytes,
+    key: String,
+    request_id: String,
+    cap: u32,
+) -> Result<InvokeResult, ApiError> {
+    use std::sync::atomic::Ordering;
+    let alive = |state: &State| {
+        lock(&state.managed)
+            .get(&key)
+            .filter(|m| m.env.is_alive())
+            .cloned()
+    };
+    let managed = match alive(state) {
+        Some(m) => m,
+        None => {
+            let _starting = state.managed_start.lock().await;
+            match alive(state) {
+                Some(m) => m,
+                None => {
+                    let env = match start(state, resolved, &request_id).await? {
+                        Ok((env, _)) => env,
+                        Err(init_failed) => return Ok(init_failed),
+                    };
+                    let m = Arc::new(ManagedEnvironment {
+                        env,
+                        in_flight: std::sync::atomic::AtomicU32::new(0),
+                    });
+                    lock(&state.managed).insert(key.clone(), m.clone());
+                    m
+                }
+            }
+        }
+    };
+    if managed.in_flight.fetch_add(1, Ordering::SeqCst) >= cap {
+        managed.in_flight.fetch_sub(1, Ordering::SeqCst);
+        return Err(ApiError {
+            message: format!(
+                "Rate Exceeded. Reason: every one of the execution environment's {cap} concurrent requests (PerExecutionEnvironmentMaxConcurrency) is busy"
+            ),
+            ..ApiError::throttled()
+        });
+    }
+    let _slot = Slot { managed: &managed };
+    let env = &managed.env;
+    let qualified_arn = match qualifier {
+        Some(q) => format!("{}:{q}", resolved.function_arn),
+        None => resolved.function_arn.clone(),
+    };
+    let init_duration = env.take_init_duration();
+    let mark = env.log_mark();
+    let timeout = Duration::from_secs(u64::from(resolved.config.timeout));
+    state.set_running(&resolved.function, env, true);
+    let ended = env
+        .invoke(&request_id, &qualified_arn, payload, timeout, true)
+        .await;
+    state.set_running(&resolved.function, env, false);
+    // The environment's output interleaves its requests: this one's are the lines naming it
+    // (the JSON log lines carry their requestId).
+    let lines: Vec<String> = env
+        .log_since(mark)
+        .into_iter()
+        .filter(|l| l.contains(request_id.as_str()))
+        .collect();
+    let answer = Answer::of(ended, &request_id, resolved.config.timeout);
+    let inv = log_tail::Invocation {
+        request_id: &request_id,
+        version: &resolved.version,
+        duration: answer.duration,
+        memory_size_mb: resolved.config.memory_size,
+        max_memory_used_mb: env.max_memory_used_mb(),
+        init_duration,
+        status: answer.status,
+    };
+    Ok(InvokeResult {
+        log: render(state, resolved, &inv, &lines),
         request_id,
         payload: answer.body,
         function_error: answer.function_error,
@@ -185,7 +303,16 @@ async fn start(
     );
     let cores = state.limits.host_cores;
     let timeout = Duration::from_secs(u64::from(config.timeout));
-    let on_demand = InitPhase::on_demand(state.init_cpu, config.memory_size, cores);
+    let on_demand = match &config.managed {
+        // Init on Lambda Managed Instances: the environment's own vCPUs, within 130 s or the
+        // function's timeout, whichever is longer ("Understanding the Lambda Managed Instances
+        // execution environment").
+        Some(m) => InitPhase {
+            vcpus: m.vcpus(config.memory_size),
+            limit: timeout.max(Duration::from_secs(130)),
+        },
+        None => InitPhase::on_demand(state.init_cpu, config.memory_size, cores),
+    };
     let launch = &launch;
     let init = |phase: InitPhase| async move {
         // Whole vCPUs, at most what the gate holds.

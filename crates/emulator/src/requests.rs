@@ -49,6 +49,28 @@ pub struct LoggingConfig {
     pub log_group: Option<String>,
 }
 
+/// `CapacityProviderConfig` of a function: it runs on Lambda Managed Instances.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CapacityProviderConfig {
+    /// The one kind there is.
+    #[serde(rename = "LambdaManagedInstancesCapacityProviderConfig")]
+    pub managed_instances: Option<ManagedInstancesConfig>,
+}
+
+/// `LambdaManagedInstancesCapacityProviderConfig` (Lambda API reference).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ManagedInstancesConfig {
+    /// The capacity provider (required).
+    #[serde(rename = "CapacityProviderArn")]
+    pub capacity_provider_arn: Option<String>,
+    /// GiB per vCPU, 2.0 to 8.0.
+    #[serde(rename = "ExecutionEnvironmentMemoryGiBPerVCpu")]
+    pub memory_gib_per_vcpu: Option<f64>,
+    /// Requests one environment serves at once, 1 to 1600.
+    #[serde(rename = "PerExecutionEnvironmentMaxConcurrency")]
+    pub max_concurrency: Option<u64>,
+}
+
 /// `Code` of CreateFunction.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -87,6 +109,8 @@ pub struct CreateFunction {
     pub architectures: Option<Vec<String>>,
     /// The log format.
     pub logging_config: Option<LoggingConfig>,
+    /// Lambda Managed Instances.
+    pub capacity_provider_config: Option<CapacityProviderConfig>,
     /// The code.
     #[serde(default)]
     pub code: Code,
@@ -106,6 +130,8 @@ pub struct UpdateFunctionConfiguration {
     pub environment: Option<Environment>,
     /// The log format.
     pub logging_config: Option<LoggingConfig>,
+    /// Lambda Managed Instances.
+    pub capacity_provider_config: Option<CapacityProviderConfig>,
 }
 
 /// PublishVersion.

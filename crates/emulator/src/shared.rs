@@ -54,6 +54,10 @@ pub struct State {
     pub notice: Notice,
     /// Idle environments by pool key.
     pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
+    /// The one environment of each version on Lambda Managed Instances, by pool key.
+    pub(crate) managed: Mutex<HashMap<String, Arc<crate::invoke::ManagedEnvironment>>>,
+    /// Held while such an environment starts, so that concurrent first requests start one.
+    pub(crate) managed_start: tokio::sync::Mutex<()>,
     /// The faults to inject.
     pub faults: Mutex<Faults>,
     /// Where zipped code is unpacked.
@@ -101,6 +105,8 @@ impl State {
             runtimes: Arc::new(runtimes),
             notice,
             pool: Mutex::new(HashMap::new()),
+            managed: Mutex::new(HashMap::new()),
+            managed_start: tokio::sync::Mutex::new(()),
             faults: Mutex::new(Faults::default()),
             code_root,
             region,
@@ -263,5 +269,6 @@ impl State {
     pub(crate) fn drop_environments(&self, function: &str) {
         let prefix = format!("{function}:");
         lock(&self.pool).retain(|k, _| !k.starts_with(&prefix));
+        lock(&self.managed).retain(|k, _| !k.starts_with(&prefix));
     }
 }

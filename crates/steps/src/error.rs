@@ -151,7 +151,7 @@ impl StepError {
     }
 
     /// Whether this is Lambda throttling the caller.
-    pub(crate) fn is_throttling(&self) -> bool {
+    pub fn is_throttling(&self) -> bool {
         matches!(self, StepError::Service { error_type, .. } if error_type == "Lambda.TooManyRequestsException")
     }
 }

@@ -154,6 +154,50 @@ impl LambdaApi {
         Ok(())
     }
 
+    /// Sets `$LATEST` to run on Lambda Managed Instances with `configuration` on
+    /// `capacity_provider_arn` (UpdateFunctionConfiguration's `CapacityProviderConfig`).
+    pub async fn set_managed_config(
+        &self,
+        function: &str,
+        configuration: &powertune_core::managed::Configuration,
+        capacity_provider_arn: &str,
+        description: &str,
+    ) -> Result<(), StepError> {
+        use aws_sdk_lambda::types::{
+            CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig,
+        };
+        let lmi = LambdaManagedInstancesCapacityProviderConfig::builder()
+            .capacity_provider_arn(capacity_provider_arn)
+            .execution_environment_memory_gib_per_v_cpu(configuration.gib_per_vcpu)
+            .per_execution_environment_max_concurrency(configuration.concurrency as i32)
+            .build()
+            .map_err(|e| {
+                StepError::UnexpectedResponse(format!(
+                    "a capacity provider configuration could not be built: {e}"
+                ))
+            })?;
+        self.client
+            .update_function_configuration()
+            .function_name(function)
+            .memory_size(configuration.memory_mb as i32)
+            .description(description)
+            .capacity_provider_config(
+                CapacityProviderConfig::builder()
+                    .lambda_managed_instances_capacity_provider_config(lmi)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                StepError::aws(
+                    "Lambda",
+                    &format!("UpdateFunctionConfiguration of {function} to {configuration}"),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
     /// Waits until `$LATEST`'s `LastUpdateStatus` is `Successful`; `Failed` is an error that
     /// carries Lambda's `LastUpdateStatusReason`.
     pub async fn wait_until_updated(&self, function: &str, memory: u32) -> Result<(), StepError> {
@@ -284,11 +328,7 @@ impl LambdaApi {
     /// while (SnapStart always, other functions sometimes), and invoking it meanwhile fails
     /// with ResourceConflictException; in the normal case this is one
     /// `GetFunctionConfiguration`.
-    pub(crate) async fn wait_until_active(
-        &self,
-        function: &str,
-        version: &str,
-    ) -> Result<(), StepError> {
+    pub async fn wait_until_active(&self, function: &str, version: &str) -> Result<(), StepError> {
         self.wait_for(
             function,
             version,

@@ -34,6 +34,7 @@ pub mod history;
 pub mod initializer;
 pub mod insights;
 pub mod lambda;
+pub mod managed;
 pub mod optimizer;
 pub mod publisher;
 pub mod sampler;

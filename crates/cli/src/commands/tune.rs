@@ -350,6 +350,9 @@ fn run_local(
     }
     let settings = local_settings(args, function, faults, &parsed);
     check_prices(args, &settings.region, settings.architecture)?;
+    if let Some(managed) = parsed.managed_instances.clone() {
+        return run_managed(args, &parsed, &managed, &settings, baseline.is_some());
+    }
     announce(&settings, &parsed);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -385,6 +388,110 @@ fn run_local(
         current_memory: settings.function.memory_size,
     };
     finish(args, &run, baseline)
+}
+
+/// `--managed-instances` locally: on-demand Lambda first (the comparison's other side, the same
+/// input without the LMI fields), then every LMI configuration; then the reports.
+fn run_managed(
+    args: &Args,
+    parsed: &ExecutionInput,
+    managed: &powertune_core::managed::ManagedInstances,
+    settings: &LocalRun,
+    with_baseline: bool,
+) -> Result<(), Failure> {
+    let runtime_name = settings.function.runtime.to_string();
+    powertune_core::managed::supports_runtime(&runtime_name).map_err(|e| {
+        Failure::BadInput(format!(
+            "{e}. The function's runtime is {runtime_name}{}",
+            if args.runtime.is_none() {
+                " (detected): name a supported one with --runtime, such as --runtime python3.13 or nodejs22.x"
+            } else {
+                ""
+            }
+        ))
+    })?;
+    // What LMI tuning does not do (yet): refused, not ignored.
+    let unused = [
+        ("--dry-run", parsed.dry_run),
+        ("--auto-optimize", parsed.auto_optimize),
+        ("--only-cold-starts", parsed.only_cold_starts),
+        ("--baseline", with_baseline),
+    ];
+    if let Some((flag, _)) = unused.iter().find(|(_, given)| *given) {
+        return Err(Failure::BadInput(format!(
+            "{flag} does not apply to --managed-instances: an LMI run measures each configuration under sustained load and compares it with on-demand Lambda"
+        )));
+    }
+    let (configurations, _) = managed.configurations();
+    let most = configurations
+        .iter()
+        .map(|c| u64::from(c.concurrency) * ((managed.load_seconds * 200.0).ceil() as u64 + 1))
+        .sum::<u64>();
+    eprintln!(
+        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power values x {} invocations), then {} configurations kept busy {} s each (at most {} requests; about {:.0} s)",
+        settings.function.label,
+        settings.function.runtime,
+        parsed.power_values.len(),
+        parsed.num,
+        configurations.len(),
+        managed.load_seconds,
+        most,
+        configurations.len() as f64 * (managed.load_seconds + 0.5)
+    );
+    let mut on_demand_input = parsed.clone();
+    on_demand_input.managed_instances = None;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let tuned = runtime.block_on(local::run(&on_demand_input, settings))?;
+    let on_demand_result = tuned.result;
+    let on_demand =
+        on_demand_result
+            .as_ref()
+            .map(|r| powertune_core::managed::analysis::OnDemand {
+                power_mb: r.power,
+                cost_per_invocation: r.cost
+                    + powertune_core::pricing::request_price(Some(&settings.region)),
+                duration_ms: r.duration,
+            });
+    if let Some(od) = &on_demand {
+        eprintln!(
+            "On-demand: {} MB recommended ({:.2} ms) in {:.1} s.",
+            od.power_mb,
+            od.duration_ms,
+            tuned.elapsed.as_secs_f64()
+        );
+    }
+    let measured = runtime.block_on(crate::managed::run(parsed, managed, settings, on_demand))?;
+    eprintln!(
+        "Limits: {}. LMI configurations ran in {:.1} s.",
+        measured.limits,
+        measured.elapsed.as_secs_f64()
+    );
+    let result = &measured.result;
+    let document = crate::managed::document(result, on_demand_result.as_ref())?;
+    let json = serde_json::to_string_pretty(&document).context("cannot serialize the result")?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, format!("{json}\n"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        let title = format!(
+            "powertune: {} on Lambda Managed Instances",
+            settings.function.label
+        );
+        std::fs::write(path, crate::managed::html(&title, result))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    match args.output.unwrap_or(OutputFormat::Table) {
+        OutputFormat::Json => println!("{json}"),
+        OutputFormat::Table => print!("{}", crate::managed::table(result)),
+    }
+    if args.require_budget && result.budget.is_some() && result.recommended.is_none() {
+        return Err(Failure::OverBudget(result.why.clone()));
+    }
+    Ok(())
 }
 
 /// With --strict-prices, a region or architecture whose Lambda prices are not all known is bad

@@ -198,7 +198,7 @@ pub const FIELDS: &[Field] = &[
     value("concurrencies", "concurrencies", "N,N,...", ValueKind::Numbers,
         "With --managed-instances: the requests one environment serves at once, 1 to 1600 [default: 1,2,4,8,16]."),
     value("loadSeconds", "load-seconds", "SECONDS", ValueKind::Number,
-        "With --managed-instances: how long each configuration is kept busy [default: 3]."),
+        "With --managed-instances: how long each configuration is kept busy [default: 2]."),
     value("savingsPlanDiscount", "savings-plan-discount", "SHARE", ValueKind::Number,
         "With --managed-instances: the share a Savings Plan takes off the instances' price (0 to 1)."),
     value("vcpuHourPrice", "vcpu-hour-price", "DOLLARS", ValueKind::Number,

@@ -16,6 +16,9 @@ use crate::pricing::Architecture;
 use crate::stats::percentile;
 use serde::{Deserialize, Serialize};
 
+/// Configurations whose cost is within this share of the cheapest are taken as equally cheap.
+pub const NEAR_TIE: f64 = 0.03;
+
 /// Seconds in the month [`HOURS_PER_MONTH`] counts.
 const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
 
@@ -236,7 +239,8 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
 
 /// The cheapest usable configuration within the budget: at the input's traffic when it gives
 /// one (the floor of [`MIN_ENVIRONMENTS`] counts), else per million requests with every
-/// environment busy; a tie goes to the higher throughput.
+/// environment busy; among those within [`NEAR_TIE`] of the cheapest, the one with the highest
+/// throughput of those within [`NEAR_TIE`] of the lowest median duration.
 fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
     let usable: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].usable()).collect();
     if usable.is_empty() {
@@ -270,11 +274,33 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         Some(t) => rows[i].monthly(t as f64),
         None => rows[i].cost_per_million.unwrap_or(f64::INFINITY),
     };
-    let best = within.iter().copied().min_by(|&a, &b| {
-        cost(a)
-            .total_cmp(&cost(b))
-            .then(rows[b].throughput.total_cmp(&rows[a].throughput))
-    });
+    let cheapest = within
+        .iter()
+        .map(|&i| cost(i))
+        .fold(f64::INFINITY, f64::min);
+    // Throughput measured over a few seconds varies by a few percent from run to run: among
+    // the configurations within NEAR_TIE of the cheapest, the fast ones are the ones to run, not
+    // the one a few requests cheaper (on a saturated environment more concurrency queues
+    // requests: the same throughput at a multiple of the latency).
+    let near: Vec<usize> = within
+        .iter()
+        .copied()
+        .filter(|&i| cost(i) <= cheapest * (1.0 + NEAR_TIE))
+        .collect();
+    // Of those, the ones as fast as the fastest (within NEAR_TIE of its median duration), and of
+    // these the one that holds the most: headroom for more traffic at no more cost.
+    let p50 = |i: usize| rows[i].duration_p50_ms.unwrap_or(f64::INFINITY);
+    let fastest = near.iter().map(|&i| p50(i)).fold(f64::INFINITY, f64::min);
+    let best = near
+        .iter()
+        .copied()
+        .filter(|&i| p50(i) <= fastest * (1.0 + NEAR_TIE))
+        .max_by(|&a, &b| {
+            rows[a]
+                .throughput
+                .total_cmp(&rows[b].throughput)
+                .then(cost(b).total_cmp(&cost(a)))
+        });
     let Some(best) = best else {
         return (None, String::new());
     };
@@ -299,10 +325,24 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         ),
         None => String::new(),
     };
+    let tie = if near.len() > 1 {
+        format!(
+            " ({} configurations cost within {:.0}% of the cheapest: this is the one of them that holds the most at the lowest median duration)",
+            near.len(),
+            NEAR_TIE * 100.0
+        )
+    } else {
+        String::new()
+    };
+    let measure = if near.len() > 1 {
+        measure.replacen("the cheapest", "among the cheapest", 1)
+    } else {
+        measure
+    };
     (
         Some(best),
         format!(
-            "{} is {measure}{budget}; one environment held {:.1} requests per second.",
+            "{} is {measure}{budget}{tie}; one environment held {:.1} requests per second.",
             r.configuration, r.throughput
         ),
     )
@@ -403,6 +443,41 @@ mod tests {
         let r = analyze(&[(config(2048, 2.0, 1), spread)], &cx(&input, None, None));
         assert_eq!(r.rows[0].duration_p50_ms, Some(50.5));
         assert!((r.rows[0].duration_p99_ms.unwrap() - 99.01).abs() < 1e-9);
+    }
+
+    #[test]
+    fn near_ties_go_to_the_fastest() {
+        let input = ManagedInstances::default();
+        // A saturated environment: twice the concurrency, 2% more throughput, twice the latency.
+        let loads = vec![
+            (config(2048, 2.0, 2), load(1.0, 100, 40.0)),
+            (config(2048, 2.0, 4), load(1.0, 102, 80.0)),
+            (config(2048, 2.0, 1), load(1.0, 80, 38.0)),
+        ];
+        let r = analyze(&loads, &cx(&input, None, None));
+        assert_eq!(r.recommended, Some(0), "{}", r.why);
+        assert!(
+            r.why
+                .contains("2 configurations cost within 3% of the cheapest"),
+            "{}",
+            r.why
+        );
+        assert!(
+            r.why.contains("is among the cheapest per million"),
+            "{}",
+            r.why
+        );
+        // An I/O-bound function at the floor of three environments: every concurrency costs the
+        // same a month and takes as long; the one that holds the most is the pick.
+        let io = vec![
+            (config(2048, 2.0, 1), load(1.0, 10, 100.0)),
+            (config(2048, 2.0, 8), load(1.0, 80, 101.0)),
+            (config(2048, 2.0, 4), load(1.0, 40, 100.5)),
+        ];
+        let mut c = cx(&input, None, None);
+        c.monthly_requests = Some(1_000_000);
+        let r = analyze(&io, &c);
+        assert_eq!(r.recommended, Some(1), "{}", r.why);
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub const DEFAULT_GIB_PER_VCPU: &[f64] = &[2.0, 4.0];
 /// table shows where throughput stops growing.
 pub const DEFAULT_CONCURRENCIES: &[u32] = &[1, 2, 4, 8, 16];
 /// How long each configuration is driven when the input does not say, seconds.
-pub const DEFAULT_LOAD_SECONDS: f64 = 3.0;
+pub const DEFAULT_LOAD_SECONDS: f64 = 2.0;
 
 /// Whether LMI runs `runtime`, from the Lambda Developer Guide, "Lambda Managed Instances
 /// runtimes": Java 21+, Python 3.13+, Node.js 22+, .NET 8+, and the OS-only `provided.al2023`

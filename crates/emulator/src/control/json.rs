@@ -131,6 +131,19 @@ impl ControlPlane {
             "SnapStart".into(),
             json!({ "ApplyOn": "None", "OptimizationStatus": "Off" }),
         );
+        if let Some(m) = &c.managed {
+            let mut lmi = json!({
+                "CapacityProviderArn": m.capacity_provider_arn,
+                "ExecutionEnvironmentMemoryGiBPerVCpu": m.gib_per_vcpu,
+            });
+            if let Some(n) = m.max_concurrency {
+                lmi["PerExecutionEnvironmentMaxConcurrency"] = json!(n);
+            }
+            o.insert(
+                "CapacityProviderConfig".into(),
+                json!({ "LambdaManagedInstancesCapacityProviderConfig": lmi }),
+            );
+        }
         o.insert(
             "LoggingConfig".into(),
             if c.log_format.eq_ignore_ascii_case("JSON") {

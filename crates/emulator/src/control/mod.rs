@@ -59,6 +59,46 @@ pub struct Config {
     pub code_sha256: String,
     /// `CodeSize`, bytes.
     pub code_size: u64,
+    /// `CapacityProviderConfig`: the function runs on Lambda Managed Instances.
+    pub managed: Option<Managed>,
+}
+
+/// A function on Lambda Managed Instances: its environments serve several requests at once, on
+/// vCPUs of their own (memory / `gib_per_vcpu`), and are started before they are invoked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Managed {
+    /// `CapacityProviderArn`.
+    pub capacity_provider_arn: String,
+    /// `ExecutionEnvironmentMemoryGiBPerVCpu`.
+    pub gib_per_vcpu: f64,
+    /// `PerExecutionEnvironmentMaxConcurrency`, when set.
+    pub max_concurrency: Option<u32>,
+}
+
+/// The memory per vCPU when a function does not set it. The API reference gives no default;
+/// LMI's smallest function is "2GB and 1 vCPU" (Lambda Developer Guide, "Best practices for
+/// Lambda Managed Instances"), that is 2 GiB per vCPU.
+pub const DEFAULT_GIB_PER_VCPU: f64 = 2.0;
+
+impl Managed {
+    /// An environment's vCPUs at `memory_mb`.
+    pub fn vcpus(&self, memory_mb: u32) -> f64 {
+        f64::from(memory_mb) / 1024.0 / self.gib_per_vcpu
+    }
+
+    /// The requests one environment serves at once: as set, or the runtime's default per vCPU
+    /// (Lambda Developer Guide: Python 16, Node.js 64, Rust on provided.al2023 8; the pages of
+    /// each runtime for Lambda Managed Instances).
+    pub fn concurrency(&self, runtime: &Runtime, memory_mb: u32) -> u32 {
+        self.max_concurrency.unwrap_or_else(|| {
+            let per_vcpu = match runtime {
+                Runtime::Python { .. } => 16.0,
+                Runtime::Node { .. } => 64.0,
+                Runtime::Provided(_) => 8.0,
+            };
+            (per_vcpu * self.vcpus(memory_mb)).round().max(1.0) as u32
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -250,13 +290,93 @@ pub fn parse_function_ref(reference: &str) -> ApiResult<(String, Option<String>)
 }
 
 fn validate_memory(memory: u64) -> ApiResult<u32> {
-    if (128..=10240).contains(&memory) {
+    // 10240 for on-demand functions; Lambda Managed Instances take up to 32768 (check_managed).
+    if (128..=32768).contains(&memory) {
         Ok(memory as u32)
     } else {
         Err(ApiError::invalid(format!(
             "1 validation error detected: Value '{memory}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240"
         )))
     }
+}
+
+/// `CapacityProviderConfig`, checked against the API reference's ranges.
+fn managed(config: Option<&requests::CapacityProviderConfig>) -> ApiResult<Option<Managed>> {
+    let Some(m) = config.and_then(|c| c.managed_instances.as_ref()) else {
+        return Ok(None);
+    };
+    let arn = m.capacity_provider_arn.clone().ok_or_else(|| {
+        ApiError::invalid(
+            "LambdaManagedInstancesCapacityProviderConfig.CapacityProviderArn is required",
+        )
+    })?;
+    if !arn.contains(":capacity-provider:") {
+        return Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{arn}' at 'capacityProviderArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:aws[a-zA-Z-]*:lambda:...:capacity-provider:[a-zA-Z0-9-_]+"
+        )));
+    }
+    let gib_per_vcpu = m.memory_gib_per_vcpu.unwrap_or(DEFAULT_GIB_PER_VCPU);
+    if !(2.0..=8.0).contains(&gib_per_vcpu) {
+        return Err(ApiError::invalid(format!(
+            "1 validation error detected: Value '{gib_per_vcpu}' at 'executionEnvironmentMemoryGiBPerVCpu' failed to satisfy constraint: Member must have value between 2.0 and 8.0"
+        )));
+    }
+    let max_concurrency = match m.max_concurrency {
+        None => None,
+        Some(c) if (1..=1600).contains(&c) => Some(c as u32),
+        Some(c) => {
+            return Err(ApiError::invalid(format!(
+                "1 validation error detected: Value '{c}' at 'perExecutionEnvironmentMaxConcurrency' failed to satisfy constraint: Member must have value between 1 and 1600"
+            )))
+        }
+    };
+    Ok(Some(Managed {
+        capacity_provider_arn: arn,
+        gib_per_vcpu,
+        max_concurrency,
+    }))
+}
+
+/// What Lambda Managed Instances refuse of a configuration: a memory below 2 GB or above 32 GB,
+/// a runtime they do not run ("Lambda Managed Instances runtimes": Python 3.13+, Node.js 22+,
+/// provided.al2023 here), and a memory that is not whole vCPUs; and they always log in JSON
+/// ("Functions using Lambda Managed Instances always use the structured JSON log format").
+fn check_managed(mut config: Config) -> ApiResult<Config> {
+    let Some(m) = &config.managed else {
+        if config.memory_size > 10240 {
+            return Err(ApiError::invalid(format!(
+                "1 validation error detected: Value '{}' at 'memorySize' failed to satisfy constraint: Member must have value between 128 and 10240",
+                config.memory_size
+            )));
+        }
+        return Ok(config);
+    };
+    let memory = config.memory_size;
+    if !(2048..=32768).contains(&memory) {
+        return Err(ApiError::invalid(format!(
+            "A function on Lambda Managed Instances needs 2048 to 32768 MB of memory, not {memory} MB."
+        )));
+    }
+    let vcpus = m.vcpus(memory);
+    if vcpus.fract() != 0.0 || !(1.0..=16.0).contains(&vcpus) {
+        return Err(ApiError::invalid(format!(
+            "{memory} MB at {} GiB per vCPU is {vcpus} vCPUs; an execution environment on Lambda Managed Instances gets 1 to 16 whole vCPUs.",
+            m.gib_per_vcpu
+        )));
+    }
+    let supported = match &config.runtime {
+        Runtime::Python { minor } => *minor >= 13,
+        Runtime::Node { major } => *major >= 22,
+        Runtime::Provided(name) => name == "provided.al2023",
+    };
+    if !supported {
+        return Err(ApiError::invalid(format!(
+            "The runtime {} is not supported on Lambda Managed Instances: use python3.13 or later, nodejs22.x or later, or provided.al2023.",
+            config.runtime
+        )));
+    }
+    config.log_format = "JSON".into();
+    Ok(config)
 }
 
 fn validate_timeout(timeout: u64) -> ApiResult<u32> {
@@ -424,8 +544,10 @@ impl ControlPlane {
             code_dir,
             code_sha256,
             code_size,
+            managed: managed(body.capacity_provider_config.as_ref())?,
         };
         check_levels_need_json(&config)?;
+        let config = check_managed(config)?;
         let function = Function {
             name: name.clone(),
             latest: config,
@@ -606,7 +728,11 @@ impl ControlPlane {
         {
             latest.log_group = Some(group);
         }
+        if let Some(c) = &body.capacity_provider_config {
+            latest.managed = managed(Some(c))?;
+        }
         check_levels_need_json(&latest)?;
+        let latest = check_managed(latest)?;
         f.latest = latest;
         f.last_modified = timestamp();
         f.revision += 1;

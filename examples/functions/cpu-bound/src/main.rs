@@ -3,7 +3,7 @@
 //! CPU share up to one vCPU and flat above it. With `{"waitMs": M}` it then waits M ms, as a
 //! function that computes and then calls a service does (a mixed workload).
 
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::{run_concurrent, service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
 
 fn work(iterations: u64) -> u64 {
@@ -28,7 +28,9 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     Ok(json!({ "result": result }))
 }
 
+/// One request at a time on on-demand Lambda; on Lambda Managed Instances as many at once as
+/// `AWS_LAMBDA_MAX_CONCURRENCY` says (lambda_runtime's `concurrency-tokio`).
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    run(service_fn(handler)).await
+    run_concurrent(service_fn(handler)).await
 }

@@ -1,0 +1,568 @@
+//! Local tuning for Lambda Managed Instances (`tune --local ... --managed-instances`): each
+//! configuration published in the embedded emulator on a capacity provider, kept busy at its
+//! concurrency for `loadSeconds` (steps::managed), and the loads analyzed (core::managed); then
+//! the reports: the terminal table with the break-even, the JSON document, the HTML page with
+//! the monthly cost against traffic.
+
+use crate::local::{LocalRun, Session, FUNCTION_NAME};
+use crate::svg::{log_ticks, Scale};
+use crate::text::{escape, significant};
+use anyhow::{anyhow, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use powertune_core::input::ExecutionInput;
+use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand};
+use powertune_core::managed::prices::{HOURS_PER_MONTH, TABLE_REGION, TABLE_SOURCE};
+use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
+use powertune_steps::managed::{drive, publish, Drive};
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The capacity provider a local run names when the input gives none.
+fn local_capacity_provider(region: &str) -> String {
+    format!("arn:aws:lambda:{region}:123456789012:capacity-provider:powertune-local")
+}
+
+/// What a local LMI run produced.
+pub struct Measured {
+    /// The analysis.
+    pub result: ManagedResult,
+    /// How the environments were limited.
+    pub limits: String,
+    /// The run's wall time.
+    pub elapsed: Duration,
+}
+
+/// Measures every configuration of `input`'s LMI fields against the embedded emulator.
+pub async fn run(
+    input: &ExecutionInput,
+    managed: &ManagedInstances,
+    local: &LocalRun,
+    on_demand: Option<OnDemand>,
+) -> Result<Measured> {
+    let started = Instant::now();
+    let session = Session::start(local, powertune_core::managed::MIN_MEMORY_MB).await?;
+    let (configurations, left_out) = managed.configurations();
+    let arn = managed
+        .capacity_provider_arn
+        .clone()
+        .unwrap_or_else(|| local_capacity_provider(&local.region));
+    let payloads: Vec<Arc<str>> = match &input.payload {
+        None => Vec::new(),
+        Some(p) => p
+            .plan(100)
+            .map_err(|e| anyhow!("the payload: {e}"))?
+            .interleaved()
+            .iter()
+            .map(Arc::from)
+            .collect(),
+    };
+    let bar = ProgressBar::new(configurations.len() as u64);
+    if !local.show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("LMI");
+    let window = Duration::from_secs_f64(managed.load_seconds);
+    let mut loads: Vec<(Configuration, Load)> = Vec::with_capacity(configurations.len());
+    for c in &configurations {
+        bar.set_message(c.to_string());
+        let load = measure(&session, c, &arn, &payloads, window).await?;
+        loads.push((*c, load));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let host_cores = session.emulator.host_cores();
+    let mut result = analyze(
+        &loads,
+        &Context {
+            input: managed,
+            budget: input.max_duration,
+            monthly_requests: input.monthly_invocations,
+            architecture: local.architecture,
+            on_demand,
+        },
+    );
+    result
+        .warnings
+        .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
+    if let Some(big) = configurations
+        .iter()
+        .find(|c| c.vcpus() > host_cores as f64)
+    {
+        result.warnings.push(format!(
+            "This machine has {host_cores} cores: an environment of {} vCPUs ({}) ran on {host_cores}, so its throughput is this machine's, not the configuration's.",
+            big.vcpus(),
+            big
+        ));
+    }
+    if managed.vcpu_hour_price.is_none() {
+        result.warnings.push(format!(
+            "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price for your region's or your instance types'."
+        ));
+        if local.region != TABLE_REGION {
+            result.warnings.push(format!(
+                "The instance prices are {TABLE_REGION}'s, not {}'s.",
+                local.region
+            ));
+        }
+    }
+    Ok(Measured {
+        result,
+        limits: session.limits.clone(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Publishes one configuration, drives it, and deletes its version (also when driving failed).
+async fn measure(
+    session: &Session,
+    c: &Configuration,
+    arn: &str,
+    payloads: &[Arc<str>],
+    window: Duration,
+) -> Result<Load> {
+    let lambda = &session.lambda;
+    let published = publish(lambda, FUNCTION_NAME, c, arn, "powertune LMI run").await?;
+    // At most a request per 5 ms per client: a bound on the run's requests that a real function
+    // does not reach.
+    let per_client = (window.as_secs_f64() * 200.0).ceil() as u32;
+    let driven = drive(
+        lambda,
+        FUNCTION_NAME,
+        &published.version,
+        payloads,
+        c.concurrency,
+        Drive { window, per_client },
+    )
+    .await;
+    let deleted = lambda
+        .delete_version(FUNCTION_NAME, &published.version)
+        .await;
+    let load = driven?;
+    deleted?;
+    Ok(load)
+}
+
+/// The JSON document of an LMI run: the analysis (`managedInstances`), and the result of the
+/// on-demand run it compares with (`onDemand`, when it ran).
+pub fn document(
+    result: &ManagedResult,
+    on_demand: Option<&powertune_core::output::TuningResult>,
+) -> Result<serde_json::Value> {
+    Ok(serde_json::json!({
+        "managedInstances": serde_json::to_value(result)?,
+        "onDemand": on_demand.map(serde_json::to_value).transpose()?,
+    }))
+}
+
+fn money(x: f64) -> String {
+    if x >= 100.0 {
+        format!("${x:.0}")
+    } else if x >= 1.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${}", significant(x))
+    }
+}
+
+/// `1.2M`, `35k`, `4.5B`.
+fn count(x: f64) -> String {
+    let (v, unit) = if x >= 1e9 {
+        (x / 1e9, "B")
+    } else if x >= 1e6 {
+        (x / 1e6, "M")
+    } else if x >= 1e3 {
+        (x / 1e3, "k")
+    } else {
+        (x, "")
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$}{unit}")
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.1} ms"))
+}
+
+/// The terminal report: a row per configuration, the recommendation and why, the comparison
+/// with on-demand Lambda and the break-even, and the warnings.
+pub fn table(r: &ManagedResult) -> String {
+    let mut out = String::new();
+    let budget = r.budget.map(|b| b.statistic.as_str().to_string());
+    let _ = write!(
+        out,
+        "  {:>7} {:>8} {:>5} {:>5} {:>13} {:>7} {:>10} {:>10}",
+        "Memory", "GiB/vCPU", "vCPUs", "Conc.", "Throughput", "Speedup", "p50", "p99"
+    );
+    if let Some(b) = &budget {
+        let _ = write!(out, " {:>10}", b);
+    }
+    let _ = write!(out, " {:>10} {:>12}", "$/env-hour", "$/1M req");
+    if r.monthly_requests.is_some() {
+        let _ = write!(out, " {:>10}", "Month");
+    }
+    out.push('\n');
+    for (i, row) in r.rows.iter().enumerate() {
+        let c = &row.configuration;
+        let mark = if Some(i) == r.recommended {
+            "▶"
+        } else if row.first_error.is_some() || row.errors > 0 {
+            "✗"
+        } else if row.within_budget == Some(false) {
+            "·"
+        } else {
+            " "
+        };
+        let _ = write!(
+            out,
+            "{mark} {:>4} MB {:>8} {:>5} {:>5} {:>9.1} r/s {:>7} {:>10} {:>10}",
+            c.memory_mb,
+            trim(c.gib_per_vcpu),
+            trim(c.vcpus()),
+            c.concurrency,
+            row.throughput,
+            row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            ms(row.duration_p50_ms),
+            ms(row.duration_p99_ms),
+        );
+        if budget.is_some() {
+            let _ = write!(out, " {:>10}", ms(row.budget_statistic_ms));
+        }
+        let _ = write!(
+            out,
+            " {:>10} {:>12}",
+            format!("${:.4}", row.price.hourly),
+            row.cost_per_million
+                .map_or("-".into(), |c| format!("${c:.4}"))
+        );
+        if r.monthly_requests.is_some() {
+            let _ = write!(out, " {:>10}", row.monthly_cost.map_or("-".into(), money));
+        }
+        out.push('\n');
+        if let Some(e) = &row.first_error {
+            let _ = writeln!(
+                out,
+                "    {} of {} requests failed: {}",
+                row.errors,
+                row.errors + row.completed,
+                e.chars().take(160).collect::<String>()
+            );
+        }
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        if r.recommended.is_some() {
+            "Recommended"
+        } else {
+            "No recommendation"
+        },
+        r.why
+    );
+    if let (Some(i), Some(od)) = (r.recommended, r.on_demand) {
+        let row = &r.rows[i];
+        let _ = writeln!(
+            out,
+            "On-demand Lambda (powertune's recommendation for the same function): {} MB, {:.2} ms, {} per invocation ({} per 1M).",
+            od.power_mb,
+            od.duration_ms,
+            money(od.cost_per_invocation),
+            money(od.cost_per_invocation * 1e6)
+        );
+        match r.break_even_per_month {
+            Some(t) => {
+                let _ = writeln!(
+                    out,
+                    "Break-even: Lambda Managed Instances ({}) cost less than on-demand from about {} requests a month ({:.1} per second, steady); below that, the {MIN_ENVIRONMENTS} environments LMI keeps running cost {} a month whatever the traffic.",
+                    row.configuration,
+                    count(t),
+                    t / (HOURS_PER_MONTH * 3600.0),
+                    money(f64::from(MIN_ENVIRONMENTS) * row.price.hourly * HOURS_PER_MONTH)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "Break-even: none. One environment busy all month costs more than the on-demand invocations it would serve ({} per 1M with LMI against {} on demand).",
+                    row.cost_per_million.map_or("-".into(), money),
+                    money(od.cost_per_invocation * 1e6)
+                );
+            }
+        }
+        if let Some(t) = r.monthly_requests {
+            let t = t as f64;
+            let _ = writeln!(
+                out,
+                "At your {} requests a month: LMI {} against on-demand {}.",
+                count(t),
+                money(row.monthly(t)),
+                money(t * od.cost_per_invocation)
+            );
+        }
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "note: {w}");
+    }
+    out
+}
+
+fn trim(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+const W: f64 = 640.0;
+const H: f64 = 320.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 30.0;
+const BOTTOM: f64 = 50.0;
+
+/// The monthly cost of the recommended LMI configuration and of on-demand Lambda against the
+/// traffic, both axes logarithmic, with the break-even and the user's traffic marked.
+pub fn cost_chart(r: &ManagedResult) -> Option<String> {
+    let first = r.curve.first()?;
+    let last = r.curve.last()?;
+    let (x_min, x_max) = (first.traffic, last.traffic);
+    let y_min = r
+        .curve
+        .iter()
+        .flat_map(|p| [p.managed, p.on_demand])
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let y_max = r
+        .curve
+        .iter()
+        .flat_map(|p| [p.managed, p.on_demand])
+        .fold(0.0, f64::max);
+    if !(y_min.is_finite() && y_max > y_min) {
+        return None;
+    }
+    let xs = Scale::Log {
+        min: x_min,
+        max: x_max,
+    };
+    let ys = Scale::Log {
+        min: y_min,
+        max: y_max,
+    };
+    let x = |v: f64| xs.at(v, LEFT, W - RIGHT);
+    let y = |v: f64| ys.at(v.max(y_min), H - BOTTOM, TOP);
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Monthly cost against requests per month\"><text class=\"title\" x=\"{LEFT}\" y=\"18\">Monthly cost against requests per month</text>"
+    );
+    for t in log_ticks(y_min, y_max) {
+        let _ = write!(
+            svg,
+            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            W - RIGHT,
+            y(t),
+            y(t),
+            LEFT - 6.0,
+            y(t) + 4.0,
+            escape(&money(t))
+        );
+    }
+    for t in log_ticks(x_min, x_max) {
+        let _ = write!(
+            svg,
+            "<line class=\"grid\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{TOP}\" y2=\"{}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x(t),
+            x(t),
+            H - BOTTOM,
+            x(t),
+            H - BOTTOM + 16.0,
+            count(t)
+        );
+    }
+    let line = |pick: &dyn Fn(&powertune_core::managed::analysis::CostPoint) -> f64| {
+        r.curve
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.traffic), y(pick(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = write!(
+        svg,
+        "<polyline class=\"line b\" fill=\"none\" points=\"{}\"/><polyline class=\"line a\" fill=\"none\" points=\"{}\"/>",
+        line(&|p| p.on_demand),
+        line(&|p| p.managed)
+    );
+    let mut mark = |at: f64, label: String| {
+        let _ = write!(
+            svg,
+            "<line class=\"limit\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{TOP}\" y2=\"{}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{}\">{}</text>",
+            x(at),
+            x(at),
+            H - BOTTOM,
+            x(at) + 4.0,
+            TOP + 12.0,
+            escape(&label)
+        );
+    };
+    if let Some(t) = r.break_even_per_month {
+        mark(t, format!("break-even {}", count(t)));
+    }
+    if let Some(t) = r.monthly_requests {
+        mark(t as f64, format!("your traffic {}", count(t as f64)));
+    }
+    let _ = write!(
+        svg,
+        "<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">requests per month</text></svg>",
+        (LEFT + W - RIGHT) / 2.0,
+        H - 12.0
+    );
+    Some(svg)
+}
+
+/// The HTML report's body: the cards, the chart, the table and the notes.
+pub fn html(title: &str, r: &ManagedResult) -> String {
+    let mut body = format!("<h1>{}</h1>", escape(title));
+    body.push_str("<div class=\"cards\">");
+    match r.recommended.map(|i| &r.rows[i]) {
+        Some(row) => {
+            body.push_str(&crate::html::card(
+                "best",
+                "Recommended",
+                &row.configuration.to_string(),
+                &escape(&r.why),
+            ));
+            body.push_str(&crate::html::card(
+                "",
+                "One environment holds",
+                &format!("{:.1} requests/s", row.throughput),
+                &format!("p50 {}", escape(&ms(row.duration_p50_ms))),
+            ));
+            body.push_str(&crate::html::card(
+                "",
+                "Cost per 1M requests",
+                &row.cost_per_million.map_or("-".into(), money),
+                "environments busy, request charge included",
+            ));
+        }
+        None => body.push_str(&crate::html::card(
+            "",
+            "No recommendation",
+            "-",
+            &escape(&r.why),
+        )),
+    }
+    if let Some(od) = r.on_demand {
+        body.push_str(&crate::html::card(
+            "",
+            "Break-even with on-demand",
+            &r.break_even_per_month
+                .map_or("none".into(), |t| format!("{} req/month", count(t))),
+            &format!(
+                "on demand: {} MB at {} per 1M",
+                od.power_mb,
+                money(od.cost_per_invocation * 1e6)
+            ),
+        ));
+    }
+    body.push_str("</div>");
+    if let Some(chart) = cost_chart(r) {
+        let _ = write!(
+            body,
+            "<h2>Monthly cost against traffic</h2><p class=\"note\"><span class=\"key\"><span style=\"background: var(--a)\"></span>Lambda Managed Instances, recommended configuration<span style=\"background: var(--b)\"></span>on-demand Lambda at powertune's recommendation</span>. LMI keeps at least {MIN_ENVIRONMENTS} environments running and adds one each time the traffic fills those; on-demand Lambda costs in proportion to the traffic.</p><div class=\"charts\">{chart}</div>"
+        );
+    }
+    body.push_str("<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>Speedup</th><th>p50</th><th>p99</th><th>$/env-hour</th><th>$/1M requests</th></tr>");
+    for (i, row) in r.rows.iter().enumerate() {
+        let c = &row.configuration;
+        let _ = write!(
+            body,
+            "<tr{}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td><td>${:.4}</td><td>{}</td></tr>",
+            if Some(i) == r.recommended { " class=\"best\"" } else { "" },
+            c.memory_mb,
+            trim(c.gib_per_vcpu),
+            trim(c.vcpus()),
+            c.concurrency,
+            row.throughput,
+            row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+            ms(row.duration_p50_ms),
+            ms(row.duration_p99_ms),
+            row.price.hourly,
+            row.cost_per_million.map_or("-".into(), |c| format!("${c:.4}")),
+        );
+    }
+    body.push_str("</table>");
+    for w in &r.warnings {
+        let _ = write!(body, "<p class=\"note\">{}</p>", escape(w));
+    }
+    crate::html::page(title, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use powertune_core::managed::analysis::{analyze, Context, Load, OnDemand};
+    use powertune_core::pricing::Architecture;
+
+    fn result(traffic: Option<u64>) -> ManagedResult {
+        let input = ManagedInstances::default();
+        let c = |concurrency| Configuration {
+            memory_mb: 2048,
+            gib_per_vcpu: 2.0,
+            concurrency,
+        };
+        let load = |n: u64| Load {
+            seconds: 1.0,
+            completed: n,
+            durations_ms: vec![100.0; n as usize],
+            latencies_ms: vec![101.0; n as usize],
+            ..Load::default()
+        };
+        analyze(
+            &[(c(1), load(10)), (c(8), load(80))],
+            &Context {
+                input: &input,
+                budget: None,
+                monthly_requests: traffic,
+                architecture: Architecture::X86_64,
+                on_demand: Some(OnDemand {
+                    power_mb: 1024,
+                    cost_per_invocation: 2.0e-6,
+                    duration_ms: 100.0,
+                }),
+            },
+        )
+    }
+
+    #[test]
+    fn the_table_marks_the_pick_and_says_the_break_even() {
+        let r = result(Some(50_000_000));
+        let t = table(&r);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[2].starts_with('▶'), "{t}");
+        assert!(lines[2].contains("8.00x"), "{t}");
+        assert!(t.contains("Break-even: Lambda Managed Instances (2048 MB, 2 GiB/vCPU (1 vCPU), concurrency 8) cost less than on-demand from about"), "{t}");
+        assert!(t.contains("At your 50.0M requests a month"), "{t}");
+    }
+
+    #[test]
+    fn the_chart_draws_both_lines_and_marks_the_traffic() {
+        let r = result(Some(50_000_000));
+        let svg = cost_chart(&r).unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(svg.contains("break-even"), "{svg}");
+        assert!(svg.contains("your traffic 50.0M"), "{svg}");
+        let page = html("t", &r);
+        assert!(page.contains("Break-even with on-demand"));
+    }
+}
