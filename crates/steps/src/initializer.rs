@@ -31,6 +31,12 @@ pub async fn initialize(
 ) -> Result<Plan, StepError> {
     let function = input.lambda.given.clone();
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
+    // Before anything is read or changed: the state machine does not run LMI tuning yet.
+    if input.managed_instances.is_some() {
+        return Err(StepError::InvalidInput(
+            "managedInstances: tuning for Lambda Managed Instances runs locally for now (powertune tune --local FUNCTION --managed-instances); the state machine does not publish versions on a capacity provider yet".into(),
+        ));
+    }
 
     let config = lambda.latest_config(&function).await?;
     let auto = input.cold_start_rate == Some(ColdStartRate::Auto);

@@ -428,10 +428,11 @@ fn run_managed(
         .map(|c| u64::from(c.concurrency) * ((managed.load_seconds * 200.0).ceil() as u64 + 1))
         .sum::<u64>();
     eprintln!(
-        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power values x {} invocations), then {} configurations kept busy {} s each (at most {} requests; about {:.0} s)",
+        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each (at most {} requests; about {:.0} s)",
         settings.function.label,
         settings.function.runtime,
         parsed.power_values.len(),
+        if parsed.power_values.len() == 1 { "" } else { "s" },
         parsed.num,
         configurations.len(),
         managed.load_seconds,

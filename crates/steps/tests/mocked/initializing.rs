@@ -84,6 +84,23 @@ async fn initializer_rejects_bad_input_before_calling_aws() {
 }
 
 #[tokio::test]
+async fn initializer_refuses_lmi_tuning_before_calling_aws() {
+    // No rules: any AWS call would panic. The state machine has no LMI path yet: the input is
+    // refused, not run as an on-demand tuning with its LMI fields dropped.
+    let lambda = api(RuleMode::Sequential, &[]);
+    let err = initialize(
+        &lambda,
+        &json!({"lambdaARN": ARN, "num": 10, "powerValues": [128], "managedInstances": true}),
+        &Defaults::default(),
+        "r",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("--managed-instances"), "{err}");
+}
+
+#[tokio::test]
 async fn initializer_rejects_a_function_with_reserved_concurrency_zero() {
     let zero = mock!(Client::get_function_concurrency).then_output(|| {
         aws_sdk_lambda::operation::get_function_concurrency::GetFunctionConcurrencyOutput::builder()

@@ -1,0 +1,253 @@
+//! Functions on Lambda Managed Instances in the emulator, through the unmodified AWS SDK for
+//! Rust: `CapacityProviderConfig` kept and checked as the API reference and the Developer Guide
+//! say, one environment serving several requests at once through the runtime's own clients
+//! (lambda_runtime's `run_concurrent` on Tokio, awslambdaric's processes), backpressure when every
+//! slot is busy, and timeouts that leave the environment running.
+
+mod common;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::types::{CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig};
+use aws_sdk_lambda::Client;
+use common::{client, code_dir, create, create_managed, emulator, invoke};
+use std::time::Duration;
+
+const PROVIDER: &str = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:test";
+
+fn lmi(gib_per_vcpu: f64, concurrency: i32) -> CapacityProviderConfig {
+    CapacityProviderConfig::builder()
+        .lambda_managed_instances_capacity_provider_config(
+            LambdaManagedInstancesCapacityProviderConfig::builder()
+                .capacity_provider_arn(PROVIDER)
+                .execution_environment_memory_gib_per_v_cpu(gib_per_vcpu)
+                .per_execution_environment_max_concurrency(concurrency)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// Puts `name` on LMI at `memory` and publishes a version (its number).
+async fn publish_on_lmi(lambda: &Client, name: &str, memory: i32, concurrency: i32) -> String {
+    lambda
+        .update_function_configuration()
+        .function_name(name)
+        .memory_size(memory)
+        .capacity_provider_config(lmi(2.0, concurrency))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{}", aws_sdk_lambda::error::DisplayErrorContext(e)));
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let version = lambda
+        .publish_version()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap()
+        .version()
+        .unwrap()
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    version
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_provider_config_is_kept_and_checked() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "lmi", "io-bound", 2048, 10).await;
+    let refused = |memory: i32, config: CapacityProviderConfig| {
+        let lambda = lambda.clone();
+        async move {
+            let e = lambda
+                .update_function_configuration()
+                .function_name("lmi")
+                .memory_size(memory)
+                .capacity_provider_config(config)
+                .send()
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), Some("InvalidParameterValueException"), "{e:?}");
+            e.message().unwrap_or_default().to_string()
+        }
+    };
+    // "The minimum supported function size is 2GB and 1 vCPU".
+    assert!(refused(1024, lmi(2.0, 4))
+        .await
+        .contains("2048 to 32768 MB"));
+    // The API reference's ranges.
+    assert!(refused(2048, lmi(9.0, 4))
+        .await
+        .contains("executionEnvironmentMemoryGiBPerVCpu"));
+    assert!(refused(2048, lmi(2.0, 0))
+        .await
+        .contains("perExecutionEnvironmentMaxConcurrency"));
+    // Whole vCPUs.
+    assert!(refused(3072, lmi(2.0, 4)).await.contains("1.5 vCPUs"));
+    // On demand, memory stays at most 10240 MB.
+    let e = lambda
+        .update_function_configuration()
+        .function_name("lmi")
+        .memory_size(16384)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidParameterValueException"));
+
+    lambda
+        .update_function_configuration()
+        .function_name("lmi")
+        .memory_size(16384)
+        .capacity_provider_config(lmi(4.0, 32))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let c = lambda
+        .get_function_configuration()
+        .function_name("lmi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c.memory_size(), Some(16384));
+    let lmi = c
+        .capacity_provider_config()
+        .and_then(|c| c.lambda_managed_instances_capacity_provider_config())
+        .expect("the configuration is returned");
+    assert_eq!(lmi.capacity_provider_arn(), PROVIDER);
+    assert_eq!(lmi.execution_environment_memory_gib_per_v_cpu(), Some(4.0));
+    assert_eq!(lmi.per_execution_environment_max_concurrency(), Some(32));
+    // "Functions using Lambda Managed Instances always use the structured JSON log format".
+    assert_eq!(
+        c.logging_config()
+            .and_then(|l| l.log_format())
+            .map(|f| f.as_str()),
+        Some("JSON")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_environment_serves_its_concurrency_and_refuses_one_more() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "wait", "io-bound", 2048, 10).await;
+    let version = publish_on_lmi(&lambda, "wait", 2048, 2).await;
+    // Three at once on an environment of two slots: two run in it together, the third is
+    // refused (all runtime workers busy: backpressure). No retries: the SDK would retry the
+    // throttle until a slot is free.
+    let no_retries = Client::from_conf(
+        lambda
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let calls = (0..3).map(|_| {
+        let (lambda, version) = (no_retries.clone(), version.clone());
+        tokio::spawn(async move {
+            lambda
+                .invoke()
+                .function_name("wait")
+                .qualifier(version)
+                .log_type(aws_sdk_lambda::types::LogType::Tail)
+                .payload(aws_sdk_lambda::primitives::Blob::new(r#"{"waitMs": 1500}"#))
+                .send()
+                .await
+        })
+    });
+    let mut answered = Vec::new();
+    let mut throttled = 0;
+    for call in calls.collect::<Vec<_>>() {
+        match call.await.unwrap() {
+            Ok(out) => answered.push(out),
+            Err(e) => {
+                assert_eq!(e.code(), Some("TooManyRequestsException"), "{e:?}");
+                throttled += 1;
+            }
+        }
+    }
+    assert_eq!((answered.len(), throttled), (2, 1));
+    // One environment: only the request that started it reports an Init Duration.
+    use base64::Engine;
+    let inits = answered
+        .iter()
+        .map(|out| {
+            let tail = base64::engine::general_purpose::STANDARD
+                .decode(out.log_result().unwrap())
+                .unwrap();
+            let report =
+                powertune_core::report_line::parse_report(&String::from_utf8_lossy(&tail), None)
+                    .expect("a platform.report");
+            assert!(report.duration_ms.unwrap_or(0.0) >= 1500.0, "{report:?}");
+            report.init_duration_ms.is_some()
+        })
+        .filter(|init| *init)
+        .count();
+    assert_eq!(inits, 1);
+    // With the slots free again, the next request runs in the same environment.
+    let again = invoke(&lambda, "wait", Some(&version), r#"{"waitMs": 1}"#).await;
+    assert_eq!(again.function_error, None);
+    assert_eq!(again.report.init_duration_ms, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_invocation_leaves_the_managed_environment_running() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create(&lambda, "slow", "io-bound", 2048, 1).await;
+    let version = publish_on_lmi(&lambda, "slow", 2048, 4).await;
+    let warm = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1}"#).await;
+    assert!(warm.report.init_duration_ms.is_some());
+    let late = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1500}"#).await;
+    assert_eq!(late.function_error.as_deref(), Some("Unhandled"));
+    assert!(
+        late.payload.contains("Sandbox.Timedout"),
+        "{}",
+        late.payload
+    );
+    // "Lambda Managed Instances does not enforce timeouts": the environment goes on.
+    let next = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1}"#).await;
+    assert_eq!(next.function_error, None, "{}", next.payload);
+    assert_eq!(next.report.init_duration_ms, None, "the same environment");
+}
+
+const PY_PID: &str = r#"
+import os, time
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid(), "concurrency": os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")}
+"#;
+
+/// awslambdaric 4.x reads `AWS_LAMBDA_MAX_CONCURRENCY` and serves each concurrent request in a
+/// process of its own ("Python runtime for Lambda Managed Instances").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_on_managed_instances_serves_requests_in_processes_of_their_own() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let dir = code_dir("py-pid", &[("app.py", PY_PID)]);
+    create_managed(&lambda, "py", "python3.13", "app.handler", &dir, 2048).await;
+    let version = publish_on_lmi(&lambda, "py", 2048, 3).await;
+    let _ = invoke(&lambda, "py", Some(&version), r#"{"sleep": 0}"#).await;
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let (lambda, version) = (lambda.clone(), version.clone());
+            tokio::spawn(
+                async move { invoke(&lambda, "py", Some(&version), r#"{"sleep": 1.0}"#).await },
+            )
+        })
+        .collect();
+    let mut pids = std::collections::BTreeSet::new();
+    for call in calls {
+        let out = call.await.unwrap();
+        assert_eq!(out.function_error, None, "{}", out.payload);
+        let v: serde_json::Value = serde_json::from_str(&out.payload).unwrap();
+        assert_eq!(v["concurrency"], "3");
+        pids.insert(v["pid"].as_i64().unwrap());
+    }
+    assert_eq!(
+        pids.len(),
+        3,
+        "three requests at once, three processes: {pids:?}"
+    );
+}
