@@ -58,7 +58,7 @@ svg .best-column { fill: var(--best-bg); } svg .tied-column { fill: var(--tied-b
 table { border-collapse: collapse; width: 100%; margin-top: 8px; font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
-tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { background: var(--tied-bg); }
+tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { background: var(--tied-bg); } tr.out td { color: var(--muted); }
 .undecided-mark, .undecided-key { font-weight: 700; color: var(--best); } .undecided-key { margin: 0 4px 0 12px; }
 .key span { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin: 0 4px 0 12px; }
 a { color: var(--a); }

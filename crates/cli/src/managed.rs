@@ -191,6 +191,41 @@ fn count(x: f64) -> String {
     format!("{v:.digits$}{unit}")
 }
 
+/// A tick of the money axis: `$0.01`, `$1`, `$1,000`.
+fn money_tick(x: f64) -> String {
+    if x >= 1.0 {
+        let whole = format!("{x:.0}");
+        let mut out = String::from("$");
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    } else {
+        let decimals = (-x.log10().floor()).max(0.0) as usize;
+        format!("${x:.decimals$}")
+    }
+}
+
+/// A tick of the traffic axis: `10k`, `1M`, `10B`.
+fn count_tick(x: f64) -> String {
+    let (v, unit) = if x >= 1e9 {
+        (x / 1e9, "B")
+    } else if x >= 1e6 {
+        (x / 1e6, "M")
+    } else if x >= 1e3 {
+        (x / 1e3, "k")
+    } else {
+        (x, "")
+    };
+    format!(
+        "{}{unit}",
+        significant(v).trim_end_matches('0').trim_end_matches('.')
+    )
+}
+
 fn ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1} ms"))
 }
@@ -375,7 +410,7 @@ pub fn cost_chart(r: &ManagedResult) -> Option<String> {
             y(t),
             LEFT - 6.0,
             y(t) + 4.0,
-            escape(&money(t))
+            escape(&money_tick(t))
         );
     }
     for t in log_ticks(x_min, x_max) {
@@ -387,7 +422,7 @@ pub fn cost_chart(r: &ManagedResult) -> Option<String> {
             H - BOTTOM,
             x(t),
             H - BOTTOM + 16.0,
-            count(t)
+            count_tick(t)
         );
     }
     let line = |pick: &dyn Fn(&powertune_core::managed::analysis::CostPoint) -> f64| {
@@ -403,23 +438,28 @@ pub fn cost_chart(r: &ManagedResult) -> Option<String> {
         line(&|p| p.on_demand),
         line(&|p| p.managed)
     );
+    // Each mark's label on a line of its own, on the side of its line with more room.
+    let mut line_no = 0.0;
     let mut mark = |at: f64, label: String| {
+        let right_half = x(at) > (LEFT + W - RIGHT) / 2.0;
         let _ = write!(
             svg,
-            "<line class=\"limit\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{TOP}\" y2=\"{}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{}\">{}</text>",
+            "<line class=\"limit\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{TOP}\" y2=\"{}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
             x(at),
             x(at),
             H - BOTTOM,
-            x(at) + 4.0,
-            TOP + 12.0,
+            if right_half { x(at) - 4.0 } else { x(at) + 4.0 },
+            TOP + 12.0 + line_no * 14.0,
+            if right_half { "end" } else { "start" },
             escape(&label)
         );
+        line_no += 1.0;
     };
     if let Some(t) = r.break_even_per_month {
-        mark(t, format!("break-even {}", count(t)));
+        mark(t, format!("break-even {}", count_tick(t)));
     }
     if let Some(t) = r.monthly_requests {
-        mark(t as f64, format!("your traffic {}", count(t as f64)));
+        mark(t as f64, format!("your traffic {}", count_tick(t as f64)));
     }
     let _ = write!(
         svg,
@@ -436,11 +476,16 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
     body.push_str("<div class=\"cards\">");
     match r.recommended.map(|i| &r.rows[i]) {
         Some(row) => {
+            let c = &row.configuration;
             body.push_str(&crate::html::card(
                 "best",
                 "Recommended",
-                &row.configuration.to_string(),
-                &escape(&r.why),
+                &format!("{} MB, {} vCPU", c.memory_mb, trim(c.vcpus())),
+                &format!(
+                    "{} GiB per vCPU, {} requests at once",
+                    trim(c.gib_per_vcpu),
+                    c.concurrency
+                ),
             ));
             body.push_str(&crate::html::card(
                 "",
@@ -476,19 +521,33 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
         ));
     }
     body.push_str("</div>");
+    let _ = write!(body, "<p class=\"decision\">{}</p>", escape(&r.why));
     if let Some(chart) = cost_chart(r) {
         let _ = write!(
             body,
             "<h2>Monthly cost against traffic</h2><p class=\"note\"><span class=\"key\"><span style=\"background: var(--a)\"></span>Lambda Managed Instances, recommended configuration<span style=\"background: var(--b)\"></span>on-demand Lambda at powertune's recommendation</span>. LMI keeps at least {MIN_ENVIRONMENTS} environments running and adds one each time the traffic fills those; on-demand Lambda costs in proportion to the traffic.</p><div class=\"charts\">{chart}</div>"
         );
     }
-    body.push_str("<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>Speedup</th><th>p50</th><th>p99</th><th>$/env-hour</th><th>$/1M requests</th></tr>");
+    let budget = r.budget.map(|b| b.statistic.as_str());
+    let any_errors = r.rows.iter().any(|row| row.errors > 0);
+    let _ = write!(
+        body,
+        "<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>Speedup</th><th>p50</th><th>p99</th>{}<th>$/env-hour</th><th>$/1M requests</th>{}</tr>",
+        budget.map_or(String::new(), |b| format!("<th>{b} (budget)</th>")),
+        if any_errors { "<th>Errors</th>" } else { "" }
+    );
     for (i, row) in r.rows.iter().enumerate() {
         let c = &row.configuration;
+        let class = if Some(i) == r.recommended {
+            " class=\"best\""
+        } else if row.within_budget == Some(false) || row.errors > 0 {
+            " class=\"out\""
+        } else {
+            ""
+        };
         let _ = write!(
             body,
-            "<tr{}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td><td>${:.4}</td><td>{}</td></tr>",
-            if Some(i) == r.recommended { " class=\"best\"" } else { "" },
+            "<tr{class}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td>{}<td>${:.4}</td><td>{}</td>{}</tr>",
             c.memory_mb,
             trim(c.gib_per_vcpu),
             trim(c.vcpus()),
@@ -497,8 +556,23 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
             row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
             ms(row.duration_p50_ms),
             ms(row.duration_p99_ms),
+            budget.map_or(String::new(), |_| format!(
+                "<td>{}{}</td>",
+                ms(row.budget_statistic_ms),
+                if row.within_budget == Some(false) { " (over)" } else { "" }
+            )),
             row.price.hourly,
             row.cost_per_million.map_or("-".into(), |c| format!("${c:.4}")),
+            match (&row.first_error, any_errors) {
+                (_, false) => String::new(),
+                (Some(e), true) => format!(
+                    "<td>{} of {}: {}</td>",
+                    row.errors,
+                    row.errors + row.completed,
+                    escape(&e.chars().take(120).collect::<String>())
+                ),
+                (None, true) => "<td>0</td>".into(),
+            },
         );
     }
     body.push_str("</table>");
@@ -561,7 +635,7 @@ mod tests {
         let svg = cost_chart(&r).unwrap();
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("break-even"), "{svg}");
-        assert!(svg.contains("your traffic 50.0M"), "{svg}");
+        assert!(svg.contains("your traffic 50M"), "{svg}");
         let page = html("t", &r);
         assert!(page.contains("Break-even with on-demand"));
     }

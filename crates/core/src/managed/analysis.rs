@@ -15,6 +15,7 @@ use crate::budget::Budget;
 use crate::pricing::Architecture;
 use crate::stats::percentile;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 
 /// Configurations whose cost is within this share of the cheapest are taken as equally cheap.
 pub const NEAR_TIE: f64 = 0.03;
@@ -305,47 +306,60 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         return (None, String::new());
     };
     let r = &rows[best];
-    let measure = match cx.monthly_requests {
+    let cost_text = match cx.monthly_requests {
         Some(t) => format!(
-            "the cheapest at {} requests a month (${:.2} a month on {} environments)",
-            t,
+            "${:.2} a month at {} requests ({} environments)",
             r.monthly(t as f64),
+            group(t),
             r.environments(t as f64)
         ),
         None => format!(
-            "the cheapest per million requests with its environments busy (${:.4})",
+            "${:.4} per million requests with its environments busy",
             r.cost_per_million.unwrap_or_default()
         ),
     };
-    let budget = match cx.budget {
-        Some(b) => format!(
-            " among the {} of {} configurations within the budget ({b})",
+    let mut why = format!(
+        "{}: {cost_text}; one environment held {:.1} requests per second.",
+        r.configuration, r.throughput
+    );
+    if let Some(b) = cx.budget {
+        let _ = write!(
+            why,
+            " {} of the {} configurations {} the budget ({b}).",
             within.len(),
-            rows.len()
-        ),
-        None => String::new(),
-    };
-    let tie = if near.len() > 1 {
-        format!(
-            " ({} configurations cost within {:.0}% of the cheapest: this is the one of them that holds the most at the lowest median duration)",
+            rows.len(),
+            if within.len() == 1 { "meets" } else { "meet" }
+        );
+    }
+    if near.len() > 1 {
+        let _ = write!(
+            why,
+            " {} {} cost within {:.0}% of the cheapest; this one holds the most of those as fast as the fastest.",
             near.len(),
+            if cx.budget.is_some() { "of these" } else { "configurations" },
             NEAR_TIE * 100.0
-        )
+        );
     } else {
-        String::new()
-    };
-    let measure = if near.len() > 1 {
-        measure.replacen("the cheapest", "among the cheapest", 1)
-    } else {
-        measure
-    };
-    (
-        Some(best),
-        format!(
-            "{} is {measure}{budget}{tie}; one environment held {:.1} requests per second.",
-            r.configuration, r.throughput
-        ),
-    )
+        let _ = write!(
+            why,
+            " It is the cheapest by more than {:.0}%.",
+            NEAR_TIE * 100.0
+        );
+    }
+    (Some(best), why)
+}
+
+/// `1234567` as `1,234,567`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The monthly traffic from which `row` costs less than on-demand at `on_demand_per_invocation`:
@@ -463,7 +477,8 @@ mod tests {
             r.why
         );
         assert!(
-            r.why.contains("is among the cheapest per million"),
+            r.why
+                .contains("per million requests with its environments busy"),
             "{}",
             r.why
         );
@@ -500,7 +515,8 @@ mod tests {
         assert_eq!(r.rows[1].within_budget, Some(false));
         assert_eq!(r.recommended, Some(0), "{}", r.why);
         assert!(
-            r.why.contains("1 of 3 configurations within the budget"),
+            r.why
+                .contains("1 of the 3 configurations meets the budget (p95 ≤ 150 ms)"),
             "{}",
             r.why
         );
@@ -529,6 +545,12 @@ mod tests {
         c.monthly_requests = Some(1_000_000);
         let r = analyze(&loads, &c);
         assert_eq!(r.recommended, Some(0), "{}", r.why);
+        assert!(
+            r.why
+                .contains("a month at 1,000,000 requests (3 environments)"),
+            "{}",
+            r.why
+        );
         let month = 3.0 * r.rows[0].price.hourly * 730.0 + 0.2;
         assert!((r.rows[0].monthly_cost.unwrap() - month).abs() < 1e-9);
     }
