@@ -460,6 +460,14 @@ fn lambda_environment(
             "AWS_LAMBDA_MAX_CONCURRENCY".into(),
             m.concurrency(&c.runtime, c.memory_size).to_string(),
         ));
+        // Node.js spreads them over a worker thread per vCPU (our entry into its client reads
+        // this; languages/node-entry.mjs).
+        if matches!(c.runtime, crate::languages::Runtime::Node { .. }) {
+            vars.push((
+                "POWERTUNE_NODE_WORKERS".into(),
+                (m.vcpus(c.memory_size).ceil() as u32).max(1).to_string(),
+            ));
+        }
     }
     vars.extend(launch.env.iter().cloned());
     vars.extend(c.environment.iter().map(|(k, v)| (k.clone(), v.clone())));

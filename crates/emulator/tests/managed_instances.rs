@@ -251,3 +251,46 @@ async fn python_on_managed_instances_serves_requests_in_processes_of_their_own()
         "three requests at once, three processes: {pids:?}"
     );
 }
+
+const NODE_THREAD: &str = r#"
+import { threadId } from "node:worker_threads";
+export const handler = async (event) => {
+  await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
+  return { threadId, concurrency: process.env.AWS_LAMBDA_MAX_CONCURRENCY };
+};
+"#;
+
+/// Node.js on LMI: worker threads, one per vCPU, each running several requests at once
+/// ("Node.js runtime for Lambda Managed Instances").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_on_managed_instances_serves_requests_on_worker_threads_each_running_several() {
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let dir = code_dir("node-thread", &[("index.mjs", NODE_THREAD)]);
+    create_managed(&lambda, "node", "nodejs22.x", "index.handler", &dir, 2048).await;
+    // 4096 MB at 2 GiB per vCPU: 2 vCPUs, so 2 worker threads for 4 requests at once.
+    let version = publish_on_lmi(&lambda, "node", 4096, 4).await;
+    let _ = invoke(&lambda, "node", Some(&version), "{}").await;
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let (lambda, version) = (lambda.clone(), version.clone());
+            tokio::spawn(async move {
+                invoke(&lambda, "node", Some(&version), r#"{"waitMs": 1000}"#).await
+            })
+        })
+        .collect();
+    let mut threads = std::collections::BTreeMap::<i64, usize>::new();
+    for call in calls {
+        let out = call.await.unwrap();
+        assert_eq!(out.function_error, None, "{}", out.payload);
+        let v: serde_json::Value = serde_json::from_str(&out.payload).unwrap();
+        assert_eq!(v["concurrency"], "4");
+        *threads.entry(v["threadId"].as_i64().unwrap()).or_default() += 1;
+    }
+    // All four ran at once (none throttled), on two worker threads, two on each.
+    assert_eq!(
+        threads.values().copied().collect::<Vec<_>>(),
+        vec![2, 2],
+        "{threads:?}"
+    );
+}
