@@ -118,6 +118,11 @@ pub async fn run(
     })
 }
 
+/// The warm-up before each configuration's window: half of it, at most a second.
+pub fn warm_up(window: Duration) -> Duration {
+    (window / 2).min(Duration::from_secs(1))
+}
+
 /// Publishes one configuration, drives it, and deletes its version (also when driving failed).
 async fn measure(
     session: &Session,
@@ -137,7 +142,11 @@ async fn measure(
         &published.version,
         payloads,
         c.concurrency,
-        Drive { window, per_client },
+        Drive {
+            warm_up: warm_up(window),
+            window,
+            per_client,
+        },
     )
     .await;
     let deleted = lambda
@@ -226,6 +235,12 @@ fn count_tick(x: f64) -> String {
     )
 }
 
+/// The throughput's 95% interval, `24.9 – 27.3`.
+fn interval(row: &powertune_core::managed::analysis::Row) -> String {
+    row.throughput_interval
+        .map_or("-".into(), |i| format!("{:.1} – {:.1}", i.low, i.high))
+}
+
 fn ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1} ms"))
 }
@@ -237,8 +252,16 @@ pub fn table(r: &ManagedResult) -> String {
     let budget = r.budget.map(|b| b.statistic.as_str().to_string());
     let _ = write!(
         out,
-        "  {:>7} {:>8} {:>5} {:>5} {:>13} {:>7} {:>10} {:>10}",
-        "Memory", "GiB/vCPU", "vCPUs", "Conc.", "Throughput", "Speedup", "p50", "p99"
+        "  {:>7} {:>8} {:>5} {:>5} {:>13} {:>13} {:>7} {:>10} {:>10}",
+        "Memory",
+        "GiB/vCPU",
+        "vCPUs",
+        "Conc.",
+        "Throughput",
+        "95% interval",
+        "Speedup",
+        "p50",
+        "p99"
     );
     if let Some(b) = &budget {
         let _ = write!(out, " {:>10}", b);
@@ -261,12 +284,13 @@ pub fn table(r: &ManagedResult) -> String {
         };
         let _ = write!(
             out,
-            "{mark} {:>4} MB {:>8} {:>5} {:>5} {:>9.1} r/s {:>7} {:>10} {:>10}",
+            "{mark} {:>4} MB {:>8} {:>5} {:>5} {:>9.1} r/s {:>13} {:>7} {:>10} {:>10}",
             c.memory_mb,
             trim(c.gib_per_vcpu),
             trim(c.vcpus()),
             c.concurrency,
             row.throughput,
+            interval(row),
             row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
             ms(row.duration_p50_ms),
             ms(row.duration_p99_ms),
@@ -532,7 +556,7 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
     let any_errors = r.rows.iter().any(|row| row.errors > 0);
     let _ = write!(
         body,
-        "<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>Speedup</th><th>p50</th><th>p99</th>{}<th>$/env-hour</th><th>$/1M requests</th>{}</tr>",
+        "<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>95% interval</th><th>Speedup</th><th>p50</th><th>p99</th>{}<th>$/env-hour</th><th>$/1M requests</th>{}</tr>",
         budget.map_or(String::new(), |b| format!("<th>{b} (budget)</th>")),
         if any_errors { "<th>Errors</th>" } else { "" }
     );
@@ -547,12 +571,13 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
         };
         let _ = write!(
             body,
-            "<tr{class}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td>{}<td>${:.4}</td><td>{}</td>{}</tr>",
+            "<tr{class}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>${:.4}</td><td>{}</td>{}</tr>",
             c.memory_mb,
             trim(c.gib_per_vcpu),
             trim(c.vcpus()),
             c.concurrency,
             row.throughput,
+            interval(row),
             row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
             ms(row.duration_p50_ms),
             ms(row.duration_p99_ms),

@@ -16,6 +16,10 @@ use tokio::sync::Barrier;
 /// How long and how much one configuration is driven.
 #[derive(Debug, Clone, Copy)]
 pub struct Drive {
+    /// How long the clients keep the environment busy before the window, not counted: a
+    /// runtime that compiles as it goes (V8, the JVM) reaches its steady speed, and a higher
+    /// concurrency does not get more warm-up than a lower one.
+    pub warm_up: Duration,
     /// The measured window.
     pub window: Duration,
     /// The most requests one client sends in it (a bound on the run's requests, and so on its
@@ -62,12 +66,13 @@ struct Tally {
     last_answer: Option<Instant>,
 }
 
-/// Drives `version` with `concurrency` clients, sending `payloads` in turn (none when empty): each sends one request first (not counted: it
-/// absorbs the environment's start where there is one), then all start the window together and
-/// send requests back to back until the window ends or they sent `per_client`. Throughput is the
-/// completed requests over the time from the window's start to the last answer; durations are
-/// the REPORTs'. A throttled request (the environment's slots all busy) is counted and retried
-/// after 10 ms; a failed one is counted, its error kept.
+/// Drives `version` with `concurrency` clients, sending `payloads` in turn (none when empty):
+/// each sends one request first (it absorbs the environment's start where there is one), then
+/// all send requests back to back for `warm_up`, and then, starting together again, for the
+/// measured window, until it ends or they sent `per_client`; only the window counts.
+/// Throughput is the completed requests over the time from the window's start to the last
+/// answer; durations are the REPORTs'. A throttled request (the environment's slots all busy)
+/// is counted and retried after 10 ms; a failed one is counted, its error kept.
 pub async fn drive(
     lambda: &LambdaApi,
     function: &str,
@@ -81,6 +86,7 @@ pub async fn drive(
     let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let barrier = Arc::new(Barrier::new(concurrency as usize));
     let start = Arc::new(std::sync::OnceLock::<Instant>::new());
+    let warm_end = Arc::new(std::sync::OnceLock::<Instant>::new());
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let (lambda, function, version) =
@@ -90,7 +96,7 @@ pub async fn drive(
             let n = turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             (!payloads.is_empty()).then(|| payloads[n % payloads.len()].clone())
         };
-        let (barrier, start) = (barrier.clone(), start.clone());
+        let (barrier, start, warm_end) = (barrier.clone(), start.clone(), warm_end.clone());
         clients.spawn(async move {
             let mut tally = Tally::default();
             let warm = lambda
@@ -100,6 +106,20 @@ pub async fn drive(
                 tally.errors += 1;
                 tally.first_error =
                     Some(format!("{e}: {}", String::from_utf8_lossy(&warm.payload)));
+            }
+            barrier.wait().await;
+            let warm_until = *warm_end.get_or_init(|| Instant::now() + drive.warm_up);
+            while Instant::now() < warm_until {
+                match lambda
+                    .invoke(&function, Some(&version), next().as_deref())
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if e.is_throttling() => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             barrier.wait().await;
             let t0 = *start.get_or_init(Instant::now);

@@ -428,7 +428,7 @@ fn run_managed(
         .map(|c| u64::from(c.concurrency) * ((managed.load_seconds * 200.0).ceil() as u64 + 1))
         .sum::<u64>();
     eprintln!(
-        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each (at most {} requests; about {:.0} s)",
+        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each after a warm-up (at most {} requests measured; about {:.0} s)",
         settings.function.label,
         settings.function.runtime,
         parsed.power_values.len(),
@@ -437,7 +437,11 @@ fn run_managed(
         configurations.len(),
         managed.load_seconds,
         most,
-        configurations.len() as f64 * (managed.load_seconds + 0.5)
+        configurations.len() as f64
+            * (managed.load_seconds
+                + crate::managed::warm_up(std::time::Duration::from_secs_f64(managed.load_seconds))
+                    .as_secs_f64()
+                + 0.3)
     );
     let mut on_demand_input = parsed.clone();
     on_demand_input.managed_instances = None;

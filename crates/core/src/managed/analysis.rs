@@ -13,11 +13,12 @@ use super::prices::{environment_price, EnvironmentPrice, HOURS_PER_MONTH, REQUES
 use super::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use crate::budget::Budget;
 use crate::pricing::Architecture;
-use crate::stats::percentile;
+use crate::stats::{percentile, trimmed_mean_interval, Interval};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
-/// Configurations whose cost is within this share of the cheapest are taken as equally cheap.
+/// Candidates whose median duration is within this share of the fastest's are taken as equally
+/// fast.
 pub const NEAR_TIE: f64 = 0.03;
 
 /// Seconds in the month [`HOURS_PER_MONTH`] counts.
@@ -63,6 +64,10 @@ pub struct Row {
     pub configuration: Configuration,
     /// Requests per second one environment held.
     pub throughput: f64,
+    /// Its 95% interval: by Little's law (a closed loop of `concurrency` clients holds
+    /// `concurrency / mean latency`), the measured throughput scaled by the bootstrap interval of
+    /// the mean latency at the client.
+    pub throughput_interval: Option<Interval>,
     /// The throughput over that of concurrency 1 of the same memory and ratio, when measured.
     pub speedup: Option<f64>,
     /// Median and 99th percentile of the REPORT durations, ms.
@@ -154,6 +159,30 @@ impl Row {
         self.environments(traffic) * self.price.hourly * HOURS_PER_MONTH + traffic * REQUEST_PRICE
     }
 
+    /// Its cost (a month of `traffic`, or per million requests with its environments busy) at a
+    /// throughput of `throughput`.
+    fn cost_at(&self, throughput: f64, traffic: Option<f64>) -> f64 {
+        let at = Row {
+            throughput,
+            ..self.clone()
+        };
+        match traffic {
+            Some(t) => at.monthly(t),
+            None => (self.price.hourly / (throughput * 3600.0) + REQUEST_PRICE) * 1e6,
+        }
+    }
+
+    /// The cost at the ends of the throughput's interval (low, high), or the cost itself twice.
+    fn cost_bounds(&self, traffic: Option<f64>) -> (f64, f64) {
+        match self.throughput_interval {
+            Some(i) => (self.cost_at(i.high, traffic), self.cost_at(i.low, traffic)),
+            None => {
+                let c = self.cost_at(self.throughput, traffic);
+                (c, c)
+            }
+        }
+    }
+
     /// Whether it can be recommended: it ran without errors and held some throughput.
     fn usable(&self) -> bool {
         self.errors == 0 && self.throughput > 0.0 && self.first_error.is_none()
@@ -213,9 +242,21 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
         .map(|e| e.value);
     let cost_per_million =
         (throughput > 0.0).then(|| (price.hourly / (throughput * 3600.0) + REQUEST_PRICE) * 1e6);
+    let mean_latency = if load.latencies_ms.is_empty() {
+        0.0
+    } else {
+        load.latencies_ms.iter().sum::<f64>() / load.latencies_ms.len() as f64
+    };
+    let throughput_interval = trimmed_mean_interval(&load.latencies_ms, 0.0)
+        .filter(|i| i.low > 0.0 && throughput > 0.0)
+        .map(|i| Interval {
+            low: throughput * mean_latency / i.high,
+            high: throughput * mean_latency / i.low,
+        });
     let mut row = Row {
         configuration: *configuration,
         throughput,
+        throughput_interval,
         speedup: None,
         duration_p50_ms: percentile(&load.durations_ms, 0.5),
         duration_p99_ms: percentile(&load.durations_ms, 0.99),
@@ -240,8 +281,8 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
 
 /// The cheapest usable configuration within the budget: at the input's traffic when it gives
 /// one (the floor of [`MIN_ENVIRONMENTS`] counts), else per million requests with every
-/// environment busy; among those within [`NEAR_TIE`] of the cheapest, the one with the highest
-/// throughput of those within [`NEAR_TIE`] of the lowest median duration.
+/// environment busy; among those the measurements cannot tell apart from the cheapest, the one
+/// with the highest throughput of those within [`NEAR_TIE`] of the lowest median duration.
 fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
     let usable: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].usable()).collect();
     if usable.is_empty() {
@@ -275,18 +316,20 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         Some(t) => rows[i].monthly(t as f64),
         None => rows[i].cost_per_million.unwrap_or(f64::INFINITY),
     };
-    let cheapest = within
+    // Throughput measured over a few seconds is uncertain: the configurations whose cost cannot
+    // be told apart from the cheapest's (their intervals overlap the lowest upper end) are all
+    // candidates, and among them the fast ones are the ones to run, not the one a few requests
+    // cheaper (on a saturated environment more concurrency queues requests: the same
+    // throughput at a multiple of the latency).
+    let traffic = cx.monthly_requests.map(|t| t as f64);
+    let cheapest_high = within
         .iter()
-        .map(|&i| cost(i))
+        .map(|&i| rows[i].cost_bounds(traffic).1)
         .fold(f64::INFINITY, f64::min);
-    // Throughput measured over a few seconds varies by a few percent from run to run: among
-    // the configurations within NEAR_TIE of the cheapest, the fast ones are the ones to run, not
-    // the one a few requests cheaper (on a saturated environment more concurrency queues
-    // requests: the same throughput at a multiple of the latency).
     let near: Vec<usize> = within
         .iter()
         .copied()
-        .filter(|&i| cost(i) <= cheapest * (1.0 + NEAR_TIE))
+        .filter(|&i| rows[i].cost_bounds(traffic).0 <= cheapest_high)
         .collect();
     // Of those, the ones as fast as the fastest (within NEAR_TIE of its median duration), and of
     // these the one that holds the most: headroom for more traffic at no more cost.
@@ -334,17 +377,12 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
     if near.len() > 1 {
         let _ = write!(
             why,
-            " {} {} cost within {:.0}% of the cheapest; this one holds the most of those as fast as the fastest.",
+            " {} {} cannot be told apart from the cheapest (95% intervals of their throughput); this one holds the most of those as fast as the fastest.",
             near.len(),
             if cx.budget.is_some() { "of these" } else { "configurations" },
-            NEAR_TIE * 100.0
         );
-    } else {
-        let _ = write!(
-            why,
-            " It is the cheapest by more than {:.0}%.",
-            NEAR_TIE * 100.0
-        );
+    } else if within.len() > 1 {
+        why.push_str(" It is the cheapest beyond the 95% intervals of the throughputs.");
     }
     (Some(best), why)
 }
@@ -410,13 +448,15 @@ mod tests {
         }
     }
 
-    /// `completed` requests in `seconds`, each `ms` long.
+    /// `completed` requests in `seconds`, each `ms` long, seen at the client within ±20% of it.
     fn load(seconds: f64, completed: u64, ms: f64) -> Load {
         Load {
             seconds,
             completed,
             durations_ms: vec![ms; completed as usize],
-            latencies_ms: vec![ms + 1.0; completed as usize],
+            latencies_ms: (0..completed)
+                .map(|i| (ms + 1.0) * (0.8 + 0.4 * (i % 11) as f64 / 10.0))
+                .collect(),
             ..Load::default()
         }
     }
@@ -472,10 +512,24 @@ mod tests {
         assert_eq!(r.recommended, Some(0), "{}", r.why);
         assert!(
             r.why
-                .contains("2 configurations cost within 3% of the cheapest"),
+                .contains("2 configurations cannot be told apart from the cheapest"),
             "{}",
             r.why
         );
+        // The interval: the throughput scaled by the mean latency's bootstrap interval.
+        let i = r.rows[0].throughput_interval.unwrap();
+        assert!(
+            i.low < 100.0 && 100.0 < i.high && i.high - i.low < 10.0,
+            "{i:?}"
+        );
+        // Measured without noise, 2% apart is apart: the cheaper one is the pick.
+        let mut exact = loads.clone();
+        for (_, l) in &mut exact {
+            l.latencies_ms = vec![50.0; l.completed as usize];
+        }
+        let r = analyze(&exact, &cx(&input, None, None));
+        assert_eq!(r.recommended, Some(1), "{}", r.why);
+        assert!(r.why.contains("It is the cheapest beyond"), "{}", r.why);
         assert!(
             r.why
                 .contains("per million requests with its environments busy"),
