@@ -92,12 +92,11 @@ pub async fn run(
         .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
     if let Some(big) = configurations
         .iter()
-        .find(|c| c.vcpus() > host_cores as f64)
+        .find(|c| c.vcpus() >= host_cores as f64)
     {
         result.warnings.push(format!(
-            "This machine has {host_cores} cores: an environment of {} vCPUs ({}) ran on {host_cores}, so its throughput is this machine's, not the configuration's.",
+            "This machine has {host_cores} cores, which the load driver and the emulator share with the function: an environment of {} vCPUs ({big}) held less here than it would on its own vCPUs.",
             big.vcpus(),
-            big
         ));
     }
     if managed.vcpu_hour_price.is_none() {
