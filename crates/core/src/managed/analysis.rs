@@ -282,7 +282,8 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
 /// The cheapest usable configuration within the budget: at the input's traffic when it gives
 /// one (the floor of [`MIN_ENVIRONMENTS`] counts), else per million requests with every
 /// environment busy; among those the measurements cannot tell apart from the cheapest, the one
-/// with the highest throughput of those within [`NEAR_TIE`] of the lowest median duration.
+/// with the highest throughput (without a budget: of those within [`NEAR_TIE`] of the lowest
+/// median duration).
 fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
     let usable: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].usable()).collect();
     if usable.is_empty() {
@@ -333,12 +334,14 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         .collect();
     // Of those, the ones as fast as the fastest (within NEAR_TIE of its median duration), and of
     // these the one that holds the most: headroom for more traffic at no more cost.
+    // With a budget, every candidate is fast enough: the budget says what latency is
+    // acceptable, and the one that holds the most has the most headroom.
     let p50 = |i: usize| rows[i].duration_p50_ms.unwrap_or(f64::INFINITY);
     let fastest = near.iter().map(|&i| p50(i)).fold(f64::INFINITY, f64::min);
     let best = near
         .iter()
         .copied()
-        .filter(|&i| p50(i) <= fastest * (1.0 + NEAR_TIE))
+        .filter(|&i| cx.budget.is_some() || p50(i) <= fastest * (1.0 + NEAR_TIE))
         .max_by(|&a, &b| {
             rows[a]
                 .throughput
@@ -377,9 +380,10 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
     if near.len() > 1 {
         let _ = write!(
             why,
-            " {} {} cannot be told apart from the cheapest (95% intervals of their throughput); this one holds the most of those as fast as the fastest.",
+            " {} {} cannot be told apart from the cheapest (95% intervals of their throughput); this one holds the most of those{}.",
             near.len(),
             if cx.budget.is_some() { "of these" } else { "configurations" },
+            if cx.budget.is_some() { "" } else { " as fast as the fastest" },
         );
     } else if within.len() > 1 {
         why.push_str(" It is the cheapest beyond the 95% intervals of the throughputs.");
@@ -547,6 +551,19 @@ mod tests {
         c.monthly_requests = Some(1_000_000);
         let r = analyze(&io, &c);
         assert_eq!(r.recommended, Some(1), "{}", r.why);
+        // At the floor a CPU-bound function's concurrencies cost the same; without a budget the
+        // fastest is the pick, with one any within it is fast enough and the one that holds the
+        // most is.
+        let cpu = vec![
+            (config(2048, 2.0, 1), load(1.0, 200, 2.3)),
+            (config(2048, 2.0, 4), load(1.0, 470, 3.7)),
+        ];
+        assert_eq!(analyze(&cpu, &c).recommended, Some(0));
+        c.budget = Some(Budget {
+            statistic: Statistic::P95,
+            ms: 100.0,
+        });
+        assert_eq!(analyze(&cpu, &c).recommended, Some(1));
     }
 
     #[test]
