@@ -12,6 +12,7 @@ use powertune_core::compare::{Comparison, Pick};
 use powertune_core::output::TuningResult;
 use powertune_core::power::PowerStats;
 use powertune_core::stats::summarize;
+use powertune_core::why::group;
 use std::fmt::Write;
 
 const STYLE: &str = r#"
@@ -480,19 +481,6 @@ fn run_footer(result: &TuningResult) -> String {
         let _ = write!(body, "<h2>Warnings</h2><ul>{items}</ul>");
     }
     body
-}
-
-/// 3000000 -> "3,000,000".
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The report of two runs compared: `labels` name them, `discards` are their trimmings.

@@ -10,9 +10,10 @@ use crate::text::{escape, significant};
 use anyhow::{anyhow, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use powertune_core::input::ExecutionInput;
-use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand};
+use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand, Row};
 use powertune_core::managed::prices::{HOURS_PER_MONTH, TABLE_REGION, TABLE_SOURCE};
 use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
+use powertune_core::why::group;
 use powertune_steps::managed::{drive, publish, Drive};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -202,15 +203,7 @@ fn count(x: f64) -> String {
 /// A tick of the money axis: `$0.01`, `$1`, `$1,000`.
 fn money_tick(x: f64) -> String {
     if x >= 1.0 {
-        let whole = format!("{x:.0}");
-        let mut out = String::from("$");
-        for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
+        format!("${}", group(x.round() as u64))
     } else {
         let decimals = (-x.log10().floor()).max(0.0) as usize;
         format!("${x:.decimals$}")
@@ -234,8 +227,25 @@ fn count_tick(x: f64) -> String {
     )
 }
 
+/// What the terminal table and the HTML table show of a row, in their order: memory, GiB per
+/// vCPU, vCPUs, concurrency, throughput, its interval, speedup, p50, p99.
+fn cells(row: &Row) -> [String; 9] {
+    let c = &row.configuration;
+    [
+        format!("{} MB", c.memory_mb),
+        trim(c.gib_per_vcpu),
+        trim(c.vcpus()),
+        c.concurrency.to_string(),
+        format!("{:.1}", row.throughput),
+        interval(row),
+        row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
+        ms(row.duration_p50_ms),
+        ms(row.duration_p99_ms),
+    ]
+}
+
 /// The throughput's 95% interval, `24.9 – 27.3`.
-fn interval(row: &powertune_core::managed::analysis::Row) -> String {
+fn interval(row: &Row) -> String {
     row.throughput_interval
         .map_or("-".into(), |i| format!("{:.1} – {:.1}", i.low, i.high))
 }
@@ -271,7 +281,6 @@ pub fn table(r: &ManagedResult) -> String {
     }
     out.push('\n');
     for (i, row) in r.rows.iter().enumerate() {
-        let c = &row.configuration;
         let mark = if Some(i) == r.recommended {
             "▶"
         } else if row.first_error.is_some() || row.errors > 0 {
@@ -281,18 +290,11 @@ pub fn table(r: &ManagedResult) -> String {
         } else {
             " "
         };
+        let [memory, ratio, vcpus, concurrency, throughput, interval, speedup, p50, p99] =
+            cells(row);
         let _ = write!(
             out,
-            "{mark} {:>4} MB {:>8} {:>5} {:>5} {:>9.1} r/s {:>13} {:>7} {:>10} {:>10}",
-            c.memory_mb,
-            trim(c.gib_per_vcpu),
-            trim(c.vcpus()),
-            c.concurrency,
-            row.throughput,
-            interval(row),
-            row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
-            ms(row.duration_p50_ms),
-            ms(row.duration_p99_ms),
+            "{mark} {memory:>7} {ratio:>8} {vcpus:>5} {concurrency:>5} {throughput:>9} r/s {interval:>13} {speedup:>7} {p50:>10} {p99:>10}",
         );
         if budget.is_some() {
             let _ = write!(out, " {:>10}", ms(row.budget_statistic_ms));
@@ -560,7 +562,6 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
         if any_errors { "<th>Errors</th>" } else { "" }
     );
     for (i, row) in r.rows.iter().enumerate() {
-        let c = &row.configuration;
         let class = if Some(i) == r.recommended {
             " class=\"best\""
         } else if row.within_budget == Some(false) || row.errors > 0 {
@@ -568,25 +569,26 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
         } else {
             ""
         };
+        let _ = write!(body, "<tr{class}>");
+        for (i, cell) in cells(row).iter().enumerate() {
+            let unit = if i == 4 { " req/s" } else { "" };
+            let _ = write!(body, "<td>{}{unit}</td>", escape(cell));
+        }
         let _ = write!(
             body,
-            "<tr{class}><td>{} MB</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} req/s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>${:.4}</td><td>{}</td>{}</tr>",
-            c.memory_mb,
-            trim(c.gib_per_vcpu),
-            trim(c.vcpus()),
-            c.concurrency,
-            row.throughput,
-            interval(row),
-            row.speedup.map_or("-".into(), |s| format!("{s:.2}x")),
-            ms(row.duration_p50_ms),
-            ms(row.duration_p99_ms),
+            "{}<td>${:.4}</td><td>{}</td>{}</tr>",
             budget.map_or(String::new(), |_| format!(
                 "<td>{}{}</td>",
                 ms(row.budget_statistic_ms),
-                if row.within_budget == Some(false) { " (over)" } else { "" }
+                if row.within_budget == Some(false) {
+                    " (over)"
+                } else {
+                    ""
+                }
             )),
             row.price.hourly,
-            row.cost_per_million.map_or("-".into(), |c| format!("${c:.4}")),
+            row.cost_per_million
+                .map_or("-".into(), |c| format!("${c:.4}")),
             match (&row.first_error, any_errors) {
                 (_, false) => String::new(),
                 (Some(e), true) => format!(

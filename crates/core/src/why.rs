@@ -378,3 +378,16 @@ pub(crate) fn decision_sentence(
         (None, e) => e,
     }
 }
+
+/// A count with thousands separators: `1234567` as `1,234,567`.
+pub fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

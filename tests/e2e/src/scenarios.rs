@@ -530,11 +530,16 @@ pub(crate) async fn cold_start_rate(env: &Env) -> Result<()> {
     succeeded(&e)?;
     check_result(&e.output, &powers)?;
     for s in e.output["stats"].as_array().context("no stats")? {
+        // The warm invocations: the steady ones and any the warm-up test set apart (under a
+        // loaded CI machine the first warm invocations after a cold start can be slow enough
+        // for it: 33.3 ms cold, then 11.2 and 7.8 against 2.1 to 7.7 once, 2026-12-05).
+        let warm =
+            s["warm"]["count"].as_u64().unwrap_or(0) + s["warmUp"]["count"].as_u64().unwrap_or(0);
         ensure!(
             // The first invocation's cold start and two versions invoked once each.
             s["cold"]["count"] == 3
                 && s["cold"]["initDuration"].as_f64().is_some_and(|d| d > 0.0)
-                && s["warm"]["count"] == 5
+                && warm == 5
                 && s["invocations"] == 6,
             "{s}"
         );

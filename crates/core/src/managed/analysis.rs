@@ -14,6 +14,7 @@ use super::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use crate::budget::Budget;
 use crate::pricing::Architecture;
 use crate::stats::{percentile, trimmed_mean_interval, Interval};
+use crate::why::group;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -389,19 +390,6 @@ fn recommend(rows: &[Row], cx: &Context<'_>) -> (Option<usize>, String) {
         why.push_str(" It is the cheapest beyond the 95% intervals of the throughputs.");
     }
     (Some(best), why)
-}
-
-/// `1234567` as `1,234,567`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The monthly traffic from which `row` costs less than on-demand at `on_demand_per_invocation`:
