@@ -109,6 +109,61 @@ fn an_lmi_run_prints_the_table_and_break_even_and_writes_json_and_html() {
     assert!(!page.contains("http://") && !page.contains("https://"));
 }
 
+const PY_FAILS_AT_4096: &str = r#"
+import os
+
+def handler(event, context):
+    if os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") == "4096":
+        raise RuntimeError("no room at 4096 MB")
+    return {"ok": True}
+"#;
+
+#[test]
+fn a_configuration_whose_requests_fail_is_reported_and_left_out() {
+    let _shared = MACHINE.read().unwrap_or_else(|e| e.into_inner());
+    let dir = temp("py-fails");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("app.py"), PY_FAILS_AT_4096).unwrap();
+    let json = temp("fails.json");
+    let out = powertune(&[
+        "--local",
+        dir.to_str().unwrap(),
+        "--runtime",
+        "python3.13",
+        "--handler",
+        "app.handler",
+        "--managed-instances",
+        "--num",
+        "5",
+        "--power-values",
+        "512",
+        "--memory-sizes",
+        "2048,4096",
+        "--memory-per-vcpu",
+        "2",
+        "--concurrencies",
+        "2",
+        "--load-seconds",
+        "0.5",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let failing = table
+        .lines()
+        .find(|l| l.contains("4096 MB"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(failing.starts_with('✗'), "{table}");
+    assert!(table.contains("no room at 4096 MB"), "{table}");
+    assert!(table.contains("Recommended: 2048 MB"), "{table}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = doc["managedInstances"]["rows"].as_array().unwrap();
+    assert!(rows[1]["errors"].as_u64().unwrap_or(0) > 0, "{doc}");
+    assert_eq!(doc["managedInstances"]["recommended"], 0);
+}
+
 #[test]
 fn lmi_input_that_cannot_run_is_refused_before_anything_runs() {
     let _shared = MACHINE.read().unwrap_or_else(|e| e.into_inner());

@@ -125,8 +125,8 @@ pub(crate) struct ManagedEnvironment {
     in_flight: std::sync::atomic::AtomicU32,
 }
 
-/// Takes a slot of the version's environment, starting it first if there is none; `None` when
-/// every slot is busy.
+/// One of the environment's request slots, taken for an invocation and given back when the
+/// invocation ends, however it ends.
 struct Slot<'a> {
     managed: &'a ManagedEnvironment,
 }

@@ -114,7 +114,15 @@ pub async fn drive(
                     .invoke(&function, Some(&version), next().as_deref())
                     .await
                 {
-                    Ok(_) => {}
+                    // An error is an error in the warm-up too: the configuration is out.
+                    Ok(a) => {
+                        if let Some(kind) = a.function_error.as_ref() {
+                            tally.errors += 1;
+                            tally.first_error.get_or_insert_with(|| {
+                                format!("{kind}: {}", String::from_utf8_lossy(&a.payload))
+                            });
+                        }
+                    }
                     Err(e) if e.is_throttling() => {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
