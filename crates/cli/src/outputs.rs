@@ -97,12 +97,27 @@ pub struct Saved {
 
 /// Reads `path` as a saved run or a result document; one without `stats` is an error that says
 /// how to get them.
+/// A saved LMI run (`tune --managed-instances --json`) holds its own analysis: `analyze`,
+/// `compare` and `--baseline` read on-demand runs, and say so instead of a missing field.
+pub fn refuse_lmi_run(name: &str, value: &serde_json::Value) -> Result<(), Failure> {
+    if value
+        .get("managedInstances")
+        .is_some_and(serde_json::Value::is_object)
+    {
+        return Err(Failure::BadInput(format!(
+            "{name} is a Lambda Managed Instances run (tune --managed-instances): its analysis is in it (\"managedInstances\"), and its on-demand run's result is under \"onDemand\"; analyze, compare and --baseline read on-demand runs"
+        )));
+    }
+    Ok(())
+}
+
 pub fn read_saved(path: &Path) -> Result<Saved, Failure> {
     let name = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
+    refuse_lmi_run(&name.to_string(), &value)?;
     let result: TuningResult = serde_json::from_value(value.clone()).map_err(|e| {
         Failure::BadInput(format!(
             "{name} is not a powertune result (a file from --json, or a state machine's output): {e}"

@@ -213,6 +213,40 @@ fn lmi_input_that_cannot_run_is_refused_before_anything_runs() {
             "--dry-run does not apply to --managed-instances",
         ),
     ];
+    // On AWS: refused before an execution starts (no stack is looked up).
+    let out = powertune(&[
+        "--stack-name",
+        "no-such-stack",
+        "--managed-instances",
+        "--lambda-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "--num",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("runs locally for now"),
+        "{}",
+        stderr(&out)
+    );
+    // A saved LMI run is not an on-demand run: analyze says what it is.
+    let saved = temp("saved-lmi.json");
+    std::fs::write(
+        &saved,
+        r#"{"managedInstances": {"rows": []}, "onDemand": null}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .arg("analyze")
+        .arg(&saved)
+        .output()
+        .expect("powertune runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a Lambda Managed Instances run"),
+        "{}",
+        stderr(&out)
+    );
     for (args, expected) in cases {
         let out = powertune(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

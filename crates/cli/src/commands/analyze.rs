@@ -50,6 +50,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
     let mut json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
+    crate::outputs::refuse_lmi_run(&name, &json)?;
     // Over the saved input: nested under "input" in a saved run (`--json`) and the state
     // machine's shape, beside "stats" in the reference's.
     if let Some(saved) = json.as_object_mut() {

@@ -225,6 +225,12 @@ fn run_remote(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
+    // Before an execution starts: the deployed state machine refuses it too.
+    if parsed.managed_instances.is_some() {
+        return Err(Failure::BadInput(
+            "--managed-instances runs locally for now (tune --local FUNCTION --managed-instances): the state machine does not tune Lambda Managed Instances yet".into(),
+        ));
+    }
     // The function's region is known here when its ARN names it (its architecture only once
     // the run reads its configuration: an arm64 gap is then a warning in the result).
     if let Some(region) = &parsed.region {
