@@ -9,6 +9,7 @@ use crate::lambda::LambdaApi;
 use powertune_core::managed::analysis::Load;
 use powertune_core::managed::Configuration;
 use powertune_core::report_line::parse_report;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Barrier;
@@ -23,7 +24,7 @@ pub struct Drive {
     /// The measured window.
     pub window: Duration,
     /// The most requests one client sends in it (a bound on the run's requests, and so on its
-    /// cost: at most `concurrency x (per_client + 1)` per configuration).
+    /// cost; the window ends when a client reaches it).
     pub per_client: u32,
 }
 
@@ -54,25 +55,39 @@ pub async fn publish(
     Ok(Published { version })
 }
 
-/// One client's tally.
-#[derive(Default)]
-struct Tally {
-    completed: u64,
-    errors: u64,
-    throttled: u64,
-    first_error: Option<String>,
-    durations_ms: Vec<f64>,
-    latencies_ms: Vec<f64>,
-    last_answer: Option<Instant>,
+/// What the clients share: the window, what it counted, and why it may end early.
+struct Shared {
+    load: std::sync::Mutex<Load>,
+    /// Completions counted in the window.
+    counted: AtomicU64,
+    /// When the window starts (set by the first client out of the first barrier).
+    start: std::sync::OnceLock<Instant>,
+    /// A client sent its `per_client` requests: the window ends now.
+    bounded: AtomicBool,
+    /// The window has ended: answers arriving now are not counted.
+    closed: AtomicBool,
+    /// A client's failure that is not the function's (the Invoke call itself).
+    fatal: std::sync::Mutex<Option<StepError>>,
 }
 
-/// Drives `version` with `concurrency` clients, sending `payloads` in turn (none when empty):
-/// each sends one request first (it absorbs the environment's start where there is one), then
-/// all send requests back to back for `warm_up`, and then, starting together again, for the
-/// measured window, until it ends or they sent `per_client`; only the window counts.
-/// Throughput is the completed requests over the time from the window's start to the last
-/// answer; durations are the REPORTs'. A throttled request (the environment's slots all busy)
-/// is counted and retried after 10 ms; a failed one is counted, its error kept.
+/// The fewest completions a window counts, per request slot: a function slower than the
+/// window keeps it open until each slot completed about twice.
+const COMPLETIONS_PER_SLOT: u64 = 2;
+
+/// The longest a window stays open for them, in windows.
+const MOST_WINDOWS: u32 = 10;
+
+/// Drives `version` with `concurrency` clients, sending `payloads` in turn (none when empty).
+/// Each client sends one request first (it absorbs the environment's start where there is one);
+/// when all have, they keep the environment busy, each sending its next request as soon as its
+/// last one answered, for `warm_up` and then for the measured window. The window counts every
+/// answer that arrives within it (a closed loop kept busy: completions per second are the
+/// throughput, with no barrier to drain and no tail to wait for), stays open until
+/// `COMPLETIONS_PER_SLOT x concurrency` answers were counted (at most `MOST_WINDOWS` windows),
+/// and ends early when a client sent `per_client` requests in it; then the requests still in
+/// flight are dropped. Durations are the REPORTs' of the counted answers. A throttled request
+/// (the environment's slots all busy) is counted and retried after 10 ms; a function error is
+/// counted (in the warm-up too: the configuration is out), its first kept.
 pub async fn drive(
     lambda: &LambdaApi,
     function: &str,
@@ -84,112 +99,150 @@ pub async fn drive(
     // The payloads in their weighted order, taken in turn by every request of every client.
     let payloads: Arc<Vec<Arc<str>>> = Arc::new(payloads.to_vec());
     let turn = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let barrier = Arc::new(Barrier::new(concurrency as usize));
-    let start = Arc::new(std::sync::OnceLock::<Instant>::new());
-    let warm_end = Arc::new(std::sync::OnceLock::<Instant>::new());
+    let barrier = Arc::new(Barrier::new(concurrency as usize + 1));
+    let shared = Arc::new(Shared {
+        load: std::sync::Mutex::new(Load::default()),
+        counted: AtomicU64::new(0),
+        start: std::sync::OnceLock::new(),
+        bounded: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        fatal: std::sync::Mutex::new(None),
+    });
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let (lambda, function, version) =
             (lambda.clone(), function.to_string(), version.to_string());
         let (payloads, turn) = (payloads.clone(), turn.clone());
         let next = move || {
-            let n = turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let n = turn.fetch_add(1, Ordering::Relaxed);
             (!payloads.is_empty()).then(|| payloads[n % payloads.len()].clone())
         };
-        let (barrier, start, warm_end) = (barrier.clone(), start.clone(), warm_end.clone());
+        let (barrier, shared) = (barrier.clone(), shared.clone());
         clients.spawn(async move {
-            let mut tally = Tally::default();
-            let warm = lambda
-                .invoke(&function, Some(&version), next().as_deref())
-                .await?;
-            if let Some(e) = warm.function_error.as_ref() {
-                tally.errors += 1;
-                tally.first_error =
-                    Some(format!("{e}: {}", String::from_utf8_lossy(&warm.payload)));
+            let outcome =
+                client(&lambda, &function, &version, next, &barrier, &shared, drive).await;
+            if let Err(e) = outcome {
+                lock(&shared.fatal).get_or_insert(e);
+                shared.bounded.store(true, Ordering::SeqCst);
             }
-            barrier.wait().await;
-            let warm_until = *warm_end.get_or_init(|| Instant::now() + drive.warm_up);
-            while Instant::now() < warm_until {
-                match lambda
-                    .invoke(&function, Some(&version), next().as_deref())
-                    .await
-                {
-                    // An error is an error in the warm-up too: the configuration is out.
-                    Ok(a) => {
-                        if let Some(kind) = a.function_error.as_ref() {
-                            tally.errors += 1;
-                            tally.first_error.get_or_insert_with(|| {
-                                format!("{kind}: {}", String::from_utf8_lossy(&a.payload))
-                            });
-                        }
-                    }
-                    Err(e) if e.is_throttling() => {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            barrier.wait().await;
-            let t0 = *start.get_or_init(Instant::now);
-            let mut sent = 0;
-            while sent < drive.per_client && t0.elapsed() < drive.window {
-                let asked = Instant::now();
-                let payload = next();
-                let answer = match lambda
-                    .invoke(&function, Some(&version), payload.as_deref())
-                    .await
-                {
-                    Ok(a) => a,
-                    Err(e) if e.is_throttling() => {
-                        tally.throttled += 1;
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                sent += 1;
-                let latency = asked.elapsed();
-                if let Some(kind) = answer.function_error.as_ref() {
-                    tally.errors += 1;
-                    tally.first_error.get_or_insert_with(|| {
-                        format!("{kind}: {}", String::from_utf8_lossy(&answer.payload))
-                    });
-                    continue;
-                }
-                let report = answer
-                    .log_tail
-                    .as_deref()
-                    .and_then(|tail| parse_report(tail, answer.request_id.as_deref()).ok());
-                let Some(duration) = report.and_then(|r| r.duration_ms) else {
-                    return Err(StepError::UnexpectedResponse(format!(
-                        "an invocation of {function}:{version} returned no REPORT with a Duration"
-                    )));
-                };
-                tally.completed += 1;
-                tally.durations_ms.push(duration);
-                tally.latencies_ms.push(latency.as_secs_f64() * 1000.0);
-                tally.last_answer = Some(Instant::now());
-            }
-            Ok::<Tally, StepError>(tally)
         });
     }
-    let mut load = Load::default();
-    let mut last: Option<Instant> = None;
-    while let Some(joined) = clients.join_next().await {
-        let tally = joined
-            .map_err(|e| StepError::UnexpectedResponse(format!("a load client failed: {e}")))??;
-        load.completed += tally.completed;
-        load.errors += tally.errors;
-        load.throttled += tally.throttled;
-        if load.first_error.is_none() {
-            load.first_error = tally.first_error;
-        }
-        load.durations_ms.extend(tally.durations_ms);
-        load.latencies_ms.extend(tally.latencies_ms);
-        last = last.max(tally.last_answer);
+    // When every first request answered (or failed), the warm-up starts; then the window.
+    barrier.wait().await;
+    let t0 = *shared.start.get_or_init(|| Instant::now() + drive.warm_up);
+    tokio::time::sleep_until((t0 + drive.window).into()).await;
+    let wanted = COMPLETIONS_PER_SLOT * u64::from(concurrency);
+    let latest = t0 + drive.window * MOST_WINDOWS;
+    while shared.counted.load(Ordering::SeqCst) < wanted
+        && !shared.bounded.load(Ordering::SeqCst)
+        && Instant::now() < latest
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    if let (Some(t0), Some(last)) = (start.get(), last) {
-        load.seconds = last.duration_since(*t0).as_secs_f64();
+    shared.closed.store(true, Ordering::SeqCst);
+    let end = Instant::now();
+    clients.abort_all();
+    while clients.join_next().await.is_some() {}
+    if let Some(e) = lock(&shared.fatal).take() {
+        return Err(e);
     }
+    let mut load = std::mem::take(&mut *lock(&shared.load));
+    load.seconds = end.saturating_duration_since(t0).as_secs_f64();
     Ok(load)
+}
+
+/// One client: its first request, then requests back to back, counting the answers that arrive
+/// once the window has started.
+async fn client(
+    lambda: &LambdaApi,
+    function: &str,
+    version: &str,
+    next: impl Fn() -> Option<Arc<str>>,
+    barrier: &Barrier,
+    shared: &Shared,
+    drive: Drive,
+) -> Result<(), StepError> {
+    let first = lambda
+        .invoke(function, Some(version), next().as_deref())
+        .await;
+    barrier.wait().await;
+    let first = first?;
+    record_error(
+        shared,
+        first.function_error.as_deref(),
+        Some(&first.payload),
+    );
+    let t0 = *shared.start.get_or_init(|| Instant::now() + drive.warm_up);
+    let mut sent_in_window = 0;
+    loop {
+        let asked = Instant::now();
+        if asked >= t0 {
+            if sent_in_window >= drive.per_client {
+                shared.bounded.store(true, Ordering::SeqCst);
+                return Ok(());
+            }
+            sent_in_window += 1;
+        }
+        let payload = next();
+        let answer = match lambda
+            .invoke(function, Some(version), payload.as_deref())
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.is_throttling() => {
+                if Instant::now() >= t0 {
+                    lock(&shared.load).throttled += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let answered = Instant::now();
+        if shared.closed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Some(kind) = answer.function_error.as_deref() {
+            record_error(shared, Some(kind), Some(&answer.payload));
+            continue;
+        }
+        if answered < t0 {
+            continue;
+        }
+        let report = answer
+            .log_tail
+            .as_deref()
+            .and_then(|tail| parse_report(tail, answer.request_id.as_deref()).ok());
+        let Some(duration) = report.and_then(|r| r.duration_ms) else {
+            return Err(StepError::UnexpectedResponse(format!(
+                "an invocation of {function}:{version} returned no REPORT with a Duration"
+            )));
+        };
+        let mut load = lock(&shared.load);
+        load.completed += 1;
+        load.durations_ms.push(duration);
+        load.latencies_ms
+            .push(answered.duration_since(asked).as_secs_f64() * 1000.0);
+        drop(load);
+        shared.counted.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a function error (the first one's type and body kept).
+fn record_error(shared: &Shared, kind: Option<&str>, body: Option<&[u8]>) {
+    let Some(kind) = kind else {
+        return;
+    };
+    let mut load = lock(&shared.load);
+    load.errors += 1;
+    load.first_error.get_or_insert_with(|| {
+        format!(
+            "{kind}: {}",
+            String::from_utf8_lossy(body.unwrap_or_default())
+        )
+    });
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
