@@ -341,22 +341,30 @@ pub fn table(r: &ManagedResult) -> String {
             money(od.cost_per_invocation),
             money(od.cost_per_invocation * 1e6)
         );
-        match r.break_even_per_month {
-            Some(t) => {
+        match (r.break_even_per_month, r.break_even_row.map(|b| &r.rows[b])) {
+            (Some(t), Some(at)) => {
                 let _ = writeln!(
                     out,
                     "Break-even: Lambda Managed Instances ({}) cost less than on-demand from about {} requests a month ({:.1} per second, steady); below that, the {MIN_ENVIRONMENTS} environments LMI keeps running cost {} a month whatever the traffic.",
-                    row.configuration,
+                    at.configuration,
                     count(t),
                     t / (HOURS_PER_MONTH * 3600.0),
-                    money(f64::from(MIN_ENVIRONMENTS) * row.price.hourly * HOURS_PER_MONTH)
+                    money(f64::from(MIN_ENVIRONMENTS) * at.price.hourly * HOURS_PER_MONTH)
                 );
             }
-            None => {
+            _ => {
+                // The best LMI does with its environments busy, among the configurations that
+                // could be recommended.
+                let best = r
+                    .rows
+                    .iter()
+                    .filter(|x| x.errors == 0 && x.within_budget != Some(false))
+                    .filter_map(|x| x.cost_per_million)
+                    .fold(f64::INFINITY, f64::min);
                 let _ = writeln!(
                     out,
-                    "Break-even: none. One environment busy all month costs more than the on-demand invocations it would serve ({} per 1M with LMI against {} on demand).",
-                    row.cost_per_million.map_or("-".into(), money),
+                    "Break-even: none. In every configuration an environment busy all month costs more than the on-demand invocations it would serve ({} per 1M at best with LMI against {} on demand).",
+                    money(best),
                     money(od.cost_per_invocation * 1e6)
                 );
             }
@@ -550,7 +558,7 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
     if let Some(chart) = cost_chart(r) {
         let _ = write!(
             body,
-            "<h2>Monthly cost against traffic</h2><p class=\"note\"><span class=\"key\"><span style=\"background: var(--a)\"></span>Lambda Managed Instances, recommended configuration<span style=\"background: var(--b)\"></span>on-demand Lambda at powertune's recommendation</span>. LMI keeps at least {MIN_ENVIRONMENTS} environments running and adds one each time the traffic fills those; on-demand Lambda costs in proportion to the traffic.</p><div class=\"charts\">{chart}</div>"
+            "<h2>Monthly cost against traffic</h2><p class=\"note\"><span class=\"key\"><span style=\"background: var(--a)\"></span>Lambda Managed Instances, the cheapest configuration at each traffic<span style=\"background: var(--b)\"></span>on-demand Lambda at powertune's recommendation</span>. LMI keeps at least {MIN_ENVIRONMENTS} environments running and adds one each time the traffic fills those; on-demand Lambda costs in proportion to the traffic.</p><div class=\"charts\">{chart}</div>"
         );
     }
     let budget = r.budget.map(|b| b.statistic.as_str());

@@ -29,9 +29,9 @@ const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Load {
-    /// The measured window, seconds (after each slot's first request, which is not counted).
+    /// The measured window, seconds: the answers that arrived in it are the ones counted.
     pub seconds: f64,
-    /// Requests that succeeded within the window.
+    /// Requests that succeeded with their answer in the window.
     pub completed: u64,
     /// Requests the function failed.
     pub errors: u64,
@@ -125,10 +125,14 @@ pub struct ManagedResult {
     pub monthly_requests: Option<u64>,
     /// On-demand Lambda at powertune's recommendation for the same function.
     pub on_demand: Option<OnDemand>,
-    /// The traffic from which the recommended LMI configuration costs less than on-demand,
-    /// requests per month (`None`: it never does, or there is nothing to compare).
+    /// The traffic from which LMI, in the configuration that gets there first, costs less than
+    /// on-demand, requests per month (`None`: no configuration ever does, or there is nothing
+    /// to compare).
     pub break_even_per_month: Option<f64>,
-    /// Monthly costs of both against traffic, for the chart.
+    /// That configuration's row (it may differ from the recommendation at the input's traffic).
+    pub break_even_row: Option<usize>,
+    /// Monthly costs against traffic, for the chart: LMI in its cheapest configuration at each
+    /// traffic (among those within the budget), and on-demand.
     pub curve: Vec<CostPoint>,
     /// What the reader must know (left-out configurations, prices).
     pub warnings: Vec<String>,
@@ -203,12 +207,31 @@ pub fn analyze(loads: &[(Configuration, Load)], cx: &Context<'_>) -> ManagedResu
     }
     let (recommended, why) = recommend(&rows, cx);
     let on_demand = cx.on_demand;
-    let break_even = match (recommended, on_demand) {
-        (Some(i), Some(od)) => break_even(&rows[i], od.cost_per_invocation),
-        _ => None,
-    };
-    let curve = match (recommended, on_demand) {
-        (Some(i), Some(od)) => curve(&rows[i], od, break_even, cx.monthly_requests),
+    // The comparison is with LMI at its best at each traffic: every configuration that could
+    // be recommended (it ran without errors, within the budget).
+    let candidates: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.usable() && r.within_budget != Some(false))
+        .collect();
+    let first_break_even = on_demand.and_then(|od| {
+        (0..rows.len())
+            .filter(|&i| rows[i].usable() && rows[i].within_budget != Some(false))
+            .filter_map(|i| break_even(&rows[i], od.cost_per_invocation).map(|t| (t, i)))
+            // Equal break-evens (the same environment price): the recommendation's, else the
+            // one that holds the most.
+            .min_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then((recommended == Some(b.1)).cmp(&(recommended == Some(a.1))))
+                    .then(rows[b.1].throughput.total_cmp(&rows[a.1].throughput))
+            })
+    });
+    let curve = match on_demand {
+        Some(od) if !candidates.is_empty() => curve(
+            &candidates,
+            od,
+            first_break_even.map(|(t, _)| t),
+            cx.monthly_requests,
+        ),
         _ => Vec::new(),
     };
     ManagedResult {
@@ -218,7 +241,8 @@ pub fn analyze(loads: &[(Configuration, Load)], cx: &Context<'_>) -> ManagedResu
         budget: cx.budget,
         monthly_requests: cx.monthly_requests,
         on_demand,
-        break_even_per_month: break_even,
+        break_even_per_month: first_break_even.map(|(t, _)| t),
+        break_even_row: first_break_even.map(|(_, i)| i),
         curve,
         warnings: Vec::new(),
     }
@@ -409,8 +433,13 @@ pub fn break_even(row: &Row, on_demand_per_invocation: f64) -> Option<f64> {
 }
 
 /// The chart's points: ten a decade from 10^4 to 10^10 requests a month, and the break-even
-/// and the input's traffic.
-fn curve(row: &Row, od: OnDemand, break_even: Option<f64>, traffic: Option<u64>) -> Vec<CostPoint> {
+/// and the input's traffic; LMI's is the cheapest of `rows` at each.
+fn curve(
+    rows: &[&Row],
+    od: OnDemand,
+    break_even: Option<f64>,
+    traffic: Option<u64>,
+) -> Vec<CostPoint> {
     let mut xs: Vec<f64> = (40..=100)
         .map(|i| 10f64.powf(f64::from(i) / 10.0))
         .collect();
@@ -421,7 +450,10 @@ fn curve(row: &Row, od: OnDemand, break_even: Option<f64>, traffic: Option<u64>)
     xs.into_iter()
         .map(|t| CostPoint {
             traffic: t,
-            managed: row.monthly(t),
+            managed: rows
+                .iter()
+                .map(|r| r.monthly(t))
+                .fold(f64::INFINITY, f64::min),
             on_demand: t * od.cost_per_invocation,
         })
         .collect()
@@ -632,6 +664,22 @@ mod tests {
         assert!(row.monthly(t * 0.9) > t * 0.9 * od.cost_per_invocation);
         assert!(row.monthly(t * 1.1) < t * 1.1 * od.cost_per_invocation);
         assert!(r.curve.iter().any(|p| p.traffic == t));
+        // At a small traffic the floor makes concurrency 1 the pick (as fast, as cheap a month),
+        // but only concurrency 8 ever beats on-demand: the break-even is its, and says so.
+        let two = vec![
+            (config(2048, 2.0, 1), load(1.0, 5, 90.0)),
+            (config(2048, 2.0, 8), load(1.0, 80, 100.0)),
+        ];
+        let mut c = cx(&input, None, Some(od));
+        c.monthly_requests = Some(1_000_000);
+        let r = analyze(&two, &c);
+        assert_eq!(r.recommended, Some(0), "{}", r.why);
+        assert_eq!(break_even(&r.rows[0], od.cost_per_invocation), None);
+        assert_eq!(r.break_even_row, Some(1));
+        assert!(r.break_even_per_month.is_some());
+        // The curve is LMI at its cheapest at each traffic.
+        let far = r.curve.last().unwrap();
+        assert!((far.managed - r.rows[1].monthly(far.traffic)).abs() < 1e-6);
         // An environment that holds too little never pays for itself.
         let slow = vec![(config(2048, 2.0, 1), load(1.0, 1, 1000.0))];
         let r = analyze(&slow, &cx(&input, None, Some(od)));
