@@ -63,6 +63,7 @@ tr.best td { background: var(--best-bg); font-weight: 600; } tr.tied td { backgr
 .undecided-mark, .undecided-key { font-weight: 700; color: var(--best); } .undecided-key { margin: 0 4px 0 12px; }
 .key span { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: -2px; margin: 0 4px 0 12px; }
 a { color: var(--a); }
+.wide { overflow-x: auto; }
 "#;
 
 pub(crate) fn page(title: &str, body: &str) -> String {

@@ -515,9 +515,10 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
                 "Recommended",
                 &format!("{} MB, {} vCPU", c.memory_mb, trim(c.vcpus())),
                 &format!(
-                    "{} GiB per vCPU, {} requests at once",
+                    "{} GiB per vCPU, {} request{} at once",
                     trim(c.gib_per_vcpu),
-                    c.concurrency
+                    c.concurrency,
+                    if c.concurrency == 1 { "" } else { "s" }
                 ),
             ));
             body.push_str(&crate::html::card(
@@ -565,7 +566,7 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
     let any_errors = r.rows.iter().any(|row| row.errors > 0);
     let _ = write!(
         body,
-        "<h2>Every configuration</h2><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>95% interval</th><th>Speedup</th><th>p50</th><th>p99</th>{}<th>$/env-hour</th><th>$/1M requests</th>{}</tr>",
+        "<h2>Every configuration</h2><div class=\"wide\"><table><tr><th>Memory</th><th>GiB/vCPU</th><th>vCPUs</th><th>Concurrency</th><th>Throughput</th><th>95% interval</th><th>Speedup</th><th>p50</th><th>p99</th>{}<th>$/env-hour</th><th>$/1M requests</th>{}</tr>",
         budget.map_or(String::new(), |b| format!("<th>{b} (budget)</th>")),
         if any_errors { "<th>Errors</th>" } else { "" }
     );
@@ -609,7 +610,7 @@ pub fn html(title: &str, r: &ManagedResult) -> String {
             },
         );
     }
-    body.push_str("</table>");
+    body.push_str("</table></div>");
     for w in &r.warnings {
         let _ = write!(body, "<p class=\"note\">{}</p>", escape(w));
     }
