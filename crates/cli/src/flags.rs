@@ -48,7 +48,14 @@ impl FieldSet for AnalyzeFields {
     fn takes(field: &Field) -> bool {
         matches!(
             field.name,
-            "strategy" | "balancedWeight" | "statisticalTies" | "coldStartRate"
+            "strategy"
+                | "balancedWeight"
+                | "statisticalTies"
+                | "coldStartRate"
+                | "maxDuration"
+                | "monthlyInvocations"
+                | "savingsPlanDiscount"
+                | "vcpuHourPrice"
         )
     }
 }

@@ -24,10 +24,13 @@ fn local_capacity_provider(region: &str) -> String {
     format!("arn:aws:lambda:{region}:123456789012:capacity-provider:powertune-local")
 }
 
-/// What a local LMI run produced.
+/// What a local LMI run measured: the loads and what the machine says of them. Saved in the
+/// `--json` document (`measured`), from which `analyze` decides again.
 pub struct Measured {
-    /// The analysis.
-    pub result: ManagedResult,
+    /// Each configuration and its load.
+    pub loads: Vec<(Configuration, Load)>,
+    /// What this machine says of the figures (its cores).
+    pub machine_notes: Vec<String>,
     /// How the environments were limited.
     pub limits: String,
     /// The run's wall time.
@@ -39,11 +42,10 @@ pub async fn run(
     input: &ExecutionInput,
     managed: &ManagedInstances,
     local: &LocalRun,
-    on_demand: Option<OnDemand>,
 ) -> Result<Measured> {
     let started = Instant::now();
     let session = Session::start(local, powertune_core::managed::MIN_MEMORY_MB).await?;
-    let (configurations, left_out) = managed.configurations();
+    let (configurations, _) = managed.configurations();
     let arn = managed
         .capacity_provider_arn
         .clone()
@@ -78,43 +80,114 @@ pub async fn run(
     }
     bar.finish_and_clear();
     let host_cores = session.emulator.host_cores();
+    let machine_notes = configurations
+        .iter()
+        .find(|c| c.vcpus() >= host_cores as f64)
+        .map(|big| {
+            format!(
+                "This machine has {host_cores} cores, which the load driver and the emulator share with the function: an environment of {} vCPUs ({big}) held less here than it would on its own vCPUs.",
+                big.vcpus(),
+            )
+        })
+        .into_iter()
+        .collect();
+    Ok(Measured {
+        loads,
+        machine_notes,
+        limits: session.limits.clone(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Decides on `loads` with the input's budget, traffic and prices, and says what the reader
+/// must know: the configurations left out, the machine's notes, where the prices come from.
+pub fn decide(
+    input: &ExecutionInput,
+    managed: &ManagedInstances,
+    architecture: powertune_core::pricing::Architecture,
+    loads: &[(Configuration, Load)],
+    machine_notes: &[String],
+    on_demand: Option<OnDemand>,
+) -> ManagedResult {
     let mut result = analyze(
-        &loads,
+        loads,
         &Context {
             input: managed,
             budget: input.max_duration,
             monthly_requests: input.monthly_invocations,
-            architecture: local.architecture,
+            architecture,
             on_demand,
         },
     );
+    let (_, left_out) = managed.configurations();
     result
         .warnings
         .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
-    if let Some(big) = configurations
-        .iter()
-        .find(|c| c.vcpus() >= host_cores as f64)
-    {
-        result.warnings.push(format!(
-            "This machine has {host_cores} cores, which the load driver and the emulator share with the function: an environment of {} vCPUs ({big}) held less here than it would on its own vCPUs.",
-            big.vcpus(),
-        ));
-    }
+    result.warnings.extend(machine_notes.iter().cloned());
     if managed.vcpu_hour_price.is_none() {
         result.warnings.push(format!(
             "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price for your region's or your instance types'."
         ));
-        if local.region != TABLE_REGION {
+        let region = input.region.as_deref().unwrap_or(TABLE_REGION);
+        if region != TABLE_REGION {
             result.warnings.push(format!(
-                "The instance prices are {TABLE_REGION}'s, not {}'s.",
-                local.region
+                "The instance prices are {TABLE_REGION}'s, not {region}'s."
             ));
         }
     }
-    Ok(Measured {
-        result,
-        limits: session.limits.clone(),
-        elapsed: started.elapsed(),
+    result
+}
+
+/// Where an LMI run's outputs go, and what they are.
+pub struct Emit<'a> {
+    pub title: String,
+    pub result: &'a ManagedResult,
+    pub on_demand: Option<&'a powertune_core::output::TuningResult>,
+    /// What `analyze` needs to decide again.
+    pub saved: serde_json::Value,
+}
+
+/// Writes `--json` and `--html`, and prints the table or the JSON document.
+pub fn emit(
+    out: &Emit<'_>,
+    json: Option<&std::path::Path>,
+    html_file: Option<&std::path::Path>,
+    format: crate::flags::OutputFormat,
+) -> Result<()> {
+    let mut document = document(out.result, out.on_demand)?;
+    document["measured"] = out.saved.clone();
+    let text = serde_json::to_string_pretty(&document)?;
+    if let Some(path) = json {
+        std::fs::write(path, format!("{text}\n"))
+            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = html_file {
+        std::fs::write(path, html(&out.title, out.result))
+            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    match format {
+        crate::flags::OutputFormat::Json => println!("{text}"),
+        crate::flags::OutputFormat::Table => print!("{}", table(out.result)),
+    }
+    Ok(())
+}
+
+/// The `measured` part of the saved document: the input, the architecture, the loads and the
+/// machine's notes.
+pub fn saved(
+    input: &ExecutionInput,
+    architecture: powertune_core::pricing::Architecture,
+    loads: &[(Configuration, Load)],
+    machine_notes: &[String],
+) -> serde_json::Value {
+    serde_json::json!({
+        "input": input.to_json(),
+        "architecture": architecture.as_str(),
+        "loads": loads
+            .iter()
+            .map(|(c, l)| serde_json::json!({"configuration": c, "load": l}))
+            .collect::<Vec<_>>(),
+        "machineNotes": machine_notes,
     })
 }
 

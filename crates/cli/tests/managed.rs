@@ -103,6 +103,30 @@ fn an_lmi_run_prints_the_table_and_break_even_and_writes_json_and_html() {
     // Four 50 ms waits at once in one environment: well over twice the throughput of one.
     let speedup = throughput(&doc, 2048, 2.0, 4) / throughput(&doc, 2048, 2.0, 1);
     assert!(speedup > 2.5, "{speedup} in {doc}");
+    // analyze decides again from the saved loads, with other prices and traffic, measuring
+    // nothing: one vCPU at $0.03 an hour plus the 15% fee.
+    let again = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .args(["analyze", json.to_str().unwrap(), "--output", "json"])
+        .args([
+            "--vcpu-hour-price",
+            "0.03",
+            "--monthly-invocations",
+            "5000000",
+        ])
+        .output()
+        .expect("powertune runs");
+    assert!(again.status.success(), "{}", stderr(&again));
+    let redone: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let rows = redone["managedInstances"]["rows"].as_array().unwrap();
+    assert!(
+        (rows[0]["price"]["hourly"].as_f64().unwrap() - 0.0345).abs() < 1e-9,
+        "{redone}"
+    );
+    assert_eq!(
+        rows[0]["throughput"],
+        doc["managedInstances"]["rows"][0]["throughput"]
+    );
+    assert_eq!(redone["managedInstances"]["monthlyRequests"], 5_000_000);
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("Monthly cost against traffic"));
     assert_eq!(page.matches("<polyline").count(), 2);

@@ -5,6 +5,9 @@ use crate::flags::{AnalyzeFields, InputFlags, OutputFormat};
 use crate::outputs;
 use powertune_core::analysis::{AnalysisEnv, AnalyzerEvent};
 use powertune_core::input::Defaults;
+use powertune_core::managed::analysis::Load;
+use powertune_core::managed::Configuration;
+use powertune_core::output::TuningResult;
 use powertune_steps::analyzer::analysis_env;
 use serde_json::Value;
 use std::io::{IsTerminal, Read};
@@ -50,6 +53,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         read(&args.file).map_err(|e| Failure::BadInput(format!("cannot read {name}: {e}")))?;
     let mut json: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::BadInput(format!("{name} is not valid JSON: {e}")))?;
+    if json.get("measured").is_some_and(Value::is_object) {
+        return managed(&args, &name, json);
+    }
     crate::outputs::refuse_lmi_run(&name, &json)?;
     // Over the saved input: nested under "input" in a saved run (`--json`) and the state
     // machine's shape, beside "stats" in the reference's.
@@ -92,6 +98,67 @@ pub fn run(args: Args) -> Result<(), Failure> {
             format,
         },
     )
+}
+
+/// A saved Lambda Managed Instances run (`tune --managed-instances --json`): its loads decided
+/// again with the flags over its input (the budget, the traffic, the prices).
+fn managed(args: &Args, name: &str, saved: Value) -> Result<(), Failure> {
+    let bad = |what: &str| Failure::BadInput(format!("{name}: {what}"));
+    let measured = &saved["measured"];
+    let mut input = measured["input"]
+        .as_object()
+        .cloned()
+        .ok_or_else(|| bad("its \"measured\" part has no \"input\""))?;
+    input.extend(args.fields.to_input()?);
+    let input = powertune_core::input::ExecutionInput::from_json(
+        &Value::Object(input),
+        &Defaults::default(),
+    )
+    .map_err(|e| bad(&e.to_string()))?;
+    let lmi = input
+        .managed_instances
+        .clone()
+        .ok_or_else(|| bad("its input is not a Lambda Managed Instances run's"))?;
+    let architecture = measured["architecture"]
+        .as_str()
+        .unwrap_or("x86_64")
+        .parse::<powertune_core::pricing::Architecture>()
+        .map_err(|e| bad(&e.to_string()))?;
+    let loads: Vec<(Configuration, Load)> = measured["loads"]
+        .as_array()
+        .ok_or_else(|| bad("its \"measured\" part has no \"loads\""))?
+        .iter()
+        .map(|l| {
+            Ok((
+                serde_json::from_value(l["configuration"].clone())?,
+                serde_json::from_value(l["load"].clone())?,
+            ))
+        })
+        .collect::<Result<_, serde_json::Error>>()
+        .map_err(|e| bad(&format!("a load cannot be read: {e}")))?;
+    let notes: Vec<String> =
+        serde_json::from_value(measured["machineNotes"].clone()).unwrap_or_default();
+    let on_demand_result: Option<TuningResult> =
+        serde_json::from_value(saved["onDemand"].clone()).ok();
+    let on_demand = serde_json::from_value(saved["managedInstances"]["onDemand"].clone()).ok();
+    let result = crate::managed::decide(&input, &lmi, architecture, &loads, &notes, on_demand);
+    let format = args.output.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
+    crate::managed::emit(
+        &crate::managed::Emit {
+            title: format!("powertune: {name} on Lambda Managed Instances"),
+            result: &result,
+            on_demand: on_demand_result.as_ref(),
+            saved: crate::managed::saved(&input, architecture, &loads, &notes),
+        },
+        args.json.as_deref(),
+        args.html.as_deref(),
+        format,
+    )?;
+    Ok(())
 }
 
 fn read(path: &PathBuf) -> std::io::Result<String> {

@@ -474,31 +474,40 @@ fn run_managed(
             tuned.elapsed.as_secs_f64()
         );
     }
-    let measured = runtime.block_on(crate::managed::run(parsed, managed, settings, on_demand))?;
+    let measured = runtime.block_on(crate::managed::run(parsed, managed, settings))?;
     eprintln!(
         "Limits: {}. LMI configurations ran in {:.1} s.",
         measured.limits,
         measured.elapsed.as_secs_f64()
     );
-    let result = &measured.result;
-    let document = crate::managed::document(result, on_demand_result.as_ref())?;
-    let json = serde_json::to_string_pretty(&document).context("cannot serialize the result")?;
-    if let Some(path) = &args.json {
-        std::fs::write(path, format!("{json}\n"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.html {
-        let title = format!(
-            "powertune: {} on Lambda Managed Instances",
-            settings.function.label
-        );
-        std::fs::write(path, crate::managed::html(&title, result))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    match args.output.unwrap_or(OutputFormat::Table) {
-        OutputFormat::Json => println!("{json}"),
-        OutputFormat::Table => print!("{}", crate::managed::table(result)),
-    }
+    let decided = crate::managed::decide(
+        parsed,
+        managed,
+        settings.architecture,
+        &measured.loads,
+        &measured.machine_notes,
+        on_demand,
+    );
+    let result = &decided;
+    crate::managed::emit(
+        &crate::managed::Emit {
+            title: format!(
+                "powertune: {} on Lambda Managed Instances",
+                settings.function.label
+            ),
+            result,
+            on_demand: on_demand_result.as_ref(),
+            saved: crate::managed::saved(
+                parsed,
+                settings.architecture,
+                &measured.loads,
+                &measured.machine_notes,
+            ),
+        },
+        args.json.as_deref(),
+        args.html.as_deref(),
+        args.output.unwrap_or(OutputFormat::Table),
+    )?;
     if args.require_budget && result.budget.is_some() && result.recommended.is_none() {
         return Err(Failure::OverBudget(result.why.clone()));
     }
