@@ -52,6 +52,25 @@ fn the_sample_run_reproduces_the_strategy_example() {
     let balanced_09 = json(&["analyze", file, "--balanced-weight", "0.9"]);
     assert_eq!(balanced_09["power"], 256);
     assert_eq!(balanced_09["balancedWeight"], 0.9);
+    // The budget and the traffic decide again too.
+    let month = json(&["analyze", file, "--monthly-invocations", "1000000"]);
+    assert_eq!(
+        month["projection"]["monthlyInvocations"], 1_000_000,
+        "{month}"
+    );
+    let fast = json(&[
+        "analyze",
+        file,
+        "--strategy",
+        "cost",
+        "--max-duration",
+        "mean=1ms",
+    ]);
+    assert_eq!(fast["budget"]["verdict"], "none", "{fast}");
+    assert_eq!(
+        fast["power"], 1024,
+        "the fastest when none meets it: {fast}"
+    );
 }
 
 #[test]
