@@ -431,7 +431,7 @@ pub fn table(r: &ManagedResult) -> String {
                 let best = r
                     .rows
                     .iter()
-                    .filter(|x| x.errors == 0 && x.within_budget != Some(false))
+                    .filter(|x| x.candidate())
                     .filter_map(|x| x.cost_per_million)
                     .fold(f64::INFINITY, f64::min);
                 let _ = writeln!(

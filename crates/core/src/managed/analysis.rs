@@ -188,9 +188,14 @@ impl Row {
         }
     }
 
-    /// Whether it can be recommended: it ran without errors and held some throughput.
+    /// Whether it ran without errors and held some throughput.
     fn usable(&self) -> bool {
         self.errors == 0 && self.throughput > 0.0 && self.first_error.is_none()
+    }
+
+    /// Whether it can be recommended: usable, and within the budget when there is one.
+    pub fn candidate(&self) -> bool {
+        self.usable() && self.within_budget != Some(false)
     }
 }
 
@@ -209,13 +214,10 @@ pub fn analyze(loads: &[(Configuration, Load)], cx: &Context<'_>) -> ManagedResu
     let on_demand = cx.on_demand;
     // The comparison is with LMI at its best at each traffic: every configuration that could
     // be recommended (it ran without errors, within the budget).
-    let candidates: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.usable() && r.within_budget != Some(false))
-        .collect();
+    let candidates: Vec<&Row> = rows.iter().filter(|r| r.candidate()).collect();
     let first_break_even = on_demand.and_then(|od| {
         (0..rows.len())
-            .filter(|&i| rows[i].usable() && rows[i].within_budget != Some(false))
+            .filter(|&i| rows[i].candidate())
             .filter_map(|i| break_even(&rows[i], od.cost_per_invocation).map(|t| (t, i)))
             // Equal break-evens (the same environment price): the recommendation's, else the
             // one that holds the most.
@@ -265,8 +267,6 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
         .budget
         .and_then(|b| b.estimate(&load.durations_ms, 0.0))
         .map(|e| e.value);
-    let cost_per_million =
-        (throughput > 0.0).then(|| (price.hourly / (throughput * 3600.0) + REQUEST_PRICE) * 1e6);
     let mean_latency = if load.latencies_ms.is_empty() {
         0.0
     } else {
@@ -291,7 +291,7 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
             .budget
             .map(|b| budget_statistic.is_some_and(|v| v <= b.ms)),
         price,
-        cost_per_million,
+        cost_per_million: None,
         monthly_cost: None,
         completed: load.completed,
         errors: load.errors,
@@ -299,6 +299,7 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
         first_error: load.first_error.clone(),
     };
     if throughput > 0.0 {
+        row.cost_per_million = Some(row.cost_at(throughput, None));
         row.monthly_cost = cx.monthly_requests.map(|t| row.monthly(t as f64));
     }
     row
