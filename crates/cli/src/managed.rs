@@ -252,9 +252,9 @@ fn money(x: f64) -> String {
     }
 }
 
-/// `1.2M`, `35k`, `4.5B`.
-fn count(x: f64) -> String {
-    let (v, unit) = if x >= 1e9 {
+/// `x` in thousands, millions or billions, with the unit's letter.
+fn scaled(x: f64) -> (f64, &'static str) {
+    if x >= 1e9 {
         (x / 1e9, "B")
     } else if x >= 1e6 {
         (x / 1e6, "M")
@@ -262,7 +262,12 @@ fn count(x: f64) -> String {
         (x / 1e3, "k")
     } else {
         (x, "")
-    };
+    }
+}
+
+/// `1.2M`, `35k`, `4.5B`.
+fn count(x: f64) -> String {
+    let (v, unit) = scaled(x);
     let digits = if v >= 100.0 {
         0
     } else if v >= 10.0 {
@@ -285,15 +290,7 @@ fn money_tick(x: f64) -> String {
 
 /// A tick of the traffic axis: `10k`, `1M`, `10B`.
 fn count_tick(x: f64) -> String {
-    let (v, unit) = if x >= 1e9 {
-        (x / 1e9, "B")
-    } else if x >= 1e6 {
-        (x / 1e6, "M")
-    } else if x >= 1e3 {
-        (x / 1e3, "k")
-    } else {
-        (x, "")
-    };
+    let (v, unit) = scaled(x);
     format!(
         "{}{unit}",
         significant(v).trim_end_matches('0').trim_end_matches('.')
