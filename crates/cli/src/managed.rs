@@ -191,6 +191,17 @@ pub fn saved(
     })
 }
 
+/// The most requests one client sends in a window: one per 5 ms, a bound on the run's requests
+/// that a real function does not reach.
+pub fn per_client(window: Duration) -> u32 {
+    (window.as_secs_f64() * 200.0).ceil() as u32
+}
+
+/// The most requests a configuration's window measures: `per_client` for each slot.
+pub fn most_measured(c: &Configuration, window: Duration) -> u64 {
+    u64::from(c.concurrency) * u64::from(per_client(window))
+}
+
 /// The warm-up before each configuration's window: half of it, at most a second.
 pub fn warm_up(window: Duration) -> Duration {
     (window / 2).min(Duration::from_secs(1))
@@ -206,9 +217,7 @@ async fn measure(
 ) -> Result<Load> {
     let lambda = &session.lambda;
     let published = publish(lambda, FUNCTION_NAME, c, arn, "powertune LMI run").await?;
-    // At most a request per 5 ms per client: a bound on the run's requests that a real function
-    // does not reach.
-    let per_client = (window.as_secs_f64() * 200.0).ceil() as u32;
+    let per_client = per_client(window);
     let driven = drive(
         lambda,
         FUNCTION_NAME,

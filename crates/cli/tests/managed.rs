@@ -85,6 +85,12 @@ fn an_lmi_run_prints_the_table_and_break_even_and_writes_json_and_html() {
         html.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // The bound said before anything runs: 200 a second per slot, 1 + 4 slots, 1 s.
+    assert!(
+        stderr(&out).contains("then 2 configurations kept busy 1 s each after a warm-up (at most 1000 requests measured"),
+        "{}",
+        stderr(&out)
+    );
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.lines().any(|l| l.starts_with('▶')), "{table}");
     assert!(table.contains("Break-even"), "{table}");

@@ -6,7 +6,7 @@ use crate::environment::{Ended, Environment, InitPhase, RuntimeAnswer, StartErro
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::log_tail;
-use crate::shared::State;
+use crate::shared::{ManagedEnvironment, State};
 use crate::sync::lock;
 use bytes::Bytes;
 use serde_json::json;
@@ -116,13 +116,6 @@ pub async fn invoke(
         function_error: answer.function_error,
         executed_version: resolved.version.clone(),
     })
-}
-
-/// One execution environment of a version on Lambda Managed Instances, and the requests it
-/// serves now.
-pub(crate) struct ManagedEnvironment {
-    env: Arc<Environment>,
-    in_flight: std::sync::atomic::AtomicU32,
 }
 
 /// One of the environment's request slots, taken for an invocation and given back when the

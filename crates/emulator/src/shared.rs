@@ -34,6 +34,13 @@ impl std::fmt::Debug for Notice {
     }
 }
 
+/// One execution environment of a version on Lambda Managed Instances, and the requests it
+/// serves now (invoke::invoke_managed takes and gives back its slots).
+pub(crate) struct ManagedEnvironment {
+    pub(crate) env: Arc<Environment>,
+    pub(crate) in_flight: std::sync::atomic::AtomicU32,
+}
+
 /// Everything the HTTP handlers share.
 pub struct State {
     /// The account's functions.
@@ -55,7 +62,7 @@ pub struct State {
     /// Idle environments by pool key.
     pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     /// The one environment of each version on Lambda Managed Instances, by pool key.
-    pub(crate) managed: Mutex<HashMap<String, Arc<crate::invoke::ManagedEnvironment>>>,
+    pub(crate) managed: Mutex<HashMap<String, Arc<ManagedEnvironment>>>,
     /// Held while such an environment starts, so that concurrent first requests start one.
     pub(crate) managed_start: tokio::sync::Mutex<()>,
     /// The faults to inject.

@@ -431,7 +431,12 @@ fn run_managed(
     let (configurations, _) = managed.configurations();
     let most = configurations
         .iter()
-        .map(|c| u64::from(c.concurrency) * ((managed.load_seconds * 200.0).ceil() as u64 + 1))
+        .map(|c| {
+            crate::managed::most_measured(
+                c,
+                std::time::Duration::from_secs_f64(managed.load_seconds),
+            )
+        })
         .sum::<u64>();
     eprintln!(
         "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each after a warm-up (at most {} requests measured; about {:.0} s)",
