@@ -76,6 +76,16 @@ impl Session {
     /// Starts the emulator and creates the function in it (with `memory_mb` when its template
     /// gives none), as it exists before a run on AWS: faults apply from the run's first call.
     pub async fn start(run: &LocalRun, memory_mb: u32) -> Result<Session> {
+        Session::start_on(run, memory_mb, None).await
+    }
+
+    /// [`Session::start`], the function created on `capacity_provider` (Lambda Managed
+    /// Instances: a function's compute type is set when it is created).
+    pub async fn start_on(
+        run: &LocalRun,
+        memory_mb: u32,
+        capacity_provider: Option<&str>,
+    ) -> Result<Session> {
         let config = Config {
             region: run.region.clone(),
             update_delay: Duration::from_millis(20),
@@ -119,8 +129,22 @@ impl Session {
         // The function exists before the run, as on AWS: faults apply from the run's first call.
         let client = aws_sdk_lambda::Client::new(&sdk);
         let function = &run.function;
+        let capacity = capacity_provider
+            .map(|arn| {
+                aws_sdk_lambda::types::LambdaManagedInstancesCapacityProviderConfig::builder()
+                    .capacity_provider_arn(arn)
+                    .build()
+                    .map(|lmi| {
+                        aws_sdk_lambda::types::CapacityProviderConfig::builder()
+                            .lambda_managed_instances_capacity_provider_config(lmi)
+                            .build()
+                    })
+            })
+            .transpose()
+            .context("a capacity provider configuration")?;
         client
             .create_function()
+            .set_capacity_provider_config(capacity)
             .function_name(FUNCTION_NAME)
             .runtime(Runtime::from(function.runtime.to_string().as_str()))
             .handler(&function.handler)
@@ -377,6 +401,8 @@ fn show_finished(plan: &Plan, bars: &[(u32, ProgressBar)]) {
                 },
             ),
             ExecutorOutput::DryRun { value, .. } => (*value, "ok".to_string()),
+            // The local LMI mode drives its configurations itself (crate::managed).
+            ExecutorOutput::Load(_) => continue,
         };
         if let Some((_, bar)) = bars.iter().find(|(v, _)| *v == value) {
             if !bar.is_finished() {

@@ -10,11 +10,12 @@ use crate::text::{escape, significant};
 use anyhow::{anyhow, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use powertune_core::input::ExecutionInput;
-use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand, Row};
-use powertune_core::managed::prices::{HOURS_PER_MONTH, TABLE_REGION, TABLE_SOURCE};
+use powertune_core::managed::analysis::{Load, ManagedResult, Row};
+use powertune_core::managed::prices::HOURS_PER_MONTH;
 use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use powertune_core::why::group;
-use powertune_steps::managed::{drive, publish, Drive};
+pub use powertune_steps::managed::{decide, most_measured, saved, warm_up};
+use powertune_steps::managed::{document, drive, publish, Drive};
 use std::fmt::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,12 +45,14 @@ pub async fn run(
     local: &LocalRun,
 ) -> Result<Measured> {
     let started = Instant::now();
-    let session = Session::start(local, powertune_core::managed::MIN_MEMORY_MB).await?;
     let (configurations, _) = managed.configurations();
     let arn = managed
         .capacity_provider_arn
         .clone()
         .unwrap_or_else(|| local_capacity_provider(&local.region));
+    // On its capacity provider from the start, as an LMI function is on AWS.
+    let session =
+        Session::start_on(local, powertune_core::managed::MIN_MEMORY_MB, Some(&arn)).await?;
     let payloads: Vec<Arc<str>> = match &input.payload {
         None => Vec::new(),
         Some(p) => p
@@ -99,45 +102,6 @@ pub async fn run(
     })
 }
 
-/// Decides on `loads` with the input's budget, traffic and prices, and says what the reader
-/// must know: the configurations left out, the machine's notes, where the prices come from.
-pub fn decide(
-    input: &ExecutionInput,
-    managed: &ManagedInstances,
-    architecture: powertune_core::pricing::Architecture,
-    loads: &[(Configuration, Load)],
-    machine_notes: &[String],
-    on_demand: Option<OnDemand>,
-) -> ManagedResult {
-    let mut result = analyze(
-        loads,
-        &Context {
-            input: managed,
-            budget: input.max_duration,
-            monthly_requests: input.monthly_invocations,
-            architecture,
-            on_demand,
-        },
-    );
-    let (_, left_out) = managed.configurations();
-    result
-        .warnings
-        .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
-    result.warnings.extend(machine_notes.iter().cloned());
-    if managed.vcpu_hour_price.is_none() {
-        result.warnings.push(format!(
-            "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price for your region's or your instance types'."
-        ));
-        let region = input.region.as_deref().unwrap_or(TABLE_REGION);
-        if region != TABLE_REGION {
-            result.warnings.push(format!(
-                "The instance prices are {TABLE_REGION}'s, not {region}'s."
-            ));
-        }
-    }
-    result
-}
-
 /// Where an LMI run's outputs go, and what they are.
 pub struct Emit<'a> {
     pub title: String,
@@ -154,8 +118,7 @@ pub fn emit(
     html_file: Option<&std::path::Path>,
     format: crate::flags::OutputFormat,
 ) -> Result<()> {
-    let mut document = document(out.result, out.on_demand)?;
-    document["measured"] = out.saved.clone();
+    let document = document(out.result, out.on_demand, out.saved.clone())?;
     let text = serde_json::to_string_pretty(&document)?;
     if let Some(path) = json {
         std::fs::write(path, format!("{text}\n"))
@@ -172,41 +135,6 @@ pub fn emit(
     Ok(())
 }
 
-/// The `measured` part of the saved document: the input, the architecture, the loads and the
-/// machine's notes.
-pub fn saved(
-    input: &ExecutionInput,
-    architecture: powertune_core::pricing::Architecture,
-    loads: &[(Configuration, Load)],
-    machine_notes: &[String],
-) -> serde_json::Value {
-    serde_json::json!({
-        "input": input.to_json(),
-        "architecture": architecture.as_str(),
-        "loads": loads
-            .iter()
-            .map(|(c, l)| serde_json::json!({"configuration": c, "load": l}))
-            .collect::<Vec<_>>(),
-        "machineNotes": machine_notes,
-    })
-}
-
-/// The most requests one client sends in a window: one per 5 ms, a bound on the run's requests
-/// that a real function does not reach.
-pub fn per_client(window: Duration) -> u32 {
-    (window.as_secs_f64() * 200.0).ceil() as u32
-}
-
-/// The most requests a configuration's window measures: `per_client` for each slot.
-pub fn most_measured(c: &Configuration, window: Duration) -> u64 {
-    u64::from(c.concurrency) * u64::from(per_client(window))
-}
-
-/// The warm-up before each configuration's window: half of it, at most a second.
-pub fn warm_up(window: Duration) -> Duration {
-    (window / 2).min(Duration::from_secs(1))
-}
-
 /// Publishes one configuration, drives it, and deletes its version (also when driving failed).
 async fn measure(
     session: &Session,
@@ -217,18 +145,13 @@ async fn measure(
 ) -> Result<Load> {
     let lambda = &session.lambda;
     let published = publish(lambda, FUNCTION_NAME, c, arn, "powertune LMI run").await?;
-    let per_client = per_client(window);
     let driven = drive(
         lambda,
         FUNCTION_NAME,
         &published.version,
         payloads,
         c.concurrency,
-        Drive {
-            warm_up: warm_up(window),
-            window,
-            per_client,
-        },
+        Drive::of(window),
     )
     .await;
     let deleted = lambda
@@ -237,18 +160,6 @@ async fn measure(
     let load = driven?;
     deleted?;
     Ok(load)
-}
-
-/// The JSON document of an LMI run: the analysis (`managedInstances`), and the result of the
-/// on-demand run it compares with (`onDemand`, when it ran).
-pub fn document(
-    result: &ManagedResult,
-    on_demand: Option<&powertune_core::output::TuningResult>,
-) -> Result<serde_json::Value> {
-    Ok(serde_json::json!({
-        "managedInstances": serde_json::to_value(result)?,
-        "onDemand": on_demand.map(serde_json::to_value).transpose()?,
-    }))
 }
 
 fn money(x: f64) -> String {

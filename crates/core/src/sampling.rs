@@ -40,7 +40,8 @@ fn grown(done: u32, num: u32) -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sampling {
-    /// The power values the next round invokes (ascending); empty once settled.
+    /// The power values the next round invokes (ascending); with `managedInstances`, the
+    /// configurations' indices. Empty once settled.
     #[serde(default)]
     pub values: Vec<u32>,
     /// The invocations each of them has had, so the index of the next round's first one.
@@ -64,7 +65,7 @@ impl Sampling {
     /// The most rounds a run of `input` can take: one for a plain run; for an adaptive one, a
     /// round of `minNum`, then each round growing the invocations by [`GROWTH`] up to `num`.
     pub fn most_rounds(input: &ExecutionInput) -> u32 {
-        if !input.adaptive || input.dry_run {
+        if !input.adaptive || input.dry_run || input.managed_instances.is_some() {
             return 1;
         }
         let (mut done, mut rounds) = (input.min_num.min(input.num), 1);
@@ -78,6 +79,18 @@ impl Sampling {
     /// The first round: every power value, `minNum` invocations adaptively, else `num` (one in
     /// a dry run).
     pub fn start(input: &ExecutionInput) -> Sampling {
+        // Lambda Managed Instances: one round, an item per configuration (its index in
+        // `ManagedInstances::configurations`), each driven for `loadSeconds`.
+        if let Some(m) = &input.managed_instances {
+            return Sampling {
+                values: (0..m.configurations().0.len() as u32).collect(),
+                first: 0,
+                count: 1,
+                rounds: Vec::new(),
+                settled: false,
+                reason: None,
+            };
+        }
         let count = if input.dry_run {
             1
         } else if input.adaptive {
@@ -286,6 +299,19 @@ mod tests {
             o.extend(extra.clone());
         }
         ExecutionInput::from_json(&document, &Defaults::default()).unwrap()
+    }
+
+    #[test]
+    fn a_managed_instances_run_is_one_round_of_every_configuration() {
+        let lmi = input(json!({
+            "managedInstances": true, "memorySizes": [2048, 4096],
+            "memoryPerVcpu": [2], "concurrencies": [1, 4, 8], "adaptive": true
+        }));
+        let start = Sampling::start(&lmi);
+        // Two memories x one ratio x three concurrencies: items 0..6, one round.
+        assert_eq!(start.values, vec![0, 1, 2, 3, 4, 5]);
+        assert!(!start.settled);
+        assert_eq!(Sampling::most_rounds(&lmi), 1);
     }
 
     /// A function's true duration at each memory size (ms), and its noise: every invocation

@@ -9,7 +9,7 @@ mod common;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::{CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig};
 use aws_sdk_lambda::Client;
-use common::{client, code_dir, create, create_managed, emulator, invoke};
+use common::{client, code_dir, create, emulator, example, invoke};
 use std::time::Duration;
 
 const PROVIDER: &str = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:test";
@@ -26,6 +26,43 @@ fn lmi(gib_per_vcpu: f64, concurrency: i32) -> CapacityProviderConfig {
         )
         .build()
 }
+
+/// Creates `name` on the capacity provider (a function's compute type is set when it is
+/// created), from `dir` in `runtime`.
+async fn create_on_lmi(
+    lambda: &Client,
+    name: &str,
+    (runtime, handler): (&str, &str),
+    dir: &std::path::Path,
+    memory: i32,
+    timeout: i32,
+) {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
+        .handler(handler)
+        .role("arn:aws:iam::123456789012:role/test")
+        .memory_size(memory)
+        .timeout(timeout)
+        .capacity_provider_config(lmi(2.0, 1))
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .s3_bucket("__local__")
+                .s3_key(dir.display().to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateFunction {name}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(e)
+            )
+        });
+}
+
+const RUST: (&str, &str) = ("provided.al2023", "bootstrap");
 
 /// Puts `name` on LMI at `memory` and publishes a version (its number).
 async fn publish_on_lmi(lambda: &Client, name: &str, memory: i32, concurrency: i32) -> String {
@@ -55,7 +92,33 @@ async fn publish_on_lmi(lambda: &Client, name: &str, memory: i32, concurrency: i
 async fn capacity_provider_config_is_kept_and_checked() {
     let emu = emulator().await;
     let lambda = client(&emu);
-    create(&lambda, "lmi", "io-bound", 2048, 10).await;
+    // On demand, a function cannot be moved onto a capacity provider: AWS SAM's
+    // CapacityProviderConfig "can't be added or removed after the function resource has been
+    // created".
+    create(&lambda, "od", "io-bound", 2048, 10).await;
+    let e = lambda
+        .update_function_configuration()
+        .function_name("od")
+        .capacity_provider_config(lmi(2.0, 4))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidParameterValueException"), "{e:?}");
+    assert!(
+        e.message()
+            .unwrap_or_default()
+            .contains("od runs on demand"),
+        "{e:?}"
+    );
+    let od = lambda
+        .get_function_configuration()
+        .function_name("od")
+        .send()
+        .await
+        .unwrap();
+    assert!(od.capacity_provider_config().is_none());
+
+    create_on_lmi(&lambda, "lmi", RUST, &example("io-bound"), 2048, 10).await;
     let refused = |memory: i32, config: CapacityProviderConfig| {
         let lambda = lambda.clone();
         async move {
@@ -87,7 +150,7 @@ async fn capacity_provider_config_is_kept_and_checked() {
     // On demand, memory stays at most 10240 MB.
     let e = lambda
         .update_function_configuration()
-        .function_name("lmi")
+        .function_name("od")
         .memory_size(16384)
         .send()
         .await
@@ -130,7 +193,7 @@ async fn capacity_provider_config_is_kept_and_checked() {
 async fn a_managed_environment_serves_its_concurrency_and_refuses_one_more() {
     let emu = emulator().await;
     let lambda = client(&emu);
-    create(&lambda, "wait", "io-bound", 2048, 10).await;
+    create_on_lmi(&lambda, "wait", RUST, &example("io-bound"), 2048, 10).await;
     let version = publish_on_lmi(&lambda, "wait", 2048, 2).await;
     // Three at once on an environment of two slots: two run in it together, the third is
     // refused (all runtime workers busy: backpressure). No retries: the SDK would retry the
@@ -194,7 +257,7 @@ async fn a_managed_environment_serves_its_concurrency_and_refuses_one_more() {
 async fn a_timed_out_invocation_leaves_the_managed_environment_running() {
     let emu = emulator().await;
     let lambda = client(&emu);
-    create(&lambda, "slow", "io-bound", 2048, 1).await;
+    create_on_lmi(&lambda, "slow", RUST, &example("io-bound"), 2048, 1).await;
     let version = publish_on_lmi(&lambda, "slow", 2048, 4).await;
     let warm = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1}"#).await;
     assert!(warm.report.init_duration_ms.is_some());
@@ -226,7 +289,7 @@ async fn python_on_managed_instances_serves_requests_in_processes_of_their_own()
     let emu = emulator().await;
     let lambda = client(&emu);
     let dir = code_dir("py-pid", &[("app.py", PY_PID)]);
-    create_managed(&lambda, "py", "python3.13", "app.handler", &dir, 2048).await;
+    create_on_lmi(&lambda, "py", ("python3.13", "app.handler"), &dir, 2048, 30).await;
     let version = publish_on_lmi(&lambda, "py", 2048, 3).await;
     let _ = invoke(&lambda, "py", Some(&version), r#"{"sleep": 0}"#).await;
     let calls: Vec<_> = (0..3)
@@ -267,7 +330,15 @@ async fn node_on_managed_instances_serves_requests_on_worker_threads_each_runnin
     let emu = emulator().await;
     let lambda = client(&emu);
     let dir = code_dir("node-thread", &[("index.mjs", NODE_THREAD)]);
-    create_managed(&lambda, "node", "nodejs22.x", "index.handler", &dir, 2048).await;
+    create_on_lmi(
+        &lambda,
+        "node",
+        ("nodejs22.x", "index.handler"),
+        &dir,
+        2048,
+        30,
+    )
+    .await;
     // 4096 MB at 2 GiB per vCPU: 2 vCPUs, so 2 worker threads for 4 requests at once.
     let version = publish_on_lmi(&lambda, "node", 4096, 4).await;
     let _ = invoke(&lambda, "node", Some(&version), "{}").await;

@@ -40,6 +40,25 @@ pub struct FunctionSnapshot {
     /// outlasts its own step, and says so with this figure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_s: Option<u32>,
+    /// `$LATEST`'s `CapacityProviderConfig` before the run, when the function runs on Lambda
+    /// Managed Instances: the versions of an LMI run are published on its capacity provider,
+    /// and the Cleaner puts the ratio and concurrency back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<ManagedPlacement>,
+}
+
+/// A function's `LambdaManagedInstancesCapacityProviderConfig`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedPlacement {
+    /// `CapacityProviderArn`.
+    pub capacity_provider_arn: String,
+    /// `ExecutionEnvironmentMemoryGiBPerVCpu`, when Lambda gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gib_per_vcpu: Option<f64>,
+    /// `PerExecutionEnvironmentMaxConcurrency`, when Lambda gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
 }
 
 impl FunctionSnapshot {
@@ -56,6 +75,7 @@ impl FunctionSnapshot {
             snap_start: false,
             ephemeral_storage_mb: crate::events::free_storage(),
             timeout_s: None,
+            managed: None,
         }
     }
 
@@ -86,6 +106,9 @@ pub struct Configuration {
     /// existing version when nothing changed, and that version would not be ours to delete),
     /// and it starts with the run's marker, by which the Cleaner finds every version of the run.
     pub description: String,
+    /// With `managedInstances`: the memory, memory per vCPU and concurrency the version is
+    /// published with on the function's capacity provider.
+    pub managed: Option<powertune_core::managed::Configuration>,
 }
 
 /// The Initializer's result, carried through the whole execution.
@@ -142,7 +165,23 @@ impl Plan {
             .iter()
             .filter_map(|o| match o {
                 ExecutorOutput::Stats(s) => Some((**s).clone()),
-                ExecutorOutput::DryRun { .. } => None,
+                ExecutorOutput::DryRun { .. } | ExecutorOutput::Load(_) => None,
+            })
+            .collect()
+    }
+
+    /// The loads of every LMI configuration measured, in the configurations' order.
+    pub fn loads(
+        &self,
+    ) -> Vec<(
+        powertune_core::managed::Configuration,
+        powertune_core::managed::analysis::Load,
+    )> {
+        self.results
+            .iter()
+            .filter_map(|o| match o {
+                ExecutorOutput::Load(l) => Some((l.configuration, l.load.clone())),
+                _ => None,
             })
             .collect()
     }
@@ -166,10 +205,26 @@ pub(crate) fn run_marker(run_id: &str) -> String {
 /// The configurations of a run: one per power value, or `num` per power value with
 /// `onlyColdStarts`; with `coldSamples` n, n - 1 more per power value, each invoked once cold.
 pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration> {
+    let marker = run_marker(run_id);
+    if let Some(m) = &input.managed_instances {
+        return m
+            .configurations()
+            .0
+            .into_iter()
+            .map(|c| {
+                let alias = managed_alias(&c);
+                Configuration {
+                    description: format!("{marker} {alias}"),
+                    power_value: c.memory_mb,
+                    alias,
+                    managed: Some(c),
+                }
+            })
+            .collect();
+    }
     let per_value = if input.only_cold_starts { input.num } else { 1 };
     // A dry run invokes each power value once, so its further cold samples are not published.
     let cold_samples = if input.dry_run { 1 } else { input.cold_samples };
-    let marker = run_marker(run_id);
     input
         .power_values
         .iter()
@@ -188,8 +243,20 @@ pub fn configurations(input: &ExecutionInput, run_id: &str) -> Vec<Configuration
             description: format!("{marker} {alias}"),
             power_value,
             alias,
+            managed: None,
         })
         .collect()
+}
+
+/// The alias of an LMI configuration: `LMI<memory>-<GiB per vCPU>G-C<concurrency>`, a `.` in
+/// the ratio written `_` (an alias name is letters, digits, `-` and `_`).
+pub fn managed_alias(c: &powertune_core::managed::Configuration) -> String {
+    format!(
+        "LMI{}-{}G-C{}",
+        c.memory_mb,
+        c.gib_per_vcpu.to_string().replace('.', "_"),
+        c.concurrency
+    )
 }
 
 /// The alias of configuration `index` of a power value.
@@ -215,7 +282,8 @@ pub struct ExecutorEvent {
     pub input: ExecutionInput,
     /// The function as the Initializer found it.
     pub function: FunctionSnapshot,
-    /// The power value to invoke, MB.
+    /// The power value to invoke, MB; with `managedInstances`, the index of the configuration
+    /// to drive.
     pub value: u32,
     /// The index of the round's first invocation (0 for the first round).
     #[serde(default)]
@@ -252,6 +320,21 @@ pub enum ExecutorOutput {
         /// Always true.
         dry_run: bool,
     },
+    /// With `managedInstances`: one configuration's load.
+    Load(Box<ManagedLoad>),
+}
+
+/// What an Executor measured of one LMI configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedLoad {
+    /// The configuration's index in the run's (the Map's item).
+    pub index: u32,
+    /// The configuration.
+    pub configuration: powertune_core::managed::Configuration,
+    /// What it held ([`powertune_core::managed::analysis::Load::thinned`] to
+    /// [`crate::managed::KEPT_SAMPLES`]).
+    pub load: powertune_core::managed::analysis::Load,
 }
 
 /// The Optimizer's event: the plan and the Analyzer's result.

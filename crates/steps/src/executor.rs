@@ -69,6 +69,15 @@ pub async fn execute_with_progress(
     progress: Option<Progress>,
 ) -> Result<ExecutorOutput, StepError> {
     let input = &event.input;
+    if input.managed_instances.is_some() {
+        // Lambda Managed Instances: the item is a configuration, driven under sustained load;
+        // its requests take the payloads in their weighted order, in turn.
+        let payloads: Vec<Arc<str>> = payloads_of(input, s3, MANAGED_PAYLOAD_CYCLE)
+            .await?
+            .map(|p| p.interleaved().iter().map(Arc::from).collect())
+            .unwrap_or_default();
+        return crate::managed::execute(&lambdas.function, &payloads, &event).await;
+    }
     let value = event.value;
     let (num, first, count) = invocation_range(&event)?;
     let plan = payloads_of(input, s3, num).await?;
@@ -117,6 +126,9 @@ pub async fn execute_with_progress(
     }
     Ok(summarize(&event, outcomes, cold))
 }
+
+/// The payloads an LMI configuration's requests cycle through: a weighted mix to the percent.
+const MANAGED_PAYLOAD_CYCLE: u32 = 100;
 
 /// `num` (1 in a dry run), and the invocations this Executor makes: `count` from `first`.
 fn invocation_range(event: &ExecutorEvent) -> Result<(u32, u32, u32), StepError> {

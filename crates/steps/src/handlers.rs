@@ -277,13 +277,21 @@ pub async fn cleaner(
     .await
 }
 
-/// The Analyzer's adapter.
-pub async fn analyzer(
-    env: &AnalysisEnv,
-    event: LambdaEvent<Value>,
-) -> Result<TuningResult, StepError> {
+/// Whether a state's execution input asks for Lambda Managed Instances.
+fn is_managed(state: &Value) -> bool {
+    state.pointer("/input/managedInstances") == Some(&Value::Bool(true))
+}
+
+/// The Analyzer's adapter: the tuning result, or an LMI run's document
+/// (`managed::analyze_run`).
+pub async fn analyzer(env: &AnalysisEnv, event: LambdaEvent<Value>) -> Result<Value, StepError> {
+    if is_managed(&event.payload) {
+        let event: crate::managed::AnalyzerEvent = parse("Analyzer", event.payload)?;
+        return crate::managed::analyze_run(&event);
+    }
     let event: AnalyzerEvent = parse("Analyzer", event.payload)?;
-    analyzer::analyze(&event, env)
+    let result: TuningResult = analyzer::analyze(&event, env)?;
+    serde_json::to_value(result).map_err(|e| StepError::AnalysisFailed(e.to_string()))
 }
 
 /// The Optimizer's adapter.
@@ -291,6 +299,16 @@ pub async fn optimizer(
     clients: &Clients,
     event: LambdaEvent<Value>,
 ) -> Result<Optimization, StepError> {
+    if is_managed(&event.payload) {
+        // An LMI run recommends a configuration to deploy; it changes nothing (the Initializer
+        // refuses autoOptimize with managedInstances).
+        return Ok(Optimization {
+            applied: false,
+            power: None,
+            alias: None,
+            version: None,
+        });
+    }
     let deadline = deadline_of(&event);
     let event: OptimizerEvent = parse("Optimizer", event.payload)?;
     let lambda = clients.lambda_until(Some(&event.function.region), deadline);

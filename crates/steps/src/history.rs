@@ -58,7 +58,8 @@ pub fn estimate(plan: &Plan, budget: Duration) -> History {
     let deletes = 2 * configurations + u64::from(input.auto_optimize_alias.is_some());
     let per_cleaner_round = (seconds.saturating_sub(margin) / SECONDS_PER_DELETE).max(1);
     let cleaner_rounds = deletes.div_ceil(per_cleaner_round).max(1);
-    let values = input.power_values.len() as u64;
+    // The first round's items: the power values, or an LMI run's configurations.
+    let values = plan.sampling.values.len() as u64;
     let sampling_round = 4 + 7 * values + 5 + 2;
     let events = 2
         + 5

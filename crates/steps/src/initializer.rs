@@ -31,14 +31,14 @@ pub async fn initialize(
 ) -> Result<Plan, StepError> {
     let function = input.lambda.given.clone();
     tracing::info!(function = %function, power_values = ?input.power_values, num = input.num, "input is valid");
-    // Before anything is read or changed: the state machine does not run LMI tuning yet.
     if input.managed_instances.is_some() {
-        return Err(StepError::InvalidInput(
-            "managedInstances: tuning for Lambda Managed Instances runs locally for now (powertune tune --local FUNCTION --managed-instances); the state machine does not publish versions on a capacity provider yet".into(),
-        ));
+        refuse_unmanaged_fields(input)?;
     }
 
     let config = lambda.latest_config(&function).await?;
+    if let Some(m) = &input.managed_instances {
+        check_managed(lambda, m, &function, &config)?;
+    }
     let auto = input.cold_start_rate == Some(ColdStartRate::Auto);
     if auto && logs.is_none() {
         return Err(StepError::InvalidInput(
@@ -81,6 +81,7 @@ pub async fn initialize(
         snap_start: config.snap_start,
         ephemeral_storage_mb: config.ephemeral_storage_mb,
         timeout_s: config.timeout_s,
+        managed: config.managed.clone(),
     };
     let mut plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {
@@ -130,6 +131,80 @@ pub async fn initialize(
     }
     Ok(plan)
 }
+
+/// The fields an LMI run does not use, refused rather than ignored: it drives each configuration
+/// under load and recommends one to deploy.
+fn refuse_unmanaged_fields(input: &ExecutionInput) -> Result<(), StepError> {
+    let unused = [
+        ("dryRun", input.dry_run),
+        ("autoOptimize", input.auto_optimize),
+        ("onlyColdStarts", input.only_cold_starts),
+        ("adaptive", input.adaptive),
+        ("preProcessorARN", input.pre_processor.is_some()),
+        ("postProcessorARN", input.post_processor.is_some()),
+    ];
+    let given: Vec<&str> = unused
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(field, _)| *field)
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(StepError::InvalidInput(format!(
+        "{} {} not apply to managedInstances: an LMI run drives each configuration under sustained load for loadSeconds and recommends one; nothing was changed.",
+        given.join(", "),
+        if given.len() == 1 { "does" } else { "do" }
+    )))
+}
+
+/// What an LMI run needs of the function, checked before anything changes: it runs on a capacity
+/// provider already (Lambda sets a function's compute type when it is created: AWS SAM's
+/// `CapacityProviderConfig` "needs to be specified during the first function deployment. It
+/// can't be added or removed after the function resource has been created"), the one the input
+/// names if it names one; a runtime LMI runs; and one configuration's drive fits in a step.
+fn check_managed(
+    lambda: &LambdaApi,
+    m: &powertune_core::managed::ManagedInstances,
+    function: &str,
+    config: &FunctionConfig,
+) -> Result<(), StepError> {
+    let Some(placement) = &config.managed else {
+        return Err(StepError::InvalidInput(format!(
+            "{function} runs on demand, not on a capacity provider: Lambda sets a function's compute type when it is created, so its versions cannot be published on Lambda Managed Instances. Tune a copy created with CapacityProviderConfig, or this function's code locally (powertune tune --local FUNCTION --managed-instances); nothing was changed."
+        )));
+    };
+    if let Some(arn) = &m.capacity_provider_arn {
+        if *arn != placement.capacity_provider_arn {
+            return Err(StepError::InvalidInput(format!(
+                "capacityProviderArn is {arn}, but {function} runs on {}: a run publishes its versions on the function's own capacity provider (the security boundary its code was given); leave capacityProviderArn out or name that one. Nothing was changed.",
+                placement.capacity_provider_arn
+            )));
+        }
+    }
+    if let Some(runtime) = &config.runtime {
+        powertune_core::managed::supports_runtime(runtime)
+            .map_err(|e| StepError::InvalidInput(format!("{function}: {e}")))?;
+    }
+    let window = Duration::from_secs_f64(m.load_seconds);
+    let needed = crate::managed::warm_up(window) + window + MANAGED_STEP_ALLOWANCE;
+    if let Some(left) = lambda.time_left() {
+        if needed > left {
+            return Err(StepError::InvalidInput(format!(
+                "loadSeconds {} does not fit in an Executor: a configuration takes its first requests, a warm-up and the window ({} s with {} s to spare) and the steps have {} s (the deployment's totalExecutionTimeout); give a shorter loadSeconds or deploy with a longer timeout. Nothing was changed.",
+                m.load_seconds,
+                needed.as_secs(),
+                MANAGED_STEP_ALLOWANCE.as_secs(),
+                left.as_secs()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What an Executor needs beside an LMI configuration's warm-up and window: the first requests
+/// (an environment already started answers in milliseconds) and the time to return.
+const MANAGED_STEP_ALLOWANCE: Duration = Duration::from_secs(20);
 
 /// A function's name from its ARN (or the name itself).
 fn function_name(function: &str) -> String {

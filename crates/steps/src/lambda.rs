@@ -119,6 +119,17 @@ impl LambdaApi {
                 .logging_config()
                 .and_then(|c| c.system_log_level())
                 .map(|l| l.as_str().to_string()),
+            runtime: out.runtime().map(|r| r.as_str().to_string()),
+            managed: out
+                .capacity_provider_config()
+                .and_then(|c| c.lambda_managed_instances_capacity_provider_config())
+                .map(|m| crate::events::ManagedPlacement {
+                    capacity_provider_arn: m.capacity_provider_arn().to_string(),
+                    gib_per_vcpu: m.execution_environment_memory_gib_per_v_cpu(),
+                    concurrency: m
+                        .per_execution_environment_max_concurrency()
+                        .and_then(|c| u32::try_from(c).ok()),
+                }),
             log_group: crate::insights::log_group_of(
                 &out.function_name().map(str::to_string).unwrap_or_else(|| {
                     powertune_core::input::FunctionRef::parse(function)
@@ -163,13 +174,38 @@ impl LambdaApi {
         capacity_provider_arn: &str,
         description: &str,
     ) -> Result<(), StepError> {
+        let placement = crate::events::ManagedPlacement {
+            capacity_provider_arn: capacity_provider_arn.to_string(),
+            gib_per_vcpu: Some(configuration.gib_per_vcpu),
+            concurrency: Some(configuration.concurrency),
+        };
+        self.set_placement(
+            function,
+            configuration.memory_mb,
+            &placement,
+            description,
+            &configuration.to_string(),
+        )
+        .await
+    }
+
+    /// Sets `$LATEST`'s memory, description and capacity provider configuration (`what` names
+    /// it in an error).
+    pub(crate) async fn set_placement(
+        &self,
+        function: &str,
+        memory: u32,
+        placement: &crate::events::ManagedPlacement,
+        description: &str,
+        what: &str,
+    ) -> Result<(), StepError> {
         use aws_sdk_lambda::types::{
             CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig,
         };
         let lmi = LambdaManagedInstancesCapacityProviderConfig::builder()
-            .capacity_provider_arn(capacity_provider_arn)
-            .execution_environment_memory_gib_per_v_cpu(configuration.gib_per_vcpu)
-            .per_execution_environment_max_concurrency(configuration.concurrency as i32)
+            .capacity_provider_arn(&placement.capacity_provider_arn)
+            .set_execution_environment_memory_gib_per_v_cpu(placement.gib_per_vcpu)
+            .set_per_execution_environment_max_concurrency(placement.concurrency.map(|c| c as i32))
             .build()
             .map_err(|e| {
                 StepError::UnexpectedResponse(format!(
@@ -179,7 +215,7 @@ impl LambdaApi {
         self.client
             .update_function_configuration()
             .function_name(function)
-            .memory_size(configuration.memory_mb as i32)
+            .memory_size(memory as i32)
             .description(description)
             .capacity_provider_config(
                 CapacityProviderConfig::builder()
@@ -191,7 +227,7 @@ impl LambdaApi {
             .map_err(|e| {
                 StepError::aws(
                     "Lambda",
-                    &format!("UpdateFunctionConfiguration of {function} to {configuration}"),
+                    &format!("UpdateFunctionConfiguration of {function} to {what}"),
                     e,
                 )
             })?;

@@ -5,10 +5,16 @@
 //! `powertune_core::managed::analysis`.
 
 use crate::error::StepError;
+use crate::events::{managed_alias, ExecutorEvent, ExecutorOutput, FunctionSnapshot, ManagedLoad};
 use crate::lambda::LambdaApi;
-use powertune_core::managed::analysis::Load;
-use powertune_core::managed::Configuration;
+use powertune_core::input::ExecutionInput;
+use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand};
+use powertune_core::managed::prices::{TABLE_REGION, TABLE_SOURCE};
+use powertune_core::managed::{Configuration, ManagedInstances};
+use powertune_core::output::TuningResult;
+use powertune_core::pricing::Architecture;
 use powertune_core::report_line::parse_report;
+use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +32,45 @@ pub struct Drive {
     /// The most requests one client sends in it (a bound on the run's requests, and so on its
     /// cost; the window ends when a client reaches it).
     pub per_client: u32,
+    /// When the window must have closed, whatever it counted (a state machine's Executor: its
+    /// own deadline, less a margin to return).
+    pub deadline: Option<Instant>,
 }
+
+impl Drive {
+    /// The drive of a `window`: a warm-up of [`warm_up`], [`per_client`] requests per client at
+    /// the most, and no deadline.
+    pub fn of(window: Duration) -> Drive {
+        Drive {
+            warm_up: warm_up(window),
+            window,
+            per_client: per_client(window),
+            deadline: None,
+        }
+    }
+}
+
+/// The most requests one client sends in a window: one per 5 ms, a bound on the run's requests
+/// that a real function does not reach.
+pub fn per_client(window: Duration) -> u32 {
+    (window.as_secs_f64() * 200.0).ceil() as u32
+}
+
+/// The most requests a configuration's window measures: `per_client` for each slot.
+pub fn most_measured(c: &Configuration, window: Duration) -> u64 {
+    u64::from(c.concurrency) * u64::from(per_client(window))
+}
+
+/// The warm-up before each configuration's window: half of it, at most a second.
+pub fn warm_up(window: Duration) -> Duration {
+    (window / 2).min(Duration::from_secs(1))
+}
+
+/// The most durations and latencies an Executor returns per configuration
+/// ([`Load::thinned`]): 15 configurations' loads, twice in the state (the results and the
+/// analysis's `measured`), take about 165 KB of the 256 KB a state may hold at their widest
+/// (`state_size` checks a run's before it starts).
+pub const KEPT_SAMPLES: usize = 200;
 
 /// What a version of one configuration is: its number, to invoke and to delete.
 pub struct Published {
@@ -130,9 +174,12 @@ pub async fn drive(
     // When every first request answered (or failed), the warm-up starts; then the window.
     barrier.wait().await;
     let t0 = *shared.start.get_or_init(|| Instant::now() + drive.warm_up);
-    tokio::time::sleep_until((t0 + drive.window).into()).await;
     let wanted = COMPLETIONS_PER_SLOT * u64::from(concurrency);
-    let latest = t0 + drive.window * MOST_WINDOWS;
+    let latest = match drive.deadline {
+        Some(d) => (t0 + drive.window * MOST_WINDOWS).min(d),
+        None => t0 + drive.window * MOST_WINDOWS,
+    };
+    tokio::time::sleep_until((t0 + drive.window).min(latest).into()).await;
     while shared.counted.load(Ordering::SeqCst) < wanted
         && !shared.bounded.load(Ordering::SeqCst)
         && Instant::now() < latest
@@ -228,7 +275,10 @@ async fn client(
     }
 }
 
-/// Counts a function error (the first one's type and body kept).
+/// How much of a function error's body a load keeps, characters.
+pub const ERROR_CHARS: usize = 1000;
+
+/// Counts a function error (the first one's type and the start of its body kept).
 fn record_error(shared: &Shared, kind: Option<&str>, body: Option<&[u8]>) {
     let Some(kind) = kind else {
         return;
@@ -236,11 +286,194 @@ fn record_error(shared: &Shared, kind: Option<&str>, body: Option<&[u8]>) {
     let mut load = lock(&shared.load);
     load.errors += 1;
     load.first_error.get_or_insert_with(|| {
-        format!(
-            "{kind}: {}",
-            String::from_utf8_lossy(body.unwrap_or_default())
-        )
+        let body = String::from_utf8_lossy(body.unwrap_or_default());
+        // An error's body can be megabytes; the report and the state need its start.
+        let mut kept: String = body.chars().take(ERROR_CHARS).collect();
+        if kept.len() < body.len() {
+            kept.push('…');
+        }
+        format!("{kind}: {kept}")
     });
+}
+
+/// One configuration of a state machine's run, driven by its Executor: `event.value` is the
+/// configuration's index; its alias (published by the Publisher) is invoked for `loadSeconds`
+/// after a warm-up, within the step's deadline; the load comes back thinned to
+/// [`KEPT_SAMPLES`].
+pub async fn execute(
+    lambda: &LambdaApi,
+    payloads: &[Arc<str>],
+    event: &ExecutorEvent,
+) -> Result<ExecutorOutput, StepError> {
+    let Some(m) = &event.input.managed_instances else {
+        return Err(StepError::InvalidInput(
+            "the Executor was asked to drive a configuration of a run that is not for Lambda Managed Instances".into(),
+        ));
+    };
+    let (configurations, _) = m.configurations();
+    let configuration = *configurations.get(event.value as usize).ok_or_else(|| {
+        StepError::InvalidInput(format!(
+            "the Executor was asked for configuration {} of a run of {}",
+            event.value,
+            configurations.len()
+        ))
+    })?;
+    let alias = managed_alias(&configuration);
+    let mut drive_of = Drive::of(Duration::from_secs_f64(m.load_seconds));
+    // Time to stop the clients and return what was counted.
+    drive_of.deadline = lambda
+        .time_left()
+        .map(|left| Instant::now() + left.saturating_sub(EXECUTOR_MARGIN));
+    tracing::info!(configuration = %configuration, alias = %alias, "driving configuration");
+    let load = drive(
+        lambda,
+        &event.function.arn,
+        &alias,
+        payloads,
+        configuration.concurrency,
+        drive_of,
+    )
+    .await?;
+    tracing::info!(
+        completed = load.completed,
+        errors = load.errors,
+        throttled = load.throttled,
+        seconds = load.seconds,
+        "configuration driven"
+    );
+    Ok(ExecutorOutput::Load(Box::new(ManagedLoad {
+        index: event.value,
+        configuration,
+        load: load.thinned(KEPT_SAMPLES),
+    })))
+}
+
+/// What an Executor keeps of its time to stop its clients and return.
+const EXECUTOR_MARGIN: Duration = Duration::from_secs(5);
+
+/// Decides on `loads` with the input's budget, traffic and prices, and says what the reader
+/// must know: the configurations left out, `notes` (the machine's, or why there is no
+/// on-demand comparison), where the prices come from.
+pub fn decide(
+    input: &ExecutionInput,
+    managed: &ManagedInstances,
+    architecture: Architecture,
+    loads: &[(Configuration, Load)],
+    notes: &[String],
+    on_demand: Option<OnDemand>,
+) -> ManagedResult {
+    let mut result = analyze(
+        loads,
+        &Context {
+            input: managed,
+            budget: input.max_duration,
+            monthly_requests: input.monthly_invocations,
+            architecture,
+            on_demand,
+        },
+    );
+    let (_, left_out) = managed.configurations();
+    result
+        .warnings
+        .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
+    result.warnings.extend(notes.iter().cloned());
+    if managed.vcpu_hour_price.is_none() {
+        result.warnings.push(format!(
+            "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price (vcpuHourPrice) for your region's or your instance types'."
+        ));
+        let region = input.region.as_deref().unwrap_or(TABLE_REGION);
+        if region != TABLE_REGION {
+            result.warnings.push(format!(
+                "The instance prices are {TABLE_REGION}'s, not {region}'s."
+            ));
+        }
+    }
+    result
+}
+
+/// The `measured` part of an LMI document: the input, the architecture, the loads and the
+/// notes, from which `powertune analyze` decides again.
+pub fn saved(
+    input: &ExecutionInput,
+    architecture: Architecture,
+    loads: &[(Configuration, Load)],
+    notes: &[String],
+) -> serde_json::Value {
+    serde_json::json!({
+        "input": input.to_json(),
+        "architecture": architecture.as_str(),
+        "loads": loads
+            .iter()
+            .map(|(c, l)| serde_json::json!({"configuration": c, "load": l}))
+            .collect::<Vec<_>>(),
+        "machineNotes": notes,
+    })
+}
+
+/// The JSON document of an LMI run: the analysis (`managedInstances`), the result of the
+/// on-demand run it compares with (`onDemand`, when one ran) and what was measured
+/// (`measured`, [`saved`]).
+pub fn document(
+    result: &ManagedResult,
+    on_demand: Option<&TuningResult>,
+    measured: serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Error> {
+    Ok(serde_json::json!({
+        "managedInstances": serde_json::to_value(result)?,
+        "onDemand": on_demand.map(serde_json::to_value).transpose()?,
+        "measured": measured,
+    }))
+}
+
+/// Why a state machine's LMI run has no on-demand comparison.
+pub const NO_ON_DEMAND: &str = "No break-even against on-demand Lambda: a function on a capacity provider cannot run on demand (Lambda sets a function's compute type when it is created), so this run measured no on-demand power value. Tune an on-demand copy of the function and give its result to `powertune analyze THIS.json --on-demand THAT.json`.";
+
+/// The Analyzer's event of an LMI run (the definition's Analyzer Parameters).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyzerEvent {
+    /// The execution input.
+    pub input: ExecutionInput,
+    /// The Executors' results.
+    pub stats: Vec<ExecutorOutput>,
+    /// The function as the Initializer found it.
+    pub function: FunctionSnapshot,
+}
+
+/// The Analyzer of an LMI run: the document [`document`] makes, without an on-demand side.
+pub fn analyze_run(event: &AnalyzerEvent) -> Result<serde_json::Value, StepError> {
+    let Some(m) = &event.input.managed_instances else {
+        return Err(StepError::AnalysisFailed(
+            "the run is not for Lambda Managed Instances".into(),
+        ));
+    };
+    let mut loads: Vec<(u32, Configuration, Load)> = event
+        .stats
+        .iter()
+        .filter_map(|o| match o {
+            ExecutorOutput::Load(l) => Some((l.index, l.configuration, l.load.clone())),
+            _ => None,
+        })
+        .collect();
+    loads.sort_by_key(|(i, _, _)| *i);
+    if loads.len() != m.configurations().0.len() {
+        return Err(StepError::AnalysisFailed(format!(
+            "{} of the run's {} configurations have a load",
+            loads.len(),
+            m.configurations().0.len()
+        )));
+    }
+    let loads: Vec<(Configuration, Load)> = loads.into_iter().map(|(_, c, l)| (c, l)).collect();
+    let notes = vec![NO_ON_DEMAND.to_string()];
+    let architecture = event.function.architecture;
+    let result = decide(&event.input, m, architecture, &loads, &notes, None);
+    tracing::info!(recommended = ?result.recommended, "LMI analysis");
+    document(
+        &result,
+        None,
+        saved(&event.input, architecture, &loads, &notes),
+    )
+    .map_err(|e| StepError::AnalysisFailed(e.to_string()))
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -82,9 +82,29 @@ async fn publish_one(
 ) -> Result<String, StepError> {
     let function = plan.function.arn.as_str();
     tracing::info!(power = config.power_value, alias = %config.alias, "publishing configuration");
-    lambda
-        .update_config(function, config.power_value, &config.description)
-        .await?;
+    match (&config.managed, &plan.function.managed) {
+        (Some(c), Some(placement)) => {
+            lambda
+                .set_managed_config(
+                    function,
+                    c,
+                    &placement.capacity_provider_arn,
+                    &config.description,
+                )
+                .await?
+        }
+        (Some(_), None) => {
+            return Err(StepError::InvalidInput(format!(
+                "{function} has no capacity provider to publish {} on",
+                config.alias
+            )))
+        }
+        (None, _) => {
+            lambda
+                .update_config(function, config.power_value, &config.description)
+                .await?
+        }
+    }
     lambda
         .wait_until_updated(function, config.power_value)
         .await?;
@@ -114,25 +134,44 @@ async fn publish_one(
     Ok(version)
 }
 
-/// Puts `$LATEST`'s memory and description back as the Initializer recorded them, when they
-/// differ; returns whether it changed anything. No version is published. The Publisher calls it
-/// after the last configuration, the Cleaner after any run.
+/// Puts `$LATEST`'s memory and description (and, on Lambda Managed Instances, its capacity
+/// provider configuration) back as the Initializer recorded them, when they differ; returns
+/// whether it changed anything. No version is published. The Publisher calls it after the last
+/// configuration, the Cleaner after any run.
 pub async fn restore_latest(
     lambda: &LambdaApi,
     function: &FunctionSnapshot,
 ) -> Result<bool, StepError> {
     let f = function;
     let now = lambda.latest_config(&f.arn).await?;
-    if now.memory_size == f.memory_size && now.description == f.description {
+    if now.memory_size == f.memory_size
+        && now.description == f.description
+        && now.managed == f.managed
+    {
         return Ok(false);
     }
     if now.busy() {
         // UpdateFunctionConfiguration fails while another update is in progress.
         lambda.wait_until_ready(&f.arn).await?;
     }
-    lambda
-        .update_config(&f.arn, f.memory_size, &f.description)
-        .await?;
+    match &f.managed {
+        Some(placement) => {
+            lambda
+                .set_placement(
+                    &f.arn,
+                    f.memory_size,
+                    placement,
+                    &f.description,
+                    "its configuration before the run",
+                )
+                .await?
+        }
+        None => {
+            lambda
+                .update_config(&f.arn, f.memory_size, &f.description)
+                .await?
+        }
+    }
     lambda.wait_until_updated(&f.arn, f.memory_size).await?;
     Ok(true)
 }

@@ -45,10 +45,23 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
             Some(ExecutorOutput::DryRun { .. }) => {
                 return Err(merge_error(value, "a second round of a dry run"))
             }
+            Some(ExecutorOutput::Load(_)) => {
+                return Err(merge_error(value, "a second load of one configuration"))
+            }
             None => plan.results.push(output),
         }
     }
     plan.results.sort_by_key(output_value);
+    if plan.input.managed_instances.is_some() {
+        // Lambda Managed Instances: one round of every configuration.
+        plan.sampling.rounds.push(plan.sampling.values.len() as u32);
+        plan.sampling.first += plan.sampling.count;
+        plan.sampling.count = 0;
+        plan.sampling.values.clear();
+        plan.sampling.settled = true;
+        tracing::info!(configurations = plan.results.len(), "loads merged");
+        return Ok(plan);
+    }
 
     let mut stats = plan.power_stats();
     plan.sampling = plan.sampling.after_round(&plan.input, &mut stats);
@@ -73,6 +86,7 @@ fn output_value(output: &ExecutorOutput) -> u32 {
     match output {
         ExecutorOutput::Stats(s) => s.value,
         ExecutorOutput::DryRun { value, .. } => *value,
+        ExecutorOutput::Load(l) => l.index,
     }
 }
 
@@ -117,6 +131,58 @@ mod tests {
         ExecutorOutput::Stats(Box::new(PowerStats::from_reports_keeping(
             value, &reports, 0, &price, 0.2, keep,
         )))
+    }
+
+    #[test]
+    fn an_lmi_round_is_merged_by_configuration_and_settles_the_run() {
+        use crate::events::ManagedLoad;
+        use powertune_core::managed::analysis::Load;
+        let plan = plan(json!({"lambdaARN": "f", "num": 5, "powerValues": [2048],
+                               "managedInstances": true, "memorySizes": [2048],
+                               "memoryPerVcpu": [2], "concurrencies": [1, 4]}));
+        let configurations = plan
+            .input
+            .managed_instances
+            .as_ref()
+            .unwrap()
+            .configurations()
+            .0;
+        let load = |index: u32| {
+            ExecutorOutput::Load(Box::new(ManagedLoad {
+                index,
+                configuration: configurations[index as usize],
+                load: Load {
+                    seconds: 2.0,
+                    completed: 10 * u64::from(index + 1),
+                    ..Load::default()
+                },
+            }))
+        };
+        // A Load's JSON is not a PowerStats': the untagged document reads back as a Load.
+        let text = serde_json::to_string(&load(1)).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ExecutorOutput>(&text).unwrap(),
+            load(1)
+        );
+        // The Map returns its items in any order; a missing one is refused.
+        let wrong = sample(SamplerEvent {
+            plan: plan.clone(),
+            round: vec![load(1)],
+        })
+        .unwrap_err();
+        assert!(wrong.to_string().contains("[1]"), "{wrong}");
+        let merged = sample(SamplerEvent {
+            plan,
+            round: vec![load(1), load(0)],
+        })
+        .unwrap();
+        assert!(merged.sampling.settled);
+        assert!(merged.sampling.values.is_empty());
+        assert_eq!(merged.sampling.rounds, vec![2]);
+        let loads = merged.loads();
+        assert_eq!(loads.len(), 2);
+        assert_eq!((loads[0].0.concurrency, loads[0].1.completed), (1, 10));
+        assert_eq!((loads[1].0.concurrency, loads[1].1.completed), (4, 20));
     }
 
     #[test]

@@ -51,6 +51,9 @@ impl StateSize {
 
 /// Measures the largest state of `plan` (an Initializer's plan, before publishing).
 pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
+    if let Some(m) = &input.managed_instances {
+        return managed_state(plan, input, m);
+    }
     let configurations = crate::events::configurations(input, &plan.run_id).len();
     let mut full = plan.clone();
     full.versions = vec![WIDEST_VERSION.to_string(); configurations];
@@ -233,6 +236,15 @@ fn widest_stats(power: u32, input: &ExecutionInput, region: &str, samples: usize
 /// The message for a run that would not fit: the limit, what makes the state big, and what to
 /// lower (with `onlyColdStarts`, the largest `num` that fits).
 pub(crate) fn too_big_message(plan: &Plan, input: &ExecutionInput, size: &StateSize) -> String {
+    if input.managed_instances.is_some() {
+        return format!(
+            "This run's largest state would be about {} bytes, over Step Functions' limit of {} bytes (256 KB) per state; the execution would fail where it cannot clean up. It measures {} Lambda Managed Instances configurations, each load keeping up to {} durations and latencies. To make it fit, try fewer memorySizes, memoryPerVcpu or concurrencies (their product is the configurations), or split them over several runs.",
+            size.largest,
+            STATE_LIMIT_BYTES,
+            size.configurations,
+            crate::managed::KEPT_SAMPLES
+        );
+    }
     let mut advice = Vec::new();
     if input.only_cold_starts || input.adaptive {
         let why = if input.only_cold_starts {
@@ -299,6 +311,80 @@ pub(crate) fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option
     Some(low)
 }
 
+/// An LMI run's largest state: the plan, every configuration's load at its widest (every
+/// duration and latency kept, six digits before the point, the longest first error), the
+/// analysis's document (which repeats the loads in `measured`) and the cleanup.
+fn managed_state(
+    plan: &Plan,
+    input: &ExecutionInput,
+    m: &powertune_core::managed::ManagedInstances,
+) -> StateSize {
+    use crate::events::{ExecutorOutput, ManagedLoad};
+    use crate::managed::{decide, document, saved, ERROR_CHARS, KEPT_SAMPLES, NO_ON_DEMAND};
+    use powertune_core::managed::analysis::Load;
+    let (configs, _) = m.configurations();
+    let configurations = configs.len();
+    let mut full = plan.clone();
+    full.versions = vec![WIDEST_VERSION.to_string(); configurations];
+    full.publisher_rounds = configurations + 1;
+    full.publishing_done = true;
+    full.sampling.rounds = vec![configurations as u32];
+    let plan_bytes = json!(full).to_string().len();
+    let widest = Load {
+        seconds: 123.456_789_012_345,
+        completed: u64::from(u32::MAX),
+        errors: u64::from(u32::MAX),
+        throttled: u64::from(u32::MAX),
+        first_error: Some(format!("Runtime.ExitError: {}", "x".repeat(ERROR_CHARS))),
+        durations_ms: vec![899_999.99; KEPT_SAMPLES],
+        latencies_ms: vec![899_999.999; KEPT_SAMPLES],
+    };
+    let loads: Vec<_> = configs.iter().map(|c| (*c, widest.clone())).collect();
+    let results: Vec<ExecutorOutput> = loads
+        .iter()
+        .enumerate()
+        .map(|(i, (c, l))| {
+            ExecutorOutput::Load(Box::new(ManagedLoad {
+                index: i as u32,
+                configuration: *c,
+                load: l.clone(),
+            }))
+        })
+        .collect();
+    let results_bytes = json!(results).to_string().len();
+    let notes = vec![NO_ON_DEMAND.to_string()];
+    let architecture = plan.function.architecture;
+    let result = decide(input, m, architecture, &loads, &notes, None);
+    let analysis_bytes = document(&result, None, saved(input, architecture, &loads, &notes))
+        .map(|d| d.to_string().len())
+        .unwrap_or(2 * results_bytes)
+        + DECISION_BYTES;
+    let cleanup = CleanupReport {
+        deleted_aliases: configurations,
+        deleted_versions: configurations,
+        restored_latest: true,
+        failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
+        failure_count: configurations,
+        done: true,
+        rounds: crate::cleaner::MAX_ROUNDS,
+    };
+    let cleanup_bytes = json!(cleanup).to_string().len();
+    let keys = 128;
+    let succeeded = plan_bytes + results_bytes + cleanup_bytes + analysis_bytes + keys;
+    let failed = plan_bytes + results_bytes + cleanup_bytes + 2 * ERROR_ALLOWANCE_BYTES + keys;
+    StateSize {
+        largest: succeeded.max(failed),
+        plan: plan_bytes,
+        payload: input
+            .payload
+            .as_ref()
+            .map(|p| p.to_value().to_string().len())
+            .unwrap_or(0),
+        configurations,
+        stats: results_bytes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,12 +403,50 @@ mod tests {
             snap_start: false,
             ephemeral_storage_mb: 512,
             timeout_s: None,
+            managed: None,
         };
         let plan = Plan::new(&input, function, "abcdefabcdef".into());
         (plan, input)
     }
 
     const ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+    #[test]
+    fn an_lmi_run_of_the_defaults_fits_and_a_much_larger_one_is_refused_with_advice() {
+        let lmi = |extra: serde_json::Value| {
+            let mut input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048],
+                                   "managedInstances": true});
+            input
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            plan_for(input)
+        };
+        let (plan, input) = lmi(json!({}));
+        let size = largest_state(&plan, &input);
+        assert_eq!(size.configurations, 15);
+        assert!(size.fits(), "{size:?}");
+        // Every load is in the state twice (the results and the analysis's `measured`), each
+        // at most KEPT_SAMPLES durations and latencies: at their widest, 15 configurations
+        // take about 200 KB (202 KB when this was written), the loads 82 KB of it.
+        assert!(
+            size.largest > 2 * size.stats && size.stats > 80_000,
+            "{size:?}"
+        );
+        // 8 memories x 2 ratios (12 pairs of whole vCPUs) x 8 concurrencies: 96 configurations.
+        let (plan, input) = lmi(json!({
+            "memorySizes": [2048, 4096, 6144, 8192, 10240, 12288, 14336, 16384],
+            "memoryPerVcpu": [2, 4], "concurrencies": [1, 2, 4, 8, 16, 32, 64, 128]
+        }));
+        let size = largest_state(&plan, &input);
+        assert!(!size.fits(), "{size:?}");
+        let message = too_big_message(&plan, &input, &size);
+        assert!(
+            message.contains("measures 96 Lambda Managed Instances configurations"),
+            "{message}"
+        );
+        assert!(message.contains("fewer memorySizes"), "{message}");
+    }
 
     #[test]
     fn an_ordinary_run_fits_with_room_to_spare() {

@@ -45,6 +45,31 @@ pub struct Load {
     pub latencies_ms: Vec<f64>,
 }
 
+impl Load {
+    /// The load with at most `max` durations and `max` latencies, every k-th of each kept in
+    /// order (the counts stay exact), latencies to the microsecond: what a state machine's
+    /// Executor returns, whose result
+    /// must fit a state of 256 KB with every other configuration's. Percentiles come from the
+    /// sample kept; the throughput's interval from fewer latencies is wider, never narrower.
+    pub fn thinned(mut self, max: usize) -> Load {
+        fn thin(v: &mut Vec<f64>, max: usize) {
+            if max == 0 {
+                v.clear();
+            } else if v.len() > max {
+                let step = v.len().div_ceil(max);
+                *v = v.iter().step_by(step).copied().collect();
+            }
+        }
+        thin(&mut self.durations_ms, max);
+        thin(&mut self.latencies_ms, max);
+        // To the microsecond: a client's clock says no more, and the state is smaller.
+        for l in &mut self.latencies_ms {
+            *l = (*l * 1000.0).round() / 1000.0;
+        }
+        self
+    }
+}
+
 /// On-demand Lambda's figures for the same function, to compare with.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -463,6 +488,27 @@ fn curve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thinned_load_keeps_its_counts_and_a_spread_sample() {
+        let load = Load {
+            seconds: 2.0,
+            completed: 1000,
+            durations_ms: (0..1000).map(f64::from).collect(),
+            latencies_ms: (0..1000).map(|i| f64::from(i) + 0.123_456).collect(),
+            ..Load::default()
+        };
+        let kept = load.clone().thinned(300);
+        assert_eq!((kept.completed, kept.seconds), (1000, 2.0));
+        // Every 4th: 250 of 1000, from the first to near the last.
+        assert_eq!(kept.durations_ms.len(), 250);
+        assert_eq!(kept.durations_ms[..3], [0.0, 4.0, 8.0]);
+        assert_eq!(kept.durations_ms.last(), Some(&996.0));
+        assert_eq!(kept.latencies_ms.len(), 250);
+        assert_eq!(kept.latencies_ms[1], 4.123);
+        // Under the bound nothing changes.
+        assert_eq!(load.clone().thinned(1000).durations_ms, load.durations_ms);
+    }
     use crate::budget::Statistic;
 
     fn config(memory_mb: u32, gib_per_vcpu: f64, concurrency: u32) -> Configuration {

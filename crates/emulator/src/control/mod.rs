@@ -729,6 +729,16 @@ impl ControlPlane {
             latest.log_group = Some(group);
         }
         if let Some(c) = &body.capacity_provider_config {
+            // A function's compute type is set when it is created: AWS SAM's
+            // CapacityProviderConfig "needs to be specified during the first function
+            // deployment. It can't be added or removed after the function resource has been
+            // created." The ratio, the concurrency and the provider can change.
+            if latest.managed.is_none() {
+                return Err(ApiError::invalid(format!(
+                    "{} runs on demand: a capacity provider configuration can only be given when a function is created",
+                    f.name
+                )));
+            }
             latest.managed = managed(Some(c))?;
         }
         check_levels_need_json(&latest)?;

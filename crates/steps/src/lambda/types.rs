@@ -63,6 +63,10 @@ pub(crate) struct FunctionConfig {
     pub json_logs: bool,
     /// `LoggingConfig.SystemLogLevel`, when Lambda gives one (JSON format only).
     pub system_log_level: Option<String>,
+    /// `Runtime`, when Lambda gives one (a container image has none).
+    pub runtime: Option<String>,
+    /// `CapacityProviderConfig`: the function runs on Lambda Managed Instances.
+    pub managed: Option<crate::events::ManagedPlacement>,
     /// The log group it writes to (`LoggingConfig.LogGroup`, else `/aws/lambda/NAME`).
     pub log_group: String,
 }

@@ -84,20 +84,136 @@ async fn initializer_rejects_bad_input_before_calling_aws() {
 }
 
 #[tokio::test]
-async fn initializer_refuses_lmi_tuning_before_calling_aws() {
-    // No rules: any AWS call would panic. The state machine has no LMI path yet: the input is
-    // refused, not run as an on-demand tuning with its LMI fields dropped.
+async fn initializer_refuses_what_an_lmi_run_does_not_use_before_calling_aws() {
+    // No rules: any AWS call would panic. Refused, not ignored.
     let lambda = api(RuleMode::Sequential, &[]);
     let err = initialize(
         &lambda,
-        &json!({"lambdaARN": ARN, "num": 10, "powerValues": [128], "managedInstances": true}),
+        &json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048], "managedInstances": true, "dryRun": true, "autoOptimize": true}),
         &Defaults::default(),
         "r",
     )
     .await
     .unwrap_err();
     assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(
+        err.to_string()
+            .starts_with("dryRun, autoOptimize do not apply to managedInstances"),
+        "{err}"
+    );
+}
+
+const PROVIDER: &str = "arn:aws:lambda:eu-west-1:123456789012:capacity-provider:cp";
+
+/// `$LATEST` of a function on the capacity provider [`PROVIDER`], 2048 MB, 4 GiB per vCPU,
+/// concurrency 16.
+fn get_latest_on_lmi() -> Rule {
+    use aws_sdk_lambda::types::{
+        CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig,
+    };
+    mock!(Client::get_function_configuration)
+        .match_requests(|r| r.function_name() == Some(ARN) && r.qualifier() == Some("$LATEST"))
+        .then_output(|| {
+            let mut c = config(2048, "original", LastUpdateStatus::Successful);
+            c.capacity_provider_config = Some(
+                CapacityProviderConfig::builder()
+                    .lambda_managed_instances_capacity_provider_config(
+                        LambdaManagedInstancesCapacityProviderConfig::builder()
+                            .capacity_provider_arn(PROVIDER)
+                            .execution_environment_memory_gib_per_v_cpu(4.0)
+                            .per_execution_environment_max_concurrency(16)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            );
+            c.runtime = Some(aws_sdk_lambda::types::Runtime::Providedal2023);
+            c
+        })
+}
+
+#[tokio::test]
+async fn initializer_refuses_lmi_tuning_of_a_function_that_runs_on_demand() {
+    // Lambda sets a function's compute type when it is created: an on-demand function cannot
+    // publish versions on a capacity provider.
+    let lambda = api(
+        RuleMode::Sequential,
+        &[&get_latest(2048, "original", LastUpdateStatus::Successful)],
+    );
+    let err = initialize(
+        &lambda,
+        &json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048], "managedInstances": true}),
+        &Defaults::default(),
+        "r",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(err.to_string().contains("runs on demand"), "{err}");
     assert!(err.to_string().contains("--managed-instances"), "{err}");
+}
+
+#[tokio::test]
+async fn initializer_refuses_another_capacity_provider_than_the_functions() {
+    let lambda = api(RuleMode::Sequential, &[&get_latest_on_lmi()]);
+    let other = "arn:aws:lambda:eu-west-1:123456789012:capacity-provider:other";
+    let err = initialize(
+        &lambda,
+        &json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048], "managedInstances": true, "capacityProviderArn": other}),
+        &Defaults::default(),
+        "r",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error_type(), "PowerTuning.InvalidInput");
+    assert!(
+        err.to_string().contains(&format!("runs on {PROVIDER}")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn initializer_plans_an_lmi_run_on_the_functions_capacity_provider() {
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest_on_lmi(),
+            &no_reserved_concurrency(),
+            &no_aliases(),
+        ],
+    );
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048], "managedInstances": true, "memorySizes": [2048, 4096],
+                       "memoryPerVcpu": [2], "concurrencies": [1, 8]});
+    let plan = initialize(&lambda, &input, &Defaults::default(), "r1")
+        .await
+        .unwrap();
+    // What the Cleaner restores: the ratio and concurrency as they were.
+    let placement = plan
+        .function
+        .managed
+        .clone()
+        .expect("the placement is recorded");
+    assert_eq!(placement.capacity_provider_arn, PROVIDER);
+    assert_eq!(
+        (placement.gib_per_vcpu, placement.concurrency),
+        (Some(4.0), Some(16))
+    );
+    let aliases: Vec<String> = plan.configurations().into_iter().map(|c| c.alias).collect();
+    assert_eq!(
+        aliases,
+        [
+            "LMI2048-2G-C1",
+            "LMI2048-2G-C8",
+            "LMI4096-2G-C1",
+            "LMI4096-2G-C8"
+        ]
+    );
+    // One round: a Map item per configuration.
+    assert_eq!(plan.sampling.values, vec![0, 1, 2, 3]);
+    assert!(plan
+        .configurations()
+        .iter()
+        .all(|c| c.managed.is_some() && c.description.starts_with("powertune run r1: LMI")));
 }
 
 #[tokio::test]

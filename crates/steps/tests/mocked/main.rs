@@ -254,6 +254,7 @@ fn snapshot() -> FunctionSnapshot {
         snap_start: false,
         ephemeral_storage_mb: 512,
         timeout_s: None,
+        managed: None,
     }
 }
 
