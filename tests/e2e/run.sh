@@ -15,7 +15,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 lanes="${POWERTUNE_E2E_LANES:-4}"
 
 bash tests/moto/setup.sh >/dev/null
-cargo build --quiet -p powertune-steps --bins -p powertune -p picky -p memory-hungry -p noop -p powertune-e2e
+cargo build --quiet -p powertune-steps --bins -p powertune -p picky -p memory-hungry -p noop -p io-bound -p powertune-e2e
 bins="$target/debug"
 
 work="$(mktemp -d)"

@@ -203,8 +203,9 @@ fn check_managed(
 }
 
 /// What an Executor needs beside an LMI configuration's warm-up and window: the first requests
-/// (an environment already started answers in milliseconds) and the time to return.
-const MANAGED_STEP_ALLOWANCE: Duration = Duration::from_secs(20);
+/// (a version is Active once its environments started, so they answer in milliseconds) and the
+/// time to return.
+const MANAGED_STEP_ALLOWANCE: Duration = Duration::from_secs(10);
 
 /// A function's name from its ARN (or the name itself).
 fn function_name(function: &str) -> String {

@@ -67,6 +67,42 @@ pub(crate) async fn create_function(
     timeout: i32,
     variables: &[(&str, String)],
 ) -> Result<()> {
+    create_function_on(env, name, bin, memory, timeout, variables, None).await
+}
+
+/// The capacity provider of the e2e functions on Lambda Managed Instances.
+pub(crate) const PROVIDER: &str = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:e2e";
+/// Their memory per vCPU and concurrency before a run (the Cleaner must put them back).
+pub(crate) const LMI_RATIO: f64 = 4.0;
+pub(crate) const LMI_CONCURRENCY: i32 = 16;
+/// Their memory: 2 vCPUs at 2 GiB each, 1 at 4.
+pub(crate) const LMI_MEMORY: i32 = 4096;
+
+/// [`create_function`], on [`PROVIDER`] at [`LMI_RATIO`] and [`LMI_CONCURRENCY`] when
+/// `lmi` (a function's compute type is set when it is created).
+pub(crate) async fn create_function_on(
+    env: &Env,
+    name: &str,
+    bin: &str,
+    memory: i32,
+    timeout: i32,
+    variables: &[(&str, String)],
+    lmi: Option<&str>,
+) -> Result<()> {
+    let capacity = lmi
+        .map(|arn| {
+            aws_sdk_lambda::types::LambdaManagedInstancesCapacityProviderConfig::builder()
+                .capacity_provider_arn(arn)
+                .execution_environment_memory_gib_per_v_cpu(LMI_RATIO)
+                .per_execution_environment_max_concurrency(LMI_CONCURRENCY)
+                .build()
+                .map(|c| {
+                    aws_sdk_lambda::types::CapacityProviderConfig::builder()
+                        .lambda_managed_instances_capacity_provider_config(c)
+                        .build()
+                })
+        })
+        .transpose()?;
     let mut environment = Environment::builder();
     for (k, v) in variables {
         environment = environment.variables(*k, v);
@@ -80,6 +116,7 @@ pub(crate) async fn create_function(
         .memory_size(memory)
         .timeout(timeout)
         .description(ORIGINAL_DESCRIPTION)
+        .set_capacity_provider_config(capacity)
         .environment(environment.build())
         .code(
             FunctionCode::builder()
@@ -109,6 +146,7 @@ pub(crate) async fn deploy(env: &mut Env) -> Result<()> {
     ] {
         create_function(env, name, bin, ORIGINAL_MEMORY, 30, &[]).await?;
     }
+    create_function_on(env, "lmi", "io-bound", LMI_MEMORY, 30, &[], Some(PROVIDER)).await?;
     Ok(())
 }
 
@@ -346,6 +384,29 @@ pub(crate) async fn assert_untouched(env: &Env, function: &str, memory: i32) -> 
         latest.description() == Some(ORIGINAL_DESCRIPTION),
         "{function} $LATEST description is {:?}",
         latest.description()
+    );
+    Ok(())
+}
+
+/// [`assert_untouched`] for the LMI function, and its capacity provider configuration as
+/// it was.
+pub(crate) async fn assert_lmi_untouched(env: &Env) -> Result<()> {
+    assert_untouched(env, "lmi", LMI_MEMORY).await?;
+    let latest = env
+        .lambda
+        .get_function_configuration()
+        .function_name("lmi")
+        .send()
+        .await?;
+    let c = latest
+        .capacity_provider_config()
+        .and_then(|c| c.lambda_managed_instances_capacity_provider_config())
+        .context("lmi has no capacity provider configuration after the run")?;
+    ensure!(
+        c.capacity_provider_arn() == PROVIDER
+            && c.execution_environment_memory_gib_per_v_cpu() == Some(LMI_RATIO)
+            && c.per_execution_environment_max_concurrency() == Some(LMI_CONCURRENCY),
+        "lmi's capacity provider configuration is {c:?} after the run"
     );
     Ok(())
 }

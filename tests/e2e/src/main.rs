@@ -8,12 +8,14 @@
 
 mod failures;
 mod harness;
+mod managed;
 mod scenarios;
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_lambda::config::{BehaviorVersion, Region};
 use failures::*;
 use harness::{credentials, deploy, var, Env, REGION};
+use managed::*;
 use scenarios::*;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -80,6 +82,11 @@ async fn main() -> Result<()> {
     // Longest first (durations of a run on the 2-core machine), so that lanes finish together.
     let all = scenarios![
         publisher_killed_mid_round,
+        managed_instances_version_stays_pending,
+        managed_instances_executor_killed,
+        managed_instances_with_the_control_plane_throttled,
+        managed_instances_run,
+        managed_instances_on_an_on_demand_function_are_refused,
         cleaner_at_scale_with_a_short_timeout,
         a_large_payload_many_times,
         execute_sh,

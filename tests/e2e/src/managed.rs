@@ -1,0 +1,128 @@
+//! Lambda Managed Instances through the state machine: a run on the function's own capacity
+//! provider (each configuration published, driven by its Executor, deleted; `$LATEST`'s
+//! memory, description and capacity provider configuration put back), the refusal of an
+//! on-demand function, and the faults the issue names: a throttled control plane, a version
+//! that stays pending, a killed Executor.
+
+use crate::harness::*;
+use crate::scenarios::execute_with_faults;
+use anyhow::{ensure, Context, Result};
+use serde_json::{json, Value};
+
+/// Two configurations of the I/O-bound function (it waits 100 ms): 2048 MB at 2 GiB per vCPU,
+/// concurrency 1 and 4, one second each.
+fn lmi_input() -> Value {
+    json!({
+        "lambdaARN": arn("lmi"), "num": 5, "powerValues": [2048],
+        "managedInstances": true, "memorySizes": [2048], "memoryPerVcpu": [2],
+        "concurrencies": [1, 4], "loadSeconds": 1, "monthlyInvocations": 100_000_000u64
+    })
+}
+
+/// The LMI document: a row per configuration with what it held, a recommendation, the loads
+/// kept for `powertune analyze`, and why there is no break-even.
+fn check_lmi_output(output: &Value) -> Result<()> {
+    let rows = output["managedInstances"]["rows"]
+        .as_array()
+        .context("no managedInstances.rows in the output")?;
+    ensure!(rows.len() == 2, "{} rows: {output}", rows.len());
+    let throughput = |i: usize| rows[i]["throughput"].as_f64().unwrap_or(0.0);
+    // 100 ms a request: about 10 per second at concurrency 1, about 40 at 4.
+    ensure!(
+        (5.0..=11.0).contains(&throughput(0)),
+        "concurrency 1 held {} requests/s",
+        throughput(0)
+    );
+    ensure!(
+        throughput(1) > 2.0 * throughput(0),
+        "concurrency 4 held {} requests/s against {} at 1",
+        throughput(1),
+        throughput(0)
+    );
+    ensure!(
+        output["managedInstances"]["recommended"].is_u64(),
+        "no recommendation: {}",
+        output["managedInstances"]["why"]
+    );
+    let warnings = output["managedInstances"]["warnings"].to_string();
+    ensure!(
+        warnings.contains("No break-even against on-demand Lambda"),
+        "{warnings}"
+    );
+    let loads = output["measured"]["loads"]
+        .as_array()
+        .context("no measured.loads")?;
+    ensure!(loads.len() == 2, "{} loads saved", loads.len());
+    Ok(())
+}
+
+pub(crate) async fn managed_instances_run(env: &Env) -> Result<()> {
+    let e = execute(env, lmi_input()).await?;
+    succeeded(&e)?;
+    check_lmi_output(&e.output)?;
+    assert_lmi_untouched(env).await
+}
+
+/// Lambda sets a function's compute type when it is created: an on-demand function is refused
+/// before anything changes.
+pub(crate) async fn managed_instances_on_an_on_demand_function_are_refused(
+    env: &Env,
+) -> Result<()> {
+    let mut input = lmi_input();
+    input["lambdaARN"] = json!(arn("target"));
+    let e = execute(env, input).await?;
+    ensure!(
+        e.status == "FAILED" && e.error == "PowerTuning.InvalidInput",
+        "{} {}: {}",
+        e.status,
+        e.error,
+        e.cause
+    );
+    ensure!(e.cause.contains("runs on demand"), "{}", e.cause);
+    assert_untouched(env, "target", ORIGINAL_MEMORY).await
+}
+
+/// Half of every control-plane call answers 429 (the Publisher's updates and publishes, the
+/// Cleaner's deletes and restore); the drive's invocations are not control plane.
+pub(crate) async fn managed_instances_with_the_control_plane_throttled(env: &Env) -> Result<()> {
+    let e =
+        execute_with_faults(env, json!({"controlPlaneThrottleShare": 0.5}), lmi_input()).await?;
+    succeeded(&e)?;
+    check_lmi_output(&e.output)?;
+    assert_lmi_untouched(env).await
+}
+
+/// Every new version stays Pending (on AWS: a capacity provider that cannot launch instances),
+/// on a stack whose steps time out after 15 s: the Publisher's wait gives up before its deadline
+/// (PowerTuning.WaitTimedOut), is retried twice, and the run fails; the pending versions are
+/// deleted and `$LATEST` is as it was.
+pub(crate) async fn managed_instances_version_stays_pending(env: &Env) -> Result<()> {
+    let short = deploy_stack(env, "lmi-short", 15).await?;
+    set_faults(env, json!({"versionPendingMs": 3_600_000u64})).await?;
+    let e = execute_on(env, &short, lmi_input()).await;
+    set_faults(env, json!({})).await?;
+    let e = e?;
+    ensure!(
+        e.status == "FAILED" && e.error == "PowerTuning.WaitTimedOut",
+        "{} {} in {}: {}",
+        e.status,
+        e.error,
+        e.last_state,
+        e.cause
+    );
+    assert_lmi_untouched(env).await
+}
+
+/// The Executors are killed after the run's first few invocations: the state machine retries
+/// them, and each drives its configuration again from the start.
+pub(crate) async fn managed_instances_executor_killed(env: &Env) -> Result<()> {
+    let e = execute_with_faults(
+        env,
+        json!({"killStep": {"function": "powertune-executor", "afterCalls": 3}}),
+        lmi_input(),
+    )
+    .await?;
+    succeeded(&e)?;
+    check_lmi_output(&e.output)?;
+    assert_lmi_untouched(env).await
+}
