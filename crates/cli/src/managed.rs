@@ -14,7 +14,7 @@ use powertune_core::managed::analysis::{Load, ManagedResult, Row};
 use powertune_core::managed::prices::HOURS_PER_MONTH;
 use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use powertune_core::why::group;
-pub use powertune_steps::managed::{decide, most_measured, saved, warm_up};
+pub use powertune_steps::managed::{decide, most_requests, saved, warm_up};
 use powertune_steps::managed::{document, drive, publish, Drive};
 use std::fmt::Write;
 use std::sync::Arc;

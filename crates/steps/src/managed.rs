@@ -50,15 +50,18 @@ impl Drive {
     }
 }
 
-/// The most requests one client sends in a window: one per 5 ms, a bound on the run's requests
-/// that a real function does not reach.
-pub fn per_client(window: Duration) -> u32 {
-    (window.as_secs_f64() * 200.0).ceil() as u32
+/// The most requests one client sends in `time` (the warm-up, the window): one per 5 ms, a
+/// bound on the run's requests that a real function does not reach.
+pub fn per_client(time: Duration) -> u32 {
+    (time.as_secs_f64() * 200.0).ceil() as u32
 }
 
-/// The most requests a configuration's window measures: `per_client` for each slot.
-pub fn most_measured(c: &Configuration, window: Duration) -> u64 {
-    u64::from(c.concurrency) * u64::from(per_client(window))
+/// The most requests a configuration's drive sends: for each slot, its first request and
+/// [`per_client`] in the warm-up and in the window. What a run's requests cost is known from
+/// it before the run starts.
+pub fn most_requests(c: &Configuration, window: Duration) -> u64 {
+    u64::from(c.concurrency)
+        * (1 + u64::from(per_client(warm_up(window))) + u64::from(per_client(window)))
 }
 
 /// The warm-up before each configuration's window: half of it, at most a second.
@@ -220,7 +223,8 @@ async fn client(
         Some(&first.payload),
     );
     let t0 = *shared.start.get_or_init(|| Instant::now() + drive.warm_up);
-    let mut sent_in_window = 0;
+    let (mut sent_in_window, mut sent_in_warm_up) = (0, 0);
+    let warm_up_cap = per_client(drive.warm_up);
     loop {
         let asked = Instant::now();
         if asked >= t0 {
@@ -229,6 +233,12 @@ async fn client(
                 return Ok(());
             }
             sent_in_window += 1;
+        } else if sent_in_warm_up >= warm_up_cap {
+            // The warm-up's share of the bound is spent: wait for the window.
+            tokio::time::sleep_until(t0.into()).await;
+            continue;
+        } else {
+            sent_in_warm_up += 1;
         }
         let payload = next();
         let answer = match lambda

@@ -432,14 +432,14 @@ fn run_managed(
     let most = configurations
         .iter()
         .map(|c| {
-            crate::managed::most_measured(
+            crate::managed::most_requests(
                 c,
                 std::time::Duration::from_secs_f64(managed.load_seconds),
             )
         })
         .sum::<u64>();
     eprintln!(
-        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each after a warm-up (at most {} requests measured; about {:.0} s)",
+        "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each after a warm-up (at most {} requests; about {:.0} s)",
         settings.function.label,
         settings.function.runtime,
         parsed.power_values.len(),

@@ -600,3 +600,42 @@ async fn a_log_tail_that_is_not_base64_is_named_as_such() {
     assert_eq!(err.error_type(), "PowerTuning.UnexpectedResponse");
     assert!(err.to_string().contains("not base64"), "{err}");
 }
+
+#[tokio::test]
+async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_bound() {
+    // A function that answers at once: without a bound on the warm-up and the window, the
+    // clients would send thousands of requests in the half second.
+    let invoke = mock!(Client::invoke)
+        .match_requests(|r| {
+            r.function_name() == Some(ARN) && r.qualifier() == Some("LMI2048-2G-C2")
+        })
+        .then_output(|| ok_invoke(1.0));
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048],
+                       "managedInstances": true, "memorySizes": [2048], "memoryPerVcpu": [2],
+                       "concurrencies": [1, 2], "loadSeconds": 0.5});
+    let mut event = executor_event(input);
+    // The Map's item: the second configuration (concurrency 2).
+    event.value = 1;
+    let ExecutorOutput::Load(load) =
+        executor::execute(&executor::Lambdas::same(&lambda), None, event)
+            .await
+            .unwrap()
+    else {
+        panic!("a load expected");
+    };
+    assert_eq!((load.index, load.configuration.concurrency), (1, 2));
+    let window = Duration::from_secs_f64(0.5);
+    let bound = powertune_steps::managed::most_requests(&load.configuration, window);
+    // Per slot: a first request, 50 in the 0.25 s warm-up, 100 in the window.
+    assert_eq!(bound, 2 * (1 + 50 + 100));
+    assert!(
+        invoke.num_calls() as u64 <= bound,
+        "{} calls",
+        invoke.num_calls()
+    );
+    // The window ended when a slot sent its 100 (the other's answers in flight then are not
+    // counted).
+    assert!((100..=200).contains(&load.load.completed), "{:?}", load.load.completed);
+    assert_eq!(load.load.durations_ms.len() as u64, load.load.completed);
+}
