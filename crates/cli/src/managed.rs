@@ -10,9 +10,10 @@ use crate::text::{escape, significant};
 use anyhow::{anyhow, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use powertune_core::input::ExecutionInput;
-use powertune_core::managed::analysis::{Load, ManagedResult, Row};
+use powertune_core::managed::analysis::{Load, ManagedResult, OnDemand, Row};
 use powertune_core::managed::prices::HOURS_PER_MONTH;
 use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
+use powertune_core::output::TuningResult;
 use powertune_core::why::group;
 pub use powertune_steps::managed::{decide, most_requests, saved, warm_up};
 use powertune_steps::managed::{document, drive, publish, Drive};
@@ -102,11 +103,21 @@ pub async fn run(
     })
 }
 
+/// What the break-even compares with: on-demand Lambda at `result`'s recommendation, its cost
+/// per invocation with the request charge of `region`.
+pub fn on_demand_of(result: &TuningResult, region: Option<&str>) -> OnDemand {
+    OnDemand {
+        power_mb: result.power,
+        cost_per_invocation: result.cost + powertune_core::pricing::request_price(region),
+        duration_ms: result.duration,
+    }
+}
+
 /// Where an LMI run's outputs go, and what they are.
 pub struct Emit<'a> {
     pub title: String,
     pub result: &'a ManagedResult,
-    pub on_demand: Option<&'a powertune_core::output::TuningResult>,
+    pub on_demand: Option<&'a TuningResult>,
     /// What `analyze` needs to decide again.
     pub saved: serde_json::Value,
 }

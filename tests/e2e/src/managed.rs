@@ -5,7 +5,7 @@
 //! that stays pending, a killed Executor.
 
 use crate::harness::*;
-use crate::scenarios::execute_with_faults;
+use crate::scenarios::{command_env, execute_with_faults};
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 
@@ -125,4 +125,113 @@ pub(crate) async fn managed_instances_executor_killed(env: &Env) -> Result<()> {
     succeeded(&e)?;
     check_lmi_output(&e.output)?;
     assert_lmi_untouched(env).await
+}
+
+/// `powertune tune --managed-instances` on the state machine: the bound before the execution
+/// starts, the table, the saved document; then `powertune analyze --on-demand` adds the
+/// comparison the run could not make, from an on-demand tuning's file.
+pub(crate) async fn powertune_tune_remote_managed_instances(env: &Env) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("powertune-e2e-lmi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (lmi_json, od_json) = (dir.join("lmi.json"), dir.join("od.json"));
+    let powertune = |args: Vec<String>| {
+        let mut command = std::process::Command::new(env.bins.join("powertune"));
+        command.args(args);
+        command_env(env, &mut command);
+        async move {
+            let out = tokio::task::spawn_blocking(move || command.output()).await??;
+            ensure!(
+                out.status.success(),
+                "powertune failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Ok::<_, anyhow::Error>(out)
+        }
+    };
+    let s = |v: &str| v.to_string();
+    let out = powertune(vec![
+        s("tune"),
+        s("--state-machine-arn"),
+        env.state_machine.clone(),
+        s("--lambda-arn"),
+        arn("lmi"),
+        s("--num"),
+        s("5"),
+        s("--power-values"),
+        s("2048"),
+        s("--managed-instances"),
+        s("--memory-sizes"),
+        s("2048"),
+        s("--memory-per-vcpu"),
+        s("2"),
+        s("--concurrencies"),
+        s("1,4"),
+        s("--load-seconds"),
+        s("1"),
+        s("--monthly-invocations"),
+        s("100000000"),
+        s("--json"),
+        lmi_json.display().to_string(),
+    ])
+    .await?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 1 + 4 slots, each a first request and 200 a second over 0.5 s and 1 s.
+    ensure!(
+        stderr.contains("2 configurations published on its capacity provider")
+            && stderr.contains("at most 1,505 requests"),
+        "{stderr}"
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    ensure!(table.lines().any(|l| l.starts_with('▶')), "{table}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&lmi_json)?)?;
+    check_lmi_output(&saved)?;
+    assert_lmi_untouched(env).await?;
+
+    powertune(vec![
+        s("tune"),
+        s("--state-machine-arn"),
+        env.state_machine.clone(),
+        s("--lambda-arn"),
+        arn("target"),
+        s("--num"),
+        s("5"),
+        s("--power-values"),
+        s("256,512"),
+        s("--json"),
+        od_json.display().to_string(),
+        s("--output"),
+        s("json"),
+    ])
+    .await?;
+    let od: Value = serde_json::from_str(&std::fs::read_to_string(&od_json)?)?;
+    let out = powertune(vec![
+        s("analyze"),
+        lmi_json.display().to_string(),
+        s("--on-demand"),
+        od_json.display().to_string(),
+        s("--output"),
+        s("json"),
+    ])
+    .await?;
+    let redone: Value = serde_json::from_slice(&out.stdout).context("analyze printed no JSON")?;
+    ensure!(
+        redone["managedInstances"]["onDemand"]["powerMb"] == od["power"],
+        "{} against {}",
+        redone["managedInstances"]["onDemand"],
+        od["power"]
+    );
+    ensure!(
+        !redone["managedInstances"]["warnings"]
+            .to_string()
+            .contains("No break-even against on-demand Lambda"),
+        "{}",
+        redone["managedInstances"]["warnings"]
+    );
+    ensure!(
+        redone["onDemand"]["power"] == od["power"],
+        "{}",
+        redone["onDemand"]
+    );
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
 }

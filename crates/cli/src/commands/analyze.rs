@@ -45,6 +45,13 @@ pub struct Args {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+
+    /// For a saved Lambda Managed Instances run: the on-demand tuning to compare it with (a
+    /// file from `tune --json` of an on-demand run of the same function), in place of the one
+    /// the run holds. A state machine's LMI run holds none: a function on a capacity provider
+    /// cannot run on demand.
+    #[arg(long, value_name = "FILE")]
+    on_demand: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), Failure> {
@@ -57,6 +64,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return managed(&args, &name, json);
     }
     crate::outputs::refuse_lmi_run(&name, &json)?;
+    if args.on_demand.is_some() {
+        return Err(Failure::BadInput(format!(
+            "--on-demand compares a Lambda Managed Instances run with an on-demand one, and {name} is an on-demand run"
+        )));
+    }
     // Over the saved input: nested under "input" in a saved run (`--json`) and the state
     // machine's shape, beside "stats" in the reference's.
     if let Some(saved) = json.as_object_mut() {
@@ -136,11 +148,21 @@ fn managed(args: &Args, name: &str, saved: Value) -> Result<(), Failure> {
         })
         .collect::<Result<_, serde_json::Error>>()
         .map_err(|e| bad(&format!("a load cannot be read: {e}")))?;
-    let notes: Vec<String> =
+    let mut notes: Vec<String> =
         serde_json::from_value(measured["machineNotes"].clone()).unwrap_or_default();
-    let on_demand_result: Option<TuningResult> =
-        serde_json::from_value(saved["onDemand"].clone()).ok();
-    let on_demand = serde_json::from_value(saved["managedInstances"]["onDemand"].clone()).ok();
+    let (on_demand_result, on_demand) = match &args.on_demand {
+        Some(path) => {
+            let other = crate::outputs::read_saved(path)?.result;
+            let od = crate::managed::on_demand_of(&other, input.region.as_deref());
+            // The comparison the run could not make is made now.
+            notes.retain(|n| n != powertune_steps::managed::NO_ON_DEMAND);
+            (Some(other), Some(od))
+        }
+        None => (
+            serde_json::from_value::<TuningResult>(saved["onDemand"].clone()).ok(),
+            serde_json::from_value(saved["managedInstances"]["onDemand"].clone()).ok(),
+        ),
+    };
     let result = crate::managed::decide(&input, &lmi, architecture, &loads, &notes, on_demand);
     let format = args.output.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table

@@ -225,11 +225,14 @@ fn run_remote(
     };
     let parsed = ExecutionInput::from_json(&input, &defaults)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
-    // Before an execution starts: the deployed state machine refuses it too.
-    if parsed.managed_instances.is_some() {
-        return Err(Failure::BadInput(
-            "--managed-instances runs locally for now (tune --local FUNCTION --managed-instances): the state machine does not tune Lambda Managed Instances yet".into(),
-        ));
+    if let Some(m) = &parsed.managed_instances {
+        if baseline.is_some() {
+            return Err(Failure::BadInput(
+                "--baseline does not apply to --managed-instances: an LMI run measures each configuration under sustained load".into(),
+            ));
+        }
+        // Before the execution starts: what the run will send and what it costs.
+        eprintln!("{}", managed_bound(&parsed, m));
     }
     // The function's region is known here when its ARN names it (its architecture only once
     // the run reads its configuration: an arm64 gap is then a warning in the result).
@@ -257,6 +260,9 @@ fn run_remote(
                 "the execution ended {status}"
             )))
         }
+        remote::Ended::Succeeded(output) if parsed.managed_instances.is_some() => {
+            managed_result(args, &parsed, output)
+        }
         remote::Ended::Succeeded(output) if parsed.dry_run => {
             println!("Dry run succeeded: {output}");
             Ok(())
@@ -277,6 +283,76 @@ fn run_remote(
             finish(args, &run, baseline)
         }
     }
+}
+
+/// What an LMI run on AWS sends and costs, said before it starts: its requests are bounded (the
+/// drive's pace per slot); its versions' environments are billed while they are active, at
+/// least three each, at the bundled prices (the function's architecture is known once the run
+/// reads it: x86_64 here).
+fn managed_bound(parsed: &ExecutionInput, m: &powertune_core::managed::ManagedInstances) -> String {
+    let (configurations, _) = m.configurations();
+    let window = std::time::Duration::from_secs_f64(m.load_seconds);
+    let requests: u64 = configurations
+        .iter()
+        .map(|c| crate::managed::most_requests(c, window))
+        .sum();
+    let hourly: f64 = configurations
+        .iter()
+        .map(|c| {
+            f64::from(powertune_core::managed::MIN_ENVIRONMENTS)
+                * powertune_core::managed::prices::environment_price(
+                    c.vcpus(),
+                    c.gib_per_vcpu,
+                    Architecture::X86_64,
+                    m.savings_plan_discount,
+                    m.vcpu_hour_price,
+                )
+                .hourly
+        })
+        .sum();
+    format!(
+        "Tuning {} for Lambda Managed Instances on AWS: {} configurations published on its capacity provider and driven {} s each after a warm-up, at most {} requests (${:.4} in request charges); while the run's versions are active their environments (at least {} each) cost about ${:.2} an hour ({} prices).",
+        parsed.lambda.name,
+        configurations.len(),
+        m.load_seconds,
+        powertune_core::why::group(requests),
+        requests as f64 * powertune_core::managed::prices::REQUEST_PRICE,
+        powertune_core::managed::MIN_ENVIRONMENTS,
+        hourly,
+        if m.vcpu_hour_price.is_some() {
+            "the given vCPU-hour".to_string()
+        } else {
+            format!("{}'s x86_64", powertune_core::managed::prices::TABLE_REGION)
+        }
+    )
+}
+
+/// The reports of an LMI run on AWS, from the execution's output (the Analyzer's document).
+fn managed_result(args: &Args, parsed: &ExecutionInput, output: Value) -> Result<(), Failure> {
+    let result: powertune_core::managed::analysis::ManagedResult =
+        serde_json::from_value(output["managedInstances"].clone()).map_err(|e| {
+            Failure::Other(anyhow::anyhow!(
+                "the execution's output is not a Lambda Managed Instances result: {e}"
+            ))
+        })?;
+    crate::managed::emit(
+        &crate::managed::Emit {
+            title: format!(
+                "powertune: {} on Lambda Managed Instances",
+                parsed.lambda.name
+            ),
+            result: &result,
+            on_demand: None,
+            saved: output["measured"].clone(),
+        },
+        args.json.as_deref(),
+        args.html.as_deref(),
+        args.output.unwrap_or(OutputFormat::Table),
+    )?;
+    if args.require_budget && result.budget.is_some() && result.recommended.is_none() {
+        return Err(Failure::OverBudget(result.why.clone()));
+    }
+    Ok(())
 }
 
 /// Writes the run's outputs, then applies the baseline's gate: exit 3 with its one-line reason
@@ -462,15 +538,9 @@ fn run_managed(
         .context("cannot start the async runtime")?;
     let tuned = runtime.block_on(local::run(&on_demand_input, settings))?;
     let on_demand_result = tuned.result;
-    let on_demand =
-        on_demand_result
-            .as_ref()
-            .map(|r| powertune_core::managed::analysis::OnDemand {
-                power_mb: r.power,
-                cost_per_invocation: r.cost
-                    + powertune_core::pricing::request_price(Some(&settings.region)),
-                duration_ms: r.duration,
-            });
+    let on_demand = on_demand_result
+        .as_ref()
+        .map(|r| crate::managed::on_demand_of(r, Some(&settings.region)));
     if let Some(od) = &on_demand {
         eprintln!(
             "On-demand: {} MB recommended ({:.2} ms) in {:.1} s.",

@@ -636,6 +636,10 @@ async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_boun
     );
     // The window ended when a slot sent its 100 (the other's answers in flight then are not
     // counted).
-    assert!((100..=200).contains(&load.load.completed), "{:?}", load.load.completed);
+    assert!(
+        (100..=200).contains(&load.load.completed),
+        "{:?}",
+        load.load.completed
+    );
     assert_eq!(load.load.durations_ms.len() as u64, load.load.completed);
 }
