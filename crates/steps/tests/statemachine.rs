@@ -500,6 +500,7 @@ fn each_step_may_call_what_it_calls() {
                 "lambda:CreateAlias",
                 "lambda:UpdateAlias",
                 "lambda:DeleteFunction",
+                "lambda:PassCapacityProvider",
             ][..],
         ),
         (
@@ -525,6 +526,7 @@ fn each_step_may_call_what_it_calls() {
                 "lambda:UpdateFunctionConfiguration",
                 "lambda:ListVersionsByFunction",
                 "lambda:ListAliases",
+                "lambda:PassCapacityProvider",
             ][..],
         ),
     ] {
