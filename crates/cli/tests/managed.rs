@@ -89,7 +89,7 @@ fn an_lmi_run_prints_the_table_and_break_even_and_writes_json_and_html() {
     // a second over the 0.5 s warm-up and the 1 s window: 5 x (1 + 100 + 200).
     assert!(
         stderr(&out).contains(
-            "then 2 configurations kept busy 1 s each after a warm-up (at most 1505 requests"
+            "then 2 configurations kept busy 1 s each after a warm-up (at most 1,505 requests"
         ),
         "{}",
         stderr(&out)

@@ -523,7 +523,7 @@ fn run_managed(
         parsed.num,
         configurations.len(),
         managed.load_seconds,
-        most,
+        powertune_core::why::group(most),
         configurations.len() as f64
             * (managed.load_seconds
                 + crate::managed::warm_up(std::time::Duration::from_secs_f64(managed.load_seconds))
