@@ -246,7 +246,8 @@ fn lmi_input_that_cannot_run_is_refused_before_anything_runs() {
             "--dry-run does not apply to --managed-instances",
         ),
     ];
-    // On AWS: refused before an execution starts (no stack is looked up).
+    // On AWS: what the state machine's Initializer would refuse is refused before an execution
+    // starts (no stack is looked up, no bound printed).
     let out = powertune(&[
         "--stack-name",
         "no-such-stack",
@@ -255,10 +256,13 @@ fn lmi_input_that_cannot_run_is_refused_before_anything_runs() {
         "arn:aws:lambda:us-east-1:123456789012:function:f",
         "--num",
         "10",
+        "--dry-run",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("runs locally for now"),
+        stderr(&out).contains("dryRun does not apply to managedInstances")
+            && !stderr(&out).contains("Tuning f")
+            && !stderr(&out).contains("no-such-stack"),
         "{}",
         stderr(&out)
     );

@@ -132,9 +132,10 @@ pub async fn initialize(
     Ok(plan)
 }
 
-/// The fields an LMI run does not use, refused rather than ignored: it drives each configuration
-/// under load and recommends one to deploy.
-fn refuse_unmanaged_fields(input: &ExecutionInput) -> Result<(), StepError> {
+/// The fields an LMI run on AWS does not use, refused rather than ignored: it drives each
+/// configuration under load and recommends one to deploy. `powertune tune` checks them too,
+/// before an execution starts.
+pub fn refuse_unmanaged_fields(input: &ExecutionInput) -> Result<(), StepError> {
     let unused = [
         ("dryRun", input.dry_run),
         ("autoOptimize", input.auto_optimize),

@@ -231,7 +231,10 @@ fn run_remote(
                 "--baseline does not apply to --managed-instances: an LMI run measures each configuration under sustained load".into(),
             ));
         }
-        // Before the execution starts: what the run will send and what it costs.
+        // Before the execution starts: what the Initializer would refuse, then what the run
+        // will send and what it costs.
+        powertune_steps::initializer::refuse_unmanaged_fields(&parsed)
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
         eprintln!("{}", managed_bound(&parsed, m));
     }
     // The function's region is known here when its ARN names it (its architecture only once
