@@ -64,6 +64,32 @@ fn progress_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+/// The async runtime of a local run, which stops the run's environments when Ctrl-C or SIGTERM
+/// ends it: each runs in a process group of its own, which a terminal's Ctrl-C does not reach,
+/// and the process exits without dropping its emulator (exit code 130, as a shell reports an
+/// interrupted command).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.spawn(async {
+        let Ok(mut terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+        powertune_emulator::stop_all_environments();
+        eprintln!("\nInterrupted: the local run's environments are stopped; nothing was saved.");
+        std::process::exit(130);
+    });
+    Ok(runtime)
+}
+
 /// The embedded emulator with the local function created in it, and the steps' client.
 pub struct Session {
     pub emulator: Emulator,

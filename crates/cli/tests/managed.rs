@@ -350,3 +350,230 @@ fn one_environment_saturates_at_its_vcpus_and_io_scales_with_concurrency() {
     let scale = throughput(&doc, 2048, 2.0, 16) / throughput(&doc, 2048, 2.0, 1);
     assert!(scale >= 8.0, "I/O-bound at 16: {scale}");
 }
+
+/// The processes whose command line names `dir`.
+fn processes_of(dir: &std::path::Path) -> usize {
+    let wanted = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+                        && std::fs::read(e.path().join("cmdline"))
+                            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_emulator_command_stops_its_environments_on_sigterm() {
+    // Scripts stop `powertune emulator` with SIGTERM (the end-to-end suite's lanes do); an LMI
+    // environment left running spins on the gone Runtime API.
+    let _shared = MACHINE.read().unwrap_or_else(|e| e.into_inner());
+    let built = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "io-bound",
+            "--message-format=json",
+        ])
+        .output()
+        .expect("cargo runs");
+    assert!(built.status.success(), "{}", stderr(&built));
+    let executable = String::from_utf8_lossy(&built.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|m| {
+            (m["target"]["name"] == "io-bound")
+                .then(|| m["executable"].as_str().map(PathBuf::from))
+                .flatten()
+        })
+        .expect("cargo names the executable");
+    let dir = temp("sigterm-fn");
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = std::fs::remove_file(dir.join("bootstrap"));
+    std::os::unix::fs::symlink(&executable, dir.join("bootstrap")).unwrap();
+
+    let mut emulator = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .args(["emulator", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the emulator starts");
+    let mut endpoint = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(emulator.stdout.take().unwrap()),
+        &mut endpoint,
+    )
+    .unwrap();
+    let endpoint = endpoint.trim().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use aws_sdk_lambda::types::{
+            CapacityProviderConfig, FunctionCode, LambdaManagedInstancesCapacityProviderConfig,
+        };
+        let lambda = aws_sdk_lambda::Client::from_conf(
+            aws_sdk_lambda::Config::builder()
+                .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+                .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+                .endpoint_url(&endpoint)
+                .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                    "t", "t", None, None, "t",
+                ))
+                .build(),
+        );
+        lambda
+            .create_function()
+            .function_name("lmi")
+            .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
+            .handler("bootstrap")
+            .role("arn:aws:iam::123456789012:role/t")
+            .memory_size(2048)
+            .capacity_provider_config(
+                CapacityProviderConfig::builder()
+                    .lambda_managed_instances_capacity_provider_config(
+                        LambdaManagedInstancesCapacityProviderConfig::builder()
+                            .capacity_provider_arn(
+                                "arn:aws:lambda:us-east-1:123456789012:capacity-provider:t",
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .code(
+                FunctionCode::builder()
+                    .s3_bucket("__local__")
+                    .s3_key(dir.display().to_string())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+        let version = lambda
+            .publish_version()
+            .function_name("lmi")
+            .send()
+            .await
+            .expect("PublishVersion")
+            .version()
+            .map(str::to_string)
+            .unwrap();
+        let invoked = lambda
+            .invoke()
+            .function_name("lmi")
+            .qualifier(version)
+            .payload(aws_sdk_lambda::primitives::Blob::new(r#"{"waitMs": 1}"#))
+            .send()
+            .await
+            .expect("Invoke");
+        assert_eq!(invoked.function_error(), None);
+    });
+    assert_eq!(processes_of(&dir), 1, "the environment runs");
+    let killed = Command::new("kill")
+        .arg(emulator.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    emulator.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while processes_of(&dir) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let left = processes_of(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(left, 0, "environments left running after SIGTERM");
+}
+
+/// The pids of `parent`'s children that lead their own process group (an environment's).
+fn environments_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    // /proc/PID/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces.
+                    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                        return false;
+                    };
+                    let fields: Vec<&str> = stat
+                        .rsplit_once(')')
+                        .map(|(_, rest)| rest.split_whitespace().collect())
+                        .unwrap_or_default();
+                    fields.get(1) == Some(&parent.to_string().as_str())
+                        && fields.get(2) == Some(&pid.to_string().as_str())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_during_a_local_lmi_run_stops_its_environments() {
+    let _shared = MACHINE.read().unwrap_or_else(|e| e.into_inner());
+    let mut run = Command::new(env!("CARGO_BIN_EXE_powertune"))
+        .args([
+            "tune",
+            "--local",
+            &example("io-bound"),
+            "--num",
+            "5",
+            "--power-values",
+            "128",
+        ])
+        .args([
+            "--managed-instances",
+            "--memory-sizes",
+            "2048",
+            "--memory-per-vcpu",
+            "2",
+        ])
+        .args(["--concurrencies", "2", "--load-seconds", "60"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("powertune runs");
+    // Past the on-demand part, into the minute-long LMI window.
+    let stderr = run.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.starts_with("On-demand:"))),
+        "the on-demand part did not finish"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut environments = environments_of(run.id());
+    while environments.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        environments = environments_of(run.id());
+    }
+    assert!(!environments.is_empty(), "no LMI environment started");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let rest: String = lines.map_while(Result::ok).collect::<Vec<_>>().join("\n");
+    let status = run.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("Interrupted"), "{rest}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Running: a process that is there and not a zombie (killed, not yet reaped by init).
+    let running = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z")
+        })
+    };
+    let left: Vec<u32> = environments.into_iter().filter(running).collect();
+    assert_eq!(left, Vec::<u32>::new(), "environments left running");
+}

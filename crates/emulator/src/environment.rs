@@ -194,6 +194,9 @@ impl Environment {
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(StartError::Io)?;
         let pid = child.id();
+        if let Some(pid) = pid {
+            live().insert(pid);
+        }
 
         let logs = Arc::new(std::sync::Mutex::new(LogLines::default()));
         let (drained_tx, drained) = watch::channel(0usize);
@@ -396,8 +399,35 @@ impl Environment {
 impl Drop for Environment {
     fn drop(&mut self) {
         self.kill();
+        if let Some(pid) = self.pid {
+            live().remove(&pid);
+        }
         for t in &self.tasks {
             t.abort();
+        }
+    }
+}
+
+/// The process groups of every environment of this process's emulators that has not been
+/// dropped: each leads its own group (a terminal's Ctrl-C does not reach it), so a process
+/// that exits without dropping its emulator stops them with [`stop_all`].
+fn live() -> std::sync::MutexGuard<'static, std::collections::BTreeSet<u32>> {
+    static LIVE: std::sync::Mutex<std::collections::BTreeSet<u32>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Kills every environment's process group now: for a process about to exit on a signal,
+/// whose emulators are not dropped (an environment left running outlives it; a Lambda Managed
+/// Instances runtime client retries the gone Runtime API in a loop).
+pub fn stop_all() {
+    for pid in std::mem::take(&mut *live()) {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours; each is the
+        // group an environment's process leads (spawned with process_group(0)), and a group
+        // already gone is only an ESRCH.
+        unsafe {
+            libc::kill(-(pid as i32), libc::SIGKILL);
         }
     }
 }

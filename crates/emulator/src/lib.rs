@@ -45,7 +45,7 @@ use crate::sync::lock;
 pub use api::Operation;
 pub use code::LOCAL_BUCKET;
 use control::ControlPlane;
-pub use environment::InitCpu;
+pub use environment::{stop_all as stop_all_environments, InitCpu};
 pub use faults::{DropConnections, DurationNoise, FailInvocation, Faults, KillStep};
 use languages::Runtimes;
 pub use languages::{on_this_host, Runtime};
@@ -150,6 +150,9 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        // Every environment's process group dies with it: the on-demand ones and those of
+        // Lambda Managed Instances (whose runtime clients would retry the gone Runtime API).
         lock(&self.state.pool).clear();
+        lock(&self.state.managed).clear();
     }
 }

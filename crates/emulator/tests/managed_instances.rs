@@ -365,3 +365,45 @@ async fn node_on_managed_instances_serves_requests_on_worker_threads_each_runnin
         "{threads:?}"
     );
 }
+
+/// The processes whose command line names `dir` (an environment runs `dir/bootstrap`).
+fn processes_of(dir: &std::path::Path) -> Vec<u32> {
+    let wanted = dir.display().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_emulator_stops_its_managed_environments() {
+    // lambda_runtime's concurrent client retries a Runtime API that is gone, spinning a core:
+    // an environment left behind by its emulator is not idle.
+    let dir = std::env::temp_dir().join(format!("powertune-lmi-drop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("bootstrap");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(example("io-bound").join("bootstrap"), &link).unwrap();
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    create_on_lmi(&lambda, "left", RUST, &dir, 2048, 10).await;
+    let version = publish_on_lmi(&lambda, "left", 2048, 2).await;
+    let invoked = invoke(&lambda, "left", Some(&version), r#"{"waitMs": 1}"#).await;
+    assert_eq!(invoked.function_error, None, "{}", invoked.payload);
+    assert!(!processes_of(&dir).is_empty(), "the environment runs");
+    drop(emu);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !processes_of(&dir).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(processes_of(&dir), Vec::<u32>::new(), "left running");
+    let _ = std::fs::remove_dir_all(&dir);
+}

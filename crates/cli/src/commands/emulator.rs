@@ -49,9 +49,16 @@ pub fn run(args: Args) -> Result<(), Failure> {
         );
         // Tests and scripts read the endpoint from standard output.
         println!("{}", emulator.endpoint());
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        // Ctrl-C or SIGTERM (what scripts and service managers send): the emulator is dropped,
+        // which stops every environment's processes; a process killed without it would leave
+        // them running.
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            stopped = tokio::signal::ctrl_c() => stopped.context("cannot wait for Ctrl-C")?,
+            _ = terminate.recv() => {}
+        }
         drop(emulator);
         Ok::<(), anyhow::Error>(())
     })?;

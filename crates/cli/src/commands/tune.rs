@@ -440,10 +440,7 @@ fn run_local(
     }
     announce(&settings, &parsed);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = local::runtime()?;
     let outcome = runtime.block_on(local::run(&parsed, &settings))?;
     eprintln!(
         "Limits: {}. Ran in {:.1} s; the function's own time was {:.1} s.",
@@ -535,10 +532,7 @@ fn run_managed(
     );
     let mut on_demand_input = parsed.clone();
     on_demand_input.managed_instances = None;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = local::runtime()?;
     let tuned = runtime.block_on(local::run(&on_demand_input, settings))?;
     let on_demand_result = tuned.result;
     let on_demand = on_demand_result
