@@ -650,6 +650,7 @@ mod tests {
                     cost_per_invocation: 2.0e-6,
                     duration_ms: 100.0,
                 }),
+                instance_prices: None,
             },
         )
     }

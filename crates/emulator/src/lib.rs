@@ -35,6 +35,7 @@ mod invoke;
 mod languages;
 mod limits;
 mod log_tail;
+pub mod price_list;
 mod requests;
 mod runtime_api;
 mod server;

@@ -71,6 +71,9 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Respons
     if let Some(operation) = logs_operation(&req) {
         return Ok(logs_api(&operation, req, &state).await);
     }
+    if let Some(operation) = pricing_operation(&req) {
+        return Ok(pricing_api(&operation, req, &state).await);
+    }
     let Some(route) = Route::of(req.method(), req.uri()) else {
         return Ok(error_response(&ApiError {
             status: 404,
@@ -136,6 +139,29 @@ fn logs_operation(req: &Request<Incoming>) -> Option<String> {
     let target = req.headers().get("X-Amz-Target")?.to_str().ok()?;
     let operation = target.strip_prefix("Logs_20140328.")?;
     (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
+}
+
+/// A Price List Query API request (awsJson1.1: `POST /` with `X-Amz-Target:
+/// AWSPriceListService.OP`): its operation.
+fn pricing_operation(req: &Request<Incoming>) -> Option<String> {
+    let target = req.headers().get("X-Amz-Target")?.to_str().ok()?;
+    let operation = target.strip_prefix("AWSPriceListService.")?;
+    (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
+}
+
+/// Answers a Price List request ([`crate::price_list`]) over the prices the admin API set.
+async fn pricing_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
+    let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
+    let prices = lock(&state.prices).clone();
+    let mut response = match crate::price_list::call(operation, &body, &prices) {
+        Ok(v) => json_response(200, &v),
+        Err(e) => json_response(400, &json!({"__type": e.code, "message": e.message})),
+    };
+    response.headers_mut().insert(
+        "Content-Type",
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
 }
 
 /// Answers a CloudWatch Logs request ([`crate::cloudwatch_logs`]); errors carry their `__type`, as the
@@ -402,6 +428,16 @@ async fn admin_api(path: &str, req: Request<Incoming>, state: &Arc<State>) -> Re
                     Some(problem) => json_response(400, &json!({ "message": problem })),
                 },
                 Err(e) => json_response(400, &json!({"message": format!("faults: {e}")})),
+            }
+        }
+        (Method::POST, "prices") => {
+            let body = read_body(req).await;
+            match serde_json::from_slice::<Vec<crate::price_list::InstancePrice>>(&body) {
+                Ok(prices) => {
+                    *lock(&state.prices) = prices;
+                    json_response(200, &json!({"status": "ok"}))
+                }
+                Err(e) => json_response(400, &json!({"message": format!("prices: {e}")})),
             }
         }
         (Method::GET, "status") => {

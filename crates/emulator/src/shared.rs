@@ -63,6 +63,8 @@ pub struct State {
     pub pool: Mutex<HashMap<String, Vec<Arc<Environment>>>>,
     /// The one environment of each version on Lambda Managed Instances, by pool key.
     pub(crate) managed: Mutex<HashMap<String, Arc<ManagedEnvironment>>>,
+    /// The EC2 prices the Price List API answers with (`POST /_powertune/prices`).
+    pub(crate) prices: Mutex<Vec<crate::price_list::InstancePrice>>,
     /// Held while such an environment starts, so that concurrent first requests start one.
     pub(crate) managed_start: tokio::sync::Mutex<()>,
     /// The faults to inject.
@@ -113,6 +115,7 @@ impl State {
             notice,
             pool: Mutex::new(HashMap::new()),
             managed: Mutex::new(HashMap::new()),
+            prices: Mutex::new(Vec::new()),
             managed_start: tokio::sync::Mutex::new(()),
             faults: Mutex::new(Faults::default()),
             code_root,

@@ -45,6 +45,10 @@ pub struct FunctionSnapshot {
     /// and the Cleaner puts the ratio and concurrency back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed: Option<ManagedPlacement>,
+    /// An LMI run on AWS: the EC2 prices of the function's region, read from the AWS Price List
+    /// API by the Initializer's adapter (`ec2_prices`), which the analysis prices with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_prices: Option<powertune_core::managed::prices::InstancePrices>,
 }
 
 /// A function's `LambdaManagedInstancesCapacityProviderConfig`.
@@ -76,6 +80,7 @@ impl FunctionSnapshot {
             ephemeral_storage_mb: crate::events::free_storage(),
             timeout_s: None,
             managed: None,
+            instance_prices: None,
         }
     }
 

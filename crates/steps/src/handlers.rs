@@ -170,6 +170,24 @@ impl Clients {
         })
     }
 
+    /// A Price List Query API client, in the region that serves it
+    /// ([`crate::ec2_prices::PRICE_LIST_REGION`]), with the SDK's standard retries.
+    pub fn pricing(&self) -> crate::ec2_prices::PricingApi {
+        let conf = aws_sdk_pricing::config::Builder::from(&self.sdk)
+            .region(aws_sdk_pricing::config::Region::new(
+                crate::ec2_prices::PRICE_LIST_REGION,
+            ))
+            // A Price List that does not answer costs the run its regional prices, not its
+            // Initializer: each call gives up after 10 s (and the bundled table is used).
+            .timeout_config(
+                aws_sdk_pricing::config::timeout::TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(10))
+                    .build(),
+            )
+            .build();
+        crate::ec2_prices::PricingApi::new(aws_sdk_pricing::Client::from_conf(conf))
+    }
+
     /// A CloudWatch Logs client for `region` (the tuned function's, where its logs are).
     pub fn logs(&self, region: Option<&str>) -> LogsApi {
         let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.sdk).retry_config(
@@ -222,14 +240,34 @@ pub async fn initializer(
     // The edge: the one place the execution input is parsed.
     let input = ExecutionInput::from_json(&event.payload, defaults)?;
     let region = input.lambda.region.as_deref();
-    initializer::initialize(
+    let mut plan = initializer::initialize(
         &clients.lambda_until(region, deadline_of(&event)),
         Some(&clients.logs(region)),
         &input,
         &event.context.request_id,
         true,
     )
-    .await
+    .await?;
+    // An LMI run on AWS prices its instances at the function's region's EC2 prices, unless the
+    // input gives a price.
+    if plan
+        .input
+        .managed_instances
+        .as_ref()
+        .is_some_and(|m| m.vcpu_hour_price.is_none())
+    {
+        let today = aws_sdk_pricing::primitives::DateTime::from(SystemTime::now())
+            .fmt(aws_sdk_pricing::primitives::DateTimeFormat::DateTime)
+            .map(|d| d.chars().take(10).collect::<String>())
+            .unwrap_or_default();
+        let prices = clients
+            .pricing()
+            .instance_prices(&plan.function.region, plan.function.architecture, &today)
+            .await;
+        tracing::info!(read = prices.hourly.len(), missing = prices.missing.len(), region = %prices.region, "EC2 prices from the Price List API");
+        plan.function.instance_prices = Some(prices);
+    }
+    Ok(plan)
 }
 
 /// The Publisher's adapter.

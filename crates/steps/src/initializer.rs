@@ -82,6 +82,7 @@ pub async fn initialize(
         ephemeral_storage_mb: config.ephemeral_storage_mb,
         timeout_s: config.timeout_s,
         managed: config.managed.clone(),
+        instance_prices: None,
     };
     let mut plan = Plan::new(input, snapshot, run_id);
     if in_state_machine {

@@ -26,6 +26,7 @@
 
 pub mod analyzer;
 pub mod cleaner;
+pub mod ec2_prices;
 pub mod error;
 pub mod events;
 pub mod executor;

@@ -9,7 +9,7 @@ use crate::events::{managed_alias, ExecutorEvent, ExecutorOutput, FunctionSnapsh
 use crate::lambda::LambdaApi;
 use powertune_core::input::ExecutionInput;
 use powertune_core::managed::analysis::{analyze, Context, Load, ManagedResult, OnDemand};
-use powertune_core::managed::prices::{TABLE_REGION, TABLE_SOURCE};
+use powertune_core::managed::prices::{InstancePrices, TABLE_REGION, TABLE_SOURCE};
 use powertune_core::managed::{Configuration, ManagedInstances};
 use powertune_core::output::TuningResult;
 use powertune_core::pricing::Architecture;
@@ -371,6 +371,7 @@ pub fn decide(
     loads: &[(Configuration, Load)],
     notes: &[String],
     on_demand: Option<OnDemand>,
+    instance_prices: Option<&InstancePrices>,
 ) -> ManagedResult {
     let mut result = analyze(
         loads,
@@ -380,6 +381,7 @@ pub fn decide(
             monthly_requests: input.monthly_invocations,
             architecture,
             on_demand,
+            instance_prices,
         },
     );
     let (_, left_out) = managed.configurations();
@@ -387,16 +389,32 @@ pub fn decide(
         .warnings
         .extend(left_out.iter().map(|l| format!("Left out: {l}.")));
     result.warnings.extend(notes.iter().cloned());
-    if managed.vcpu_hour_price.is_none() {
+    if managed.vcpu_hour_price.is_some() {
+        return result;
+    }
+    if let Some(read) = instance_prices {
         result.warnings.push(format!(
-            "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price (vcpuHourPrice) for your region's or your instance types'."
+            "Instances are priced from {}: {}.",
+            read.source,
+            read.hourly
+                .iter()
+                .map(|(instance, hourly)| format!("{instance} ${hourly}/h"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
-        let region = input.region.as_deref().unwrap_or(TABLE_REGION);
-        if region != TABLE_REGION {
-            result.warnings.push(format!(
-                "The instance prices are {TABLE_REGION}'s, not {region}'s."
-            ));
-        }
+        result.warnings.extend(read.missing.iter().map(|m| {
+            format!("Not in the Price List, priced from the bundled {TABLE_REGION} table: {m}.")
+        }));
+        return result;
+    }
+    result.warnings.push(format!(
+        "Instances are priced from a bundled table: {TABLE_SOURCE}; give --vcpu-hour-price (vcpuHourPrice) for your region's or your instance types'."
+    ));
+    let region = input.region.as_deref().unwrap_or(TABLE_REGION);
+    if region != TABLE_REGION {
+        result.warnings.push(format!(
+            "The instance prices are {TABLE_REGION}'s, not {region}'s."
+        ));
     }
     result
 }
@@ -408,10 +426,12 @@ pub fn saved(
     architecture: Architecture,
     loads: &[(Configuration, Load)],
     notes: &[String],
+    instance_prices: Option<&InstancePrices>,
 ) -> serde_json::Value {
     serde_json::json!({
         "input": input.to_json(),
         "architecture": architecture.as_str(),
+        "instancePrices": instance_prices,
         "loads": loads
             .iter()
             .map(|(c, l)| serde_json::json!({"configuration": c, "load": l}))
@@ -476,12 +496,13 @@ pub fn analyze_run(event: &AnalyzerEvent) -> Result<serde_json::Value, StepError
     let loads: Vec<(Configuration, Load)> = loads.into_iter().map(|(_, c, l)| (c, l)).collect();
     let notes = vec![NO_ON_DEMAND.to_string()];
     let architecture = event.function.architecture;
-    let result = decide(&event.input, m, architecture, &loads, &notes, None);
+    let prices = event.function.instance_prices.as_ref();
+    let result = decide(&event.input, m, architecture, &loads, &notes, None, prices);
     tracing::info!(recommended = ?result.recommended, "LMI analysis");
     document(
         &result,
         None,
-        saved(&event.input, architecture, &loads, &notes),
+        saved(&event.input, architecture, &loads, &notes, prices),
     )
     .map_err(|e| StepError::AnalysisFailed(e.to_string()))
 }

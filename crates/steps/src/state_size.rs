@@ -324,7 +324,15 @@ fn managed_state(
     use powertune_core::managed::analysis::Load;
     let (configs, _) = m.configurations();
     let configurations = configs.len();
+    // The widest price list: every family's instance read, or missing with its reason.
+    let prices = powertune_core::managed::prices::InstancePrices {
+        region: "ap-southeast-5".into(),
+        source: "the AWS Price List API for ap-southeast-5, read 2026-12-05".into(),
+        hourly: vec![("r7i.large".into(), 0.123_456_789_012_345); 3],
+        missing: vec!["x".repeat(300); 3],
+    };
     let mut full = plan.clone();
+    full.function.instance_prices = Some(prices.clone());
     full.versions = vec![WIDEST_VERSION.to_string(); configurations];
     full.publisher_rounds = configurations + 1;
     full.publishing_done = true;
@@ -354,10 +362,14 @@ fn managed_state(
     let results_bytes = json!(results).to_string().len();
     let notes = vec![NO_ON_DEMAND.to_string()];
     let architecture = plan.function.architecture;
-    let result = decide(input, m, architecture, &loads, &notes, None);
-    let analysis_bytes = document(&result, None, saved(input, architecture, &loads, &notes))
-        .map(|d| d.to_string().len())
-        .unwrap_or(2 * results_bytes)
+    let result = decide(input, m, architecture, &loads, &notes, None, Some(&prices));
+    let analysis_bytes = document(
+        &result,
+        None,
+        saved(input, architecture, &loads, &notes, Some(&prices)),
+    )
+    .map(|d| d.to_string().len())
+    .unwrap_or(2 * results_bytes)
         + DECISION_BYTES;
     let cleanup = CleanupReport {
         deleted_aliases: configurations,
@@ -404,6 +416,7 @@ mod tests {
             ephemeral_storage_mb: 512,
             timeout_s: None,
             managed: None,
+            instance_prices: None,
         };
         let plan = Plan::new(&input, function, "abcdefabcdef".into());
         (plan, input)

@@ -488,6 +488,7 @@ fn each_step_may_call_what_it_calls() {
                 "lambda:ListAliases",
                 "lambda:GetAlias",
                 "lambda:GetAccountSettings",
+                "pricing:GetProducts",
             ][..],
         ),
         (

@@ -166,6 +166,8 @@ pub(crate) async fn deploy_stack(env: &Env, prefix: &str, timeout: u32) -> Resul
         ("AWS_ENDPOINT_URL_S3", env.moto.clone()),
         // Logs Insights (coldStartRate "auto") where the functions log: the emulator.
         ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", env.emulator.clone()),
+        // The Price List Query API (an LMI run's EC2 prices) too.
+        ("AWS_ENDPOINT_URL_PRICING", env.emulator.clone()),
         ("RUST_LOG", "warn".to_string()),
     ];
     for step in STEPS {
@@ -491,6 +493,13 @@ pub(crate) async fn set_function_state(env: &Env, function: &str, state: Value) 
     )
     .await?;
     ensure!(reply["status"] == "ok", "state not set: {reply}");
+    Ok(())
+}
+
+/// Sets the EC2 prices the emulator's Price List API answers with.
+pub(crate) async fn set_prices(env: &Env, prices: Value) -> Result<()> {
+    let reply = http_post(&env.emulator, "/_powertune/prices", &prices.to_string()).await?;
+    ensure!(reply["status"] == "ok", "prices not set: {reply}");
     Ok(())
 }
 

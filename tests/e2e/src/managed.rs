@@ -60,6 +60,52 @@ pub(crate) async fn managed_instances_run(env: &Env) -> Result<()> {
     let e = execute(env, lmi_input()).await?;
     succeeded(&e)?;
     check_lmi_output(&e.output)?;
+    // The Price List has no price here: the bundled table's, and the run says so.
+    let row = &e.output["managedInstances"]["rows"][0];
+    ensure!(row["price"]["source"] == "bundled", "{}", row["price"]);
+    let warnings = e.output["managedInstances"]["warnings"].to_string();
+    ensure!(
+        warnings
+            .contains("Not in the Price List, priced from the bundled us-east-1 table: c7i.large"),
+        "{warnings}"
+    );
+    assert_lmi_untouched(env).await
+}
+
+/// The Initializer reads the function's region's EC2 prices from the Price List Query API, and
+/// the analysis prices the environments with them (1 vCPU at 2 GiB: half a c7i.large).
+pub(crate) async fn managed_instances_priced_from_the_price_list(env: &Env) -> Result<()> {
+    set_prices(
+        env,
+        json!([{"regionCode": REGION, "instanceType": "c7i.large", "usdPerHour": 0.2},
+               {"regionCode": "eu-west-1", "instanceType": "c7i.large", "usdPerHour": 0.9}]),
+    )
+    .await?;
+    let e = execute(env, lmi_input()).await;
+    set_prices(env, json!([])).await?;
+    let e = e?;
+    succeeded(&e)?;
+    check_lmi_output(&e.output)?;
+    let row = &e.output["managedInstances"]["rows"][0];
+    ensure!(
+        row["price"]["source"] == "priceList" && row["price"]["vcpuHour"] == 0.1,
+        "{}",
+        row["price"]
+    );
+    let hourly = row["price"]["hourly"].as_f64().unwrap_or(0.0);
+    ensure!((hourly - 0.1 * 1.15).abs() < 1e-9, "{hourly}");
+    let warnings = e.output["managedInstances"]["warnings"].to_string();
+    ensure!(
+        warnings.contains(&format!("the AWS Price List API for {REGION}"))
+            && warnings.contains("c7i.large $0.2/h")
+            && !warnings.contains("priced from a bundled table"),
+        "{warnings}"
+    );
+    ensure!(
+        e.output["measured"]["instancePrices"]["hourly"][0] == json!(["c7i.large", 0.2]),
+        "{}",
+        e.output["measured"]["instancePrices"]
+    );
     assert_lmi_untouched(env).await
 }
 

@@ -928,6 +928,7 @@ pub(crate) async fn largest_plan_that_fits(env: &Env) -> Result<()> {
             // As the Initializer records the target (30 s): every byte counts here.
             timeout_s: Some(30),
             managed: None,
+            instance_prices: None,
         };
         let plan = powertune_steps::events::Plan::new(&parsed, function, "x".repeat(12));
         Ok(powertune_steps::state_size::largest_state(&plan, &parsed))

@@ -163,7 +163,19 @@ fn managed(args: &Args, name: &str, saved: Value) -> Result<(), Failure> {
             serde_json::from_value(saved["managedInstances"]["onDemand"].clone()).ok(),
         ),
     };
-    let result = crate::managed::decide(&input, &lmi, architecture, &loads, &notes, on_demand);
+    // The prices an AWS run read from the Price List, kept with its loads.
+    let prices: Option<powertune_core::managed::prices::InstancePrices> =
+        serde_json::from_value(measured["instancePrices"].clone())
+            .map_err(|e| bad(&format!("its instance prices cannot be read: {e}")))?;
+    let result = crate::managed::decide(
+        &input,
+        &lmi,
+        architecture,
+        &loads,
+        &notes,
+        on_demand,
+        prices.as_ref(),
+    );
     let format = args.output.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table
     } else {
@@ -174,7 +186,7 @@ fn managed(args: &Args, name: &str, saved: Value) -> Result<(), Failure> {
             title: format!("powertune: {name} on Lambda Managed Instances"),
             result: &result,
             on_demand: on_demand_result.as_ref(),
-            saved: crate::managed::saved(&input, architecture, &loads, &notes),
+            saved: crate::managed::saved(&input, architecture, &loads, &notes, prices.as_ref()),
         },
         args.json.as_deref(),
         args.html.as_deref(),

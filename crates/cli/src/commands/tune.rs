@@ -309,6 +309,7 @@ fn managed_bound(parsed: &ExecutionInput, m: &powertune_core::managed::ManagedIn
                     Architecture::X86_64,
                     m.savings_plan_discount,
                     m.vcpu_hour_price,
+                    None,
                 )
                 .hourly
         })
@@ -559,6 +560,8 @@ fn run_managed(
         &measured.loads,
         &measured.machine_notes,
         on_demand,
+        // Locally: the bundled table (or --vcpu-hour-price).
+        None,
     );
     let result = &decided;
     crate::managed::emit(
@@ -574,6 +577,7 @@ fn run_managed(
                 settings.architecture,
                 &measured.loads,
                 &measured.machine_notes,
+                None,
             ),
         },
         args.json.as_deref(),

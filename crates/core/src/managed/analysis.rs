@@ -9,7 +9,9 @@
 //! than [`MIN_ENVIRONMENTS`]; each is paid for every hour of the month, and every request pays
 //! [`REQUEST_PRICE`]. Scaling takes minutes on LMI, so the traffic is taken as steady.
 
-use super::prices::{environment_price, EnvironmentPrice, HOURS_PER_MONTH, REQUEST_PRICE};
+use super::prices::{
+    environment_price, EnvironmentPrice, InstancePrices, HOURS_PER_MONTH, REQUEST_PRICE,
+};
 use super::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use crate::budget::Budget;
 use crate::pricing::Architecture;
@@ -175,6 +177,8 @@ pub struct Context<'a> {
     pub architecture: Architecture,
     /// On-demand Lambda's recommendation, when it was measured.
     pub on_demand: Option<OnDemand>,
+    /// The region's instance prices, when an AWS run read them (else the bundled table's).
+    pub instance_prices: Option<&'a InstancePrices>,
 }
 
 impl Row {
@@ -287,6 +291,7 @@ fn row(configuration: &Configuration, load: &Load, cx: &Context<'_>) -> Row {
         cx.architecture,
         cx.input.savings_plan_discount,
         cx.input.vcpu_hour_price,
+        cx.instance_prices,
     );
     let budget_statistic = cx
         .budget
@@ -543,6 +548,7 @@ mod tests {
             monthly_requests: None,
             architecture: Architecture::X86_64,
             on_demand: od,
+            instance_prices: None,
         }
     }
 

@@ -255,6 +255,7 @@ fn snapshot() -> FunctionSnapshot {
         ephemeral_storage_mb: 512,
         timeout_s: None,
         managed: None,
+        instance_prices: None,
     }
 }
 
