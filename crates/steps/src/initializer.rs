@@ -10,7 +10,8 @@ use crate::lambda::{FunctionConfig, LambdaApi};
 use crate::state_size;
 use aws_sdk_lambda::types::State;
 use powertune_core::input::{
-    ColdStartRate, Defaults, ExecutionInput, FunctionRef, MeasuredRate, AUTO_RATE_DAYS,
+    ColdStartRate, Defaults, ExecutionInput, FunctionRef, MeasuredRate, MeasuredTraffic,
+    TrafficSource, AUTO_RATE_DAYS,
 };
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
@@ -39,20 +40,37 @@ pub async fn initialize(
     if let Some(m) = &input.managed_instances {
         check_managed(lambda, m, &function, &config)?;
     }
-    let auto = input.cold_start_rate == Some(ColdStartRate::Auto);
-    if auto && logs.is_none() {
-        return Err(StepError::InvalidInput(
-            "coldStartRate \"auto\" reads the share of cold starts from the function's CloudWatch logs, which a local run has none of: give a share, such as 0.05".into(),
-        ));
+    // coldStartRate "auto" and monthlyInvocations "auto" are read by one Logs Insights query.
+    let rate_auto = input.cold_start_rate == Some(ColdStartRate::Auto);
+    let traffic_auto = input.monthly_invocations_source == Some(TrafficSource::Auto);
+    let auto = rate_auto || traffic_auto;
+    if logs.is_none() {
+        if rate_auto {
+            return Err(StepError::InvalidInput(
+                "coldStartRate \"auto\" reads the share of cold starts from the function's CloudWatch logs, which a local run has none of: give a share, such as 0.05".into(),
+            ));
+        }
+        if traffic_auto {
+            return Err(StepError::InvalidInput(
+                "monthlyInvocations \"auto\" reads the function's traffic from its CloudWatch logs, which a local run has none of: give invocations a month, such as 100000000".into(),
+            ));
+        }
     }
-    // The plan's size is estimated with the rate as the query will give it: its size does not
-    // depend on what it counts.
+    // The plan's size is estimated with what the query will give: its size does not depend on
+    // what it counts.
     let planned;
     let input = if auto {
-        planned = ExecutionInput {
-            cold_start_rate: Some(ColdStartRate::Measured(largest_rate(&config.log_group))),
-            ..input.clone()
-        };
+        let largest = largest_rate(&config.log_group);
+        let mut p = input.clone();
+        if rate_auto {
+            p.cold_start_rate = Some(ColdStartRate::Measured(largest.clone()));
+        }
+        if traffic_auto {
+            let traffic = MeasuredTraffic::of(&largest);
+            p.monthly_invocations = Some(traffic.per_month);
+            p.monthly_invocations_source = Some(TrafficSource::Measured(traffic));
+        }
+        planned = p;
         &planned
     } else {
         input
@@ -122,8 +140,15 @@ pub async fn initialize(
                 Instant::now() + wait,
             )
             .await?;
-        tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "coldStartRate read from the logs");
-        plan.input.cold_start_rate = Some(ColdStartRate::Measured(rate));
+        tracing::info!(rate = rate.rate, invocations = rate.invocations, cold_starts = rate.cold_starts, log_group = %rate.log_group, "read from the logs");
+        if traffic_auto {
+            let traffic = MeasuredTraffic::of(&rate);
+            plan.input.monthly_invocations = Some(traffic.per_month);
+            plan.input.monthly_invocations_source = Some(TrafficSource::Measured(traffic));
+        }
+        if rate_auto {
+            plan.input.cold_start_rate = Some(ColdStartRate::Measured(rate));
+        }
     }
     if config.busy() {
         // UpdateFunctionConfiguration fails while another update is in progress, and every

@@ -87,7 +87,7 @@ impl LogsApi {
                 .map_err(|e| {
                     StepError::aws(
                         "CloudWatchLogs",
-                        "GetQueryResults (coldStartRate \"auto\")",
+                        "GetQueryResults (\"auto\" (coldStartRate, monthlyInvocations))",
                         e,
                     )
                 })?;
@@ -106,13 +106,15 @@ impl LogsApi {
                         .collect();
                     return MeasuredRate::from_query_results(&rows, log_group, AUTO_RATE_DAYS)
                         .map_err(|e| {
-                            StepError::InvalidInput(format!("coldStartRate \"auto\": {e}"))
+                            StepError::InvalidInput(format!(
+                                "\"auto\" (coldStartRate, monthlyInvocations): {e}"
+                            ))
                         });
                 }
                 Some(QueryStatus::Scheduled | QueryStatus::Running) | None => {}
                 Some(other) => {
                     return Err(StepError::UnexpectedResponse(format!(
-                        "coldStartRate \"auto\": the Logs Insights query on {log_group} ended {}; give a rate such as 0.05, or start again",
+                        "\"auto\" (coldStartRate, monthlyInvocations): the Logs Insights query on {log_group} ended {}; give a number, such as a coldStartRate of 0.05, or start again",
                         other.as_str()
                     )));
                 }
@@ -121,7 +123,7 @@ impl LogsApi {
                 // The query costs by the data it scans: stop it rather than leave it running.
                 let _ = self.client.stop_query().query_id(&id).send().await;
                 return Err(StepError::WaitTimedOut(format!(
-                    "coldStartRate \"auto\": the Logs Insights query on {log_group} did not finish in time; give a rate such as 0.05"
+                    "\"auto\" (coldStartRate, monthlyInvocations): the Logs Insights query on {log_group} did not finish in time; give a number, such as a coldStartRate of 0.05"
                 )));
             }
             tokio::time::sleep(self.poll).await;
@@ -145,13 +147,13 @@ fn start_failed<R: std::fmt::Debug + Send + Sync + 'static>(
     );
     match e.code() {
         _ if missing => StepError::InvalidInput(format!(
-            "coldStartRate \"auto\": the log group {log_group} does not exist (the function has never logged, or logs elsewhere), so there is no cold-start rate to read; give one, such as 0.05"
+            "\"auto\" (coldStartRate, monthlyInvocations): the log group {log_group} does not exist (the function has never logged, or logs elsewhere), so there is nothing to read; give a number, such as a coldStartRate of 0.05"
         )),
         Some("AccessDeniedException") => StepError::InvalidInput(format!(
-            "coldStartRate \"auto\": powertune may not query {log_group} (logs:StartQuery and logs:GetQueryResults): add the group to the deployment's queryLogGroups parameter (Lambda's /aws/lambda/* by default) and deploy the current template, or give a rate such as 0.05. {}",
+            "\"auto\" (coldStartRate, monthlyInvocations): powertune may not query {log_group} (logs:StartQuery and logs:GetQueryResults): add the group to the deployment's queryLogGroups parameter (Lambda's /aws/lambda/* by default) and deploy the current template, or give a number, such as a coldStartRate of 0.05. {}",
             e.message().unwrap_or_default()
         )),
-        _ => StepError::aws("CloudWatchLogs", "StartQuery (coldStartRate \"auto\")", e),
+        _ => StepError::aws("CloudWatchLogs", "StartQuery (\"auto\" (coldStartRate, monthlyInvocations))", e),
     }
 }
 

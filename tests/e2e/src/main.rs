@@ -86,6 +86,7 @@ async fn main() -> Result<()> {
         managed_instances_executor_killed,
         managed_instances_with_the_control_plane_throttled,
         managed_instances_run,
+        managed_instances_with_traffic_from_the_logs,
         managed_instances_priced_from_the_price_list,
         powertune_tune_remote_managed_instances,
         managed_instances_on_an_on_demand_function_are_refused,

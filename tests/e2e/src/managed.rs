@@ -281,3 +281,31 @@ pub(crate) async fn powertune_tune_remote_managed_instances(env: &Env) -> Result
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// `monthlyInvocations: "auto"`: the traffic is the function's REPORT records of the last 14
+/// days (an LMI function logs them as JSON `platform.report` records), scaled to a month; the
+/// LMI analysis prices its month at it.
+pub(crate) async fn managed_instances_with_traffic_from_the_logs(env: &Env) -> Result<()> {
+    // A run first, so that the function has logged.
+    let e = execute(env, lmi_input()).await?;
+    succeeded(&e)?;
+    let mut input = lmi_input();
+    input["monthlyInvocations"] = json!("auto");
+    let e = execute(env, input).await?;
+    succeeded(&e)?;
+    let read = &e.output["measured"]["input"]["monthlyInvocations"];
+    let invocations = read["invocations"].as_u64().unwrap_or(0);
+    let per_month = read["perMonth"].as_u64().unwrap_or(0);
+    ensure!(invocations > 0 && read["days"] == 14, "{read}");
+    // 730 hours over 14 days of 24.
+    ensure!(
+        per_month == (invocations as f64 * 730.0 / 336.0).round() as u64,
+        "{read}"
+    );
+    ensure!(
+        e.output["managedInstances"]["monthlyRequests"] == per_month,
+        "{} against {read}",
+        e.output["managedInstances"]["monthlyRequests"]
+    );
+    assert_lmi_untouched(env).await
+}

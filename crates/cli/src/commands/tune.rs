@@ -636,6 +636,11 @@ fn local_input(args: &Args, mut input: Map<String, Value>) -> Result<ExecutionIn
             "--cold-start-rate auto reads the share of cold starts from the function's CloudWatch logs on AWS; a local function has none: give a share, such as --cold-start-rate 0.05".into(),
         ));
     }
+    if parsed.monthly_invocations_source == Some(powertune_core::input::TrafficSource::Auto) {
+        return Err(Failure::BadInput(
+            "--monthly-invocations auto reads the function's traffic from its CloudWatch logs on AWS; a local function has none: give invocations a month, such as --monthly-invocations 100000000".into(),
+        ));
+    }
     Ok(parsed)
 }
 

@@ -2,7 +2,7 @@
 //! filled in, which parses back to the same input. The steps pass the input to each other in this
 //! form (with the tool's region beside it when the ARN has none).
 
-use super::{ColdStartRate, Defaults, ExecutionInput, InputError};
+use super::{ColdStartRate, Defaults, ExecutionInput, InputError, TrafficSource};
 use serde_json::{Map, Value};
 
 impl ExecutionInput {
@@ -82,7 +82,14 @@ impl ExecutionInput {
             o.insert("adaptive".into(), Value::from(true));
             o.insert("minNum".into(), Value::from(self.min_num));
         }
-        if let Some(n) = self.monthly_invocations {
+        if let Some(TrafficSource::Auto) = &self.monthly_invocations_source {
+            o.insert("monthlyInvocations".into(), Value::from("auto"));
+        } else if let Some(TrafficSource::Measured(m)) = &self.monthly_invocations_source {
+            o.insert(
+                "monthlyInvocations".into(),
+                serde_json::to_value(m).unwrap_or(Value::Null),
+            );
+        } else if let Some(n) = self.monthly_invocations {
             o.insert("monthlyInvocations".into(), Value::from(n));
         }
         o.insert(

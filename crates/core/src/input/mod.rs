@@ -30,7 +30,10 @@ pub use crate::failure::PowerValueFailures;
 pub use crate::reference::{FunctionRef, S3Location};
 pub use error::{FieldError, InputError};
 pub use fields::{field, Field, Flag, ValueKind, FIELDS};
-pub use rate::{auto_rate_query, ColdStartRate, MeasuredRate, AUTO_RATE_DAYS, AUTO_RATE_QUERY};
+pub use rate::{
+    auto_rate_query, ColdStartRate, MeasuredRate, MeasuredTraffic, TrafficSource, AUTO_RATE_DAYS,
+    AUTO_RATE_QUERY,
+};
 
 use crate::budget::Budget;
 use crate::payload::Payload;
@@ -148,6 +151,9 @@ pub struct ExecutionInput {
     /// `monthlyInvocations` (ours): project a month of this many invocations at each power
     /// value, and the recommendation's saving over the function's current memory.
     pub monthly_invocations: Option<u64>,
+    /// `monthlyInvocations: "auto"` (ours): the traffic is read from the function's logs on AWS
+    /// (`Auto` until then, `monthly_invocations` then being what was read).
+    pub monthly_invocations_source: Option<TrafficSource>,
     /// `managedInstances` and its fields (ours): tune for Lambda Managed Instances instead
     /// (core::managed).
     pub managed_instances: Option<crate::managed::ManagedInstances>,
@@ -213,6 +219,7 @@ impl ExecutionInput {
                 adaptive: runs.adaptive,
                 min_num: runs.min_num,
                 monthly_invocations: outcome.monthly_invocations,
+                monthly_invocations_source: outcome.monthly_invocations_source,
                 managed_instances,
             }),
             _ => Err(InputError { problems }),

@@ -1,7 +1,7 @@
 //! What the run gives back: `strategy`, `balancedWeight`, `maxDuration`, `coldStartRate`,
 //! `monthlyInvocations`, `includeOutputResults`, `autoOptimize` and `autoOptimizeAlias`.
 
-use super::rate::{ColdStartRate, MeasuredRate};
+use super::rate::{ColdStartRate, MeasuredRate, MeasuredTraffic, TrafficSource};
 use super::reader::Reader;
 use crate::budget::Budget;
 use crate::strategy::Strategy;
@@ -14,6 +14,7 @@ pub(super) struct OutcomeFields {
     pub max_duration: Option<Budget>,
     pub cold_start_rate: Option<ColdStartRate>,
     pub monthly_invocations: Option<u64>,
+    pub monthly_invocations_source: Option<TrafficSource>,
     pub include_output_results: bool,
     pub auto_optimize: bool,
     pub auto_optimize_alias: Option<String>,
@@ -56,23 +57,14 @@ pub(super) fn read(r: &mut Reader<'_>, only_cold_starts: bool) -> OutcomeFields 
             "is only used with \"autoOptimize\": true",
         );
     }
-    let monthly_invocations = match r.integer("monthlyInvocations", "of at least 1") {
-        None => None,
-        Some(n) if n >= 1 => Some(n as u64),
-        Some(_) => {
-            r.reject(
-                "monthlyInvocations",
-                "must be at least 1 (invocations per month)",
-            );
-            None
-        }
-    };
+    let (monthly_invocations, monthly_invocations_source) = monthly_invocations(r);
     OutcomeFields {
         strategy,
         balanced_weight,
         max_duration: max_duration(r),
         cold_start_rate: cold_start_rate(r, only_cold_starts),
         monthly_invocations,
+        monthly_invocations_source,
         include_output_results: r.bool("includeOutputResults"),
         auto_optimize,
         auto_optimize_alias,
@@ -119,6 +111,37 @@ fn cold_start_rate(r: &mut Reader<'_>, only_cold_starts: bool) -> Option<ColdSta
         return None;
     }
     Some(rate)
+}
+
+/// `monthlyInvocations`: invocations a month, at least 1; `"auto"` (read from the function's
+/// logs when the run starts on AWS); or the traffic so read, as the steps pass it on.
+fn monthly_invocations(r: &mut Reader<'_>) -> (Option<u64>, Option<TrafficSource>) {
+    const FIELD: &str = "monthlyInvocations";
+    match r.get(FIELD) {
+        None => (None, None),
+        Some(Value::String(s)) if s == "auto" => (None, Some(TrafficSource::Auto)),
+        Some(v @ Value::Object(_)) => match serde_json::from_value::<MeasuredTraffic>(v.clone()) {
+            Ok(m) => (Some(m.per_month), Some(TrafficSource::Measured(m))),
+            Err(_) => {
+                r.reject(
+                    FIELD,
+                    "must be a number of invocations a month, or \"auto\"",
+                );
+                (None, None)
+            }
+        },
+        Some(_) => match r.integer(FIELD, "of at least 1, or \"auto\"") {
+            Some(n) if n >= 1 => (Some(n as u64), None),
+            Some(_) => {
+                r.reject(
+                    FIELD,
+                    "must be at least 1 (invocations per month), or \"auto\"",
+                );
+                (None, None)
+            }
+            None => (None, None),
+        },
+    }
 }
 
 /// `maxDuration`: `{"statistic": "p95", "ms": 200}`, or the command line's `"p95=200ms"`.

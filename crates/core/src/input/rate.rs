@@ -2,6 +2,7 @@
 //! as `"auto"`, or as read from the function's logs (the Logs Insights query behind `"auto"`
 //! and the reading of its answer). The blend it drives is `crate::blend`'s.
 
+use crate::managed::prices::HOURS_PER_MONTH;
 use serde::{Deserialize, Serialize};
 
 /// The input's `coldStartRate`.
@@ -48,6 +49,43 @@ pub struct MeasuredRate {
     pub days: u32,
     /// The log group counted.
     pub log_group: String,
+}
+
+/// `monthlyInvocations: "auto"`: the traffic to project at, read from the same query as
+/// `coldStartRate: "auto"` (its count of REPORT records).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrafficSource {
+    /// To be read from the function's logs when the run starts on AWS.
+    Auto,
+    /// Read from them (what `"auto"` becomes; the steps pass it on in this form).
+    Measured(MeasuredTraffic),
+}
+
+/// A function's invocations a month, counted in its logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeasuredTraffic {
+    /// `invocations` over `days`, scaled to a month of [`HOURS_PER_MONTH`] hours.
+    pub per_month: u64,
+    /// REPORT records in the period.
+    pub invocations: u64,
+    /// The period, days back from when the run started.
+    pub days: u32,
+    /// The log group counted.
+    pub log_group: String,
+}
+
+impl MeasuredTraffic {
+    /// The month's traffic at the pace the query counted.
+    pub fn of(rate: &MeasuredRate) -> MeasuredTraffic {
+        let hours = f64::from(rate.days.max(1)) * 24.0;
+        MeasuredTraffic {
+            per_month: (rate.invocations as f64 * HOURS_PER_MONTH / hours).round() as u64,
+            invocations: rate.invocations,
+            days: rate.days,
+            log_group: rate.log_group.clone(),
+        }
+    }
 }
 
 /// How far back `"auto"` counts: Logs Insights can query any period the log group retains; two
@@ -120,7 +158,7 @@ impl MeasuredRate {
             + count("jsonRestores")?;
         if invocations == 0 {
             return Err(format!(
-                "{log_group} has no REPORT record in the last {days} days, so there is no cold-start rate to read: give one, such as \"coldStartRate\": 0.05"
+                "{log_group} has no REPORT record in the last {days} days, so there is no cold-start rate or traffic to read: give numbers, such as \"coldStartRate\": 0.05 or \"monthlyInvocations\": 1000000"
             ));
         }
         if cold_starts > invocations {
@@ -203,7 +241,7 @@ mod tests {
         let zero = vec![row(&[("invocations", "0")])];
         assert!(MeasuredRate::from_query_results(&zero, "/aws/lambda/f", 14)
             .unwrap_err()
-            .contains("give one, such as"));
+            .contains("give numbers, such as"));
         // What a query engine without `stats` answers: the events themselves.
         let events = vec![row(&[
             ("@ptr", "CmAKJgoi"),

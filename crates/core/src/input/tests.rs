@@ -338,6 +338,38 @@ fn options_that_need_another_option_say_so() {
 }
 
 #[test]
+fn monthly_invocations_auto_is_read_later_and_travels_as_what_was_read() {
+    let auto = parse(json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": "auto"})).unwrap();
+    assert_eq!(auto.monthly_invocations, None);
+    assert_eq!(auto.monthly_invocations_source, Some(TrafficSource::Auto));
+    let back: ExecutionInput =
+        serde_json::from_value(serde_json::to_value(&auto).unwrap()).unwrap();
+    assert_eq!(back, auto);
+    // 14 days of 46,000 REPORTs: 100,000 a month of 730 hours (46,000 x 730 / 336).
+    let read = MeasuredTraffic::of(&MeasuredRate {
+        rate: 0.01,
+        invocations: 46_000,
+        cold_starts: 460,
+        days: 14,
+        log_group: "/aws/lambda/f".into(),
+    });
+    assert_eq!(read.per_month, 99_940);
+    let measured = ExecutionInput {
+        monthly_invocations: Some(read.per_month),
+        monthly_invocations_source: Some(TrafficSource::Measured(read.clone())),
+        ..auto
+    };
+    let doc = measured.to_json();
+    assert_eq!(doc["monthlyInvocations"]["perMonth"], 99_940);
+    let back: ExecutionInput =
+        serde_json::from_value(serde_json::to_value(&measured).unwrap()).unwrap();
+    assert_eq!(back, measured);
+    assert_eq!(back.monthly_invocations, Some(99_940));
+    let e = parse(json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": "lots"})).unwrap_err();
+    assert!(e.to_string().contains("or \"auto\""), "{e}");
+}
+
+#[test]
 fn adaptive_sampling_takes_num_as_its_cap_and_min_num_as_its_first_round() {
     let i = parse(json!({"lambdaARN": ARN, "num": 100, "adaptive": true})).unwrap();
     assert_eq!((i.adaptive, i.min_num, i.num), (true, 5, 100));
