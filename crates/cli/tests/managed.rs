@@ -466,15 +466,24 @@ fn the_emulator_command_stops_its_environments_on_sigterm() {
             .version()
             .map(str::to_string)
             .unwrap();
-        let invoked = lambda
-            .invoke()
-            .function_name("lmi")
-            .qualifier(version)
-            .payload(aws_sdk_lambda::primitives::Blob::new(r#"{"waitMs": 1}"#))
-            .send()
-            .await
-            .expect("Invoke");
-        assert_eq!(invoked.function_error(), None);
+        // Its environment starts as the version is published; Active once it has.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let state = lambda
+                .get_function_configuration()
+                .function_name("lmi")
+                .qualifier(&version)
+                .send()
+                .await
+                .expect("GetFunctionConfiguration")
+                .state()
+                .map(|s| s.as_str().to_string());
+            if state.as_deref() != Some("Pending") || std::time::Instant::now() > deadline {
+                assert_eq!(state.as_deref(), Some("Active"));
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     });
     assert_eq!(processes_of(&dir), 1, "the environment runs");
     let killed = Command::new("kill")

@@ -132,10 +132,57 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// Starts the environment of LMI version `version` of `function`, as Lambda does before the
+/// version is Active (PublishVersion marks it Pending until this ends): its Init runs now, so no
+/// REPORT carries an Init Duration. An Init that fails makes the version Failed with the
+/// function's error as its `StateReason`. A version deleted meanwhile has its environment
+/// stopped.
+pub(crate) async fn start_version(state: Arc<State>, function: String, version: u32) {
+    let request_id = state.request_id();
+    let resolved = state
+        .control()
+        .resolve(&function, Some(&version.to_string()));
+    let failure = match resolved {
+        Err(e) => Some(e.message),
+        Ok(resolved) => {
+            let _starting = state.managed_start.lock().await;
+            let running = lock(&state.managed)
+                .get(&environment_key(&resolved))
+                .is_some_and(|m| m.env.is_alive());
+            if running {
+                // PublishVersion returned a version that has its environment already.
+                None
+            } else {
+                match start(&state, &resolved, &request_id).await {
+                    Ok(Ok((env, _))) => {
+                        // Initialized before any invocation: no REPORT reports it.
+                        let _ = env.take_init_duration();
+                        lock(&state.managed).insert(
+                            environment_key(&resolved),
+                            Arc::new(ManagedEnvironment {
+                                env,
+                                in_flight: std::sync::atomic::AtomicU32::new(0),
+                            }),
+                        );
+                        None
+                    }
+                    Ok(Err(init_failed)) => Some(format!(
+                        "The function's Init failed: {}",
+                        String::from_utf8_lossy(&init_failed.payload)
+                    )),
+                    Err(e) => Some(e.message),
+                }
+            }
+        }
+    };
+    if !state.control().version_started(&function, version, failure) {
+        state.drop_environments(&function, Some(&version.to_string()));
+    }
+}
+
 /// Invokes a function on Lambda Managed Instances. The emulator runs one environment per
-/// version (what a run measures is what one environment holds), started on the first
-/// invocation (on AWS, before the version is Active: its Init Duration is in that first
-/// REPORT here) and kept; it serves up to `cap` requests at once (`AWS_LAMBDA_MAX_CONCURRENCY`
+/// version (what a run measures is what one environment holds), started when the version is
+/// published ([`start_version`]; again on an invocation, should it have died) and kept; it serves up to `cap` requests at once (`AWS_LAMBDA_MAX_CONCURRENCY`
 /// to the runtime), and one more is refused as Lambda refuses it when "all runtime workers are
 /// busy" (backpressure: 429 TooManyRequestsException). A timed-out invocation fails alone; the
 /// environment goes on.
@@ -241,6 +288,12 @@ fn admit(
         control.admit_invocation(&resolved.function, restoring)?;
         resolved
     };
+    if resolved.failed.is_some() {
+        return Err(ApiError::conflict(format!(
+            "The operation cannot be performed at this time. The function is currently in the following state: Failed ({}:{})",
+            resolved.function_arn, resolved.version
+        )));
+    }
     if resolved.pending {
         return Err(ApiError::conflict(format!(
             "The operation cannot be performed at this time. The function is currently in the following state: Pending ({}:{})",

@@ -248,7 +248,8 @@ async fn function_operation(
         )),
         DeleteFunction => {
             state.control().delete_function(function, q)?;
-            state.drop_environments(&parse_function_ref(function)?.0);
+            let (name, qualifier) = parse_function_ref(function)?;
+            state.drop_environments(&name, q.or(qualifier.as_deref()));
             Ok(empty(204))
         }
         GetFunctionConfiguration => Ok(json_response(
@@ -272,15 +273,20 @@ async fn function_operation(
                 .faults
                 .code_storage_limit_bytes
                 .unwrap_or(DEFAULT_CODE_STORAGE_BYTES);
-            Ok(json_response(
-                201,
-                &state.control().publish_version(
-                    function,
-                    &call.parse(operation)?,
-                    pending,
-                    storage,
-                )?,
-            ))
+            let published = state.control().publish_version(
+                function,
+                &call.parse(operation)?,
+                pending,
+                storage,
+            )?;
+            // Lambda Managed Instances: the version's environment starts now.
+            if published["State"] == "Pending" && published["CapacityProviderConfig"].is_object() {
+                if let Some(number) = published["Version"].as_str().and_then(|v| v.parse().ok()) {
+                    let name = parse_function_ref(function)?.0;
+                    tokio::spawn(crate::invoke::start_version(state.clone(), name, number));
+                }
+            }
+            Ok(json_response(201, &published))
         }
         ListVersionsByFunction => Ok(json_response(
             200,

@@ -276,8 +276,11 @@ impl State {
     }
 
     /// Drops the idle environments of a function (after it or a version is deleted).
-    pub(crate) fn drop_environments(&self, function: &str) {
-        let prefix = format!("{function}:");
+    pub(crate) fn drop_environments(&self, function: &str, version: Option<&str>) {
+        let prefix = match version {
+            Some(v) => format!("{function}:{v}:"),
+            None => format!("{function}:"),
+        };
         lock(&self.pool).retain(|k, _| !k.starts_with(&prefix));
         lock(&self.managed).retain(|k, _| !k.starts_with(&prefix));
     }

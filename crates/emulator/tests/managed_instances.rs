@@ -84,8 +84,32 @@ async fn publish_on_lmi(lambda: &Client, name: &str, memory: i32, concurrency: i
         .version()
         .unwrap()
         .to_string();
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    let state = wait_while_pending(lambda, name, &version).await;
+    assert_eq!(state.0, "Active", "{state:?}");
     version
+}
+
+/// Polls `name:version` while it is Pending (its environment starting); its State and
+/// StateReason then.
+async fn wait_while_pending(lambda: &Client, name: &str, version: &str) -> (String, String) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let c = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .qualifier(version)
+            .send()
+            .await
+            .unwrap();
+        let state = c
+            .state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if state != "Pending" || std::time::Instant::now() > deadline {
+            return (state, c.state_reason().unwrap_or_default().to_string());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +254,8 @@ async fn a_managed_environment_serves_its_concurrency_and_refuses_one_more() {
         }
     }
     assert_eq!((answered.len(), throttled), (2, 1));
-    // One environment: only the request that started it reports an Init Duration.
+    // One environment, started when the version was published: no request reports an Init
+    // Duration (one that started another environment would).
     use base64::Engine;
     let inits = answered
         .iter()
@@ -246,7 +271,7 @@ async fn a_managed_environment_serves_its_concurrency_and_refuses_one_more() {
         })
         .filter(|init| *init)
         .count();
-    assert_eq!(inits, 1);
+    assert_eq!(inits, 0);
     // With the slots free again, the next request runs in the same environment.
     let again = invoke(&lambda, "wait", Some(&version), r#"{"waitMs": 1}"#).await;
     assert_eq!(again.function_error, None);
@@ -260,7 +285,7 @@ async fn a_timed_out_invocation_leaves_the_managed_environment_running() {
     create_on_lmi(&lambda, "slow", RUST, &example("io-bound"), 2048, 1).await;
     let version = publish_on_lmi(&lambda, "slow", 2048, 4).await;
     let warm = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1}"#).await;
-    assert!(warm.report.init_duration_ms.is_some());
+    assert_eq!(warm.function_error, None, "{}", warm.payload);
     let late = invoke(&lambda, "slow", Some(&version), r#"{"waitMs": 1500}"#).await;
     assert_eq!(late.function_error.as_deref(), Some("Unhandled"));
     assert!(
@@ -406,4 +431,91 @@ async fn a_dropped_emulator_stops_its_managed_environments() {
     }
     assert_eq!(processes_of(&dir), Vec::<u32>::new(), "left running");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_version_is_pending_until_its_environment_started_and_failed_if_it_cannot() {
+    // Lambda Managed Instances start a version's environments before it is Active: its Init
+    // runs then, and no invocation's REPORT carries it.
+    let emu = emulator().await;
+    let lambda = client(&emu);
+    let slow = code_dir(
+        "py-slow-init",
+        &[(
+            "app.py",
+            "import time\ntime.sleep(0.5)\n\ndef handler(event, context):\n    return 1\n",
+        )],
+    );
+    create_on_lmi(
+        &lambda,
+        "slow",
+        ("python3.13", "app.handler"),
+        &slow,
+        2048,
+        30,
+    )
+    .await;
+    let published = lambda
+        .publish_version()
+        .function_name("slow")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.state().map(|s| s.as_str()), Some("Pending"));
+    let version = published.version().unwrap().to_string();
+    // Pending is refused as Lambda refuses it.
+    let e = lambda
+        .invoke()
+        .function_name("slow")
+        .qualifier(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceConflictException"), "{e:?}");
+    assert_eq!(
+        wait_while_pending(&lambda, "slow", &version).await.0,
+        "Active"
+    );
+    let invoked = invoke(&lambda, "slow", Some(&version), "{}").await;
+    assert_eq!(invoked.function_error, None, "{}", invoked.payload);
+    assert_eq!(
+        invoked.report.init_duration_ms, None,
+        "{:?}",
+        invoked.report
+    );
+
+    // An Init that fails: the version is Failed, with the function's error as the reason.
+    let broken = code_dir(
+        "py-broken-init",
+        &[("app.py", "raise RuntimeError('no configuration found')\n")],
+    );
+    create_on_lmi(
+        &lambda,
+        "broken",
+        ("python3.13", "app.handler"),
+        &broken,
+        2048,
+        30,
+    )
+    .await;
+    let version = lambda
+        .publish_version()
+        .function_name("broken")
+        .send()
+        .await
+        .unwrap()
+        .version()
+        .unwrap()
+        .to_string();
+    let (state, reason) = wait_while_pending(&lambda, "broken", &version).await;
+    assert_eq!(state, "Failed");
+    assert!(reason.contains("no configuration found"), "{reason}");
+    let e = lambda
+        .invoke()
+        .function_name("broken")
+        .qualifier(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceConflictException"), "{e:?}");
 }

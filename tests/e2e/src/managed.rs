@@ -169,6 +169,16 @@ pub(crate) async fn managed_instances_executor_killed(env: &Env) -> Result<()> {
     )
     .await?;
     succeeded(&e)?;
+    // The kill happened: a task failed, and was retried.
+    let failed = history(env, &e.arn)
+        .await?
+        .iter()
+        .filter(|h| {
+            h.lambda_function_failed_event_details().is_some()
+                || h.task_failed_event_details().is_some()
+        })
+        .count();
+    ensure!(failed >= 1, "no Executor was killed");
     check_lmi_output(&e.output)?;
     assert_lmi_untouched(env).await
 }

@@ -78,11 +78,9 @@ impl ControlPlane {
                 f.revision, f.revision
             )),
         );
-        let pending = version
-            .parse::<u32>()
-            .ok()
-            .and_then(|n| f.versions.get(&n))
-            .is_some_and(|v| v.pending(Instant::now()));
+        let published = version.parse::<u32>().ok().and_then(|n| f.versions.get(&n));
+        let pending = published.is_some_and(|v| v.pending(Instant::now()));
+        let failed = published.and_then(|v| v.failed.as_deref());
         // A version has its own state; the function's (Pending, Inactive) shows on `$LATEST`.
         let state = if pending {
             FunctionState::Pending {
@@ -115,6 +113,12 @@ impl ControlPlane {
                 o.insert("StateReasonCode".into(), json!("Idle"));
             }
             FunctionState::Active => {}
+        }
+        // An LMI version whose environment did not start (its Init failed).
+        if let Some(reason) = failed {
+            o.insert("State".into(), json!("Failed"));
+            o.insert("StateReason".into(), json!(reason));
+            o.insert("StateReasonCode".into(), json!("FunctionError"));
         }
         o.insert(
             "LastUpdateStatus".into(),

@@ -112,11 +112,16 @@ pub struct Version {
     pub last_modified: String,
     /// Until when the version is `State: Pending` (Lambda: not invocable until `Active`).
     pub pending_until: Option<Instant>,
+    /// Lambda Managed Instances: the version's environment is starting (Pending until it has).
+    pub starting: bool,
+    /// Lambda Managed Instances: the version's environment could not start (`State: Failed`,
+    /// with this as its `StateReason`).
+    pub failed: Option<String>,
 }
 
 impl Version {
     fn pending(&self, now: Instant) -> bool {
-        self.pending_until.is_some_and(|t| now < t)
+        self.starting || self.pending_until.is_some_and(|t| now < t)
     }
 }
 
@@ -232,6 +237,8 @@ pub struct Resolved {
     pub config: Config,
     /// The version is still `Pending`: Lambda answers Invoke with ResourceConflictException.
     pub pending: bool,
+    /// The version is `Failed` (its LMI environment did not start), and why.
+    pub failed: Option<String>,
     /// The function's reserved concurrency, if set.
     pub reserved_concurrency: Option<u32>,
     /// Provisioned concurrency on the invoked qualifier (alias or version).
@@ -610,7 +617,7 @@ impl ControlPlane {
         let qualifier = qualifier.map(str::to_string).or(q);
         let f = self.function(&name)?;
         let arn = f.arn(&self.region);
-        let mut pending = false;
+        let (mut pending, mut failed) = (false, None);
         let (version, config) = match qualifier.as_deref() {
             None | Some("$LATEST") => ("$LATEST".to_string(), f.latest.clone()),
             Some(q) => {
@@ -629,6 +636,7 @@ impl ControlPlane {
                             ApiError::not_found(format!("Function not found: {arn}:{q}"))
                         })?;
                     pending = v.pending(Instant::now());
+                    failed = v.failed.clone();
                     (version, v.config.clone())
                 }
             }
@@ -644,6 +652,7 @@ impl ControlPlane {
             version,
             config,
             pending,
+            failed,
             reserved_concurrency: f.reserved_concurrency,
             provisioned,
             provisioned_total: f.provisioned.values().sum(),

@@ -54,6 +54,9 @@ impl ControlPlane {
                 if let Some(d) = body.description.as_ref().filter(|d| !d.is_empty()) {
                     config.description = d.clone();
                 }
+                // A version on Lambda Managed Instances is Active once its environment started
+                // (the server starts it: `invoke::start_version`).
+                let starting = config.managed.is_some();
                 f.versions.insert(
                     n,
                     Version {
@@ -61,6 +64,8 @@ impl ControlPlane {
                         config,
                         last_modified: timestamp(),
                         pending_until: (!pending.is_zero()).then(|| now + pending),
+                        starting,
+                        failed: None,
                     },
                 );
                 n
@@ -69,6 +74,22 @@ impl ControlPlane {
         let f = &self.functions[&name];
         let v = &f.versions[&number];
         Ok(self.configuration_json(f, &number.to_string(), &v.config, &v.last_modified))
+    }
+
+    /// The environment of LMI version `number` of `name` started (`failure`: it did not, and
+    /// why): the version is Active, or Failed. Whether the version is still there (it may have
+    /// been deleted meanwhile).
+    pub fn version_started(&mut self, name: &str, number: u32, failure: Option<String>) -> bool {
+        let Some(v) = self
+            .functions
+            .get_mut(name)
+            .and_then(|f| f.versions.get_mut(&number))
+        else {
+            return false;
+        };
+        v.starting = false;
+        v.failed = failure;
+        true
     }
 
     /// ListVersionsByFunction.
