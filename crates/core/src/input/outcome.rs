@@ -113,13 +113,31 @@ fn cold_start_rate(r: &mut Reader<'_>, only_cold_starts: bool) -> Option<ColdSta
     Some(rate)
 }
 
-/// `monthlyInvocations`: invocations a month, at least 1; `"auto"` (read from the function's
-/// logs when the run starts on AWS); or the traffic so read, as the steps pass it on.
+/// `monthlyInvocations`: invocations a month, at least 1; a steady rate (`"500/s"`), taken over
+/// a month of 730 hours; `"auto"` (read from the function's logs when the run starts on AWS); or
+/// the traffic so read, as the steps pass it on.
 fn monthly_invocations(r: &mut Reader<'_>) -> (Option<u64>, Option<TrafficSource>) {
     const FIELD: &str = "monthlyInvocations";
     match r.get(FIELD) {
         None => (None, None),
         Some(Value::String(s)) if s == "auto" => (None, Some(TrafficSource::Auto)),
+        // A steady rate: "500/s", a month of 730 hours of it.
+        Some(Value::String(s)) if s.trim_end().ends_with("/s") => {
+            let rate = s.trim_end().trim_end_matches("/s").trim().parse::<f64>();
+            match rate {
+                Ok(rate) if rate.is_finite() && rate > 0.0 => {
+                    let month = (rate * 3600.0 * crate::managed::prices::HOURS_PER_MONTH).round();
+                    (Some(month.max(1.0) as u64), None)
+                }
+                _ => {
+                    r.reject(
+                        FIELD,
+                        "must be invocations a month, a rate such as \"500/s\", or \"auto\"",
+                    );
+                    (None, None)
+                }
+            }
+        }
         Some(v @ Value::Object(_)) => match serde_json::from_value::<MeasuredTraffic>(v.clone()) {
             Ok(m) => (Some(m.per_month), Some(TrafficSource::Measured(m))),
             Err(_) => {

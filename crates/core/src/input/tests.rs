@@ -367,6 +367,14 @@ fn monthly_invocations_auto_is_read_later_and_travels_as_what_was_read() {
     assert_eq!(back.monthly_invocations, Some(99_940));
     let e = parse(json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": "lots"})).unwrap_err();
     assert!(e.to_string().contains("or \"auto\""), "{e}");
+    // A steady rate: 500 a second for 730 hours is 1,314,000,000 a month.
+    let rate = parse(json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": "500/s"})).unwrap();
+    assert_eq!(rate.monthly_invocations, Some(1_314_000_000));
+    assert_eq!(rate.to_json()["monthlyInvocations"], 1_314_000_000u64);
+    for bad in ["-3/s", "x/s", "0/s"] {
+        let e = parse(json!({"lambdaARN": ARN, "num": 10, "monthlyInvocations": bad})).unwrap_err();
+        assert!(e.to_string().contains("\"500/s\""), "{bad}: {e}");
+    }
 }
 
 #[test]
