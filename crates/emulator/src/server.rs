@@ -68,10 +68,10 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Respons
         let admin = admin.to_string();
         return Ok(admin_api(&admin, req, &state).await);
     }
-    if let Some(operation) = logs_operation(&req) {
+    if let Some(operation) = json_operation(&req, "Logs_20140328.") {
         return Ok(logs_api(&operation, req, &state).await);
     }
-    if let Some(operation) = pricing_operation(&req) {
+    if let Some(operation) = json_operation(&req, "AWSPriceListService.") {
         return Ok(pricing_api(&operation, req, &state).await);
     }
     let Some(route) = Route::of(req.method(), req.uri()) else {
@@ -133,35 +133,33 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Respons
         .unwrap_or_else(|e| error_response(&e)))
 }
 
-/// A CloudWatch Logs request (awsJson1.1: `POST /` with `X-Amz-Target: Logs_20140328.OP`):
-/// its operation.
-fn logs_operation(req: &Request<Incoming>) -> Option<String> {
+/// An awsJson1.1 request (`POST /` with `X-Amz-Target: <service>.OP`) to the service whose
+/// target starts with `service` (CloudWatch Logs' `Logs_20140328.`, the Price List's
+/// `AWSPriceListService.`): its operation.
+fn json_operation(req: &Request<Incoming>, service: &str) -> Option<String> {
     let target = req.headers().get("X-Amz-Target")?.to_str().ok()?;
-    let operation = target.strip_prefix("Logs_20140328.")?;
+    let operation = target.strip_prefix(service)?;
     (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
 }
 
-/// A Price List Query API request (awsJson1.1: `POST /` with `X-Amz-Target:
-/// AWSPriceListService.OP`): its operation.
-fn pricing_operation(req: &Request<Incoming>) -> Option<String> {
-    let target = req.headers().get("X-Amz-Target")?.to_str().ok()?;
-    let operation = target.strip_prefix("AWSPriceListService.")?;
-    (req.method() == Method::POST && req.uri().path() == "/").then(|| operation.to_string())
-}
-
-/// Answers a Price List request ([`crate::price_list`]) over the prices the admin API set.
-async fn pricing_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
-    let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
-    let prices = lock(&state.prices).clone();
-    let mut response = match crate::price_list::call(operation, &body, &prices) {
+/// An awsJson1.1 answer: the result, or an error with its `__type`, as the protocol has them.
+fn json_answer(answer: Result<Value, (&str, String)>) -> Response<Body> {
+    let mut response = match answer {
         Ok(v) => json_response(200, &v),
-        Err(e) => json_response(400, &json!({"__type": e.code, "message": e.message})),
+        Err((code, message)) => json_response(400, &json!({"__type": code, "message": message})),
     };
     response.headers_mut().insert(
         "Content-Type",
         HeaderValue::from_static("application/x-amz-json-1.1"),
     );
     response
+}
+
+/// Answers a Price List request ([`crate::price_list`]) over the prices the admin API set.
+async fn pricing_api(operation: &str, req: Request<Incoming>, state: &State) -> Response<Body> {
+    let body: Value = serde_json::from_slice(&read_body(req).await).unwrap_or(Value::Null);
+    let prices = lock(&state.prices).clone();
+    json_answer(crate::price_list::call(operation, &body, &prices).map_err(|e| (e.code, e.message)))
 }
 
 /// Answers a CloudWatch Logs request ([`crate::cloudwatch_logs`]); errors carry their `__type`, as the
@@ -181,15 +179,7 @@ async fn logs_api(operation: &str, req: Request<Incoming>, state: &State) -> Res
     } else {
         lock(&state.logs).call(operation, &body)
     };
-    let mut response = match answer {
-        Ok(v) => json_response(200, &v),
-        Err(e) => json_response(400, &json!({"__type": e.code, "message": e.message})),
-    };
-    response.headers_mut().insert(
-        "Content-Type",
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    response
+    json_answer(answer.map_err(|e| (e.code, e.message)))
 }
 
 /// The handler of each operation.

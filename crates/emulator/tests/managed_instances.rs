@@ -9,7 +9,7 @@ mod common;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::{CapacityProviderConfig, LambdaManagedInstancesCapacityProviderConfig};
 use aws_sdk_lambda::Client;
-use common::{client, code_dir, create, emulator, example, invoke};
+use common::{client, code_dir, create, create_from, emulator, example, invoke};
 use std::time::Duration;
 
 const PROVIDER: &str = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:test";
@@ -32,34 +32,20 @@ fn lmi(gib_per_vcpu: f64, concurrency: i32) -> CapacityProviderConfig {
 async fn create_on_lmi(
     lambda: &Client,
     name: &str,
-    (runtime, handler): (&str, &str),
+    runtime: (&str, &str),
     dir: &std::path::Path,
     memory: i32,
     timeout: i32,
 ) {
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(aws_sdk_lambda::types::Runtime::from(runtime))
-        .handler(handler)
-        .role("arn:aws:iam::123456789012:role/test")
-        .memory_size(memory)
-        .timeout(timeout)
-        .capacity_provider_config(lmi(2.0, 1))
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .s3_bucket("__local__")
-                .s3_key(dir.display().to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "CreateFunction {name}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(e)
-            )
-        });
+    create_from(
+        lambda,
+        name,
+        runtime,
+        dir,
+        (memory, timeout),
+        Some(lmi(2.0, 1)),
+    )
+    .await
 }
 
 const RUST: (&str, &str) = ("provided.al2023", "bootstrap");
@@ -464,14 +450,10 @@ async fn a_managed_version_is_pending_until_its_environment_started_and_failed_i
     assert_eq!(published.state().map(|s| s.as_str()), Some("Pending"));
     let version = published.version().unwrap().to_string();
     // Pending is refused as Lambda refuses it.
-    let e = lambda
-        .invoke()
-        .function_name("slow")
-        .qualifier(&version)
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), Some("ResourceConflictException"), "{e:?}");
+    assert_eq!(
+        refused(&lambda, "slow", &version).await,
+        "ResourceConflictException"
+    );
     assert_eq!(
         wait_while_pending(&lambda, "slow", &version).await.0,
         "Active"
@@ -510,12 +492,20 @@ async fn a_managed_version_is_pending_until_its_environment_started_and_failed_i
     let (state, reason) = wait_while_pending(&lambda, "broken", &version).await;
     assert_eq!(state, "Failed");
     assert!(reason.contains("no configuration found"), "{reason}");
+    assert_eq!(
+        refused(&lambda, "broken", &version).await,
+        "ResourceConflictException"
+    );
+}
+
+/// The error code an invocation of `name:version` is refused with.
+async fn refused(lambda: &Client, name: &str, version: &str) -> String {
     let e = lambda
         .invoke()
-        .function_name("broken")
-        .qualifier(&version)
+        .function_name(name)
+        .qualifier(version)
         .send()
         .await
-        .unwrap_err();
-    assert_eq!(e.code(), Some("ResourceConflictException"), "{e:?}");
+        .expect_err("the invocation is refused");
+    e.code().unwrap_or_default().to_string()
 }

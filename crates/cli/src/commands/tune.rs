@@ -339,7 +339,8 @@ fn managed_result(args: &Args, parsed: &ExecutionInput, output: Value) -> Result
                 "the execution's output is not a Lambda Managed Instances result: {e}"
             ))
         })?;
-    crate::managed::emit(
+    emit_managed(
+        args,
         &crate::managed::Emit {
             title: format!(
                 "powertune: {} on Lambda Managed Instances",
@@ -349,10 +350,19 @@ fn managed_result(args: &Args, parsed: &ExecutionInput, output: Value) -> Result
             on_demand: None,
             saved: output["measured"].clone(),
         },
+    )
+}
+
+/// Writes an LMI run's outputs, then `--require-budget`'s verdict: exit 5 when no
+/// configuration holds the budget.
+fn emit_managed(args: &Args, out: &crate::managed::Emit<'_>) -> Result<(), Failure> {
+    crate::managed::emit(
+        out,
         args.json.as_deref(),
         args.html.as_deref(),
         args.output.unwrap_or(OutputFormat::Table),
     )?;
+    let result = out.result;
     if args.require_budget && result.budget.is_some() && result.recommended.is_none() {
         return Err(Failure::OverBudget(result.why.clone()));
     }
@@ -563,14 +573,14 @@ fn run_managed(
         // Locally: the bundled table (or --vcpu-hour-price).
         None,
     );
-    let result = &decided;
-    crate::managed::emit(
+    emit_managed(
+        args,
         &crate::managed::Emit {
             title: format!(
                 "powertune: {} on Lambda Managed Instances",
                 settings.function.label
             ),
-            result,
+            result: &decided,
             on_demand: on_demand_result.as_ref(),
             saved: crate::managed::saved(
                 parsed,
@@ -580,14 +590,7 @@ fn run_managed(
                 None,
             ),
         },
-        args.json.as_deref(),
-        args.html.as_deref(),
-        args.output.unwrap_or(OutputFormat::Table),
-    )?;
-    if args.require_budget && result.budget.is_some() && result.recommended.is_none() {
-        return Err(Failure::OverBudget(result.why.clone()));
-    }
-    Ok(())
+    )
 }
 
 /// With --strict-prices, a region or architecture whose Lambda prices are not all known is bad

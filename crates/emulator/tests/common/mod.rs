@@ -147,6 +147,19 @@ pub async fn create_managed(
     dir: &std::path::Path,
     memory: i32,
 ) {
+    create_from(client, name, (runtime, handler), dir, (memory, 30), None).await
+}
+
+/// Creates `name` from `dir` in `runtime` with `handler`, of `memory` MB and `timeout` s, on
+/// `capacity` when given (Lambda Managed Instances: a compute type is set at creation).
+pub async fn create_from(
+    client: &Client,
+    name: &str,
+    (runtime, handler): (&str, &str),
+    dir: &std::path::Path,
+    (memory, timeout): (i32, i32),
+    capacity: Option<aws_sdk_lambda::types::CapacityProviderConfig>,
+) {
     client
         .create_function()
         .function_name(name)
@@ -154,7 +167,8 @@ pub async fn create_managed(
         .handler(handler)
         .role("arn:aws:iam::123456789012:role/test")
         .memory_size(memory)
-        .timeout(30)
+        .timeout(timeout)
+        .set_capacity_provider_config(capacity)
         .code(
             FunctionCode::builder()
                 .s3_bucket("__local__")
