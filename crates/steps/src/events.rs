@@ -136,6 +136,14 @@ pub struct Plan {
     /// All published and `$LATEST` restored: the state machine's `IsPublished` choice reads it.
     #[serde(default)]
     pub publishing_done: bool,
+    /// Lambda Managed Instances: how many of the published versions are Active and have their
+    /// alias (the versions activate together, after all are published).
+    #[serde(default)]
+    pub activated: usize,
+    /// Lambda Managed Instances: the Publisher invocations that waited for versions to become
+    /// Active (bounded by `publisher::MAX_ACTIVATION_ROUNDS`).
+    #[serde(default)]
+    pub activation_rounds: u32,
     /// What the next round of the Map invokes; the `IsSettled` choice reads `settled`.
     pub sampling: Sampling,
     /// Every power value's results so far, merged over the rounds by the Sampler.
@@ -153,6 +161,8 @@ impl Plan {
             versions: Vec::new(),
             publisher_rounds: 0,
             publishing_done: false,
+            activated: 0,
+            activation_rounds: 0,
             sampling: Sampling::start(input),
             results: Vec::new(),
         }

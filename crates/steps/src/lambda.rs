@@ -360,6 +360,24 @@ impl LambdaApi {
         Ok((version, out.description().unwrap_or_default().to_string()))
     }
 
+    /// A version's `State` (Active when Lambda gives none) and `StateReason`, now.
+    pub(crate) async fn version_state(
+        &self,
+        function: &str,
+        version: &str,
+    ) -> Result<(State, Option<String>), StepError> {
+        let out = self.configuration(function, version).await?;
+        Ok((
+            out.state().cloned().unwrap_or(State::Active),
+            out.state_reason().map(str::to_string),
+        ))
+    }
+
+    /// How often a wait looks.
+    pub(crate) fn poll_interval(&self) -> Duration {
+        self.waits.poll
+    }
+
     /// Waits until a version's `State` is `Active`. Lambda may keep a new version `Pending` for a
     /// while (SnapStart always, other functions sometimes), and invoking it meanwhile fails
     /// with ResourceConflictException; in the normal case this is one

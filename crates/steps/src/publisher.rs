@@ -5,6 +5,7 @@
 use crate::error::StepError;
 use crate::events::{Configuration, FunctionSnapshot, Plan};
 use crate::lambda::LambdaApi;
+use aws_sdk_lambda::types::State;
 use std::time::{Duration, Instant};
 
 /// Time kept in reserve at the end of an invocation, beyond twice the slowest configuration so
@@ -19,6 +20,9 @@ pub async fn publish(
     mut plan: Plan,
     budget: Duration,
 ) -> Result<Plan, StepError> {
+    if plan.input.managed_instances.is_some() {
+        return publish_managed(lambda, plan, budget).await;
+    }
     let started = Instant::now();
     let configurations = plan.configurations();
     let first = plan.published();
@@ -59,6 +63,91 @@ pub async fn publish(
     Ok(plan)
 }
 
+/// How many Publisher invocations may wait for an LMI run's versions to become Active: with the
+/// default totalExecutionTimeout of 300 s, about 20 minutes ("publishing a version triggers
+/// provisioning", which launches instances); a version still Pending then fails the run.
+pub const MAX_ACTIVATION_ROUNDS: u32 = 4;
+
+/// Lambda Managed Instances: a version is Active once Lambda has started its environments on
+/// instances, which takes minutes, so every configuration is published first (as many per
+/// invocation as fit) and the versions activate together; then each is aliased as it becomes
+/// Active, over as many invocations as that takes (the state machine's `IsPublished` loop), at
+/// most [`MAX_ACTIVATION_ROUNDS`] of them. A version that fails to activate fails the run (its
+/// StateReason said); the versions are in the plan, so the Cleaner deletes them.
+async fn publish_managed(
+    lambda: &LambdaApi,
+    mut plan: Plan,
+    budget: Duration,
+) -> Result<Plan, StepError> {
+    let started = Instant::now();
+    let configurations = plan.configurations();
+    let function = plan.function.arn.clone();
+    let first = plan.published();
+    let mut slowest = Duration::ZERO;
+    let left = || budget.saturating_sub(started.elapsed());
+    lambda.wait_until_ready(&function).await?;
+    while plan.published() < configurations.len() {
+        if plan.published() > first && !another_fits(left(), slowest) {
+            break;
+        }
+        let t0 = Instant::now();
+        let version = publish_version_of(lambda, &plan, &configurations[plan.published()]).await?;
+        plan.versions.push(version);
+        slowest = slowest.max(t0.elapsed());
+    }
+    if plan.published() < configurations.len() {
+        plan.publisher_rounds += 1;
+        return Ok(plan);
+    }
+    // Every configuration is published: `$LATEST` as it was (a no-op once it is).
+    restore_latest(lambda, &plan.function).await?;
+    let waiting_since_before = plan.activation_rounds > 0;
+    while plan.activated < configurations.len() {
+        let version = plan.versions[plan.activated].clone();
+        match lambda.version_state(&function, &version).await? {
+            (State::Active, _) => {
+                let config = &configurations[plan.activated];
+                lambda
+                    .create_run_alias(&function, &config.alias, &version, &plan.marker())
+                    .await?;
+                plan.activated += 1;
+            }
+            (State::Failed, reason) => {
+                return Err(StepError::UpdateFailed {
+                    function: format!("{function}:{version}"),
+                    memory: configurations[plan.activated].power_value,
+                    reason: reason.unwrap_or_else(|| "the version failed to activate".into()),
+                })
+            }
+            _ if plan.activation_rounds >= MAX_ACTIVATION_ROUNDS => {
+                return Err(StepError::WaitTimedOut(format!(
+                    "Version {version} of {function} ({}) was not Active after {} Publisher invocations waited for it; the capacity provider may not be able to launch the instances it needs.",
+                    configurations[plan.activated].alias, plan.activation_rounds
+                )))
+            }
+            _ if left() > SAFETY_MARGIN + lambda.poll_interval() => {
+                tokio::time::sleep(lambda.poll_interval()).await;
+            }
+            _ => break,
+        }
+    }
+    if plan.activated == configurations.len() {
+        plan.publishing_done = true;
+    } else if waiting_since_before || plan.published() > first {
+        plan.activation_rounds += 1;
+    }
+    plan.publisher_rounds += 1;
+    tracing::info!(
+        published = plan.published(),
+        activated = plan.activated,
+        of = configurations.len(),
+        activation_rounds = plan.activation_rounds,
+        done = plan.publishing_done,
+        "publisher round finished (Lambda Managed Instances)"
+    );
+    Ok(plan)
+}
+
 /// Whether another configuration fits in the time `left`: twice the slowest one so far, plus the
 /// safety margin.
 pub(crate) fn another_fits(left: Duration, slowest: Duration) -> bool {
@@ -76,6 +165,32 @@ pub(crate) fn restore_fits(left: Duration, slowest: Duration) -> bool {
 /// version is deleted here; if this invocation dies first, the Cleaner finds the version by its
 /// description.
 async fn publish_one(
+    lambda: &LambdaApi,
+    plan: &Plan,
+    config: &Configuration,
+) -> Result<String, StepError> {
+    let function = plan.function.arn.as_str();
+    let version = publish_version_of(lambda, plan, config).await?;
+    let aliased = async {
+        lambda.wait_until_active(function, &version).await?;
+        lambda
+            .create_run_alias(function, &config.alias, &version, &plan.marker())
+            .await
+    }
+    .await;
+    if let Err(e) = aliased {
+        // The version is in no plan yet, so nobody else would delete it.
+        if let Err(cleanup) = lambda.delete_version(function, &version).await {
+            tracing::warn!(version = %version, error = %cleanup, "could not delete the version of a failed configuration");
+        }
+        return Err(e);
+    }
+    Ok(version)
+}
+
+/// update -> wait -> publish: the version of `config`, which is this run's (its description
+/// carries the run's marker). An LMI configuration goes on the function's capacity provider.
+async fn publish_version_of(
     lambda: &LambdaApi,
     plan: &Plan,
     config: &Configuration,
@@ -116,20 +231,6 @@ async fn publish_one(
             "PublishVersion of {function} returned version {version} (\"{description}\") instead of a new version for {}; another deployment may be changing the function at the same time.",
             config.alias
         )));
-    }
-    let aliased = async {
-        lambda.wait_until_active(function, &version).await?;
-        lambda
-            .create_run_alias(function, &config.alias, &version, &plan.marker())
-            .await
-    }
-    .await;
-    if let Err(e) = aliased {
-        // The version is in no plan yet, so nobody else would delete it.
-        if let Err(cleanup) = lambda.delete_version(function, &version).await {
-            tracing::warn!(version = %version, error = %cleanup, "could not delete the version of a failed configuration");
-        }
-        return Err(e);
     }
     Ok(version)
 }

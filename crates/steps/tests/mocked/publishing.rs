@@ -283,3 +283,134 @@ async fn an_alias_created_during_the_run_by_someone_else_is_left_alone() {
     assert_eq!(err.error_type(), "PowerTuning.VersionConflict");
     assert!(err.to_string().contains("someone else's"), "{err}");
 }
+
+/// A version in `state`, with `reason`.
+fn version_in(
+    version: &'static str,
+    state: aws_sdk_lambda::types::State,
+    reason: Option<&'static str>,
+) -> Rule {
+    mock!(Client::get_function_configuration)
+        .match_requests(move |r| r.function_name() == Some(ARN) && r.qualifier() == Some(version))
+        .then_output(move || {
+            GetFunctionConfigurationOutput::builder()
+                .state(state.clone())
+                .set_state_reason(reason.map(str::to_string))
+                .build()
+        })
+}
+
+/// An LMI run of two configurations (2048 MB at 2 GiB per vCPU, concurrency 1 and 4) of a
+/// function on a capacity provider.
+fn lmi_plan() -> Plan {
+    let mut function = snapshot();
+    function.memory_size = 2048;
+    function.managed = Some(powertune_steps::events::ManagedPlacement {
+        capacity_provider_arn: "arn:aws:lambda:eu-west-1:123456789012:capacity-provider:cp".into(),
+        gib_per_vcpu: Some(4.0),
+        concurrency: Some(16),
+    });
+    Plan::new(
+        &typed(
+            json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048], "managedInstances": true,
+                      "memorySizes": [2048], "memoryPerVcpu": [2], "concurrencies": [1, 4]}),
+        ),
+        function,
+        "run1".into(),
+    )
+}
+
+#[tokio::test]
+async fn an_lmi_publisher_publishes_every_configuration_before_any_activates() {
+    use aws_sdk_lambda::types::State;
+    let (c1, c4) = (
+        "powertune run run1: LMI2048-2G-C1",
+        "powertune run run1: LMI2048-2G-C4",
+    );
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest(2048, "original", LastUpdateStatus::Successful),
+            &update(2048, c1),
+            &get_latest(2048, c1, LastUpdateStatus::Successful),
+            &publish("7", c1),
+            // Not waited for: the next configuration is published at once.
+            &update(2048, c4),
+            &get_latest(2048, c4, LastUpdateStatus::Successful),
+            &publish("8", c4),
+            // $LATEST back, capacity provider configuration included.
+            &get_latest(2048, c4, LastUpdateStatus::Successful),
+            &mock!(Client::update_function_configuration)
+                .match_requests(|r| {
+                    let lmi = r
+                        .capacity_provider_config()
+                        .and_then(|c| c.lambda_managed_instances_capacity_provider_config());
+                    r.description() == Some("original")
+                        && lmi.is_some_and(|l| {
+                            l.execution_environment_memory_gib_per_v_cpu() == Some(4.0)
+                                && l.per_execution_environment_max_concurrency() == Some(16)
+                        })
+                })
+                .then_output(|| UpdateFunctionConfigurationOutput::builder().build()),
+            &get_latest(2048, "original", LastUpdateStatus::Successful),
+            // Then they activate together: 7 after a while, and 8 fails.
+            &version_in("7", State::Pending, None),
+            &version_in("7", State::Active, None),
+            &create_alias("LMI2048-2G-C1", "7"),
+            &version_in(
+                "8",
+                State::Failed,
+                Some("The function's Init failed: no configuration"),
+            ),
+        ],
+    );
+    let e = publisher::publish(&lambda, lmi_plan(), Duration::from_secs(300))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "PowerTuning.UpdateFailed");
+    assert!(e.to_string().contains("no configuration"), "{e}");
+}
+
+#[tokio::test]
+async fn an_lmi_version_still_pending_after_its_rounds_fails_the_run() {
+    use aws_sdk_lambda::types::State;
+    let mut plan = lmi_plan();
+    plan.versions = vec!["7".into(), "8".into()];
+    plan.activation_rounds = publisher::MAX_ACTIVATION_ROUNDS;
+    let lambda = api(
+        RuleMode::Sequential,
+        &[
+            &get_latest(2048, "original", LastUpdateStatus::Successful),
+            // Restored already: nothing to change.
+            &mock!(Client::get_function_configuration)
+                .match_requests(|r| r.qualifier() == Some("$LATEST"))
+                .then_output(|| {
+                    let mut c = config(2048, "original", LastUpdateStatus::Successful);
+                    c.capacity_provider_config = Some(
+                        aws_sdk_lambda::types::CapacityProviderConfig::builder()
+                            .lambda_managed_instances_capacity_provider_config(
+                                aws_sdk_lambda::types::LambdaManagedInstancesCapacityProviderConfig::builder()
+                                    .capacity_provider_arn("arn:aws:lambda:eu-west-1:123456789012:capacity-provider:cp")
+                                    .execution_environment_memory_gib_per_v_cpu(4.0)
+                                    .per_execution_environment_max_concurrency(16)
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build(),
+                    );
+                    c
+                }),
+            // One look, no more waiting: the rounds are spent.
+            &version_in("7", State::Pending, None),
+        ],
+    );
+    let e = publisher::publish(&lambda, plan, Duration::from_secs(300))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "PowerTuning.WaitTimedOut");
+    assert!(
+        e.to_string()
+            .contains("not Active after 4 Publisher invocations"),
+        "{e}"
+    );
+}
