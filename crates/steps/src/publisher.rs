@@ -21,7 +21,9 @@ pub async fn publish(
     budget: Duration,
 ) -> Result<Plan, StepError> {
     if plan.input.managed_instances.is_some() {
-        return publish_managed(lambda, plan, budget).await;
+        // Boxed: nested in the on-demand path's future, its state machine made the binary's
+        // layout computation overflow rustc's query depth.
+        return Box::pin(publish_managed(lambda, plan, budget)).await;
     }
     let started = Instant::now();
     let configurations = plan.configurations();
