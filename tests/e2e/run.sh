@@ -6,8 +6,9 @@
 # the lanes share the work however long each scenario takes. Most of a scenario's time is
 # waiting (retry intervals, moto's interpreter), which lanes overlap.
 #   tests/e2e/run.sh [scenario ...]
-# POWERTUNE_E2E_LANES sets the number of lanes (default 4: 125 s for the 39 scenarios on 2 cores,
-# against 152 s with 3 lanes; for 35 scenarios, 137 s with 3, 211 s with 2 and 426 s with 1).
+# POWERTUNE_E2E_LANES sets the number of lanes (default 4: 125 s for the 51 scenarios on 2 cores
+# in CI, 2026-12-05; for 39 scenarios, 152 s with 3 lanes; for 35, 137 s with 3, 211 s with 2 and
+# 426 s with 1).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
