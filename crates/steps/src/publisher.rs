@@ -103,7 +103,6 @@ async fn publish_managed(
     }
     // Every configuration is published: `$LATEST` as it was (a no-op once it is).
     restore_latest(lambda, &plan.function).await?;
-    let waiting_since_before = plan.activation_rounds > 0;
     while plan.activated < configurations.len() {
         let version = plan.versions[plan.activated].clone();
         match lambda.version_state(&function, &version).await? {
@@ -135,7 +134,7 @@ async fn publish_managed(
     }
     if plan.activated == configurations.len() {
         plan.publishing_done = true;
-    } else if waiting_since_before || plan.published() > first {
+    } else {
         plan.activation_rounds += 1;
     }
     plan.publisher_rounds += 1;
