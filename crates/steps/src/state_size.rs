@@ -129,31 +129,10 @@ pub fn largest_state(plan: &Plan, input: &ExecutionInput) -> StateSize {
         + undecided_bytes
         + WARM_UP_BYTES
         + DECISION_BYTES;
-    let cleanup = CleanupReport {
-        deleted_aliases: configurations,
-        deleted_versions: configurations,
-        restored_latest: true,
-        failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
-        failure_count: configurations,
-        done: true,
-        rounds: crate::cleaner::MAX_ROUNDS,
-    };
-    let cleanup_bytes = json!(cleanup).to_string().len();
-    // Keys and separators of the state object: "stats", "cleanup", "analysis", "error", ...
-    let keys = 128;
-    // After the Optimizer's Parameters: the plan, the statistics, the cleanup and the analysis.
-    let succeeded = plan_bytes + stats_bytes + cleanup_bytes + analysis_bytes + keys;
-    // A failure after the Map: the plan, the statistics, the error and the cleanup's.
-    let failed = plan_bytes + stats_bytes + cleanup_bytes + 2 * ERROR_ALLOWANCE_BYTES + keys;
-    let payload = input
-        .payload
-        .as_ref()
-        .map(|p| p.to_value().to_string().len())
-        .unwrap_or(0);
     StateSize {
-        largest: succeeded.max(failed),
+        largest: largest(configurations, plan_bytes, stats_bytes, analysis_bytes),
         plan: plan_bytes,
-        payload,
+        payload: payload_bytes(input),
         configurations,
         stats: stats_bytes
             + if input.include_output_results {
@@ -311,6 +290,37 @@ pub(crate) fn largest_fitting_num(plan: &Plan, input: &ExecutionInput) -> Option
     Some(low)
 }
 
+/// The largest state of a run of `configurations` whose plan, results and analysis take these
+/// bytes: after the Optimizer's Parameters (the plan, the results, the cleanup and the
+/// analysis), or after a failure past the Map (the plan, the results, the error and the
+/// cleanup's), with the cleanup report at its widest.
+fn largest(configurations: usize, plan: usize, results: usize, analysis: usize) -> usize {
+    let cleanup = CleanupReport {
+        deleted_aliases: configurations,
+        deleted_versions: configurations,
+        restored_latest: true,
+        failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
+        failure_count: configurations,
+        done: true,
+        rounds: crate::cleaner::MAX_ROUNDS,
+    };
+    let cleanup = json!(cleanup).to_string().len();
+    // Keys and separators of the state object: "stats", "cleanup", "analysis", "error", ...
+    let keys = 128;
+    let succeeded = plan + results + cleanup + analysis + keys;
+    let failed = plan + results + cleanup + 2 * ERROR_ALLOWANCE_BYTES + keys;
+    succeeded.max(failed)
+}
+
+/// The input's inline payload, bytes.
+fn payload_bytes(input: &ExecutionInput) -> usize {
+    input
+        .payload
+        .as_ref()
+        .map(|p| p.to_value().to_string().len())
+        .unwrap_or(0)
+}
+
 /// An LMI run's largest state: the plan, every configuration's load at its widest (every
 /// duration and latency kept, six digits before the point, the longest first error), the
 /// analysis's document (which repeats the loads in `measured`) and the cleanup.
@@ -371,27 +381,10 @@ fn managed_state(
     .map(|d| d.to_string().len())
     .unwrap_or(2 * results_bytes)
         + DECISION_BYTES;
-    let cleanup = CleanupReport {
-        deleted_aliases: configurations,
-        deleted_versions: configurations,
-        restored_latest: true,
-        failures: vec!["x".repeat(1024); MAX_REPORTED_FAILURES],
-        failure_count: configurations,
-        done: true,
-        rounds: crate::cleaner::MAX_ROUNDS,
-    };
-    let cleanup_bytes = json!(cleanup).to_string().len();
-    let keys = 128;
-    let succeeded = plan_bytes + results_bytes + cleanup_bytes + analysis_bytes + keys;
-    let failed = plan_bytes + results_bytes + cleanup_bytes + 2 * ERROR_ALLOWANCE_BYTES + keys;
     StateSize {
-        largest: succeeded.max(failed),
+        largest: largest(configurations, plan_bytes, results_bytes, analysis_bytes),
         plan: plan_bytes,
-        payload: input
-            .payload
-            .as_ref()
-            .map(|p| p.to_value().to_string().len())
-            .unwrap_or(0),
+        payload: payload_bytes(input),
         configurations,
         stats: results_bytes,
     }
