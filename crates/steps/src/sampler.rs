@@ -24,8 +24,14 @@ pub fn sample(event: SamplerEvent) -> Result<Plan, StepError> {
     let mut invoked: Vec<u32> = round.iter().map(output_value).collect();
     invoked.sort_unstable();
     if invoked != plan.sampling.values {
+        // The Map's items: power values, or an LMI run's configurations by index.
+        let unit = if plan.input.managed_instances.is_some() {
+            " (configuration indices)"
+        } else {
+            " MB"
+        };
         return Err(StepError::InvalidInput(format!(
-            "The Sampler received results for {invoked:?} MB, but the round invoked {:?} MB.",
+            "The Sampler received results for {invoked:?}{unit}, but the round invoked {:?}{unit}.",
             plan.sampling.values
         )));
     }
@@ -170,7 +176,10 @@ mod tests {
             round: vec![load(1)],
         })
         .unwrap_err();
-        assert!(wrong.to_string().contains("[1]"), "{wrong}");
+        assert!(
+            wrong.to_string().contains("[1] (configuration indices)"),
+            "{wrong}"
+        );
         let merged = sample(SamplerEvent {
             plan,
             round: vec![load(1), load(0)],
