@@ -15,7 +15,7 @@ use powertune_core::managed::prices::HOURS_PER_MONTH;
 use powertune_core::managed::{Configuration, ManagedInstances, MIN_ENVIRONMENTS};
 use powertune_core::output::TuningResult;
 use powertune_core::why::group;
-pub use powertune_steps::managed::{decide, most_requests, saved, warm_up};
+pub use powertune_steps::managed::{decide, most_requests_of_run, saved, warm_up};
 use powertune_steps::managed::{document, drive, publish, Drive};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -111,6 +111,11 @@ pub fn on_demand_of(result: &TuningResult, region: Option<&str>) -> OnDemand {
         cost_per_invocation: result.cost + powertune_core::pricing::request_price(region),
         duration_ms: result.duration,
     }
+}
+
+/// The reports' title for an LMI run of `function`.
+pub fn title(function: &str) -> String {
+    format!("powertune: {function} on Lambda Managed Instances")
 }
 
 /// Where an LMI run's outputs go, and what they are.

@@ -157,13 +157,7 @@ pub(crate) async fn start_version(state: Arc<State>, function: String, version: 
                     Ok(Ok((env, _))) => {
                         // Initialized before any invocation: no REPORT reports it.
                         let _ = env.take_init_duration();
-                        lock(&state.managed).insert(
-                            environment_key(&resolved),
-                            Arc::new(ManagedEnvironment {
-                                env,
-                                in_flight: std::sync::atomic::AtomicU32::new(0),
-                            }),
-                        );
+                        state.keep_managed(environment_key(&resolved), env);
                         None
                     }
                     Ok(Err(init_failed)) => Some(format!(
@@ -213,12 +207,7 @@ async fn invoke_managed(
                         Ok((env, _)) => env,
                         Err(init_failed) => return Ok(init_failed),
                     };
-                    let m = Arc::new(ManagedEnvironment {
-                        env,
-                        in_flight: std::sync::atomic::AtomicU32::new(0),
-                    });
-                    lock(&state.managed).insert(key.clone(), m.clone());
-                    m
+                    state.keep_managed(key.clone(), env)
                 }
             }
         }

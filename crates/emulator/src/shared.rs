@@ -276,6 +276,22 @@ impl State {
     }
 
     /// Drops the idle environments of a function (after it or a version is deleted).
+    /// Keeps `env` as the LMI environment under `key` (its version's), with no request in
+    /// flight; the one it replaces, if any, is dropped (and killed).
+    pub(crate) fn keep_managed(
+        &self,
+        key: String,
+        env: Arc<Environment>,
+    ) -> Arc<ManagedEnvironment> {
+        let managed = Arc::new(ManagedEnvironment {
+            env,
+            in_flight: std::sync::atomic::AtomicU32::new(0),
+        });
+        lock(&self.managed).insert(key, managed.clone());
+        managed
+    }
+
+    /// Drops (and so kills) the environments of `function`, or of one of its versions.
     pub(crate) fn drop_environments(&self, function: &str, version: Option<&str>) {
         let prefix = match version {
             Some(v) => format!("{function}:{v}:"),

@@ -64,6 +64,17 @@ pub fn most_requests(c: &Configuration, window: Duration) -> u64 {
         * (1 + u64::from(per_client(warm_up(window))) + u64::from(per_client(window)))
 }
 
+/// The most requests a run of `m`'s configurations sends: [`most_requests`] of each, driven for
+/// `loadSeconds`.
+pub fn most_requests_of_run(m: &ManagedInstances) -> u64 {
+    let window = Duration::from_secs_f64(m.load_seconds);
+    m.configurations()
+        .0
+        .iter()
+        .map(|c| most_requests(c, window))
+        .sum()
+}
+
 /// The warm-up before each configuration's window: half of it, at most a second.
 pub fn warm_up(window: Duration) -> Duration {
     (window / 2).min(Duration::from_secs(1))

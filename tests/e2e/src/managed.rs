@@ -231,10 +231,13 @@ pub(crate) async fn powertune_tune_remote_managed_instances(env: &Env) -> Result
     ])
     .await?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // 1 + 4 slots, each a first request and 200 a second over 0.5 s and 1 s.
+    // 1 + 4 slots, each a first request and 200 a second over 0.5 s and 1 s: 1,505 requests at
+    // $0.20 a million; two versions of 3 environments of 1 vCPU, half a c7i.large each
+    // ($0.08925 an hour) plus the 15% fee: 6 x $0.0513.
     ensure!(
         stderr.contains("2 configurations published on its capacity provider")
-            && stderr.contains("at most 1,505 requests"),
+            && stderr.contains("at most 1,505 requests ($0.0003 in request charges)")
+            && stderr.contains("cost about $0.31 an hour"),
         "{stderr}"
     );
     let table = String::from_utf8_lossy(&out.stdout);

@@ -183,7 +183,7 @@ fn managed(args: &Args, name: &str, saved: Value) -> Result<(), Failure> {
     });
     crate::managed::emit(
         &crate::managed::Emit {
-            title: format!("powertune: {name} on Lambda Managed Instances"),
+            title: crate::managed::title(name),
             result: &result,
             on_demand: on_demand_result.as_ref(),
             saved: crate::managed::saved(&input, architecture, &loads, &notes, prices.as_ref()),

@@ -294,11 +294,7 @@ fn run_remote(
 /// reads it: x86_64 here).
 fn managed_bound(parsed: &ExecutionInput, m: &powertune_core::managed::ManagedInstances) -> String {
     let (configurations, _) = m.configurations();
-    let window = std::time::Duration::from_secs_f64(m.load_seconds);
-    let requests: u64 = configurations
-        .iter()
-        .map(|c| crate::managed::most_requests(c, window))
-        .sum();
+    let requests = crate::managed::most_requests_of_run(m);
     let hourly: f64 = configurations
         .iter()
         .map(|c| {
@@ -342,10 +338,7 @@ fn managed_result(args: &Args, parsed: &ExecutionInput, output: Value) -> Result
     emit_managed(
         args,
         &crate::managed::Emit {
-            title: format!(
-                "powertune: {} on Lambda Managed Instances",
-                parsed.lambda.name
-            ),
+            title: crate::managed::title(&parsed.lambda.name),
             result: &result,
             on_demand: None,
             saved: output["measured"].clone(),
@@ -516,15 +509,7 @@ fn run_managed(
         )));
     }
     let (configurations, _) = managed.configurations();
-    let most = configurations
-        .iter()
-        .map(|c| {
-            crate::managed::most_requests(
-                c,
-                std::time::Duration::from_secs_f64(managed.load_seconds),
-            )
-        })
-        .sum::<u64>();
+    let most = crate::managed::most_requests_of_run(managed);
     eprintln!(
         "Tuning {} ({}) for Lambda Managed Instances locally: on-demand Lambda first ({} power value{} x {} invocations), then {} configurations kept busy {} s each after a warm-up (at most {} requests; about {:.0} s)",
         settings.function.label,
@@ -576,10 +561,7 @@ fn run_managed(
     emit_managed(
         args,
         &crate::managed::Emit {
-            title: format!(
-                "powertune: {} on Lambda Managed Instances",
-                settings.function.label
-            ),
+            title: crate::managed::title(&settings.function.label),
             result: &decided,
             on_demand: on_demand_result.as_ref(),
             saved: crate::managed::saved(
