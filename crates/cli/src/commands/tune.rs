@@ -76,7 +76,7 @@ pub struct Args {
 
     /// Local runs: run a round's power values one at a time. By default they run side by side
     /// while their CPU shares (memory/1769 of a vCPU each, as Lambda gives) fit in half of the
-    /// host's cores; with --parallel, always one at a time.
+    /// host's cores; with --parallel (a power value's invocations at once), always one at a time.
     #[arg(long)]
     one_at_a_time: bool,
 
