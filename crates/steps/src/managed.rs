@@ -467,7 +467,7 @@ pub fn document(
 }
 
 /// Why a state machine's LMI run has no on-demand comparison.
-pub const NO_ON_DEMAND: &str = "No break-even against on-demand Lambda: a function on a capacity provider cannot run on demand (Lambda sets a function's compute type when it is created), so this run measured no on-demand power value (num and powerValues were not used). Tune an on-demand copy of the function and give its result to `powertune analyze THIS.json --on-demand THAT.json`.";
+pub const NO_ON_DEMAND: &str = "No break-even against on-demand Lambda: a function on a capacity provider cannot run on demand (Lambda sets a function's compute type when it is created), so this run measured no on-demand power value (num and powerValues, if given, were not used). Tune an on-demand copy of the function and give its result to `powertune analyze THIS.json --on-demand THAT.json`.";
 
 /// The Analyzer's event of an LMI run (the definition's Analyzer Parameters).
 #[derive(Debug, Deserialize)]

@@ -211,10 +211,7 @@ pub(crate) async fn powertune_tune_remote_managed_instances(env: &Env) -> Result
         env.state_machine.clone(),
         s("--lambda-arn"),
         arn("lmi"),
-        s("--num"),
-        s("5"),
-        s("--power-values"),
-        s("2048"),
+        // No --num: an LMI run on AWS invokes no power value.
         s("--managed-instances"),
         s("--memory-sizes"),
         s("2048"),

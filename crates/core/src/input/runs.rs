@@ -86,6 +86,10 @@ fn read_num(r: &mut Reader<'_>, dry_run: bool) -> u32 {
         }
         None if r.get("num").is_some() => MIN_NUM,
         None if dry_run => 1,
+        // A Lambda Managed Instances run on AWS has no on-demand side to invoke (the function
+        // cannot run on demand), and a local one fills in the command line's default: not
+        // required, and the least when missing.
+        None if r.bool("managedInstances") => MIN_NUM,
         None => {
             r.fail(
                 "num",

@@ -715,3 +715,16 @@ fn managed_instances_fields_are_read_checked_and_kept() {
     .to_string();
     assert!(e.contains("0.25 vCPUs"), "{e}");
 }
+
+#[test]
+fn an_lmi_run_needs_no_num_and_others_still_do() {
+    // On AWS an LMI run invokes no power value: `num` would be a field given only to be unused.
+    let input = parse(json!({"lambdaARN": ARN, "managedInstances": true})).unwrap();
+    assert_eq!(input.num, MIN_NUM);
+    let back = ExecutionInput::from_json(&input.to_json(), &Defaults::default()).unwrap();
+    assert_eq!(back, input);
+    let e = parse(json!({"lambdaARN": ARN, "managedInstances": false}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"num\""), "{e}");
+}
