@@ -85,42 +85,41 @@ fn assert_cgroup_limits(out: &Output) {
 #[test]
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn single_threaded_cpu_bound_scales_with_memory_up_to_one_vcpu() {
-    let (out, doc) = tune_alone(&[
-        "--local",
-        &example("cpu-bound"),
-        "--num",
-        "10",
-        "--power-values",
-        "128,512,1024,1769,3008",
-        "--payload",
-        r#"{"iterations": 20000000}"#,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_cgroup_limits(&out);
-    let doc = doc.expect("the result document");
-    let ratio = mean(&doc, 128) / mean(&doc, 1769);
-    let expected = 1769.0 / 128.0;
-    eprintln!(
-        "cpu-bound: 128/1769 = {ratio:.2} (Lambda: {expected:.2}), 1769/3008 = {:.3}",
-        mean(&doc, 1769) / mean(&doc, 3008)
-    );
-    assert!(
-        (ratio / expected - 1.0).abs() <= 0.15,
-        "128 MB / 1769 MB = {ratio:.2}, expected {expected:.2} +- 15%"
-    );
-    // No further speed-up for one thread past one vCPU.
-    let above = mean(&doc, 1769) / mean(&doc, 3008);
-    assert!(
-        (0.9..1.1).contains(&above),
-        "1769 MB / 3008 MB = {above:.3}"
+    let first = assert_figures(
+        "cpu-bound",
+        || {
+            let (out, doc) = tune_alone(&[
+                "--local",
+                &example("cpu-bound"),
+                "--num",
+                "10",
+                "--power-values",
+                "128,512,1024,1769,3008",
+                "--payload",
+                r#"{"cpuMs": 50}"#,
+            ]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            assert_cgroup_limits(&out);
+            let report = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                report.contains("Recommended:") && report.contains("▶"),
+                "{report}"
+            );
+            doc.expect("the result document")
+        },
+        &[
+            CPU_RATIO,
+            // No further speed-up for one thread past one vCPU.
+            Figure {
+                name: "1769 MB / 3008 MB",
+                of: |doc| p50(doc, 1769) / p50(doc, 3008),
+                expected: 1.0,
+                within: 0.10,
+            },
+        ],
     );
     // The cheapest is where the function gets a full vCPU or just below: never 3008 MB.
-    assert_ne!(doc["power"], 3008);
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        report.contains("Recommended:") && report.contains("▶"),
-        "{report}"
-    );
+    assert_ne!(first["power"], 3008);
 }
 
 #[test]
@@ -399,56 +398,90 @@ fn p50(doc: &Value, power: u64) -> f64 {
         .unwrap_or_else(|| panic!("no p50 for {power} MB in {doc}"))
 }
 
-/// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded function of an
-/// interpreted runtime: the ratio of the median durations within 15% of 1769/128.
+/// A figure of a run's result, expected within a relative band.
+struct Figure {
+    name: &'static str,
+    of: fn(&Value) -> f64,
+    expected: f64,
+    /// The band either side of `expected`, relative (0.15: 15%).
+    within: f64,
+}
+
+/// Lambda's CPU share at 128 MB against 1769 MB, for a single-threaded function: the ratio of
+/// the median durations within 15% of 1769/128.
 ///
-/// The handler works until it has used `cpuMs` of CPU time, so its duration is that time over
-/// the share the emulator gives it, whatever an iteration costs at the moment. A fixed number of
+/// The handlers work until they have used `cpuMs` of CPU time, so a duration is that time over
+/// the share the emulator gives, whatever an iteration costs at the moment. A fixed number of
 /// iterations measured the host as well: the same million Python iterations took 59 to 114 ms of
 /// CPU at 128 MB within one run on the 2-core machine, and 76 to 119 ms instead of 64 with
 /// another process busy on the second vCPU, so the ratio read anywhere from 12.4 to 24.3 (CI
 /// failed on it). With the CPU-time budget it read 13.72 to 13.75 on the quiet machine and 13.60
-/// to 13.72 with both cores kept busy by other processes. A share too large reads under, one
-/// half as large as Lambda's reads about 27.6.
-fn assert_cpu_ratio(label: &str, doc: &Value) {
-    let expected = 1769.0 / 128.0;
-    let ratio = p50(doc, 128) / p50(doc, 1769);
-    eprintln!(
-        "{label}: 128/1769 = {ratio:.2} (Lambda: {expected:.2}); p50 {:.1} / {:.1} ms, trimmed means {:.1} / {:.1} ms",
-        p50(doc, 128),
-        p50(doc, 1769),
-        mean(doc, 128),
-        mean(doc, 1769)
-    );
-    assert!(
-        (ratio / expected - 1.0).abs() <= 0.15,
-        "{label}: 128 MB / 1769 MB = {ratio:.2}, expected {expected:.2} +- 15%"
-    );
+/// to 13.72 with both cores kept busy by other processes (the Rust example's 20 million
+/// iterations, 12.35 there). A share too large reads under, one half as large as Lambda's
+/// reads about 27.6.
+const CPU_RATIO: Figure = Figure {
+    name: "128 MB / 1769 MB",
+    of: |doc| p50(doc, 128) / p50(doc, 1769),
+    expected: 1769.0 / 128.0,
+    within: 0.15,
+};
+
+/// Runs `measure` and checks each figure of its result. Other work on the host can still take
+/// CPU from a run (CI once read python-cpu's 1769 MB median at 93 ms instead of 60), so when a
+/// figure is outside its band the run is measured twice more and the median of its three
+/// values decides. Returns the first run's result.
+fn assert_figures(label: &str, measure: impl Fn() -> Value, figures: &[Figure]) -> Value {
+    let inside = |f: &Figure, v: f64| (v / f.expected - 1.0).abs() <= f.within;
+    let mut docs = vec![measure()];
+    if figures.iter().any(|f| !inside(f, (f.of)(&docs[0]))) {
+        docs.push(measure());
+        docs.push(measure());
+    }
+    for f in figures {
+        let mut values: Vec<f64> = docs.iter().map(|d| (f.of)(d)).collect();
+        eprintln!(
+            "{label}: {} = {values:.2?} (expected {:.2})",
+            f.name, f.expected
+        );
+        values.sort_by(f64::total_cmp);
+        let median = values[values.len() / 2];
+        assert!(
+            inside(f, median),
+            "{label}: {} = {median:.2} (median of {values:.2?}), expected {:.2} +- {:.0}%",
+            f.name,
+            f.expected,
+            f.within * 100.0
+        );
+    }
+    docs.swap_remove(0)
 }
 
 #[test]
 #[ignore = "needs cgroup limits (root); cargo test -- --ignored, as .ci/run runs it"]
 fn python_cpu_bound_scales_with_memory_as_on_lambda() {
-    let (out, doc) = tune_alone(&[
-        "--local",
-        &example("python-cpu"),
-        "--handler",
-        "app.handler",
-        "--num",
-        "10",
-        "--power-values",
-        "128,1769",
-        "--payload",
-        r#"{"cpuMs": 60}"#,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Detected python3.") && stderr(&out).contains("app.py"),
-        "{}",
-        stderr(&out)
-    );
-    assert_cgroup_limits(&out);
-    assert_cpu_ratio("python-cpu", &doc.expect("the result document"));
+    let measure = || {
+        let (out, doc) = tune_alone(&[
+            "--local",
+            &example("python-cpu"),
+            "--handler",
+            "app.handler",
+            "--num",
+            "10",
+            "--power-values",
+            "128,1769",
+            "--payload",
+            r#"{"cpuMs": 60}"#,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Detected python3.") && stderr(&out).contains("app.py"),
+            "{}",
+            stderr(&out)
+        );
+        assert_cgroup_limits(&out);
+        doc.expect("the result document")
+    };
+    assert_figures("python-cpu", measure, &[CPU_RATIO]);
 }
 
 #[test]
@@ -462,24 +495,27 @@ fn node_cpu_bound_scales_with_memory_as_on_lambda() {
         "export const handler = async (event) => {\n  const until = process.cpuUsage();\n  const budget = event.cpuMs * 1000;\n  let total = 0;\n  for (;;) {\n    for (let i = 0; i < 1000; i++) total = (total + i * i) % 1000003;\n    const used = process.cpuUsage(until);\n    if (used.user + used.system >= budget) return total;\n  }\n};\n",
     )
     .unwrap();
-    let (out, doc) = tune_alone(&[
-        "--local",
-        &dir.display().to_string(),
-        "--num",
-        "10",
-        "--power-values",
-        "128,1769",
-        "--payload",
-        r#"{"cpuMs": 60}"#,
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Detected nodejs") && stderr(&out).contains("index.handler"),
-        "{}",
-        stderr(&out)
-    );
-    assert_cgroup_limits(&out);
-    assert_cpu_ratio("node cpu", &doc.expect("the result document"));
+    let measure = || {
+        let (out, doc) = tune_alone(&[
+            "--local",
+            &dir.display().to_string(),
+            "--num",
+            "10",
+            "--power-values",
+            "128,1769",
+            "--payload",
+            r#"{"cpuMs": 60}"#,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Detected nodejs") && stderr(&out).contains("index.handler"),
+            "{}",
+            stderr(&out)
+        );
+        assert_cgroup_limits(&out);
+        doc.expect("the result document")
+    };
+    assert_figures("node cpu", measure, &[CPU_RATIO]);
 }
 
 #[test]
