@@ -727,6 +727,29 @@ impl LambdaApi {
         qualifier: Option<&str>,
         payload: Option<&str>,
     ) -> Result<Invocation, StepError> {
+        self.invoke_with(function, qualifier, payload, true).await
+    }
+
+    /// [`LambdaApi::invoke`] in one attempt, without the SDK's retries: for a load whose
+    /// throttles are what it measures (Lambda Managed Instances refuse a request with 429 when
+    /// an environment's slots are all busy). Retried by the SDK, three throttles in a row read
+    /// as one, and the backoff between them as the request's latency.
+    pub async fn invoke_once(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Option<&str>,
+    ) -> Result<Invocation, StepError> {
+        self.invoke_with(function, qualifier, payload, false).await
+    }
+
+    async fn invoke_with(
+        &self,
+        function: &str,
+        qualifier: Option<&str>,
+        payload: Option<&str>,
+        retries: bool,
+    ) -> Result<Invocation, StepError> {
         let mut request = self
             .invoke_client
             .invoke()
@@ -742,10 +765,19 @@ impl LambdaApi {
             Some(q) => format!("{function}:{q}"),
             None => function.to_string(),
         };
-        let out = request
-            .send()
-            .await
-            .map_err(|e| StepError::aws("Lambda", &format!("Invoke of {target}"), e))?;
+        let sent = if retries {
+            request.send().await
+        } else {
+            request
+                .customize()
+                .config_override(
+                    aws_sdk_lambda::config::Builder::default()
+                        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()),
+                )
+                .send()
+                .await
+        };
+        let out = sent.map_err(|e| StepError::aws("Lambda", &format!("Invoke of {target}"), e))?;
         use base64::Engine;
         let log_tail = match out.log_result() {
             None => None,

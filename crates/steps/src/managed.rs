@@ -144,8 +144,10 @@ const MOST_WINDOWS: u32 = 10;
 /// `COMPLETIONS_PER_SLOT x concurrency` answers were counted (at most `MOST_WINDOWS` windows),
 /// and ends early when a client sent `per_client` requests in it; then the requests still in
 /// flight are dropped. Durations are the REPORTs' of the counted answers. A throttled request
-/// (the environment's slots all busy) is counted and retried after 10 ms; a function error is
-/// counted (in the warm-up too: the configuration is out), its first kept.
+/// (the environment's slots all busy) is counted and retried after 10 ms, each one (the SDK does
+/// not retry throttles here: [`LambdaApi::invoke_once`]; other failures are sent again with its
+/// retries); a function error is counted (in the warm-up too: the configuration is out), its
+/// first kept.
 pub async fn drive(
     lambda: &LambdaApi,
     function: &str,
@@ -252,10 +254,16 @@ async fn client(
             sent_in_warm_up += 1;
         }
         let payload = next();
-        let answer = match lambda
-            .invoke(function, Some(version), payload.as_deref())
-            .await
-        {
+        let mut sent = lambda
+            .invoke_once(function, Some(version), payload.as_deref())
+            .await;
+        if matches!(&sent, Err(e) if !e.is_throttling()) {
+            // Anything else (a 5xx, a dropped connection) gets the SDK's retries after all.
+            sent = lambda
+                .invoke(function, Some(version), payload.as_deref())
+                .await;
+        }
+        let answer = match sent {
             Ok(a) => a,
             Err(e) if e.is_throttling() => {
                 if Instant::now() >= t0 {

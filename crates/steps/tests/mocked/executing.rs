@@ -643,3 +643,84 @@ async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_boun
     );
     assert_eq!(load.load.durations_ms.len() as u64, load.load.completed);
 }
+
+#[tokio::test]
+async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
+    let throttled = || {
+        InvokeError::TooManyRequestsException(
+            TooManyRequestsException::builder()
+                .message("Rate exceeded")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("TooManyRequestsException")
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    // One slot: its first request and the 50 of its 0.25 s warm-up are answered, then the
+    // window's first four requests are refused (all runtime workers busy), then all answered.
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(1.0))
+        .times(51)
+        .error(throttled)
+        .times(4)
+        .output(|| ok_invoke(1.0))
+        .repeatedly();
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "managedInstances": true, "memorySizes": [2048],
+                       "memoryPerVcpu": [2], "concurrencies": [1], "loadSeconds": 0.5});
+    let mut event = executor_event(input);
+    // The Map's item: the first (and only) configuration.
+    event.value = 0;
+    let ExecutorOutput::Load(load) =
+        executor::execute(&executor::Lambdas::same(&lambda), None, event)
+            .await
+            .unwrap()
+    else {
+        panic!("a load expected");
+    };
+    // Four, not one: the SDK's own retries (three attempts) would have hidden three of them,
+    // and their backoff would have been read as latency.
+    assert_eq!(load.load.throttled, 4);
+    // The window's 100 requests (its bound at 200 a second) are the four refused and 96 answered.
+    assert_eq!(load.load.completed, 96, "{:?}", load.load);
+    assert_eq!(invoke.num_calls(), 51 + 100);
+
+    // Any other failure is sent again with the SDK's retries: a 500 does not end the drive.
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(1.0))
+        .times(51)
+        .http(|| {
+            let mut response = HttpResponse::new(
+                StatusCode::try_from(500).unwrap(),
+                SdkBody::from(r#"{"message":"internal"}"#),
+            );
+            response
+                .headers_mut()
+                .insert("x-amzn-errortype", "ServiceException");
+            response
+        })
+        .times(2)
+        .output(|| ok_invoke(1.0))
+        .repeatedly();
+    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+    let input = json!({"lambdaARN": ARN, "managedInstances": true, "memorySizes": [2048],
+                       "memoryPerVcpu": [2], "concurrencies": [1], "loadSeconds": 0.5});
+    let mut event = executor_event(input);
+    event.value = 0;
+    let ExecutorOutput::Load(load) =
+        executor::execute(&executor::Lambdas::same(&lambda), None, event)
+            .await
+            .unwrap()
+    else {
+        panic!("a load expected");
+    };
+    assert_eq!((load.load.throttled, load.load.errors), (0, 0));
+    assert_eq!(load.load.completed, 100, "{:?}", load.load);
+}

@@ -191,12 +191,26 @@ where
         self.answer(move || Answer::Error(Error::erase(error())))
     }
 
+    /// What the connection returns, read as the SDK reads a response (its status decides,
+    /// among other things, whether the SDK retries).
+    pub fn http(self, response: impl Fn() -> HttpResponse + Send + Sync + 'static) -> Self {
+        self.answer(move || Answer::Http(response()))
+    }
+
     /// Gives the last answer `n` times.
     pub fn times(mut self, n: usize) -> Self {
         if let Some(last) = self.answers.last_mut() {
             last.times = Some(n);
         }
         self
+    }
+
+    /// Gives the last answer to every call from then on.
+    pub fn repeatedly(mut self) -> Rule {
+        if let Some(last) = self.answers.last_mut() {
+            last.times = None;
+        }
+        self.build()
     }
 
     pub fn build(self) -> Rule {
