@@ -492,7 +492,7 @@ fn node_cpu_bound_scales_with_memory_as_on_lambda() {
     // The arithmetic until the process has used `cpuMs` of CPU time (process.cpuUsage(), µs).
     std::fs::write(
         dir.join("index.mjs"),
-        "export const handler = async (event) => {\n  const until = process.cpuUsage();\n  const budget = event.cpuMs * 1000;\n  let total = 0;\n  for (;;) {\n    for (let i = 0; i < 1000; i++) total = (total + i * i) % 1000003;\n    const used = process.cpuUsage(until);\n    if (used.user + used.system >= budget) return total;\n  }\n};\n",
+        "export const handler = async (event) => {\n  const started = process.cpuUsage();\n  const budget = event.cpuMs * 1000;\n  let total = 0;\n  for (;;) {\n    for (let i = 0; i < 1000; i++) total = (total + i * i) % 1000003;\n    const used = process.cpuUsage(started);\n    if (used.user + used.system >= budget) return total;\n  }\n};\n",
     )
     .unwrap();
     let measure = || {
