@@ -27,7 +27,7 @@ fn thread_cpu_ns() -> Result<u64, Error> {
 
 /// [`work`] in slices until this thread has used `ms` of CPU time.
 fn work_for_cpu_ms(ms: u64) -> Result<u64, Error> {
-    let until = thread_cpu_ns()? + ms * 1_000_000;
+    let until = thread_cpu_ns()?.saturating_add(ms.saturating_mul(1_000_000));
     let mut result = 0;
     while thread_cpu_ns()? < until {
         result ^= work(100_000);
