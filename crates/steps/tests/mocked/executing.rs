@@ -43,23 +43,25 @@ async fn executor_invokes_the_alias_num_times_with_log_tail_and_computes_statist
     assert_eq!(stats.duration_stats.as_ref().map(|d| d.max), Some(100.0));
 }
 
+/// Lambda's 429 for an Invoke, with `message`.
+fn throttled(message: &str) -> InvokeError {
+    InvokeError::TooManyRequestsException(
+        TooManyRequestsException::builder()
+            .message(message)
+            .meta(
+                ErrorMetadata::builder()
+                    .code("TooManyRequestsException")
+                    .build(),
+            )
+            .build(),
+    )
+}
+
 #[tokio::test]
 async fn executor_retries_throttling_without_counting_it() {
-    let throttled = || {
-        InvokeError::TooManyRequestsException(
-            TooManyRequestsException::builder()
-                .message("Rate exceeded")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("TooManyRequestsException")
-                        .build(),
-                )
-                .build(),
-        )
-    };
     let invoke = mock!(Client::invoke)
         .sequence()
-        .error(throttled)
+        .error(|| throttled("Rate exceeded"))
         .times(2)
         .output(|| ok_invoke(5.0))
         .times(5)
@@ -550,16 +552,7 @@ async fn executor_without_a_report_says_which_invocation() {
 #[tokio::test]
 async fn lasting_throttling_of_the_tuned_function_is_powertune_throttled() {
     let throttled = mock!(Client::invoke).then_error(|| {
-        InvokeError::TooManyRequestsException(
-            TooManyRequestsException::builder()
-                .message("Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("TooManyRequestsException")
-                        .build(),
-                )
-                .build(),
-        )
+        throttled("Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded")
     });
     let lambda = api(RuleMode::MatchAny, &[&throttled]);
     let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [512]});
@@ -644,31 +637,10 @@ async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_boun
     assert_eq!(load.load.durations_ms.len() as u64, load.load.completed);
 }
 
-#[tokio::test]
-async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
-    let throttled = || {
-        InvokeError::TooManyRequestsException(
-            TooManyRequestsException::builder()
-                .message("Rate exceeded")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("TooManyRequestsException")
-                        .build(),
-                )
-                .build(),
-        )
-    };
-    // One slot: its first request and the 50 of its 0.25 s warm-up are answered, then the
-    // window's first four requests are refused (all runtime workers busy), then all answered.
-    let invoke = mock!(Client::invoke)
-        .sequence()
-        .output(|| ok_invoke(1.0))
-        .times(51)
-        .error(throttled)
-        .times(4)
-        .output(|| ok_invoke(1.0))
-        .repeatedly();
-    let lambda = api(RuleMode::MatchAny, &[&invoke]);
+/// The Executor of an LMI run of one configuration (2048 MB, 2 GiB per vCPU, one request at a
+/// time, 0.5 s), its Invoke calls answered by `invoke`.
+async fn drive_one_slot(invoke: &Rule) -> Box<powertune_steps::events::ManagedLoad> {
+    let lambda = api(RuleMode::MatchAny, &[invoke]);
     let input = json!({"lambdaARN": ARN, "managedInstances": true, "memorySizes": [2048],
                        "memoryPerVcpu": [2], "concurrencies": [1], "loadSeconds": 0.5});
     let mut event = executor_event(input);
@@ -681,6 +653,22 @@ async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
     else {
         panic!("a load expected");
     };
+    load
+}
+
+#[tokio::test]
+async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
+    // One slot: its first request and the 50 of its 0.25 s warm-up are answered, then the
+    // window's first four requests are refused (all runtime workers busy), then all answered.
+    let invoke = mock!(Client::invoke)
+        .sequence()
+        .output(|| ok_invoke(1.0))
+        .times(51)
+        .error(|| throttled("Rate exceeded"))
+        .times(4)
+        .output(|| ok_invoke(1.0))
+        .repeatedly();
+    let load = drive_one_slot(&invoke).await;
     // Four, not one: the SDK's own retries (three attempts) would have hidden three of them,
     // and their backoff would have been read as latency.
     assert_eq!(load.load.throttled, 4);
@@ -709,18 +697,7 @@ async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
         .times(2)
         .output(|| ok_invoke(1.0))
         .repeatedly();
-    let lambda = api(RuleMode::MatchAny, &[&invoke]);
-    let input = json!({"lambdaARN": ARN, "managedInstances": true, "memorySizes": [2048],
-                       "memoryPerVcpu": [2], "concurrencies": [1], "loadSeconds": 0.5});
-    let mut event = executor_event(input);
-    event.value = 0;
-    let ExecutorOutput::Load(load) =
-        executor::execute(&executor::Lambdas::same(&lambda), None, event)
-            .await
-            .unwrap()
-    else {
-        panic!("a load expected");
-    };
+    let load = drive_one_slot(&invoke).await;
     assert_eq!((load.load.throttled, load.load.errors), (0, 0));
     assert_eq!(load.load.completed, 100, "{:?}", load.load);
 }
