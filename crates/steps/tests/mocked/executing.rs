@@ -603,20 +603,8 @@ async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_boun
             r.function_name() == Some(ARN) && r.qualifier() == Some("LMI2048-2G-C2")
         })
         .then_output(|| ok_invoke(1.0));
-    let lambda = api(RuleMode::MatchAny, &[&invoke]);
-    let input = json!({"lambdaARN": ARN, "num": 5, "powerValues": [2048],
-                       "managedInstances": true, "memorySizes": [2048], "memoryPerVcpu": [2],
-                       "concurrencies": [1, 2], "loadSeconds": 0.5});
-    let mut event = executor_event(input);
     // The Map's item: the second configuration (concurrency 2).
-    event.value = 1;
-    let ExecutorOutput::Load(load) =
-        executor::execute(&executor::Lambdas::same(&lambda), None, event)
-            .await
-            .unwrap()
-    else {
-        panic!("a load expected");
-    };
+    let load = drive_lmi(&invoke, &[1, 2], 1).await;
     assert_eq!((load.index, load.configuration.concurrency), (1, 2));
     let window = Duration::from_secs_f64(0.5);
     let bound = powertune_steps::managed::most_requests(&load.configuration, window);
@@ -637,15 +625,18 @@ async fn an_lmi_executor_drives_its_configurations_alias_within_the_request_boun
     assert_eq!(load.load.durations_ms.len() as u64, load.load.completed);
 }
 
-/// The Executor of an LMI run of one configuration (2048 MB, 2 GiB per vCPU, one request at a
-/// time, 0.5 s), its Invoke calls answered by `invoke`.
-async fn drive_one_slot(invoke: &Rule) -> Box<powertune_steps::events::ManagedLoad> {
+/// The Executor of an LMI run at 2048 MB, 2 GiB per vCPU and `concurrencies` for 0.5 s, given
+/// configuration `item` (the Map's item), its Invoke calls answered by `invoke`.
+async fn drive_lmi(
+    invoke: &Rule,
+    concurrencies: &[u32],
+    item: u32,
+) -> Box<powertune_steps::events::ManagedLoad> {
     let lambda = api(RuleMode::MatchAny, &[invoke]);
     let input = json!({"lambdaARN": ARN, "managedInstances": true, "memorySizes": [2048],
-                       "memoryPerVcpu": [2], "concurrencies": [1], "loadSeconds": 0.5});
+                       "memoryPerVcpu": [2], "concurrencies": concurrencies, "loadSeconds": 0.5});
     let mut event = executor_event(input);
-    // The Map's item: the first (and only) configuration.
-    event.value = 0;
+    event.value = item;
     let ExecutorOutput::Load(load) =
         executor::execute(&executor::Lambdas::same(&lambda), None, event)
             .await
@@ -668,7 +659,7 @@ async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
         .times(4)
         .output(|| ok_invoke(1.0))
         .repeatedly();
-    let load = drive_one_slot(&invoke).await;
+    let load = drive_lmi(&invoke, &[1], 0).await;
     // Four, not one: the SDK's own retries (three attempts) would have hidden three of them,
     // and their backoff would have been read as latency.
     assert_eq!(load.load.throttled, 4);
@@ -697,7 +688,7 @@ async fn an_lmi_drive_counts_every_throttle_its_requests_meet() {
         .times(2)
         .output(|| ok_invoke(1.0))
         .repeatedly();
-    let load = drive_one_slot(&invoke).await;
+    let load = drive_lmi(&invoke, &[1], 0).await;
     assert_eq!((load.load.throttled, load.load.errors), (0, 0));
     assert_eq!(load.load.completed, 100, "{:?}", load.load);
 }
